@@ -1,0 +1,29 @@
+"""taocore: Bittensor's signing, Yuma consensus and emission maths on a fast native core.
+
+The public surface is what ``__all__`` lists; ``taocore._core`` is private.
+"""
+
+from __future__ import annotations
+
+from taocore import crypto
+from taocore._native import _core
+from taocore.runtime import RuntimeInfo, runtime_info, show_runtime
+from taocore.ss58 import BITTENSOR_SS58_FORMAT, is_valid_ss58_address, ss58_decode, ss58_encode
+
+__version__: str = _core.runtime.__version__
+
+__all__ = [
+    "BITTENSOR_SS58_FORMAT",
+    "RuntimeInfo",
+    "__version__",
+    "crypto",
+    "is_valid_ss58_address",
+    "runtime_info",
+    "show_runtime",
+    "ss58_decode",
+    "ss58_encode",
+]
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
