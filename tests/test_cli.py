@@ -1,0 +1,60 @@
+"""The taocore console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import taocore
+from taocore.cli import main
+
+
+def test_info_prints_runtime_report(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert f"version: {taocore.__version__}" in out
+    assert "active_backend:" in out
+
+
+def test_info_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == taocore.runtime_info()
+
+
+def test_console_script_installed_and_reports_errors() -> None:
+    exe = shutil.which("taocore", path=os.path.dirname(sys.executable)) or shutil.which("taocore")
+    assert exe is not None, "the taocore console script is not installed"
+    ok = subprocess.run([exe, "info"], capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert "available_backends:" in ok.stdout
+    env = dict(os.environ, TAOCORE_FORCE_BACKEND="bogus")
+    bad = subprocess.run([exe, "info"], capture_output=True, text=True, env=env, timeout=60)
+    assert bad.returncode == 2
+    assert "taocore: error: TAOCORE_FORCE_BACKEND='bogus' is not a backend" in bad.stderr
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["frobnicate"])
+    assert exc.value.code == 2
+
+
+def test_python_dash_m() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "taocore", "info"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "active_backend:" in proc.stdout
+
+
+def test_selftest_passes() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "taocore.selftest"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "taocore selftest: ok" in proc.stdout
