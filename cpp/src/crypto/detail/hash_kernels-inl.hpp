@@ -9,6 +9,9 @@
 
 #include <cstdint>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "hash_kernels.hpp"
 
@@ -54,34 +57,157 @@ constexpr std::uint64_t sha512_k[80] = {
     0x4cc5d4becb3e42b6ULL, 0x597f299cfc657e2aULL, 0x5fcb6fab3ad6faecULL, 0x6c44198c4a475817ULL,
 };
 
+// The rounds are fully unrolled: the eight working variables rotate names instead of moving, and
+// each round only rewrites d (the new e) and h (the new a). The message schedule is computed a
+// chunk of 16 words ahead into wk[] (W + K); on x86-64 it runs two words at a time in SSE2
+// registers, which moves about a third of the work off the integer ports the rounds saturate.
+#define TAOCORE_SHA512_BIG_S0(x) (rotr64(x, 28) ^ rotr64(x, 34) ^ rotr64(x, 39))
+#define TAOCORE_SHA512_BIG_S1(x) (rotr64(x, 14) ^ rotr64(x, 18) ^ rotr64(x, 41))
+// The sums are ordered by when their terms are ready: h + W + K before Ch(e,f,g) before the
+// three-rotate Sigma1(e), so the e-to-e dependency chain is as short as it can be.
+// Maj(a,b,c) = b ^ ((a ^ b) & (b ^ c)), and this round's b ^ c is the previous round's a ^ b
+// (the names rotate), so it is carried in `bc` instead of recomputed.
+#define TAOCORE_SHA512_ROUND(a, b, c, d, e, f, g, h, j)                                              \
+    do {                                                                                            \
+        const std::uint64_t t1 = ((h + wk[j]) + (g ^ (e & (f ^ g)))) + TAOCORE_SHA512_BIG_S1(e);    \
+        const std::uint64_t ab = a ^ b;                                                             \
+        d += t1;                                                                                    \
+        h = t1 + (TAOCORE_SHA512_BIG_S0(a) + (b ^ (ab & bc)));                                      \
+        bc = ab;                                                                                    \
+    } while (0)
+
+#if defined(__SSE2__) && !defined(TAOCORE_SHA512_SCALAR_SCHEDULE)
+inline __m128i sha512_sigma0_x2(__m128i x) {  // rotr 1 ^ rotr 8 ^ shr 7, on two words
+    return _mm_xor_si128(
+        _mm_xor_si128(_mm_xor_si128(_mm_srli_epi64(x, 1), _mm_slli_epi64(x, 63)),
+                      _mm_xor_si128(_mm_srli_epi64(x, 8), _mm_slli_epi64(x, 56))),
+        _mm_srli_epi64(x, 7));
+}
+inline __m128i sha512_sigma1_x2(__m128i x) {  // rotr 19 ^ rotr 61 ^ shr 6, on two words
+    return _mm_xor_si128(
+        _mm_xor_si128(_mm_xor_si128(_mm_srli_epi64(x, 19), _mm_slli_epi64(x, 45)),
+                      _mm_xor_si128(_mm_srli_epi64(x, 61), _mm_slli_epi64(x, 3))),
+        _mm_srli_epi64(x, 6));
+}
+// (hi of a, lo of b): the word pair that straddles two ring slots.
+inline __m128i sha512_straddle(__m128i a, __m128i b) {
+    return _mm_castpd_si128(_mm_shuffle_pd(_mm_castsi128_pd(a), _mm_castsi128_pd(b), 1));
+}
+
+// The next 16 schedule words: ring slot p holds (W[t-16+2p], W[t-15+2p]) and becomes (W[t+2p],
+// W[t+1+2p]); each pair reads the slots it needs before they are overwritten.
+inline void sha512_schedule_chunk(__m128i ring[8], std::uint64_t* wk, const std::uint64_t* k) {
+    // Unrolled so the ring lives in eight registers and no index arithmetic reaches the integer
+    // ports, which the rounds keep busy.
+#pragma GCC unroll 8
+    for (int p = 0; p < 8; ++p) {
+        const __m128i w15 = sha512_straddle(ring[p], ring[(p + 1) & 7]);
+        const __m128i w7 = sha512_straddle(ring[(p + 4) & 7], ring[(p + 5) & 7]);
+        ring[p] = _mm_add_epi64(_mm_add_epi64(ring[p], sha512_sigma0_x2(w15)),
+                                _mm_add_epi64(w7, sha512_sigma1_x2(ring[(p + 7) & 7])));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(wk + 2 * p),
+                         _mm_add_epi64(ring[p], _mm_loadu_si128(reinterpret_cast<const __m128i*>(k + 2 * p))));
+    }
+}
+
 void sha512_compress(std::uint64_t state[8], const std::uint8_t* blocks, std::size_t n_blocks) {
-    std::uint64_t w[16];
+    alignas(16) std::uint64_t wk_buf[32];
+    __m128i ring[8];
+    for (; n_blocks--; blocks += 128) {
+#pragma GCC unroll 8
+        for (int p = 0; p < 8; ++p) {
+            std::uint64_t lo = load_be64(blocks + 16 * p), hi = load_be64(blocks + 16 * p + 8);
+            ring[p] = _mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(wk_buf + 2 * p),
+                             _mm_add_epi64(ring[p], _mm_loadu_si128(reinterpret_cast<const __m128i*>(sha512_k + 2 * p))));
+        }
+        std::uint64_t a = state[0], b = state[1], c = state[2], d = state[3];
+        std::uint64_t e = state[4], f = state[5], g = state[6], h = state[7];
+        std::uint64_t bc = b ^ c;
+#pragma GCC unroll 5
+        for (int t = 0; t < 80; t += 16) {
+            // wk_buf is double-buffered: the rounds read one half while the next chunk is scheduled
+            // into the other, so the two streams of work can overlap.
+            const std::uint64_t* wk = wk_buf + (t & 16);
+            if (t + 16 < 80) sha512_schedule_chunk(ring, wk_buf + ((t + 16) & 16), sha512_k + t + 16);
+            // Make the rounds read W + K from memory (one folded load each) rather than extract
+            // them from vector registers, which costs integer-port uops the rounds need.
+            __asm__ __volatile__("" : : : "memory");
+            TAOCORE_SHA512_ROUND(a, b, c, d, e, f, g, h, 0);
+            TAOCORE_SHA512_ROUND(h, a, b, c, d, e, f, g, 1);
+            TAOCORE_SHA512_ROUND(g, h, a, b, c, d, e, f, 2);
+            TAOCORE_SHA512_ROUND(f, g, h, a, b, c, d, e, 3);
+            TAOCORE_SHA512_ROUND(e, f, g, h, a, b, c, d, 4);
+            TAOCORE_SHA512_ROUND(d, e, f, g, h, a, b, c, 5);
+            TAOCORE_SHA512_ROUND(c, d, e, f, g, h, a, b, 6);
+            TAOCORE_SHA512_ROUND(b, c, d, e, f, g, h, a, 7);
+            TAOCORE_SHA512_ROUND(a, b, c, d, e, f, g, h, 8);
+            TAOCORE_SHA512_ROUND(h, a, b, c, d, e, f, g, 9);
+            TAOCORE_SHA512_ROUND(g, h, a, b, c, d, e, f, 10);
+            TAOCORE_SHA512_ROUND(f, g, h, a, b, c, d, e, 11);
+            TAOCORE_SHA512_ROUND(e, f, g, h, a, b, c, d, 12);
+            TAOCORE_SHA512_ROUND(d, e, f, g, h, a, b, c, 13);
+            TAOCORE_SHA512_ROUND(c, d, e, f, g, h, a, b, 14);
+            TAOCORE_SHA512_ROUND(b, c, d, e, f, g, h, a, 15);
+        }
+        state[0] += a; state[1] += b; state[2] += c; state[3] += d;
+        state[4] += e; state[5] += f; state[6] += g; state[7] += h;
+    }
+    std::memset(wk_buf, 0, sizeof wk_buf);
+    for (auto& r : ring) r = _mm_setzero_si128();
+}
+#else
+#define TAOCORE_SHA512_SMALL_S0(x) (rotr64(x, 1) ^ rotr64(x, 8) ^ ((x) >> 7))
+#define TAOCORE_SHA512_SMALL_S1(x) (rotr64(x, 19) ^ rotr64(x, 61) ^ ((x) >> 6))
+
+void sha512_compress(std::uint64_t state[8], const std::uint8_t* blocks, std::size_t n_blocks) {
+    std::uint64_t w[16], wk[16];
     for (; n_blocks--; blocks += 128) {
         std::uint64_t a = state[0], b = state[1], c = state[2], d = state[3];
         std::uint64_t e = state[4], f = state[5], g = state[6], h = state[7];
-        // The message schedule lives in a 16-word ring, so it stays in registers/L1.
-        for (int t = 0; t < 80; ++t) {
-            std::uint64_t wt;
-            if (t < 16) {
-                wt = w[t] = load_be64(blocks + 8 * t);
-            } else {
-                const std::uint64_t w15 = w[(t - 15) & 15], w2 = w[(t - 2) & 15];
-                const std::uint64_t s0 = rotr64(w15, 1) ^ rotr64(w15, 8) ^ (w15 >> 7);
-                const std::uint64_t s1 = rotr64(w2, 19) ^ rotr64(w2, 61) ^ (w2 >> 6);
-                wt = w[t & 15] = w[t & 15] + s0 + w[(t - 7) & 15] + s1;
+        std::uint64_t bc = b ^ c;
+        for (int t = 0; t < 80; t += 16) {
+            for (int j = 0; j < 16; ++j) {
+                if (t == 0) {
+                    w[j] = load_be64(blocks + 8 * j);
+                } else {
+                    // In order, each word reads ring slots t-2 and t-7 (already updated) and t-15,
+                    // t-16 (not yet).
+                    w[j] += TAOCORE_SHA512_SMALL_S1(w[(j + 14) & 15]) + w[(j + 9) & 15] +
+                            TAOCORE_SHA512_SMALL_S0(w[(j + 1) & 15]);
+                }
+                wk[j] = w[j] + sha512_k[t + j];
             }
-            const std::uint64_t t1 = h + (rotr64(e, 14) ^ rotr64(e, 18) ^ rotr64(e, 41)) +
-                                     ((e & f) ^ (~e & g)) + sha512_k[t] + wt;
-            const std::uint64_t t2 = (rotr64(a, 28) ^ rotr64(a, 34) ^ rotr64(a, 39)) +
-                                     ((a & b) ^ (a & c) ^ (b & c));
-            h = g; g = f; f = e; e = d + t1;
-            d = c; c = b; b = a; a = t1 + t2;
+            TAOCORE_SHA512_ROUND(a, b, c, d, e, f, g, h, 0);
+            TAOCORE_SHA512_ROUND(h, a, b, c, d, e, f, g, 1);
+            TAOCORE_SHA512_ROUND(g, h, a, b, c, d, e, f, 2);
+            TAOCORE_SHA512_ROUND(f, g, h, a, b, c, d, e, 3);
+            TAOCORE_SHA512_ROUND(e, f, g, h, a, b, c, d, 4);
+            TAOCORE_SHA512_ROUND(d, e, f, g, h, a, b, c, 5);
+            TAOCORE_SHA512_ROUND(c, d, e, f, g, h, a, b, 6);
+            TAOCORE_SHA512_ROUND(b, c, d, e, f, g, h, a, 7);
+            TAOCORE_SHA512_ROUND(a, b, c, d, e, f, g, h, 8);
+            TAOCORE_SHA512_ROUND(h, a, b, c, d, e, f, g, 9);
+            TAOCORE_SHA512_ROUND(g, h, a, b, c, d, e, f, 10);
+            TAOCORE_SHA512_ROUND(f, g, h, a, b, c, d, e, 11);
+            TAOCORE_SHA512_ROUND(e, f, g, h, a, b, c, d, 12);
+            TAOCORE_SHA512_ROUND(d, e, f, g, h, a, b, c, 13);
+            TAOCORE_SHA512_ROUND(c, d, e, f, g, h, a, b, 14);
+            TAOCORE_SHA512_ROUND(b, c, d, e, f, g, h, a, 15);
         }
         state[0] += a; state[1] += b; state[2] += c; state[3] += d;
         state[4] += e; state[5] += f; state[6] += g; state[7] += h;
     }
     std::memset(w, 0, sizeof w);
+    std::memset(wk, 0, sizeof wk);
 }
+#undef TAOCORE_SHA512_SMALL_S0
+#undef TAOCORE_SHA512_SMALL_S1
+#endif
+
+#undef TAOCORE_SHA512_BIG_S0
+#undef TAOCORE_SHA512_BIG_S1
+#undef TAOCORE_SHA512_ROUND
 
 constexpr std::uint64_t keccak_rc[24] = {
     0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808AULL, 0x8000000080008000ULL,
@@ -91,27 +217,39 @@ constexpr std::uint64_t keccak_rc[24] = {
     0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800AULL, 0x800000008000000AULL,
     0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL,
 };
-// rho offsets indexed by lane x + 5y.
-constexpr unsigned keccak_rho[25] = {0,  1,  62, 28, 27, 36, 44, 6,  55, 20, 3,  10, 43,
-                                     25, 39, 41, 45, 15, 21, 8,  18, 2,  61, 56, 14};
-
-void keccak_f1600(std::uint64_t a[25]) {
-    for (int round = 0; round < 24; ++round) {
-        std::uint64_t c[5], b[25];
-        for (int x = 0; x < 5; ++x) c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
-        for (int x = 0; x < 5; ++x) {
-            const std::uint64_t d = c[(x + 4) % 5] ^ rotl64(c[(x + 1) % 5], 1);
-            for (int y = 0; y < 25; y += 5) a[x + y] ^= d;
-        }
-        // rho and pi: lane (x, y) moves to (y, 2x + 3y).
-        for (int x = 0; x < 5; ++x)
-            for (int y = 0; y < 5; ++y)
-                b[y + 5 * ((2 * x + 3 * y) % 5)] = rotl64(a[x + 5 * y], keccak_rho[x + 5 * y]);
-        for (int y = 0; y < 25; y += 5)
-            for (int x = 0; x < 5; ++x)
-                a[x + y] = b[x + y] ^ (~b[(x + 1) % 5 + y] & b[(x + 2) % 5 + y]);
-        a[0] ^= keccak_rc[round];
+void keccak_f1600(std::uint64_t state[25]) {
+    // Lanes live in named locals (a_xy is lane x + 5y) so they stay in registers; the rounds
+    // alternate between the a_ and e_ sets, two per iteration (see keccak_rounds.inc).
+    std::uint64_t a00 = state[0], a10 = state[1], a20 = state[2], a30 = state[3], a40 = state[4], a01 = state[5], a11 = state[6], a21 = state[7], a31 = state[8], a41 = state[9], a02 = state[10], a12 = state[11], a22 = state[12], a32 = state[13], a42 = state[14], a03 = state[15], a13 = state[16], a23 = state[17], a33 = state[18], a43 = state[19], a04 = state[20], a14 = state[21], a24 = state[22], a34 = state[23], a44 = state[24];
+    std::uint64_t e00, e10, e20, e30, e40, e01, e11, e21, e31, e41, e02, e12, e22, e32, e42, e03, e13, e23, e33, e43, e04, e14, e24, e34, e44;
+    for (int round = 0; round < 24; round += 2) {
+#include "keccak_rounds.inc"
     }
+    state[0] = a00;
+    state[1] = a10;
+    state[2] = a20;
+    state[3] = a30;
+    state[4] = a40;
+    state[5] = a01;
+    state[6] = a11;
+    state[7] = a21;
+    state[8] = a31;
+    state[9] = a41;
+    state[10] = a02;
+    state[11] = a12;
+    state[12] = a22;
+    state[13] = a32;
+    state[14] = a42;
+    state[15] = a03;
+    state[16] = a13;
+    state[17] = a23;
+    state[18] = a33;
+    state[19] = a43;
+    state[20] = a04;
+    state[21] = a14;
+    state[22] = a24;
+    state[23] = a34;
+    state[24] = a44;
 }
 
 // BLAKE2b (RFC 7693). Its IV is SHA-512's.
@@ -147,11 +285,13 @@ void blake2b_compress(std::uint64_t h[8], const std::uint8_t block[128], std::ui
     v[13] ^= counter_hi;
     if (final) v[14] = ~v[14];
     auto g = [&v, &m](int a, int b, int c, int d, std::uint8_t x, std::uint8_t y) {
-        v[a] = v[a] + v[b] + m[x]; v[d] = rotr64(v[d] ^ v[a], 32);
+        v[a] = v[a] + m[x] + v[b]; v[d] = rotr64(v[d] ^ v[a], 32);
         v[c] = v[c] + v[d];        v[b] = rotr64(v[b] ^ v[c], 24);
-        v[a] = v[a] + v[b] + m[y]; v[d] = rotr64(v[d] ^ v[a], 16);
+        v[a] = v[a] + m[y] + v[b]; v[d] = rotr64(v[d] ^ v[a], 16);
         v[c] = v[c] + v[d];        v[b] = rotr64(v[b] ^ v[c], 63);
     };
+    // Unrolling the rounds makes every sigma index a constant, so message words load directly.
+#pragma GCC unroll 12
     for (int r = 0; r < 12; ++r) {
         const std::uint8_t* s = blake2b_sigma[r];
         g(0, 4, 8, 12, s[0], s[1]);
@@ -179,11 +319,12 @@ inline __m256i load_words(const std::uint64_t* m, const std::uint8_t* s) {
 }
 
 inline void vector_g(__m256i& r1, __m256i& r2, __m256i& r3, __m256i& r4, __m256i mx, __m256i my) {
-    r1 = _mm256_add_epi64(_mm256_add_epi64(r1, r2), mx);
+    // The message word is added first: r2 was updated last, so adding it last shortens the chain.
+    r1 = _mm256_add_epi64(_mm256_add_epi64(r1, mx), r2);
     r4 = TAOCORE_ROTR32(_mm256_xor_si256(r4, r1));
     r3 = _mm256_add_epi64(r3, r4);
     r2 = TAOCORE_ROTR24(_mm256_xor_si256(r2, r3));
-    r1 = _mm256_add_epi64(_mm256_add_epi64(r1, r2), my);
+    r1 = _mm256_add_epi64(_mm256_add_epi64(r1, my), r2);
     r4 = TAOCORE_ROTR16(_mm256_xor_si256(r4, r1));
     r3 = _mm256_add_epi64(r3, r4);
     r2 = TAOCORE_ROTR63(_mm256_xor_si256(r2, r3));
@@ -201,6 +342,7 @@ void blake2b_compress(std::uint64_t h[8], const std::uint8_t block[128], std::ui
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blake2b_iv + 4)),
         _mm256_set_epi64x(0, final ? -1LL : 0, static_cast<long long>(counter_hi),
                           static_cast<long long>(counter_lo)));
+#pragma GCC unroll 12
     for (int r = 0; r < 12; ++r) {
         const std::uint8_t* s = blake2b_sigma[r];
         // Column step: lanes are G(0,4,8,12) .. G(3,7,11,15), fed words s[0],s[2],.. and s[1],s[3],..

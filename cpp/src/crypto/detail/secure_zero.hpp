@@ -3,15 +3,16 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace taocore::crypto::detail {
 
 /// Zeroes memory in a way the optimiser may not drop as a dead store: secrets must not outlive
 /// the objects that held them.
 inline void secure_zero(void* p, std::size_t n) noexcept {
-    volatile std::uint8_t* v = static_cast<volatile std::uint8_t*>(p);
-    while (n--) *v++ = 0;
-    // The barrier tells the compiler the zeroed memory may be read, so the stores stay.
+    std::memset(p, 0, n);
+    // The barrier tells the compiler the zeroed memory may still be read, so the memset cannot be
+    // dropped as a dead store (the same technique as explicit_bzero), at memset's speed.
     __asm__ __volatile__("" : : "r"(p) : "memory");
 }
 
