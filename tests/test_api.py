@@ -18,9 +18,13 @@ def documented() -> dict[str, set[str]]:
     text = README.read_text(encoding="utf-8")
     section = text.split("## Python API", 1)[1].split("\n## ", 1)[0]
     names: dict[str, set[str]] = {}
-    for dotted in re.findall(r"^\| `(taocore(?:\.\w+)+)", section, flags=re.MULTILINE):
-        module, _, name = dotted.rpartition(".")
-        names.setdefault(module, set()).add(name)
+    for line in section.splitlines():
+        if not line.startswith("| `taocore"):
+            continue
+        first_column = line.split("|")[1]
+        for dotted in re.findall(r"`(taocore(?:\.\w+)+)", first_column):
+            module, _, name = dotted.rpartition(".")
+            names.setdefault(module, set()).add(name)
     return names
 
 

@@ -5,8 +5,9 @@ The public surface is what ``__all__`` lists; ``taocore._core`` is private.
 
 from __future__ import annotations
 
-from taocore import crypto
+from taocore import crypto, wallet
 from taocore._native import _core
+from taocore.keypair import CryptoType, Keypair
 from taocore.runtime import RuntimeInfo, runtime_info, show_runtime
 from taocore.ss58 import BITTENSOR_SS58_FORMAT, is_valid_ss58_address, ss58_decode, ss58_encode
 
@@ -14,6 +15,8 @@ __version__: str = _core.runtime.__version__
 
 __all__ = [
     "BITTENSOR_SS58_FORMAT",
+    "CryptoType",
+    "Keypair",
     "RuntimeInfo",
     "__version__",
     "crypto",
@@ -22,6 +25,7 @@ __all__ = [
     "show_runtime",
     "ss58_decode",
     "ss58_encode",
+    "wallet",
 ]
 
 

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+// edwards25519 (-x^2 + y^2 = 1 + d x^2 y^2) in extended coordinates (X:Y:Z:T), x = X/Z,
+// y = Y/Z, xy = T/Z, with the complete Hisil-Wong-Carter-Dawson formulas for a = -1.
+//
+// Two scalar multiplications: ge_scalarmult_base() is constant time (for secret scalars: key
+// generation, signing nonces, derivation) and reads a precomputed table of the base point by a
+// full scan of every window; ge_double_scalarmult_vartime() computes a*A + b*B for verification
+// with wNAF and must only see public data.
+#pragma once
+
+#include <cstdint>
+
+#include "crypto/detail/field25519.hpp"
+#include "crypto/detail/scalar25519.hpp"
+
+namespace taocore::crypto::detail {
+
+struct ge_p3 {  // extended
+    fe X, Y, Z, T;
+};
+struct ge_p2 {  // projective (no T): enough for doubling
+    fe X, Y, Z;
+};
+struct ge_p1p1 {  // "completed": ((X/Z), (Y/T)) in the formulas' intermediate form
+    fe X, Y, Z, T;
+};
+struct ge_cached {  // Y+X, Y-X, Z, 2dT: the addend form of a projective point
+    fe YplusX, YminusX, Z, T2d;
+};
+struct ge_precomp {  // y+x, y-x, 2dxy: the addend form of an affine point
+    fe yplusx, yminusx, xy2d;
+};
+
+ge_p3 ge_identity() noexcept;
+ge_p3 ge_basepoint() noexcept;
+
+ge_p3 ge_p1p1_to_p3(const ge_p1p1& p) noexcept;
+ge_p2 ge_p1p1_to_p2(const ge_p1p1& p) noexcept;
+ge_cached ge_to_cached(const ge_p3& p) noexcept;
+ge_p1p1 ge_dbl(const ge_p2& p) noexcept;
+ge_p1p1 ge_add(const ge_p3& p, const ge_cached& q) noexcept;
+ge_p1p1 ge_sub(const ge_p3& p, const ge_cached& q) noexcept;
+ge_p3 ge_add_p3(const ge_p3& p, const ge_p3& q) noexcept;
+ge_p3 ge_sub_p3(const ge_p3& p, const ge_p3& q) noexcept;
+ge_p3 ge_dbl_p3(const ge_p3& p) noexcept;
+ge_p3 ge_neg(const ge_p3& p) noexcept;
+/// 8*P.
+ge_p3 ge_mul_cofactor(const ge_p3& p) noexcept;
+/// True iff P is the neutral element (X == 0 and Y == Z). Not constant time.
+bool ge_is_identity_vartime(const ge_p3& p) noexcept;
+
+/// RFC 8032 point encoding (y with the sign of x in bit 255).
+void ge_to_bytes(std::uint8_t out[32], const ge_p3& p) noexcept;
+/// RFC 8032 decoding of a public encoding. With require_canonical, y >= p is rejected (RFC 8032
+/// §5.1.3); without it (ZIP-215) y is taken mod p. x = 0 with the sign bit set is accepted only
+/// without require_canonical (ZIP-215 accepts it, RFC 8032 rejects it). Not constant time.
+bool ge_from_bytes_vartime(ge_p3& out, const std::uint8_t in[32], bool require_canonical) noexcept;
+
+/// s * B for a secret s (constant time).
+ge_p3 ge_scalarmult_base(const scalar& s) noexcept;
+/// a * A + b * B (variable time; public inputs only).
+ge_p3 ge_double_scalarmult_vartime(const scalar& a, const ge_p3& A, const scalar& b) noexcept;
+
+/// Returns d * (s*B - k*A - R) for some d with d != 0 mod l (variable time; public inputs only).
+/// k is first written as c/d mod l with |c|, |d| < 2^127 (extended Euclid on (l, k) stopped half
+/// way, as in Pornin's half-size-scalar verification), which halves the doublings. The result is
+/// the identity (resp. a 4- or 8-torsion point) iff s*B - k*A - R is, so callers test it exactly
+/// as they would test s*B - k*A - R -- except for a cofactorless check, which must not use this.
+ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_p3& A, const ge_p3& R) noexcept;
+
+}  // namespace taocore::crypto::detail

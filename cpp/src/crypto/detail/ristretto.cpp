@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+#include "crypto/detail/ristretto.hpp"
+
+#include <cstring>
+
+namespace taocore::crypto::detail {
+
+void ristretto_encode(std::uint8_t out[32], const ge_p3& p) noexcept {
+    const fe u1 = fe_mul(fe_add(p.Z, p.Y), fe_sub(p.Z, p.Y));
+    const fe u2 = fe_mul(p.X, p.Y);
+    fe invsqrt;
+    (void)fe_sqrt_ratio_m1(invsqrt, fe_one, fe_mul(u1, fe_sq(u2)));
+    const fe den1 = fe_mul(invsqrt, u1);
+    const fe den2 = fe_mul(invsqrt, u2);
+    const fe z_inv = fe_mul(fe_mul(den1, den2), p.T);
+    const fe ix0 = fe_mul(p.X, fe_sqrtm1);
+    const fe iy0 = fe_mul(p.Y, fe_sqrtm1);
+    const fe enchanted_denominator = fe_mul(den1, fe_invsqrt_a_minus_d);
+    const std::uint64_t rotate = std::uint64_t{0} - fe_is_negative(fe_mul(p.T, z_inv));
+    fe x = p.X, y = p.Y, den_inv = den2;
+    fe_cmov(x, iy0, rotate);
+    fe_cmov(y, ix0, rotate);
+    fe_cmov(den_inv, enchanted_denominator, rotate);
+    y = fe_cneg(y, fe_is_negative(fe_mul(x, z_inv)));
+    const fe s = fe_abs(fe_mul(den_inv, fe_sub(p.Z, y)));
+    fe_to_bytes(out, s);
+}
+
+bool ristretto_decode(ge_p3& out, const std::uint8_t in[32]) noexcept {
+    const fe s = fe_from_bytes(in);
+    std::uint8_t check[32];
+    fe_to_bytes(check, s);
+    if (std::memcmp(check, in, 32) != 0) return false;  // s >= p (or bit 255 set)
+    if (in[0] & 1) return false;                        // negative s
+    const fe ss = fe_sq(s);
+    const fe u1 = fe_sub(fe_one, ss);
+    const fe u2 = fe_add(fe_one, ss);
+    const fe u2_sqr = fe_sq(u2);
+    const fe v = fe_sub(fe_neg(fe_mul(fe_d, fe_sq(u1))), u2_sqr);
+    fe invsqrt;
+    const std::uint64_t was_square = fe_sqrt_ratio_m1(invsqrt, fe_one, fe_mul(v, u2_sqr));
+    const fe den_x = fe_mul(invsqrt, u2);
+    const fe den_y = fe_mul(fe_mul(invsqrt, den_x), v);
+    const fe x = fe_abs(fe_mul(fe_add(s, s), den_x));
+    const fe y = fe_mul(u1, den_y);
+    const fe t = fe_mul(x, y);
+    if (was_square == 0 || fe_is_negative(t) != 0 || fe_is_zero_mask(y) != 0) return false;
+    out = ge_p3{x, y, fe_one, t};
+    return true;
+}
+
+bool ristretto_equals(const ge_p3& a, const ge_p3& b) noexcept {
+    const std::uint64_t m1 = fe_eq_mask(fe_mul(a.X, b.Y), fe_mul(a.Y, b.X));
+    const std::uint64_t m2 = fe_eq_mask(fe_mul(a.Y, b.Y), fe_mul(a.X, b.X));
+    return (m1 | m2) != 0;
+}
+
+}  // namespace taocore::crypto::detail

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+#include "taocore/crypto/ed25519.hpp"
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "crypto/detail/edwards.hpp"
+#include "crypto/detail/scalar25519.hpp"
+#include "crypto/detail/secure_zero.hpp"
+#include "taocore/crypto/hash.hpp"
+
+namespace taocore::crypto::ed25519 {
+
+namespace {
+
+using namespace taocore::crypto::detail;
+
+void require_seed(byte_span seed) {
+    if (seed.size() != seed_size)
+        throw std::invalid_argument("seed: expected 32 bytes, got " + std::to_string(seed.size()));
+}
+
+// The clamped secret scalar (as an integer mod l) and the nonce prefix; wiped on destruction.
+struct expanded {
+    scalar a{};
+    std::uint8_t prefix[32]{};
+    public_key pub{};
+    explicit expanded(byte_span seed) {
+        auto h = crypto::sha512(seed);
+        h[0] &= 248;
+        h[31] &= 127;
+        h[31] |= 64;
+        a = scalar_from_bytes_mod_order(h.data());  // a*B only depends on a mod l
+        std::memcpy(prefix, h.data() + 32, 32);
+        secure_zero(h.data(), h.size());
+        ge_to_bytes(pub.data(), ge_scalarmult_base(a));
+    }
+    ~expanded() {
+        secure_zero(&a, sizeof a);
+        secure_zero(prefix, sizeof prefix);
+    }
+    expanded(const expanded&) = delete;
+    expanded& operator=(const expanded&) = delete;
+};
+
+scalar hash_to_scalar(byte_span a, byte_span b, byte_span c) {
+    sha512_hasher h;
+    h.update(a).update(b).update(c);
+    auto d = h.finalize();
+    const scalar s = scalar_from_wide(d.data());
+    secure_zero(d.data(), d.size());
+    return s;
+}
+
+}  // namespace
+
+public_key public_from_seed(byte_span seed) {
+    require_seed(seed);
+    const expanded e(seed);
+    return e.pub;
+}
+
+signature sign(byte_span seed, byte_span message) {
+    require_seed(seed);
+    const expanded e(seed);
+    scalar r = hash_to_scalar(byte_span(e.prefix, 32), message, {});
+    signature sig;
+    ge_to_bytes(sig.data(), ge_scalarmult_base(r));
+    const scalar k = hash_to_scalar(byte_span(sig.data(), 32), e.pub, message);
+    scalar s = scalar_muladd(k, e.a, r);
+    scalar_to_bytes(sig.data() + 32, s);
+    secure_zero(&r, sizeof r);
+    secure_zero(&s, sizeof s);
+    return sig;
+}
+
+bool verify(byte_span pk, byte_span message, byte_span sig, verify_policy policy) noexcept {
+    if (pk.size() != public_key_size || sig.size() != signature_size) return false;
+    const std::uint8_t* s_bytes = sig.data() + 32;
+    if (!scalar_is_canonical(s_bytes)) return false;  // both policies (RFC 8032 §5.1.7, ZIP-215)
+    const bool strict = policy == verify_policy::strict;
+    ge_p3 A, R;
+    if (!ge_from_bytes_vartime(A, pk.data(), strict)) return false;
+    // libsodium's small-order blocklist ignores the sign bit and covers the non-canonical
+    // encodings y = p, p + 1; a lenient decode followed by [8]P == 0 is the same set.
+    const bool r_ok = ge_from_bytes_vartime(R, sig.data(), false);
+    if (strict) {
+        if (ge_is_identity_vartime(ge_mul_cofactor(A))) return false;
+        if (r_ok && ge_is_identity_vartime(ge_mul_cofactor(R))) return false;
+    } else if (!r_ok) {
+        return false;
+    }
+    const scalar k = hash_to_scalar(sig.first(32), pk, message);
+    const scalar s = scalar_from_canonical_bytes(s_bytes);
+    if (strict) {
+        // Cofactorless: the exact point must match, so no half-size-scalar shortcut here.
+        std::uint8_t check[32];
+        // Negate the point, not the scalar: A may carry torsion, and (l - k)A != -kA then.
+        ge_to_bytes(check, ge_double_scalarmult_vartime(k, ge_neg(A), s));
+        return std::memcmp(check, sig.data(), 32) == 0;
+    }
+    // [8](sB - kA - R) == 0; multiplying by d != 0 mod l first does not change the answer.
+    return ge_is_identity_vartime(ge_mul_cofactor(ge_verify_combination_vartime(s, k, A, R)));
+}
+
+}  // namespace taocore::crypto::ed25519

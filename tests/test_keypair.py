@@ -1,0 +1,192 @@
+"""Keypair: vectors for every constructor, and differential tests against bittensor-wallet and
+py-sr25519-bindings (sign with one, verify with the other), SURIs fuzzed against sp-core."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+import sr25519  # py-sr25519-bindings (schnorrkel)
+from bittensor_wallet import Keypair as BtKeypair
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import taocore
+from conftest import load_vectors
+from taocore import Keypair
+
+VEC = load_vectors("crypto-vectors.json")
+
+
+def oracle_verify(public: bytes, message: bytes, signature: bytes) -> bool:
+    try:
+        return bool(sr25519.verify(signature, message, public))
+    except ValueError:  # the binding raises on malformed input; sp-core says False
+        return False
+
+
+SR_SURI = VEC["derivation"]["sr25519_suri"]["cases"]
+ED_SURI = VEC["derivation"]["ed25519_suri"]["cases"]
+
+
+@pytest.mark.parametrize("case", SR_SURI, ids=lambda c: c["suri"])
+def test_sr25519_suri_vectors(case: dict[str, object]) -> None:
+    kp = Keypair.create_from_uri(str(case["suri"]))
+    assert kp.public_key.hex() == case["public_key"]
+    assert kp.ss58_address == case["ss58_42"]
+    assert kp.private_key is not None
+    assert kp.private_key[:32].hex() == case["secret_scalar"]
+    if case.get("nonce_deterministic"):
+        assert kp.private_key.hex() == case["secret_key_if_deterministic"]
+    mini = case.get("mini_secret_after_path")
+    assert kp.seed_hex == (None if mini is None else "0x" + str(mini))
+
+
+@pytest.mark.parametrize("case", ED_SURI, ids=lambda c: c["suri"])
+def test_ed25519_suri_vectors(case: dict[str, str]) -> None:
+    kp = Keypair.create_from_uri(case["suri"], crypto_type="ed25519")
+    assert kp.public_key.hex() == case["public_key"]
+    assert kp.ss58_address == case["ss58_42"]
+    assert kp.crypto_type == 0
+    assert kp.seed_hex == "0x" + case["seed_after_path"]
+
+
+@pytest.mark.parametrize("case", VEC["bip39"]["cases"], ids=lambda c: c["phrase"][:24])
+def test_mnemonic_keys(case: dict[str, str]) -> None:
+    kp = Keypair.create_from_mnemonic(case["phrase"], password=case["password"])
+    want = Keypair.create_from_seed(case["mini_secret"])
+    assert kp.public_key == want.public_key
+    for field, kind in (("sr25519_public_key", "sr25519"), ("ed25519_public_key", "ed25519")):
+        if field in case:
+            assert Keypair.create_from_mnemonic(
+                case["phrase"], kind, password=case["password"]
+            ).public_key.hex() == case[field]
+
+
+@pytest.mark.parametrize(
+    "case", VEC["sr25519"]["keypairs_from_mini_secret"], ids=lambda c: c["name"]
+)
+def test_seed_and_private_key_constructors(case: dict[str, str]) -> None:
+    kp = Keypair.create_from_seed(bytes.fromhex(case["mini_secret"]))
+    assert kp.private_key is not None and kp.private_key.hex() == case["secret_key"]
+    assert kp.public_key.hex() == case["public_key"]
+    assert kp.ss58_address == case["ss58_42"]
+    again = Keypair.create_from_private_key("0x" + case["secret_key"])
+    assert again.public_key == kp.public_key and again.private_key == kp.private_key
+    assert Keypair(ss58_address=case["ss58_42"]).public_key == kp.public_key
+
+
+def test_sign_and_verify_against_oracles() -> None:
+    kp = Keypair.create_from_uri("//Alice")
+    bt = BtKeypair.create_from_uri("//Alice")
+    assert kp.ss58_address == bt.ss58_address
+    for message in (b"", b"x", b"hello world" * 100, "text message", "0xdeadbeef"):
+        sig = kp.sign(message)
+        assert bt.verify(message, sig)
+        assert kp.verify(message, bt.sign(message))
+        raw = message if isinstance(message, bytes) else (
+            bytes.fromhex(message[2:]) if message.startswith("0x") else message.encode()
+        )
+        assert oracle_verify(kp.public_key, raw, sig)
+        assert kp.verify(message, "0x" + sig.hex())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.binary(min_size=32, max_size=32), message=st.binary(max_size=300),
+       flip=st.integers(0, 64 * 8 - 1))
+def test_differential_sr25519(seed: bytes, message: bytes, flip: int) -> None:
+    kp = Keypair.create_from_seed(seed)
+    public, secret = sr25519.pair_from_seed(seed)
+    assert kp.public_key == bytes(public)
+    assert kp.private_key == bytes(secret)
+    ours = kp.sign(message)
+    theirs = bytes(sr25519.sign((public, secret), message))
+    assert oracle_verify(kp.public_key, message, ours)
+    assert kp.verify(message, theirs)
+    bad = bytearray(ours)
+    bad[flip // 8] ^= 1 << (flip % 8)
+    assert kp.verify(message, bytes(bad)) == oracle_verify(kp.public_key, message, bytes(bad))
+    assert not kp.verify(message + b"!", ours)
+
+
+junction_text = st.one_of(
+    st.integers(0, 2**70).map(str),
+    st.sampled_from(["+1", "01", "-1", " 1", "Alice", "hot", "ü", "x" * 40]),
+    st.text(alphabet=st.characters(blacklist_characters="/\n", blacklist_categories=("Cs",)),
+            min_size=1, max_size=40),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    junctions=st.lists(st.tuples(st.booleans(), junction_text), max_size=3),
+    password=st.one_of(st.none(), st.text(alphabet="abc xyz/", max_size=8)),
+    ed25519=st.booleans(),
+)
+def test_suri_fuzz_against_bittensor_wallet(
+    junctions: list[tuple[bool, str]], password: str | None, ed25519: bool
+) -> None:
+    if ed25519:
+        junctions = [(True, text) for _, text in junctions]  # ed25519 has hard junctions only
+    suri = "".join(("//" if hard else "/") + text for hard, text in junctions)
+    if password is not None:
+        suri += "///" + password
+    kind = 0 if ed25519 else 1
+    ours = Keypair.create_from_uri(suri, crypto_type=kind)
+    theirs = BtKeypair.create_from_uri(suri, crypto_type=kind)
+    assert ours.ss58_address == theirs.ss58_address, suri
+
+
+def test_verify_never_raises_on_garbage() -> None:
+    kp = Keypair.create_from_uri("//Bob")
+    for sig in (b"", b"\x00" * 63, b"\xff" * 64, "0xzz", "nothex", 12345):
+        assert kp.verify(b"m", sig) is False  # type: ignore[arg-type]
+    watcher = Keypair(ss58_address=kp.ss58_address)
+    assert watcher.verify(b"m", kp.sign(b"m"))
+    with pytest.raises(ValueError, match="can verify but not sign"):
+        watcher.sign(b"m")
+
+
+def test_bytes_wrapping_is_accepted_like_bittensor_wallet() -> None:
+    kp = Keypair.create_from_uri("//Alice")
+    assert kp.verify(b"payload", kp.sign(b"<Bytes>payload</Bytes>"))
+
+
+def test_secrets_stay_out_of_repr_and_pickle() -> None:
+    phrase = Keypair.generate_mnemonic()
+    kp = Keypair.create_from_mnemonic(phrase)
+    assert kp.private_key is not None
+    text = repr(kp)
+    assert kp.ss58_address in text
+    assert kp.private_key.hex() not in text and phrase.split()[0] not in text
+    with pytest.raises(TypeError, match="refusing to pickle"):
+        pickle.dumps(kp)
+    watcher = pickle.loads(pickle.dumps(Keypair(public_key=kp.public_key)))
+    assert watcher == kp and watcher.private_key is None
+
+
+def test_bad_input_raises_value_error() -> None:
+    with pytest.raises(ValueError, match="crypto_type"):
+        Keypair.create_from_uri("//Alice", crypto_type="ecdsa")
+    with pytest.raises(ValueError, match="seed must be 32 bytes"):
+        Keypair.create_from_seed(b"short")
+    with pytest.raises(ValueError, match="SoftKeyInPath"):
+        Keypair.create_from_uri("//Alice/soft", crypto_type="ed25519")
+    with pytest.raises(ValueError, match="InvalidSeed"):
+        Keypair.create_from_uri("0x1234//Alice")
+    with pytest.raises(ValueError, match="private_key must be 64 bytes"):
+        Keypair.create_from_private_key(b"\x00" * 32)
+    with pytest.raises(ValueError):
+        Keypair.create_from_private_key(b"\xff" * 64)  # scalar not canonical
+    with pytest.raises(ValueError, match="give ss58_address or public_key"):
+        Keypair()
+    with pytest.raises(ValueError, match="bad checksum"):
+        Keypair(ss58_address="5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQZ")
+
+
+def test_generate_mnemonic_round_trip() -> None:
+    phrase = Keypair.generate_mnemonic(24)
+    assert len(phrase.split()) == 24
+    assert (Keypair.create_from_mnemonic(phrase).ss58_address
+            == BtKeypair.create_from_mnemonic(phrase).ss58_address)
+    assert taocore.is_valid_ss58_address(Keypair.create_from_mnemonic(phrase).ss58_address)
