@@ -1,0 +1,69 @@
+"""taocore vs py-sr25519-bindings, bittensor-wallet and PyNaCl: signing and verification.
+
+Run by hand:  python bench/bench_crypto.py [--repeat N]
+One table: per-call time of each operation for 32 B and 1 KiB messages, then batch verification
+of 16..1024 sr25519 signatures against the oracle's single verification, with ratios (above 1 =
+taocore faster). Every signature is checked before it is timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import timeit
+from collections.abc import Callable
+
+import nacl.signing
+import sr25519
+from bittensor_wallet import Keypair as BtKeypair
+
+import taocore
+from taocore import Keypair
+
+
+def per_call(fn: Callable[[], object], repeat: int) -> float:
+    timer = timeit.Timer(fn)
+    number, _ = timer.autorange()
+    return min(timer.repeat(repeat=repeat, number=max(1, number))) / max(1, number)
+
+
+def row(name: str, ours: float, rivals: dict[str, float]) -> str:
+    cells = "  ".join(f"{k} {v * 1e6:8.1f} us ({v / ours:5.2f}x)" for k, v in rivals.items())
+    return f"{name:<30} taocore {ours * 1e6:8.1f} us   {cells}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    info = taocore.runtime_info()
+    print(f"taocore {info['version']}, backend {info['active_backend']}, "
+          f"CPU features {', '.join(info['cpu_features'])}")
+    seed = os.urandom(32)
+    ours = Keypair.create_from_seed(seed)
+    bt = BtKeypair.create_from_seed(seed.hex())
+    pub, sec = sr25519.pair_from_seed(seed)
+    nacl_key = nacl.signing.SigningKey(seed)
+    ed = Keypair.create_from_seed(seed, crypto_type="ed25519")
+    for size in (32, 1024):
+        msg = os.urandom(size)
+        sig = ours.sign(msg)
+        assert sr25519.verify(sig, msg, pub) and bt.verify(msg, sig)
+        ed_sig = ed.sign(msg)
+        assert nacl_key.sign(msg).signature == ed_sig
+        print(f"\n-- {size} B messages")
+        print(row("sr25519 sign", per_call(lambda: ours.sign(msg), args.repeat), {
+            "py-sr25519": per_call(lambda: sr25519.sign((pub, sec), msg), args.repeat),
+            "bittensor-wallet": per_call(lambda: bt.sign(msg), args.repeat)}))
+        print(row("sr25519 verify", per_call(lambda: ours.verify(msg, sig), args.repeat), {
+            "py-sr25519": per_call(lambda: sr25519.verify(sig, msg, pub), args.repeat),
+            "bittensor-wallet": per_call(lambda: bt.verify(msg, sig), args.repeat)}))
+        print(row("ed25519 sign", per_call(lambda: ed.sign(msg), args.repeat), {
+            "PyNaCl": per_call(lambda: nacl_key.sign(msg), args.repeat)}))
+        vk = nacl_key.verify_key
+        print(row("ed25519 verify", per_call(lambda: ed.verify(msg, ed_sig), args.repeat), {
+            "PyNaCl": per_call(lambda: vk.verify(msg, ed_sig), args.repeat)}))
+
+
+if __name__ == "__main__":
+    main()
