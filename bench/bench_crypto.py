@@ -32,6 +32,29 @@ def row(name: str, ours: float, rivals: dict[str, float]) -> str:
     return f"{name:<30} taocore {ours * 1e6:8.1f} us   {cells}"
 
 
+def bench_messages(size: int, ours: Keypair, bt: BtKeypair, pair: tuple[bytes, bytes],
+                   nacl_key: nacl.signing.SigningKey, ed: Keypair, repeat: int) -> None:
+    """Single sign/verify rows for one message size, each answer checked first."""
+    pub = pair[0]
+    msg = os.urandom(size)
+    sig = ours.sign(msg)
+    assert sr25519.verify(sig, msg, pub) and bt.verify(msg, sig)
+    ed_sig = ed.sign(msg)
+    assert nacl_key.sign(msg).signature == ed_sig
+    vk = nacl_key.verify_key
+    print(f"\n-- {size} B messages")
+    print(row("sr25519 sign", per_call(lambda: ours.sign(msg), repeat), {
+        "py-sr25519": per_call(lambda: sr25519.sign(pair, msg), repeat),
+        "bittensor-wallet": per_call(lambda: bt.sign(msg), repeat)}))
+    print(row("sr25519 verify", per_call(lambda: ours.verify(msg, sig), repeat), {
+        "py-sr25519": per_call(lambda: sr25519.verify(sig, msg, pub), repeat),
+        "bittensor-wallet": per_call(lambda: bt.verify(msg, sig), repeat)}))
+    print(row("ed25519 sign", per_call(lambda: ed.sign(msg), repeat), {
+        "PyNaCl": per_call(lambda: nacl_key.sign(msg), repeat)}))
+    print(row("ed25519 verify", per_call(lambda: ed.verify(msg, ed_sig), repeat), {
+        "PyNaCl": per_call(lambda: vk.verify(msg, ed_sig), repeat)}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -46,23 +69,7 @@ def main() -> None:
     nacl_key = nacl.signing.SigningKey(seed)
     ed = Keypair.create_from_seed(seed, crypto_type="ed25519")
     for size in (32, 1024):
-        msg = os.urandom(size)
-        sig = ours.sign(msg)
-        assert sr25519.verify(sig, msg, pub) and bt.verify(msg, sig)
-        ed_sig = ed.sign(msg)
-        assert nacl_key.sign(msg).signature == ed_sig
-        print(f"\n-- {size} B messages")
-        print(row("sr25519 sign", per_call(lambda: ours.sign(msg), args.repeat), {
-            "py-sr25519": per_call(lambda: sr25519.sign((pub, sec), msg), args.repeat),
-            "bittensor-wallet": per_call(lambda: bt.sign(msg), args.repeat)}))
-        print(row("sr25519 verify", per_call(lambda: ours.verify(msg, sig), args.repeat), {
-            "py-sr25519": per_call(lambda: sr25519.verify(sig, msg, pub), args.repeat),
-            "bittensor-wallet": per_call(lambda: bt.verify(msg, sig), args.repeat)}))
-        print(row("ed25519 sign", per_call(lambda: ed.sign(msg), args.repeat), {
-            "PyNaCl": per_call(lambda: nacl_key.sign(msg), args.repeat)}))
-        vk = nacl_key.verify_key
-        print(row("ed25519 verify", per_call(lambda: ed.verify(msg, ed_sig), args.repeat), {
-            "PyNaCl": per_call(lambda: vk.verify(msg, ed_sig), args.repeat)}))
+        bench_messages(size, ours, bt, (pub, sec), nacl_key, ed, args.repeat)
 
 
 if __name__ == "__main__":
