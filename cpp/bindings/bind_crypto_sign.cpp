@@ -28,6 +28,15 @@ py::bytes out(const std::array<std::uint8_t, N>& a) {
     return to_bytes(a.data(), a.size());
 }
 
+// Secret material copied into Python bytes must not also linger in this frame.
+template <std::size_t N>
+py::bytes out_secret(std::array<std::uint8_t, N>& a) {
+    py::bytes b = to_bytes(a.data(), a.size());
+    std::memset(a.data(), 0, a.size());
+    __asm__ __volatile__("" : : "r"(a.data()) : "memory");  // keep the store (as secure_zero does)
+    return b;
+}
+
 // A fixed rng32 supplied from Python (tests only).
 struct fixed_rng {
     std::array<std::uint8_t, 32> bytes{};
@@ -70,9 +79,9 @@ void bind_crypto_sign(py::module_& m) {
         "sr25519_keypair_from_mini_secret",
         [](const py::handle& mini) {
             byte_view v(mini);
-            const auto sk = crypto::sr25519::expand_mini_secret(v.span());
+            auto sk = crypto::sr25519::expand_mini_secret(v.span());
             const auto pk = crypto::sr25519::public_from_secret(sk);
-            return py::make_tuple(out(sk), out(pk));
+            return py::make_tuple(out_secret(sk), out(pk));
         },
         py::arg("mini_secret"),
         "ExpandEd25519 (as sp-core): returns (secret_key 64 B = scalar || nonce, public_key 32 B).");
@@ -119,7 +128,7 @@ void bind_crypto_sign(py::module_& m) {
                 py::gil_scoped_release release;
                 d = crypto::sr25519::derive_hard(s.span(), cc.span(), iv.span());
             }
-            return py::make_tuple(out(d.mini), out(d.secret), out(d.chain));
+            return py::make_tuple(out_secret(d.mini), out_secret(d.secret), out(d.chain));
         },
         py::arg("secret_key"), py::arg("chain_code"), py::arg("i") = py::bytes(""),
         "Hard HDKD: returns (child mini secret, child secret key, child chain code).");
@@ -134,7 +143,7 @@ void bind_crypto_sign(py::module_& m) {
                 d = rng ? crypto::sr25519::derive_soft(s.span(), cc.span(), iv.span(), fixed_rng::fill, &*rng)
                         : crypto::sr25519::derive_soft(s.span(), cc.span(), iv.span());
             }
-            return py::make_tuple(out(d.secret), out(d.chain));
+            return py::make_tuple(out_secret(d.secret), out(d.chain));
         },
         py::arg("secret_key"), py::arg("chain_code"), py::arg("i") = py::bytes(""), py::kw_only(),
         py::arg("rng32") = py::none(), "Soft HDKD of a secret key: returns (child secret key, child chain code).");
@@ -154,14 +163,16 @@ void bind_crypto_sign(py::module_& m) {
         "sr25519_secret_to_ed25519_form",
         [](const py::handle& secret) {
             byte_view v(secret);
-            return out(crypto::sr25519::secret_to_ed25519_form(v.span()));
+            auto r = crypto::sr25519::secret_to_ed25519_form(v.span());
+            return out_secret(r);
         },
         py::arg("secret_key"));
     m.def(
         "sr25519_secret_from_ed25519_form",
         [](const py::handle& secret) {
             byte_view v(secret);
-            return out(crypto::sr25519::secret_from_ed25519_form(v.span()));
+            auto r = crypto::sr25519::secret_from_ed25519_form(v.span());
+            return out_secret(r);
         },
         py::arg("secret_key"));
     m.def(

@@ -35,7 +35,9 @@ struct secret_scalar {
 void load_secret(secret_scalar& out, byte_span secret) {
     require_size(secret, secret_key_size, "secret_key");
     // The canonical check runs on the secret, but it only reveals whether the key is valid.
-    if (!scalar_is_canonical(secret.data()))
+    bool canonical = scalar_is_canonical(secret.data());
+    ct_declassify(&canonical, sizeof canonical);
+    if (!canonical)
         throw std::invalid_argument("secret_key: scalar is not canonical (>= group order)");
     out.s = scalar_from_canonical_bytes(secret.data());
 }

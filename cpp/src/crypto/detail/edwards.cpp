@@ -169,15 +169,6 @@ void u256_sub(u256& a, const u256& b) noexcept {
     }
 }
 
-void u256_add(u256& a, const u256& b) noexcept {
-    u128 carry = 0;
-    for (int i = 0; i < 4; ++i) {
-        carry += static_cast<u128>(a.w[i]) + b.w[i];
-        a.w[i] = static_cast<std::uint64_t>(carry);
-        carry >>= 64;
-    }
-}
-
 u256 u256_shl(const u256& a, int n) noexcept {  // 0 <= n < 256
     u256 r{{0, 0, 0, 0}};
     const int limbs = n / 64, bits = n % 64;
@@ -221,7 +212,8 @@ ge_cached ge_to_cached(const ge_p3& p) noexcept {
 ge_p1p1 ge_dbl(const ge_p2& p) noexcept {
     const fe xx = fe_sq(p.X);
     const fe yy = fe_sq(p.Y);
-    const fe zz2 = fe_add(fe_sq(p.Z), fe_sq(p.Z));
+    const fe zz = fe_sq(p.Z);
+    const fe zz2 = fe_add(zz, zz);
     const fe a = fe_sq(fe_add(p.X, p.Y));
     const fe y3 = fe_add(yy, xx);
     const fe z3 = fe_sub(yy, xx);
@@ -334,13 +326,7 @@ ge_p3 ge_double_scalarmult_vartime(const scalar& a, const ge_p3& A, const scalar
     wnaf(naf_a, a, 5);
     wnaf(naf_b, b, 8);
     ge_cached ai[8];  // A, 3A, ..., 15A
-    ai[0] = ge_to_cached(A);
-    const ge_p3 a2 = ge_dbl_p3(A);
-    ge_p3 acc = A;
-    for (int j = 1; j < 8; ++j) {
-        acc = ge_p1p1_to_p3(ge_add(a2, ai[j - 1]));
-        ai[j] = ge_to_cached(acc);
-    }
+    odd_multiples_cached(ai, A);
     const base_tables& t = tables();
 
     int i = 255;
@@ -371,20 +357,24 @@ ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_p
     u256 r_prev{{0x5812631a5cf5d3edULL, 0x14def9dea2f79cd6ULL, 0, 0x1000000000000000ULL}};  // l
     u256 r_cur;
     scalar_to_bytes(reinterpret_cast<std::uint8_t*>(r_cur.w), k);
-    u256 t_prev{{0, 0, 0, 0}}, t_cur{{1, 0, 0, 0}};
+    // While r_cur >= 2^127 every |t| <= l / 2^127 < 2^126 (and a shifted t <= 2 q |t| < 2^127), so
+    // the t's fit in 128 bits.
+    u128 t_prev = 0, t_cur = 1;
     bool d_negative = false;
     while (u256_bitlen(r_cur) > 127) {
         int j = u256_bitlen(r_prev) - u256_bitlen(r_cur);
-        u256 rem = r_prev, acc = t_prev;
-        u256 sr = u256_shl(r_cur, j), st = u256_shl(t_cur, j);
+        u256 rem = r_prev;
+        u128 acc = t_prev;
+        u256 sr = u256_shl(r_cur, j);
+        u128 st = t_cur << j;
         for (;;) {  // binary long division of r_prev by r_cur, mirrored on the t's
             if (u256_geq(rem, sr)) {
                 u256_sub(rem, sr);
-                u256_add(acc, st);
+                acc += st;
             }
             if (j-- == 0) break;
             u256_shr1(sr);
-            u256_shr1(st);
+            st >>= 1;
         }
         r_prev = r_cur;
         r_cur = rem;
@@ -392,9 +382,9 @@ ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_p
         t_cur = acc;
         d_negative = !d_negative;
     }
-    std::uint8_t c_bytes[32], d_bytes[32];
+    std::uint8_t c_bytes[32], d_bytes[32] = {};
     u256_to_bytes(c_bytes, r_cur);
-    u256_to_bytes(d_bytes, t_cur);
+    std::memcpy(d_bytes, &t_cur, 16);
 
     // d * (sB - kA - R) = (d s) B - c A - d R, with (d s) split as lo + 2^128 hi for the two base
     // tables; the signs of c and d move onto the points.

@@ -5,6 +5,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -20,7 +21,8 @@ using detail::secure_zero;
 namespace {
 
 constexpr std::uint8_t strobe_r = 166;  // 200 - 2*128/8 - 2
-constexpr std::uint8_t flag_i = 1, flag_a = 2, flag_c = 4, flag_t = 8, flag_m = 16, flag_k = 32;
+// STROBE operation flags (T = 8, transport, is never used by Merlin).
+constexpr std::uint8_t flag_i = 1, flag_a = 2, flag_c = 4, flag_m = 16, flag_k = 32;
 
 bytes_view lit(const char* s) noexcept { return {reinterpret_cast<const std::uint8_t*>(s), std::strlen(s)}; }
 
@@ -107,27 +109,40 @@ void strobe128::run_f() noexcept {
     pos_begin_ = 0;
 }
 
+// The byte loops below run up to the end of the rate at a time so the compiler can vectorise them.
 void strobe128::absorb(bytes_view data) noexcept {
     std::uint8_t* b = bytes();
-    for (std::uint8_t x : data) {
-        b[pos_++] ^= x;
+    std::size_t i = 0;
+    while (i < data.size()) {
+        const std::size_t n = std::min<std::size_t>(data.size() - i, strobe_r - pos_);
+        for (std::size_t j = 0; j < n; ++j) b[pos_ + j] ^= data[i + j];
+        pos_ = static_cast<std::uint8_t>(pos_ + n);
+        i += n;
         if (pos_ == strobe_r) run_f();
     }
 }
 
 void strobe128::overwrite(bytes_view data) noexcept {
     std::uint8_t* b = bytes();
-    for (std::uint8_t x : data) {
-        b[pos_++] = x;
+    std::size_t i = 0;
+    while (i < data.size()) {
+        const std::size_t n = std::min<std::size_t>(data.size() - i, strobe_r - pos_);
+        std::memcpy(b + pos_, data.data() + i, n);
+        pos_ = static_cast<std::uint8_t>(pos_ + n);
+        i += n;
         if (pos_ == strobe_r) run_f();
     }
 }
 
 void strobe128::squeeze(std::uint8_t* out, std::size_t n) noexcept {
     std::uint8_t* b = bytes();
-    for (std::size_t i = 0; i < n; ++i) {
-        out[i] = b[pos_];
-        b[pos_++] = 0;
+    std::size_t i = 0;
+    while (i < n) {
+        const std::size_t k = std::min<std::size_t>(n - i, strobe_r - pos_);
+        std::memcpy(out + i, b + pos_, k);
+        std::memset(b + pos_, 0, k);
+        pos_ = static_cast<std::uint8_t>(pos_ + k);
+        i += k;
         if (pos_ == strobe_r) run_f();
     }
 }
@@ -158,8 +173,6 @@ void strobe128::key(bytes_view data, bool more) noexcept {
     begin_op(flag_a | flag_c, more);
     overwrite(data);
 }
-
-static_assert(flag_t == 8 && flag_k == 32, "STROBE flag values");
 
 merlin_transcript::merlin_transcript(bytes_view label) noexcept : s_(lit("Merlin v1.0")) {
     append_message(lit("dom-sep"), label);
