@@ -55,6 +55,23 @@ def bench_messages(size: int, ours: Keypair, bt: BtKeypair, pair: tuple[bytes, b
         "PyNaCl": per_call(lambda: vk.verify(msg, ed_sig), repeat)}))
 
 
+def bench_batch(n: int, repeat: int) -> None:
+    """One batch size: taocore's batch against the oracle verifying the same signatures singly."""
+    keys = [Keypair.create_from_seed(os.urandom(32)) for _ in range(n)]
+    msgs = [os.urandom(32) for _ in range(n)]
+    sigs = [k.sign(m) for k, m in zip(keys, msgs, strict=True)]
+    pks = [k.public_key for k in keys]
+    assert taocore.crypto.verify_batch(pks, msgs, sigs)
+    ours = per_call(lambda: taocore.crypto.verify_batch(pks, msgs, sigs), repeat) / n
+
+    def oracle_all() -> None:
+        for p, m, s in zip(pks, msgs, sigs, strict=True):
+            sr25519.verify(s, m, p)
+
+    oracle = per_call(oracle_all, repeat) / n
+    print(row(f"batch of {n}", ours, {"py-sr25519 single": oracle}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -70,6 +87,9 @@ def main() -> None:
     ed = Keypair.create_from_seed(seed, crypto_type="ed25519")
     for size in (32, 1024):
         bench_messages(size, ours, bt, (pub, sec), nacl_key, ed, args.repeat)
+    print("\n-- sr25519 batch verification (per signature)")
+    for n in (16, 64, 256, 1024):
+        bench_batch(n, args.repeat)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ namespace py = pybind11;
 void bind_runtime(py::module_& m);
 void bind_crypto(py::module_& m);
 void bind_crypto_sign(py::module_& m);
+void bind_crypto_batch(py::module_& m);
 
 namespace {
 py::module_ submodule(py::module_& parent, const char* name, const char* doc) {
@@ -26,4 +27,5 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     auto crypto = submodule(m, "crypto", "Hashes, SS58 and signatures.");
     bind_crypto(crypto);
     bind_crypto_sign(crypto);
+    bind_crypto_batch(crypto);
 }

@@ -6,14 +6,84 @@ signature code needs them natively, and they are cheaper per call on small input
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
 
 from taocore._native import _core
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-__all__ = ["blake2b", "sha3_256", "sha512"]
+__all__ = ["blake2b", "sha3_256", "sha512", "verify", "verify_batch", "verify_many"]
+
+
+def _scheme(crypto_type: int | str) -> str:
+    if crypto_type in ("sr25519", 1):
+        return "sr25519"
+    if crypto_type in ("ed25519", 0):
+        return "ed25519"
+    raise ValueError(f"crypto_type must be 'sr25519' (1) or 'ed25519' (0), got {crypto_type!r}")
+
+
+def verify(
+    public_key: Buffer,
+    message: Buffer,
+    signature: Buffer,
+    crypto_type: int | str = "sr25519",
+    strict: bool = False,
+) -> bool:
+    """Verify one signature; returns False (never raises) for malformed keys or signatures.
+
+    sr25519 follows schnorrkel (the "substrate" context). ed25519 accepts by default exactly
+    what the Bittensor chain accepts (ZIP-215, as ed25519-zebra in Substrate); ``strict=True``
+    gives RFC 8032 / libsodium behaviour (canonical encodings, no small-order points).
+    """
+    scheme = _scheme(crypto_type)
+    if scheme == "sr25519":
+        if strict:
+            raise ValueError("strict applies to ed25519 only")
+        return _core.crypto.sr25519_verify(public_key, message, signature)
+    return _core.crypto.ed25519_verify(public_key, message, signature, strict=strict)
+
+
+def verify_batch(
+    public_keys: Sequence[Buffer],
+    messages: Sequence[Buffer],
+    signatures: Sequence[Buffer],
+    crypto_type: int | str = "sr25519",
+) -> bool:
+    """True iff every signature verifies, checked together in one multi-scalar multiplication.
+
+    Each equation gets a fresh 128-bit random coefficient from the OS, so a batch containing a
+    bad signature passes with probability about 2^-128. ed25519 batches use the default (ZIP-215)
+    policy. The GIL is released while the batch is checked.
+    """
+    return _core.crypto.verify_batch(public_keys, messages, signatures, _scheme(crypto_type))
+
+
+def verify_many(
+    public_keys: Sequence[Buffer],
+    messages: Sequence[Buffer],
+    signatures: Sequence[Buffer],
+    crypto_type: int | str = "sr25519",
+    threads: int | None = None,
+) -> npt.NDArray[np.bool_]:
+    """Verify many signatures and say which are bad: a boolean array, True where valid.
+
+    It verifies in batches and splits a failing batch until the bad signatures are isolated, so
+    a mostly valid set costs little more than one batch. ``threads`` (default: the CPU count)
+    cuts the work into parallel parts; the GIL is released.
+    """
+    n_threads = (os.cpu_count() or 1) if threads is None else threads
+    if isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads < 1:
+        raise ValueError(f"threads must be a positive int, got {threads!r}")
+    scheme = _scheme(crypto_type)
+    raw = _core.crypto.verify_many(public_keys, messages, signatures, scheme, n_threads)
+    return np.frombuffer(raw, dtype=np.uint8).astype(bool)
 
 
 def sha512(data: Buffer) -> bytes:

@@ -8,6 +8,7 @@
 #include "crypto/detail/edwards.hpp"
 #include "crypto/detail/scalar25519.hpp"
 #include "crypto/detail/secure_zero.hpp"
+#include "crypto/detail/verify_item.hpp"
 #include "taocore/crypto/hash.hpp"
 
 namespace taocore::crypto::ed25519 {
@@ -76,32 +77,54 @@ signature sign(byte_span seed, byte_span message) {
 }
 
 bool verify(byte_span pk, byte_span message, byte_span sig, verify_policy policy) noexcept {
+    if (policy != verify_policy::strict) {
+        verify_item item;
+        if (!ed25519_prepare_zip215(item, pk, message, sig)) return false;
+        // [8](sB - kA - R) == 0; multiplying by d != 0 mod l first does not change the answer.
+        return ge_is_identity_vartime(ge_mul_cofactor(ge_verify_combination_vartime(item.s, item.k, item.A, item.R)));
+    }
     if (pk.size() != public_key_size || sig.size() != signature_size) return false;
     const std::uint8_t* s_bytes = sig.data() + 32;
-    if (!scalar_is_canonical(s_bytes)) return false;  // both policies (RFC 8032 §5.1.7, ZIP-215)
-    const bool strict = policy == verify_policy::strict;
+    if (!scalar_is_canonical(s_bytes)) return false;  // RFC 8032 §5.1.7
     ge_p3 A, R;
-    if (!ge_from_bytes_vartime(A, pk.data(), strict)) return false;
+    if (!ge_from_bytes_vartime(A, pk.data(), true)) return false;
     // libsodium's small-order blocklist ignores the sign bit and covers the non-canonical
     // encodings y = p, p + 1; a lenient decode followed by [8]P == 0 is the same set.
     const bool r_ok = ge_from_bytes_vartime(R, sig.data(), false);
-    if (strict) {
-        if (ge_is_identity_vartime(ge_mul_cofactor(A))) return false;
-        if (r_ok && ge_is_identity_vartime(ge_mul_cofactor(R))) return false;
-    } else if (!r_ok) {
-        return false;
+    if (ge_is_identity_vartime(ge_mul_cofactor(A))) return false;
+    if (r_ok && ge_is_identity_vartime(ge_mul_cofactor(R))) return false;
+    scalar k;
+    try {
+        k = hash_to_scalar(sig.first(32), pk, message);
+    } catch (...) {
+        return false;  // only an unusable TAOCORE_FORCE_BACKEND can throw here
     }
-    const scalar k = hash_to_scalar(sig.first(32), pk, message);
     const scalar s = scalar_from_canonical_bytes(s_bytes);
-    if (strict) {
-        // Cofactorless: the exact point must match, so no half-size-scalar shortcut here.
-        std::uint8_t check[32];
-        // Negate the point, not the scalar: A may carry torsion, and (l - k)A != -kA then.
-        ge_to_bytes(check, ge_double_scalarmult_vartime(k, ge_neg(A), s));
-        return std::memcmp(check, sig.data(), 32) == 0;
-    }
-    // [8](sB - kA - R) == 0; multiplying by d != 0 mod l first does not change the answer.
-    return ge_is_identity_vartime(ge_mul_cofactor(ge_verify_combination_vartime(s, k, A, R)));
+    // Cofactorless: the exact point must match, so no half-size-scalar shortcut here.
+    std::uint8_t check[32];
+    // Negate the point, not the scalar: A may carry torsion, and (l - k)A != -kA then.
+    ge_to_bytes(check, ge_double_scalarmult_vartime(k, ge_neg(A), s));
+    return std::memcmp(check, sig.data(), 32) == 0;
 }
 
 }  // namespace taocore::crypto::ed25519
+
+namespace taocore::crypto::detail {
+
+bool ed25519_prepare_zip215(verify_item& out, bytes_in pk, bytes_in message, bytes_in sig) noexcept {
+    using namespace taocore::crypto::ed25519;
+    if (pk.size() != public_key_size || sig.size() != signature_size) return false;
+    const std::uint8_t* s_bytes = sig.data() + 32;
+    if (!scalar_is_canonical(s_bytes)) return false;  // ZIP-215 still requires s < l
+    if (!ge_from_bytes_vartime(out.A, pk.data(), false)) return false;
+    if (!ge_from_bytes_vartime(out.R, sig.data(), false)) return false;
+    try {
+        out.k = hash_to_scalar(sig.first(32), pk, message);
+    } catch (...) {
+        return false;  // only an unusable TAOCORE_FORCE_BACKEND can throw here
+    }
+    out.s = scalar_from_canonical_bytes(s_bytes);
+    return true;
+}
+
+}  // namespace taocore::crypto::detail

@@ -10,6 +10,7 @@
 #include "crypto/detail/ristretto.hpp"
 #include "crypto/detail/scalar25519.hpp"
 #include "crypto/detail/secure_zero.hpp"
+#include "crypto/detail/verify_item.hpp"
 #include "taocore/crypto/hash.hpp"
 
 namespace taocore::crypto::sr25519 {
@@ -144,29 +145,14 @@ signature sign(byte_span secret, byte_span pk, byte_span message, byte_span cont
 }
 
 bool verify(byte_span pk, byte_span message, byte_span sig, byte_span context) noexcept {
-    if (pk.size() != public_key_size || sig.size() != signature_size) return false;
-    if ((sig[63] & 0x80) == 0) return false;  // not marked as a schnorrkel signature
-    std::uint8_t s_bytes[32];
-    std::memcpy(s_bytes, sig.data() + 32, 32);
-    s_bytes[31] &= 0x7f;
-    if (!scalar_is_canonical(s_bytes)) return false;
-    ge_p3 A, R;
-    if (!ristretto_decode(A, pk.data())) return false;
+    verify_item item;
+    if (!sr25519_prepare(item, pk, message, sig, context)) return false;
     // encode(sB - kA) == R_bytes  <=>  R_bytes decodes and sB - kA - R is 0 in ristretto255, i.e.
     // lies in E[4] (X == 0 or Y == 0); a non-canonical or invalid R can never match. Decoded
     // points lie in 2E, so the torsion part of sB - kA - R is in E[4] and multiplying by the
     // half-GCD's d (invertible mod l) keeps the answer.
-    if (!ristretto_decode(R, sig.data())) return false;
-    try {
-        transcript t = signing_transcript(context, message, pk);
-        t.append_message(lit("sign:R"), sig.first(32));
-        const scalar k = challenge_scalar(t, "sign:c");
-        const scalar s = scalar_from_canonical_bytes(s_bytes);
-        const ge_p3 p = ge_verify_combination_vartime(s, k, A, R);
-        return fe_is_zero_mask(p.X) != 0 || fe_is_zero_mask(p.Y) != 0;
-    } catch (...) {
-        return false;  // only a message over 2^32 - 1 bytes can throw
-    }
+    const ge_p3 p = ge_verify_combination_vartime(item.s, item.k, item.A, item.R);
+    return fe_is_zero_mask(p.X) != 0 || fe_is_zero_mask(p.Y) != 0;
 }
 
 hard_derived derive_hard(byte_span secret, byte_span cc, byte_span i) {
@@ -253,3 +239,28 @@ bool ristretto255_is_valid(byte_span encoding) noexcept {
 }
 
 }  // namespace taocore::crypto::sr25519
+
+namespace taocore::crypto::detail {
+
+bool sr25519_prepare(verify_item& out, bytes_in pk, bytes_in message, bytes_in sig, bytes_in context) noexcept {
+    using namespace taocore::crypto::sr25519;
+    if (pk.size() != public_key_size || sig.size() != signature_size) return false;
+    if ((sig[63] & 0x80) == 0) return false;  // not marked as a schnorrkel signature
+    std::uint8_t s_bytes[32];
+    std::memcpy(s_bytes, sig.data() + 32, 32);
+    s_bytes[31] &= 0x7f;
+    if (!scalar_is_canonical(s_bytes)) return false;
+    if (!ristretto_decode(out.A, pk.data())) return false;
+    if (!ristretto_decode(out.R, sig.data())) return false;
+    try {
+        transcript t = signing_transcript(context, message, pk);
+        t.append_message(lit("sign:R"), sig.first(32));
+        out.k = challenge_scalar(t, "sign:c");
+    } catch (...) {
+        return false;  // only a message over 2^32 - 1 bytes can throw
+    }
+    out.s = scalar_from_canonical_bytes(s_bytes);
+    return true;
+}
+
+}  // namespace taocore::crypto::detail

@@ -59,3 +59,18 @@ def merlin_witness_bytes(
     *,
     rng32: Buffer | None = None,
 ) -> bytes: ...
+
+# ---- batch verification (bind_batch.cpp) ----
+def verify_batch(
+    public_keys: Sequence[Buffer],
+    messages: Sequence[Buffer],
+    signatures: Sequence[Buffer],
+    crypto_type: str = "sr25519",
+) -> bool: ...
+def verify_many(
+    public_keys: Sequence[Buffer],
+    messages: Sequence[Buffer],
+    signatures: Sequence[Buffer],
+    crypto_type: str = "sr25519",
+    threads: int = 1,
+) -> bytes: ...

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+#include "taocore/crypto/batch.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "crypto/detail/msm.hpp"
+#include "crypto/detail/verify_item.hpp"
+#include "taocore/crypto/ed25519.hpp"
+#include "taocore/crypto/merlin.hpp"
+#include "taocore/crypto/sr25519.hpp"
+
+namespace taocore::crypto {
+namespace {
+
+using namespace detail;
+
+// Below this size a batch saves nothing over single verification (the MSM's fixed costs win).
+constexpr std::size_t min_batch = 4;
+
+bool prepare(signature_scheme scheme, verify_item& item, byte_span pk, byte_span msg, byte_span sig) {
+    return scheme == signature_scheme::sr25519
+               ? sr25519_prepare(item, pk, msg, sig, sr25519::substrate_context)
+               : ed25519_prepare_zip215(item, pk, msg, sig);
+}
+
+bool verify_one(signature_scheme scheme, byte_span pk, byte_span msg, byte_span sig) {
+    return scheme == signature_scheme::sr25519 ? sr25519::verify(pk, msg, sig)
+                                               : ed25519::verify(pk, msg, sig);
+}
+
+bool batch_equation(signature_scheme scheme, const verify_item* items, std::size_t n) {
+    // sum_i z_i (s_i B - R_i - k_i A_i) == 0 as one MSM over B, -R_i, -A_i.
+    std::vector<std::uint8_t> scalars(32 * (2 * n + 1), 0);
+    std::vector<ge_p3> points(2 * n + 1);
+    auto* sc = reinterpret_cast<std::uint8_t(*)[32]>(scalars.data());
+    scalar b_coeff = scalar_zero;
+    std::uint8_t rnd[32];
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i % 2 == 0) os_rng32(rnd, nullptr);  // two 128-bit coefficients per draw
+        std::uint8_t z_bytes[32] = {};
+        std::memcpy(z_bytes, rnd + 16 * (i % 2), 16);
+        const scalar z = scalar_from_bytes_mod_order(z_bytes);
+        b_coeff = scalar_muladd(z, items[i].s, b_coeff);
+        std::memcpy(sc[1 + i], z_bytes, 32);
+        scalar_to_bytes(sc[1 + n + i], scalar_mul(z, items[i].k));
+        points[1 + i] = ge_neg(items[i].R);
+        points[1 + n + i] = ge_neg(items[i].A);
+    }
+    scalar_to_bytes(sc[0], b_coeff);
+    points[0] = ge_basepoint();
+    const ge_p3 sum = ge_multiscalar_mul_vartime(sc, points.data(), points.size());
+    if (scheme == signature_scheme::sr25519) {
+        // Zero in ristretto255: the Edwards sum lies in E[4], i.e. X == 0 or Y == 0.
+        return fe_is_zero_mask(sum.X) != 0 || fe_is_zero_mask(sum.Y) != 0;
+    }
+    return ge_is_identity_vartime(ge_mul_cofactor(sum));
+}
+
+bool batch_range(signature_scheme scheme, const byte_span* pks, const byte_span* msgs, const byte_span* sigs,
+                 std::size_t n) {
+    std::vector<verify_item> items(n);
+    for (std::size_t i = 0; i < n; ++i)
+        if (!prepare(scheme, items[i], pks[i], msgs[i], sigs[i])) return false;
+    return batch_equation(scheme, items.data(), n);
+}
+
+void many_range(signature_scheme scheme, const byte_span* pks, const byte_span* msgs, const byte_span* sigs,
+                std::size_t n, std::uint8_t* ok) {
+    if (n < min_batch) {
+        for (std::size_t i = 0; i < n; ++i) ok[i] = verify_one(scheme, pks[i], msgs[i], sigs[i]) ? 1 : 0;
+        return;
+    }
+    if (batch_range(scheme, pks, msgs, sigs, n)) {
+        std::memset(ok, 1, n);
+        return;
+    }
+    const std::size_t half = n / 2;
+    many_range(scheme, pks, msgs, sigs, half, ok);
+    many_range(scheme, pks + half, msgs + half, sigs + half, n - half, ok + half);
+}
+
+}  // namespace
+
+bool verify_batch(signature_scheme scheme, const byte_span* public_keys, const byte_span* messages,
+                  const byte_span* signatures, std::size_t n) {
+    if (n < min_batch) {
+        for (std::size_t i = 0; i < n; ++i)
+            if (!verify_one(scheme, public_keys[i], messages[i], signatures[i])) return false;
+        return true;
+    }
+    return batch_range(scheme, public_keys, messages, signatures, n);
+}
+
+void verify_many(signature_scheme scheme, const byte_span* public_keys, const byte_span* messages,
+                 const byte_span* signatures, std::size_t n, std::uint8_t* ok, unsigned threads) {
+    const std::size_t parts = std::max<std::size_t>(1, std::min<std::size_t>(threads, n / min_batch));
+    if (parts <= 1) {
+        many_range(scheme, public_keys, messages, signatures, n, ok);
+        return;
+    }
+    std::vector<std::thread> workers;
+    std::exception_ptr failure;
+    std::mutex failure_lock;
+    for (std::size_t p = 0; p < parts; ++p) {
+        const std::size_t lo = n * p / parts, hi = n * (p + 1) / parts;
+        workers.emplace_back([&, lo, hi] {
+            try {
+                many_range(scheme, public_keys + lo, messages + lo, signatures + lo, hi - lo, ok + lo);
+            } catch (...) {  // os_rng32 can fail; report it instead of terminating
+                std::lock_guard<std::mutex> guard(failure_lock);
+                failure = std::current_exception();
+            }
+        });
+    }
+    for (auto& w : workers) w.join();
+    if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace taocore::crypto

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+// One signature reduced to the terms of its verification equation, so single and batch
+// verification share the parsing, decoding and challenge code:
+//   s*B - R - k*A == 0, in ristretto255 (sr25519) or after multiplying by the cofactor 8
+//   (ed25519, ZIP-215).
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "crypto/detail/edwards.hpp"
+#include "crypto/detail/scalar25519.hpp"
+
+namespace taocore::crypto::detail {
+
+struct verify_item {
+    ge_p3 A, R;
+    scalar s, k;
+};
+
+using bytes_in = std::span<const std::uint8_t>;
+
+/// sr25519 (schnorrkel verify_simple): false for any malformed key or signature.
+bool sr25519_prepare(verify_item& out, bytes_in public_key, bytes_in message, bytes_in signature,
+                     bytes_in context) noexcept;
+/// ed25519 under ZIP-215 (what Substrate accepts): false for any malformed key or signature.
+bool ed25519_prepare_zip215(verify_item& out, bytes_in public_key, bytes_in message,
+                            bytes_in signature) noexcept;
+
+}  // namespace taocore::crypto::detail
