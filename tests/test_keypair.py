@@ -190,3 +190,14 @@ def test_generate_mnemonic_round_trip() -> None:
     assert (Keypair.create_from_mnemonic(phrase).ss58_address
             == BtKeypair.create_from_mnemonic(phrase).ss58_address)
     assert taocore.is_valid_ss58_address(Keypair.create_from_mnemonic(phrase).ss58_address)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.binary(min_size=32, max_size=32), message=st.binary(max_size=200))
+def test_ed25519_keypair_signatures_equal_libsodium(seed: bytes, message: bytes) -> None:
+    import nacl.signing
+
+    kp = Keypair.create_from_seed(seed, crypto_type="ed25519")
+    theirs = nacl.signing.SigningKey(seed)
+    assert kp.public_key == bytes(theirs.verify_key)
+    assert kp.sign(message) == theirs.sign(message).signature  # RFC 8032 is deterministic

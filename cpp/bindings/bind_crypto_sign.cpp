@@ -211,6 +211,19 @@ void bind_crypto_sign(py::module_& m) {
         },
         py::arg("seed"), py::arg("message"));
     m.def(
+        "ed25519_sign_with_public",
+        [](const py::handle& seed, const py::handle& public_key, const py::handle& message) {
+            byte_view s(seed), p(public_key), msg(message);
+            crypto::ed25519::signature sig;
+            {
+                py::gil_scoped_release release;
+                sig = crypto::ed25519::sign(s.span(), p.span(), msg.span());
+            }
+            return out(sig);
+        },
+        py::arg("seed"), py::arg("public_key"), py::arg("message"),
+        "RFC 8032 signature trusting public_key = ed25519_public_from_seed(seed) (half the work).");
+    m.def(
         "ed25519_verify",
         [](const py::handle& public_key, const py::handle& message, const py::handle& signature, bool strict) {
             byte_view p(public_key), msg(message), sig(signature);

@@ -41,7 +41,8 @@ def sign(kind: CryptoType, secret: bytes, public: bytes, message: bytes) -> byte
     """Sign with the key type's rules (sr25519: "substrate" context, randomized)."""
     if kind == _SR25519:
         return _c.sr25519_sign(secret, public, message)
-    return _c.ed25519_sign(secret, message)
+    # The keypair derived `public` from `secret` itself, so the base multiplication is skipped.
+    return _c.ed25519_sign_with_public(secret, public, message)
 
 
 def verify(kind: CryptoType, public: bytes, message: bytes, signature: bytes) -> bool:

@@ -27,7 +27,7 @@ struct expanded {
     scalar a{};
     std::uint8_t prefix[32]{};
     public_key pub{};
-    explicit expanded(byte_span seed) {
+    explicit expanded(byte_span seed, bool with_public = true) {
         auto h = crypto::sha512(seed);
         h[0] &= 248;
         h[31] &= 127;
@@ -35,7 +35,7 @@ struct expanded {
         a = scalar_from_bytes_mod_order(h.data());  // a*B only depends on a mod l
         std::memcpy(prefix, h.data() + 32, 32);
         secure_zero(h.data(), h.size());
-        ge_to_bytes(pub.data(), ge_scalarmult_base(a));
+        if (with_public) ge_to_bytes(pub.data(), ge_scalarmult_base(a));
     }
     ~expanded() {
         secure_zero(&a, sizeof a);
@@ -62,18 +62,34 @@ public_key public_from_seed(byte_span seed) {
     return e.pub;
 }
 
-signature sign(byte_span seed, byte_span message) {
-    require_seed(seed);
-    const expanded e(seed);
+namespace {
+
+signature sign_expanded(const expanded& e, byte_span pub, byte_span message) {
     scalar r = hash_to_scalar(byte_span(e.prefix, 32), message, {});
     signature sig;
     ge_to_bytes(sig.data(), ge_scalarmult_base(r));
-    const scalar k = hash_to_scalar(byte_span(sig.data(), 32), e.pub, message);
+    const scalar k = hash_to_scalar(byte_span(sig.data(), 32), pub, message);
     scalar s = scalar_muladd(k, e.a, r);
     scalar_to_bytes(sig.data() + 32, s);
     secure_zero(&r, sizeof r);
     secure_zero(&s, sizeof s);
     return sig;
+}
+
+}  // namespace
+
+signature sign(byte_span seed, byte_span message) {
+    require_seed(seed);
+    const expanded e(seed);
+    return sign_expanded(e, e.pub, message);
+}
+
+signature sign(byte_span seed, byte_span public_key, byte_span message) {
+    require_seed(seed);
+    if (public_key.size() != public_key_size)
+        throw std::invalid_argument("public_key: expected 32 bytes, got " + std::to_string(public_key.size()));
+    const expanded e(seed, false);
+    return sign_expanded(e, public_key, message);
 }
 
 bool verify(byte_span pk, byte_span message, byte_span sig, verify_policy policy) noexcept {
