@@ -84,12 +84,12 @@ signature sign(byte_span seed, byte_span message) {
     return sign_expanded(e, e.pub, message);
 }
 
-signature sign(byte_span seed, byte_span public_key, byte_span message) {
+signature sign(byte_span seed, byte_span pub, byte_span message) {
     require_seed(seed);
-    if (public_key.size() != public_key_size)
-        throw std::invalid_argument("public_key: expected 32 bytes, got " + std::to_string(public_key.size()));
+    if (pub.size() != public_key_size)
+        throw std::invalid_argument("public_key: expected 32 bytes, got " + std::to_string(pub.size()));
     const expanded e(seed, false);
-    return sign_expanded(e, public_key, message);
+    return sign_expanded(e, pub, message);
 }
 
 bool verify(byte_span pk, byte_span message, byte_span sig, verify_policy policy) noexcept {

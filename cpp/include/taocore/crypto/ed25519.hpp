@@ -38,7 +38,7 @@ signature sign(byte_span seed, byte_span message);
 /// The same, trusting `public_key` = public_from_seed(seed) instead of recomputing it (a base
 /// multiplication, half the cost). Never pass a key from elsewhere: signing one message under
 /// two different public keys reveals the secret scalar.
-signature sign(byte_span seed, byte_span public_key, byte_span message);
+signature sign(byte_span seed, byte_span pub, byte_span message);
 
 bool verify(byte_span public_key, byte_span message, byte_span signature,
             verify_policy policy = verify_policy::zip215) noexcept;
