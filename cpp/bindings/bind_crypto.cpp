@@ -53,9 +53,12 @@ void bind_crypto(py::module_& m) {
         py::arg("data"), py::kw_only(), py::arg("backend") = py::none());
     m.def(
         "blake2b",
-        [](const py::handle& data, std::size_t digest_size, const py::handle& key, const opt_backend& backend) {
+        [](const py::handle& data, long long digest_size, const py::handle& key, const opt_backend& backend) {
+            // A signed size, so a negative one is a ValueError from the one check below.
+            if (digest_size < 1 || digest_size > 64)
+                throw py::value_error("digest_size must be between 1 and 64, got " + std::to_string(digest_size));
             byte_view v(data), k(key);
-            crypto::blake2b_hasher h(digest_size, k.span(), backend_arg(backend));
+            crypto::blake2b_hasher h(static_cast<std::size_t>(digest_size), k.span(), backend_arg(backend));
             if (v.size() >= gil_release_threshold) {
                 py::gil_scoped_release release;
                 h.update(v.span());

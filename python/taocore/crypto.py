@@ -102,8 +102,4 @@ def blake2b(data: Buffer, digest_size: int = 64, key: Buffer = b"") -> bytes:
     ``digest_size`` is 1..64 bytes and ``key`` (for keyed hashing/MAC) at most 64 bytes, as in
     :func:`hashlib.blake2b`; anything else raises ``ValueError``.
     """
-    if isinstance(digest_size, bool) or not isinstance(digest_size, int):
-        raise TypeError(f"digest_size must be an int, got {type(digest_size).__name__}")
-    if not 1 <= digest_size <= 64:
-        raise ValueError(f"digest_size must be between 1 and 64, got {digest_size}")
     return _core.crypto.blake2b(data, digest_size, key)
