@@ -5,7 +5,7 @@ The public surface is what ``__all__`` lists; ``taocore._core`` is private.
 
 from __future__ import annotations
 
-from taocore import crypto, wallet
+from taocore import crypto, wallet, weights
 from taocore._native import _core
 from taocore.keypair import CryptoType, Keypair
 from taocore.runtime import RuntimeInfo, runtime_info, show_runtime
@@ -26,6 +26,7 @@ __all__ = [
     "ss58_decode",
     "ss58_encode",
     "wallet",
+    "weights",
 ]
 
 
