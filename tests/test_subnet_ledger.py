@@ -1,0 +1,105 @@
+"""The ledger accepts only correctly signed, permitted, well-formed weight submissions, logs
+every verdict, and changes nothing for a refused one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from taocore import Keypair
+from taocore.subnet import chain
+from taocore.subnet.ledger import Hyperparameters, Ledger, LedgerError, WeightSubmission
+
+
+def signed(kp: Keypair, uids: list[int], weights: list[int], nonce: int,
+           version_key: int = 0) -> WeightSubmission:
+    unsigned = WeightSubmission(kp.ss58_address, tuple(uids), tuple(weights), version_key, nonce,
+                                b"")
+    return WeightSubmission(kp.ss58_address, tuple(uids), tuple(weights), version_key, nonce,
+                            kp.sign(unsigned.payload()))
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    led = Ledger.create(tmp_path / "ledger.sqlite", Hyperparameters(min_allowed_weights=2,
+                                                                    weights_rate_limit=5))
+    with led.transaction() as conn:
+        for i in range(2):
+            led.register(conn, Keypair.create_from_uri(f"//v{i}").ss58_address,
+                         Keypair.create_from_uri(f"//cold{i}").ss58_address, "validator",
+                         stake_rao=10**12)
+        for i in range(4):
+            led.register(conn, Keypair.create_from_uri(f"//m{i}").ss58_address,
+                         Keypair.create_from_uri(f"//cold{i}").ss58_address, "miner")
+        conn.execute("UPDATE neurons SET validator_permit = 1 WHERE role = 'validator'")
+    return led
+
+
+def submit(led: Ledger, subs: list[WeightSubmission], block: int) -> list[str | None]:
+    ok = chain.verify_submissions(led, subs)
+    with led.transaction() as conn:
+        return led.record_submissions(conn, block, subs, ok)
+
+
+def test_valid_submission_is_stored_in_order(ledger: Ledger) -> None:
+    v0 = Keypair.create_from_uri("//v0")
+    reasons = submit(ledger, [signed(v0, [5, 2, 3], [100, 65535, 7], nonce=0)], block=10)
+    assert reasons == [None]
+    assert ledger.sparse_rows("weights")[0] == [(5, 100), (2, 65535), (3, 7)]
+    assert ledger.next_nonce(v0.ss58_address) == 1
+    assert ledger.extrinsics()[-1]["accepted"] == 1
+
+
+def test_refusals_are_logged_and_change_nothing(ledger: Ledger) -> None:
+    v0, v1, m0 = (Keypair.create_from_uri(s) for s in ("//v0", "//v1", "//m0"))
+    stranger = Keypair.create_from_uri("//stranger")
+    good = signed(v0, [2, 3], [1, 2], nonce=0)
+    forged = WeightSubmission(v1.ss58_address, (2, 3), (1, 2), 0, 0, v0.sign(good.payload()))
+    cases = [
+        (forged, "bad signature"),
+        (signed(stranger, [2, 3], [1, 2], nonce=0), "not registered"),
+        (signed(m0, [2, 3], [1, 2], nonce=0), "no validator permit"),
+        (signed(v1, [2, 9], [1, 2], nonce=0), "does not exist"),
+        (signed(v1, [2, 2], [1, 2], nonce=0), "duplicate uids"),
+        (signed(v1, [2], [1], nonce=0), "min_allowed_weights"),
+        (signed(v1, [2, 3], [0, 0], nonce=0), "all weights are zero"),
+        (signed(v1, [2, 3], [1, 2], nonce=5), "nonce"),
+    ]
+    before = ledger.sparse_rows("weights")
+    reasons = submit(ledger, [c for c, _ in cases], block=10)
+    for (_, why), reason in zip(cases, reasons, strict=True):
+        assert reason is not None and why in reason, (why, reason)
+    assert ledger.sparse_rows("weights") == before
+    log = ledger.extrinsics()
+    assert len(log) == len(cases) and not any(x["accepted"] for x in log)
+
+
+def test_replay_and_rate_limit(ledger: Ledger) -> None:
+    v0 = Keypair.create_from_uri("//v0")
+    first = signed(v0, [2, 3], [1, 2], nonce=0)
+    assert submit(ledger, [first], block=10) == [None]
+    replay = submit(ledger, [first], block=20)
+    assert replay[0] is not None and "nonce" in replay[0]
+    too_soon = submit(ledger, [signed(v0, [2, 3], [3, 4], nonce=1)], block=12)
+    assert too_soon[0] is not None and "rate limit" in too_soon[0]
+    assert submit(ledger, [signed(v0, [2, 3], [3, 4], nonce=1)], block=15) == [None]
+    assert ledger.sparse_rows("weights")[0] == [(2, 3), (3, 4)]
+
+
+def test_failed_transaction_rolls_back(ledger: Ledger) -> None:
+    v0 = Keypair.create_from_uri("//v0")
+    with pytest.raises(RuntimeError), ledger.transaction() as conn:
+        ledger.record_submissions(conn, 10, [signed(v0, [2, 3], [1, 2], nonce=0)], [True])
+        raise RuntimeError("crash in the middle of a block")
+    assert ledger.extrinsics() == []
+    assert ledger.next_nonce(v0.ss58_address) == 0
+
+
+def test_open_and_create_errors(tmp_path: Path, ledger: Ledger) -> None:
+    with pytest.raises(LedgerError, match="no ledger"):
+        Ledger(tmp_path / "missing.sqlite")
+    with pytest.raises(LedgerError, match="exists"):
+        Ledger.create(ledger.path, Hyperparameters())
+    reopened = Ledger(ledger.path)
+    assert reopened.n == 6 and reopened.hyperparameters.min_allowed_weights == 2
