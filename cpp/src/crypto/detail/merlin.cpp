@@ -39,7 +39,14 @@ std::uint32_t checked_len(std::size_t n) {
 
 void os_rng32(std::uint8_t out[32], void*) {
     std::size_t got = 0;
+#if defined(__APPLE__)
+    // macOS has no getrandom(2); getentropy fills up to 256 bytes from the kernel CSPRNG.
+    if (getentropy(out, 32) == 0) return;
+#endif
     while (got < 32) {
+#if defined(__APPLE__)
+        break;  // fall through to /dev/urandom below
+#else
         const ssize_t r = getrandom(out + got, 32 - got, 0);
         if (r > 0) {
             got += static_cast<std::size_t>(r);
@@ -48,6 +55,7 @@ void os_rng32(std::uint8_t out[32], void*) {
         } else {
             break;
         }
+#endif
     }
     if (got == 32) return;
     // getrandom unavailable (very old kernel or seccomp): the urandom device is equivalent.
