@@ -11,6 +11,7 @@ void bind_runtime(py::module_& m);
 void bind_crypto(py::module_& m);
 void bind_crypto_sign(py::module_& m);
 void bind_crypto_batch(py::module_& m);
+void bind_emission(py::module_& m);
 
 namespace {
 py::module_ submodule(py::module_& parent, const char* name, const char* doc) {
@@ -28,4 +29,6 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     bind_crypto(crypto);
     bind_crypto_sign(crypto);
     bind_crypto_batch(crypto);
+    auto emission = submodule(m, "emission", "Block emission and payouts in integer rao.");
+    bind_emission(emission);
 }

@@ -5,7 +5,7 @@ The public surface is what ``__all__`` lists; ``taocore._core`` is private.
 
 from __future__ import annotations
 
-from taocore import crypto, wallet, weights
+from taocore import crypto, emission, wallet, weights
 from taocore._native import _core
 from taocore.keypair import CryptoType, Keypair
 from taocore.runtime import RuntimeInfo, runtime_info, show_runtime
@@ -20,6 +20,7 @@ __all__ = [
     "RuntimeInfo",
     "__version__",
     "crypto",
+    "emission",
     "is_valid_ss58_address",
     "runtime_info",
     "show_runtime",
