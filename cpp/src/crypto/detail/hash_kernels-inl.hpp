@@ -76,6 +76,27 @@ constexpr std::uint64_t sha512_k[80] = {
         bc = ab;                                                                                    \
     } while (0)
 
+// Sixteen rounds with the names rotated back to where they started.
+#define TAOCORE_SHA512_16_ROUNDS()                                                                  \
+    do {                                                                                            \
+        TAOCORE_SHA512_ROUND(a, b, c, d, e, f, g, h, 0);                                            \
+        TAOCORE_SHA512_ROUND(h, a, b, c, d, e, f, g, 1);                                            \
+        TAOCORE_SHA512_ROUND(g, h, a, b, c, d, e, f, 2);                                            \
+        TAOCORE_SHA512_ROUND(f, g, h, a, b, c, d, e, 3);                                            \
+        TAOCORE_SHA512_ROUND(e, f, g, h, a, b, c, d, 4);                                            \
+        TAOCORE_SHA512_ROUND(d, e, f, g, h, a, b, c, 5);                                            \
+        TAOCORE_SHA512_ROUND(c, d, e, f, g, h, a, b, 6);                                            \
+        TAOCORE_SHA512_ROUND(b, c, d, e, f, g, h, a, 7);                                            \
+        TAOCORE_SHA512_ROUND(a, b, c, d, e, f, g, h, 8);                                            \
+        TAOCORE_SHA512_ROUND(h, a, b, c, d, e, f, g, 9);                                            \
+        TAOCORE_SHA512_ROUND(g, h, a, b, c, d, e, f, 10);                                           \
+        TAOCORE_SHA512_ROUND(f, g, h, a, b, c, d, e, 11);                                           \
+        TAOCORE_SHA512_ROUND(e, f, g, h, a, b, c, d, 12);                                           \
+        TAOCORE_SHA512_ROUND(d, e, f, g, h, a, b, c, 13);                                           \
+        TAOCORE_SHA512_ROUND(c, d, e, f, g, h, a, b, 14);                                           \
+        TAOCORE_SHA512_ROUND(b, c, d, e, f, g, h, a, 15);                                           \
+    } while (0)
+
 #if defined(__SSE2__) && !defined(TAOCORE_SHA512_SCALAR_SCHEDULE)
 inline __m128i sha512_sigma0_x2(__m128i x) {  // rotr 1 ^ rotr 8 ^ shr 7, on two words
     return _mm_xor_si128(
@@ -133,22 +154,7 @@ void sha512_compress(std::uint64_t state[8], const std::uint8_t* blocks, std::si
             // Make the rounds read W + K from memory (one folded load each) rather than extract
             // them from vector registers, which costs integer-port uops the rounds need.
             __asm__ __volatile__("" : : : "memory");
-            TAOCORE_SHA512_ROUND(a, b, c, d, e, f, g, h, 0);
-            TAOCORE_SHA512_ROUND(h, a, b, c, d, e, f, g, 1);
-            TAOCORE_SHA512_ROUND(g, h, a, b, c, d, e, f, 2);
-            TAOCORE_SHA512_ROUND(f, g, h, a, b, c, d, e, 3);
-            TAOCORE_SHA512_ROUND(e, f, g, h, a, b, c, d, 4);
-            TAOCORE_SHA512_ROUND(d, e, f, g, h, a, b, c, 5);
-            TAOCORE_SHA512_ROUND(c, d, e, f, g, h, a, b, 6);
-            TAOCORE_SHA512_ROUND(b, c, d, e, f, g, h, a, 7);
-            TAOCORE_SHA512_ROUND(a, b, c, d, e, f, g, h, 8);
-            TAOCORE_SHA512_ROUND(h, a, b, c, d, e, f, g, 9);
-            TAOCORE_SHA512_ROUND(g, h, a, b, c, d, e, f, 10);
-            TAOCORE_SHA512_ROUND(f, g, h, a, b, c, d, e, 11);
-            TAOCORE_SHA512_ROUND(e, f, g, h, a, b, c, d, 12);
-            TAOCORE_SHA512_ROUND(d, e, f, g, h, a, b, c, 13);
-            TAOCORE_SHA512_ROUND(c, d, e, f, g, h, a, b, 14);
-            TAOCORE_SHA512_ROUND(b, c, d, e, f, g, h, a, 15);
+            TAOCORE_SHA512_16_ROUNDS();
         }
         state[0] += a; state[1] += b; state[2] += c; state[3] += d;
         state[4] += e; state[5] += f; state[6] += g; state[7] += h;
@@ -178,22 +184,7 @@ void sha512_compress(std::uint64_t state[8], const std::uint8_t* blocks, std::si
                 }
                 wk[j] = w[j] + sha512_k[t + j];
             }
-            TAOCORE_SHA512_ROUND(a, b, c, d, e, f, g, h, 0);
-            TAOCORE_SHA512_ROUND(h, a, b, c, d, e, f, g, 1);
-            TAOCORE_SHA512_ROUND(g, h, a, b, c, d, e, f, 2);
-            TAOCORE_SHA512_ROUND(f, g, h, a, b, c, d, e, 3);
-            TAOCORE_SHA512_ROUND(e, f, g, h, a, b, c, d, 4);
-            TAOCORE_SHA512_ROUND(d, e, f, g, h, a, b, c, 5);
-            TAOCORE_SHA512_ROUND(c, d, e, f, g, h, a, b, 6);
-            TAOCORE_SHA512_ROUND(b, c, d, e, f, g, h, a, 7);
-            TAOCORE_SHA512_ROUND(a, b, c, d, e, f, g, h, 8);
-            TAOCORE_SHA512_ROUND(h, a, b, c, d, e, f, g, 9);
-            TAOCORE_SHA512_ROUND(g, h, a, b, c, d, e, f, 10);
-            TAOCORE_SHA512_ROUND(f, g, h, a, b, c, d, e, 11);
-            TAOCORE_SHA512_ROUND(e, f, g, h, a, b, c, d, 12);
-            TAOCORE_SHA512_ROUND(d, e, f, g, h, a, b, c, 13);
-            TAOCORE_SHA512_ROUND(c, d, e, f, g, h, a, b, 14);
-            TAOCORE_SHA512_ROUND(b, c, d, e, f, g, h, a, 15);
+            TAOCORE_SHA512_16_ROUNDS();
         }
         state[0] += a; state[1] += b; state[2] += c; state[3] += d;
         state[4] += e; state[5] += f; state[6] += g; state[7] += h;
@@ -208,6 +199,7 @@ void sha512_compress(std::uint64_t state[8], const std::uint8_t* blocks, std::si
 #undef TAOCORE_SHA512_BIG_S0
 #undef TAOCORE_SHA512_BIG_S1
 #undef TAOCORE_SHA512_ROUND
+#undef TAOCORE_SHA512_16_ROUNDS
 
 constexpr std::uint64_t keccak_rc[24] = {
     0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808AULL, 0x8000000080008000ULL,
