@@ -12,6 +12,7 @@ void bind_crypto(py::module_& m);
 void bind_crypto_sign(py::module_& m);
 void bind_crypto_batch(py::module_& m);
 void bind_emission(py::module_& m);
+void bind_consensus(py::module_& m);
 
 namespace {
 py::module_ submodule(py::module_& parent, const char* name, const char* doc) {
@@ -31,4 +32,6 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     bind_crypto_batch(crypto);
     auto emission = submodule(m, "emission", "Block emission and payouts in integer rao.");
     bind_emission(emission);
+    auto consensus = submodule(m, "consensus", "The chain-exact Yuma epoch and its fixed-point helpers.");
+    bind_consensus(consensus);
 }

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: MIT
+#include "taocore/consensus/epoch.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <string>
+
+#include "taocore/consensus/math.hpp"
+#include "taocore/fixed.hpp"
+
+namespace taocore::consensus {
+
+using fixed::I32F32;
+using fixed::I64F64;
+using fixed::I96F32;
+using fixed::U64F64;
+using fixed::U96F32;
+using math::Entry;
+using math::SparseMatrix;
+using math::Vector;
+
+namespace {
+
+[[noreturn]] void bad(const std::string& field, const std::string& why) {
+    throw InvalidState(field + ": " + why);
+}
+
+void validate_sparse(const SparseU16& m, std::size_t n, const char* field) {
+    if (m.indptr.empty()) {
+        if (!m.indices.empty() || !m.values.empty()) bad(field, "indptr is empty but entries were given");
+        return;
+    }
+    if (m.indptr.size() != n + 1) bad(field, "expected " + std::to_string(n) + " rows, got " + std::to_string(m.indptr.size() - 1));
+    if (m.indices.size() != m.values.size()) bad(field, "indices and values differ in length");
+    if (m.indptr.front() != 0 || m.indptr.back() != m.indices.size()) bad(field, "indptr must start at 0 and end at the entry count");
+    for (std::size_t i = 0; i < n; ++i)
+        if (m.indptr[i] > m.indptr[i + 1]) bad(field, "indptr must not decrease (row " + std::to_string(i) + ")");
+    for (std::size_t k = 0; k < m.indices.size(); ++k)
+        if (m.indices[k] >= n) bad(field, "uid " + std::to_string(m.indices[k]) + " is not below n = " + std::to_string(n));
+}
+
+SparseMatrix to_fixed(const SparseU16& m, std::size_t n, bool proportion) {
+    SparseMatrix out(n);
+    if (m.indptr.empty()) return out;
+    for (std::size_t i = 0; i < n; ++i) {
+        out[i].reserve(m.indptr[i + 1] - m.indptr[i]);
+        for (std::uint64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k) {
+            const I32F32 v = proportion ? math::u16_proportion_to_fixed(m.values[k]) : math::u16_to_fixed(m.values[k]);
+            out[i].push_back({m.indices[k], v});
+        }
+    }
+    return out;
+}
+
+std::vector<std::uint16_t> to_u16(const Vector& v) {
+    std::vector<std::uint16_t> out(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) out[i] = math::fixed_proportion_to_u16(v[i]);
+    return out;
+}
+
+// floor(I96F32(share) · I96F32(rao)): both non-negative, so the I96F32 product floors to
+// floor(share_bits · rao / 2^32) exactly, which fits in 128 bits.
+std::uint64_t scale_emission(I32F32 share, std::uint64_t rao) noexcept {
+    if (share.bits <= 0) return 0;
+    const fixed::u128 p = static_cast<fixed::u128>(share.bits) * rao;
+    const fixed::u128 whole = p >> 32;
+    return whole > std::numeric_limits<std::uint64_t>::max() ? std::numeric_limits<std::uint64_t>::max()
+                                                             : static_cast<std::uint64_t>(whole);
+}
+
+// The per-column prefix-maximum rule of compute_liquid_alpha_values_sparse's merge walk: it
+// assumes rows sorted by uid, so an entry is only seen if every earlier entry has a lower uid.
+void walk_visible(const math::Row& row, std::vector<I32F32>& dense, std::vector<std::uint16_t>& touched) {
+    int last = -1;
+    for (const Entry& e : row) {
+        if (static_cast<int>(e.col) > last) {
+            dense[e.col] = e.value;
+            touched.push_back(e.col);
+            last = e.col;
+        }
+    }
+}
+
+}  // namespace
+
+void validate(const SubnetState& s) {
+    const std::size_t n = s.n;
+    if (n == 0) bad("n", "must be at least 1");
+    auto check_len = [&](std::size_t got, const char* field, bool optional) {
+        if (optional && got == 0) return;
+        if (got != n) bad(field, "expected length n = " + std::to_string(n) + ", got " + std::to_string(got));
+    };
+    if (s.last_update.size() > n) bad("last_update", "longer than n = " + std::to_string(n));
+    check_len(s.block_at_registration.size(), "block_at_registration", false);
+    check_len(s.alpha_stake.size(), "alpha_stake", false);
+    check_len(s.tao_stake.size(), "tao_stake", true);
+    if (s.validator_permit.size() > n) bad("validator_permit", "longer than n = " + std::to_string(n));
+    if (s.owner_uid && *s.owner_uid >= n) bad("owner_uid", "uid " + std::to_string(*s.owner_uid) + " is not below n");
+    if (s.commit_reveal) check_len(s.commit_blocks.size(), "commit_blocks", false);
+    validate_sparse(s.weights, n, "weights");
+    validate_sparse(s.bonds, n, "bonds");
+}
+
+EpochResult epoch(const SubnetState& s) {
+    validate(s);
+    const std::size_t n = s.n;
+    const I32F32 zero = I32F32::zero();
+    EpochResult out;
+
+    // 1. Activity.
+    std::vector<std::uint64_t> last_update(s.last_update);
+    last_update.resize(n, 0);
+    std::vector<bool> inactive(n);
+    out.active.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        std::uint64_t until = 0;
+        if (__builtin_add_overflow(last_update[i], s.activity_cutoff_blocks, &until)) until = ~std::uint64_t{0};
+        inactive[i] = until < s.current_block;
+        out.active[i] = !inactive[i];
+    }
+
+    // 2. Stake: alpha + root × tao_weight in I64F64, threshold, normalise, floor to I32F32.
+    const U96F32 tw96 = fixed::safe_div(U96F32::from_int(s.tao_weight), U96F32::from_int(~std::uint64_t{0}));
+    const I64F64 tao_weight = fixed::saturating_convert<I64F64>(tw96);
+    std::vector<I64F64> total(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const I64F64 alpha = I64F64::from_int(s.alpha_stake[i]);
+        const I64F64 tao = s.tao_stake.empty() ? I64F64::zero() : I64F64::from_int(s.tao_stake[i]);
+        total[i] = fixed::saturating_add(alpha, fixed::saturating_mul(tao, tao_weight));
+        const bool is_owner = s.owner_uid && *s.owner_uid == i;
+        if (!is_owner && fixed::floor_to_u128(total[i]) < s.stake_threshold) total[i] = I64F64::zero();
+    }
+    I64F64 total_sum = I64F64::zero();
+    for (const I64F64& t : total) total_sum = fixed::add(total_sum, t);
+    Vector stake(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const I64F64 share = total_sum.is_zero() ? total[i] : fixed::safe_div(total[i], total_sum);
+        stake[i] = fixed::saturating_convert<I32F32>(share);
+    }
+
+    // 3. Validator permits.
+    std::vector<bool> prev_permit(s.validator_permit);
+    prev_permit.resize(n, false);
+    if (s.owner_uid) prev_permit[*s.owner_uid] = true;
+    std::vector<bool> forbid(n);
+    for (std::size_t i = 0; i < n; ++i) forbid[i] = !prev_permit[i];
+    out.new_validator_permit = math::is_topk_nonzero(stake, s.max_allowed_validators);
+    if (s.owner_uid) out.new_validator_permit[*s.owner_uid] = true;
+
+    // 4. Active stake.
+    Vector active_stake = stake;
+    for (std::size_t i = 0; i < n; ++i)
+        if (inactive[i] || forbid[i]) active_stake[i] = zero;
+    math::inplace_normalize(active_stake);
+
+    // 5. Weights: permitted rows, no self weight (but the owner's), no outdated weights.
+    SparseMatrix weights = to_fixed(s.weights, n, false);
+    std::vector<bool> keep_rows(n);
+    for (std::size_t i = 0; i < n; ++i) keep_rows[i] = forbid[i];
+    weights = math::mask_rows_sparse(keep_rows, weights);
+    weights = s.owner_uid ? math::mask_diag_sparse_except_index(weights, *s.owner_uid) : math::mask_diag_sparse(weights);
+    weights = math::vec_mask_sparse_matrix(weights, last_update, s.block_at_registration, math::MaskOp::less_equal);
+
+    // 6. Commit-reveal: weights committed before a uid registered do not count for it.
+    if (s.commit_reveal)
+        weights = math::vec_mask_sparse_matrix(weights, s.commit_blocks, s.block_at_registration, math::MaskOp::less);
+
+    // 7. Row-normalise.
+    math::inplace_row_normalize_sparse(weights);
+
+    // 8. Consensus, clipping, validator trust.
+    const I32F32 kappa = math::u16_proportion_to_fixed(s.kappa);
+    const Vector consensus = math::weighted_median_col_sparse(active_stake, weights, n, kappa);
+    const SparseMatrix clipped = math::col_clip_sparse(weights, consensus);
+    const Vector validator_trust = math::row_sum_sparse(clipped);
+
+    // 9. Incentive.
+    Vector incentive = math::matmul_sparse(clipped, active_stake, n);
+    math::inplace_normalize(incentive);
+
+    // 10. Weights for bonds.
+    const I32F32 penalty = math::u16_proportion_to_fixed(s.bonds_penalty);
+    const SparseMatrix bond_weights = math::interpolate_sparse(weights, clipped, n, penalty);
+
+    // 11. Bonds and dividends.
+    const std::uint64_t last_tempo = s.last_mechanism_step_block == 0
+                                         ? (s.current_block > s.tempo ? s.current_block - s.tempo : 0)
+                                         : s.last_mechanism_step_block + 1;
+    Vector dividends;
+    SparseMatrix new_bonds;
+    if (!s.yuma3) {
+        SparseMatrix bonds = to_fixed(s.bonds, n, false);
+        bonds = math::scalar_vec_mask_sparse_matrix(bonds, last_tempo, s.block_at_registration, math::MaskOp::less_equal);
+        math::inplace_col_normalize_sparse(bonds, n);
+        SparseMatrix delta = math::row_hadamard_sparse(bond_weights, active_stake);
+        math::inplace_col_normalize_sparse(delta, n);
+        const I32F32 alpha = math::bonds_moving_average_alpha(s.bonds_moving_average);
+        new_bonds = math::mat_ema_sparse(delta, bonds, alpha);
+        math::inplace_col_normalize_sparse(new_bonds, n);
+        dividends = math::matmul_transpose_sparse(new_bonds, incentive);
+        math::inplace_normalize(dividends);
+        math::inplace_col_max_upscale_sparse(new_bonds, n);
+    } else {
+        SparseMatrix bonds = to_fixed(s.bonds, n, true);
+        bonds = math::scalar_vec_mask_sparse_matrix(bonds, last_tempo, s.block_at_registration, math::MaskOp::less_equal);
+        const bool any_consensus = std::any_of(consensus.begin(), consensus.end(), [](I32F32 c) { return !c.is_zero(); });
+        if (s.liquid_alpha && any_consensus) {
+            const I32F32 low = math::u16_proportion_to_fixed(s.alpha_low);
+            const I32F32 high = math::u16_proportion_to_fixed(s.alpha_high);
+            const I32F32 steepness = I32F32::from_int(s.alpha_sigmoid_steepness);
+            // α is needed only where a bond-weight entry exists; compute it there, with the
+            // weight and bond values the chain's sorted merge walk would see.
+            std::vector<I32F32> w_seen(n, zero), b_seen(n, zero);
+            std::vector<std::uint16_t> touched;
+            std::size_t current_row = n;
+            auto alpha_at = [&](std::size_t i, std::uint16_t j) {
+                if (current_row != i) {
+                    for (std::uint16_t c : touched) { w_seen[c] = zero; b_seen[c] = zero; }
+                    touched.clear();
+                    walk_visible(bond_weights[i], w_seen, touched);
+                    walk_visible(bonds[i], b_seen, touched);
+                    current_row = i;
+                }
+                return math::alpha_sigmoid(consensus[j], w_seen[j], b_seen[j], low, high, steepness);
+            };
+            new_bonds = math::mat_ema_alpha_sparse(bond_weights, bonds, n, alpha_at);
+        } else {
+            const I32F32 alpha = math::bonds_moving_average_alpha(s.bonds_moving_average);
+            new_bonds = math::mat_ema_sparse(bond_weights, bonds, alpha);
+        }
+        SparseMatrix normalised = new_bonds;
+        math::inplace_col_normalize_sparse(normalised, n);
+        const SparseMatrix weighted = math::mat_vec_mul_sparse(normalised, incentive);
+        const Vector total_bonds = math::row_sum_sparse(weighted);
+        dividends = math::vec_mul(total_bonds, active_stake);
+        math::inplace_normalize(dividends);
+    }
+
+    // 12. Emission split.
+    Vector combined(n);
+    for (std::size_t i = 0; i < n; ++i) combined[i] = fixed::saturating_add(incentive[i], dividends[i]);
+    const I32F32 combined_sum = math::sum(combined);
+    Vector server_share = incentive, validator_share = dividends, combined_share = combined;
+    math::inplace_normalize_using_sum(server_share, combined_sum);
+    math::inplace_normalize_using_sum(validator_share, combined_sum);
+    math::inplace_normalize(combined_share);
+    if (combined_sum.is_zero()) {
+        if (math::sum(active_stake).is_zero()) {
+            validator_share = stake;
+            combined_share = stake;
+        } else {
+            validator_share = active_stake;
+            combined_share = active_stake;
+        }
+    }
+    out.emission.resize(n);
+    out.server_emission.resize(n);
+    out.validator_emission.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        out.server_emission[i] = scale_emission(server_share[i], s.rao_emission);
+        out.validator_emission[i] = scale_emission(validator_share[i], s.rao_emission);
+        out.emission[i] = scale_emission(combined_share[i], s.rao_emission);
+    }
+
+    // 13. Quantised outputs and the bonds to store.
+    out.stake_weight = to_u16(stake);
+    out.consensus = to_u16(consensus);
+    out.incentive = to_u16(incentive);
+    out.dividends = to_u16(dividends);
+    out.validator_trust = to_u16(validator_trust);
+    out.bonds.indptr.assign(1, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (out.new_validator_permit[i] && i < new_bonds.size()) {
+            for (const Entry& e : new_bonds[i]) {
+                out.bonds.indices.push_back(e.col);
+                out.bonds.values.push_back(math::fixed_proportion_to_u16(e.value));
+            }
+        }
+        out.bonds.indptr.push_back(out.bonds.indices.size());
+    }
+    return out;
+}
+
+std::vector<std::uint64_t> split_emissions(std::uint64_t emission, std::size_t count,
+                                           const std::vector<std::uint16_t>& split) {
+    if (count == 0) bad("mechanism_count", "must be at least 1");
+    std::vector<std::uint64_t> shares;
+    if (split.empty()) {
+        shares.assign(count, emission / count);
+    } else {
+        for (std::uint16_t w : split)
+            shares.push_back(static_cast<std::uint64_t>(static_cast<fixed::u128>(emission) * w / 65535));
+        shares.resize(count, 0);
+    }
+    std::uint64_t given = 0;
+    for (std::uint64_t v : shares) given += v;
+    if (given < emission) shares[0] += emission - given;
+    return shares;
+}
+
+MechanismsResult epoch_with_mechanisms(const SubnetState& state, const std::vector<MechanismInput>& mechanisms,
+                                       const std::vector<std::uint16_t>& split) {
+    if (mechanisms.empty()) bad("mechanisms", "at least one mechanism is needed");
+    if (!split.empty() && split.size() > mechanisms.size())
+        bad("emission_split", "has more entries than there are mechanisms");
+    MechanismsResult result;
+    result.emission_shares = split_emissions(state.rao_emission, mechanisms.size(), split);
+    const std::size_t n = state.n;
+    EpochResult& agg = result.subnet;
+    agg.active.assign(n, false);
+    agg.new_validator_permit.assign(n, false);
+    agg.stake_weight.assign(n, 0);
+    agg.consensus.assign(n, 0);
+    agg.incentive.assign(n, 0);
+    agg.dividends.assign(n, 0);
+    agg.validator_trust.assign(n, 0);
+    agg.emission.assign(n, 0);
+    agg.server_emission.assign(n, 0);
+    agg.validator_emission.assign(n, 0);
+    for (std::size_t k = 0; k < mechanisms.size(); ++k) {
+        SubnetState ms = state;
+        ms.weights = mechanisms[k].weights;
+        ms.bonds = mechanisms[k].bonds;
+        ms.last_update = mechanisms[k].last_update;
+        ms.rao_emission = result.emission_shares[k];
+        result.mechanisms.push_back(epoch(ms));
+        const EpochResult& r = result.mechanisms.back();
+        // w_k = share_k / E (U64F64); with E == 0 mechanism 0 carries the whole weight.
+        U64F64 w = U64F64::zero();
+        if (state.rao_emission == 0) w = k == 0 ? U64F64::one() : U64F64::zero();
+        else w = fixed::safe_div(U64F64::from_int(result.emission_shares[k]), U64F64::from_int(state.rao_emission));
+        auto blend16 = [&](std::uint16_t existing, std::uint16_t added) {
+            const U64F64 v = fixed::saturating_add(U64F64::from_int(existing), fixed::saturating_mul(U64F64::from_int(added), w));
+            return fixed::saturating_to_uint<std::uint16_t>(v);
+        };
+        for (std::size_t i = 0; i < n; ++i) {
+            agg.server_emission[i] += r.server_emission[i];
+            agg.validator_emission[i] += r.validator_emission[i];
+            agg.emission[i] = fixed::saturating_to_uint<std::uint64_t>(fixed::saturating_add(
+                U64F64::from_int(agg.emission[i]), fixed::saturating_mul(U64F64::from_int(r.emission[i]), w)));
+            agg.dividends[i] = blend16(agg.dividends[i], r.dividends[i]);
+            agg.consensus[i] = blend16(agg.consensus[i], r.consensus[i]);
+            agg.validator_trust[i] = blend16(agg.validator_trust[i], r.validator_trust[i]);
+            agg.stake_weight[i] = blend16(agg.stake_weight[i], r.stake_weight[i]);
+            agg.active[i] = agg.active[i] || r.active[i];
+            agg.new_validator_permit[i] = agg.new_validator_permit[i] || r.new_validator_permit[i];
+        }
+    }
+    // Incentive at subnet level is mechanism 0's vector.
+    agg.incentive = result.mechanisms.front().incentive;
+    agg.bonds.indptr.assign(n + 1, 0);
+    return result;
+}
+
+}  // namespace taocore::consensus

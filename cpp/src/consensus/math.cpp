@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: MIT
+#include "taocore/consensus/math.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+namespace taocore::consensus::math {
+
+using fixed::checked_div;
+using fixed::I64F64;
+using fixed::safe_div;
+using fixed::saturating_add;
+using fixed::saturating_mul;
+using fixed::saturating_sub;
+
+namespace {
+
+const I32F32 k_u16_max = I32F32::from_int(65535);
+
+// Rust's I32F32::round(): to nearest, ties away from zero; then saturating into u16.
+std::uint16_t round_to_u16(I32F32 x) noexcept {
+    if (x.bits < 0) return 0;
+    const std::uint64_t half = std::uint64_t{1} << 31;
+    const std::uint64_t r = (static_cast<std::uint64_t>(x.bits) + half) >> 32;
+    return r > 65535 ? 65535 : static_cast<std::uint16_t>(r);
+}
+
+}  // namespace
+
+// ---- conversions ---------------------------------------------------------------------------------
+
+std::uint16_t fixed_proportion_to_u16(I32F32 x) noexcept {
+    return fixed::saturating_to_uint<std::uint16_t>(saturating_mul(x, k_u16_max));
+}
+I32F32 u16_proportion_to_fixed(std::uint16_t x) noexcept { return safe_div(I32F32::from_int(x), k_u16_max); }
+I32F32 u16_to_fixed(std::uint16_t x) noexcept { return I32F32::from_int(x); }
+
+std::vector<std::uint16_t> vec_max_upscale_to_u16(const Vector& v) {
+    std::vector<std::uint16_t> out;
+    if (v.empty()) return out;
+    out.reserve(v.size());
+    const I32F32 max = *std::max_element(v.begin(), v.end());
+    if (max.is_zero()) {
+        for (I32F32 x : v) out.push_back(fixed::saturating_to_uint<std::uint16_t>(saturating_mul(x, k_u16_max)));
+        return out;
+    }
+    if (max > I32F32::from_int(32768)) {
+        const I32F32 ratio = safe_div(k_u16_max, max);
+        for (I32F32 x : v) out.push_back(round_to_u16(saturating_mul(x, ratio)));
+    } else {
+        for (I32F32 x : v) out.push_back(round_to_u16(safe_div(saturating_mul(x, k_u16_max), max)));
+    }
+    return out;
+}
+
+std::vector<std::uint16_t> vec_u16_max_upscale_to_u16(const std::vector<std::uint16_t>& v) {
+    Vector f;
+    f.reserve(v.size());
+    for (std::uint16_t x : v) f.push_back(u16_to_fixed(x));
+    return vec_max_upscale_to_u16(f);
+}
+
+bool check_vec_max_limited(const std::vector<std::uint16_t>& v, std::uint16_t max_limit) {
+    if (v.empty()) return true;
+    const I32F32 limit = u16_proportion_to_fixed(max_limit);
+    Vector f;
+    f.reserve(v.size());
+    for (std::uint16_t x : v) f.push_back(u16_to_fixed(x));
+    inplace_normalize(f);
+    return *std::max_element(f.begin(), f.end()) <= limit;
+}
+
+I32F32 bonds_moving_average_alpha(std::uint64_t bonds_moving_average) noexcept {
+    const I64F64 avg = safe_div(I64F64::from_int(bonds_moving_average), I64F64::from_int(1'000'000));
+    return saturating_sub(I32F32::one(), fixed::saturating_convert<I32F32>(avg));
+}
+
+// ---- transcendental ------------------------------------------------------------------------------
+
+namespace {
+
+// substrate_fixed's exp: the truncated Taylor series with checked operations (spec §1.3).
+std::optional<I32F32> exp_series(I32F32 x) noexcept {
+    if (x.is_zero()) return I32F32::one();
+    // exp(1) is answered from the I9F23 constant: floor(e · 2^23), widened to 32 fraction bits.
+    if (x == I32F32::one()) return I32F32::from_bits(std::int64_t{22'802'600} << 9);
+    const bool negative = x.bits < 0;
+    if (negative) x = I32F32::from_bits(-x.bits);
+    auto result = fixed::checked_add(x, I32F32::one());
+    if (!result) return std::nullopt;
+    I32F32 term = x;
+    for (int i = 2; i <= 31; ++i) {
+        auto t = fixed::checked_mul(term, x);
+        if (!t) return std::nullopt;
+        t = checked_div(*t, I32F32::from_int(i));
+        if (!t) return std::nullopt;
+        term = *t;
+        result = fixed::checked_add(*result, term);
+        if (!result) return std::nullopt;
+    }
+    if (negative) return checked_div(I32F32::one(), *result);
+    return result;
+}
+
+}  // namespace
+
+I32F32 exp_safe(I32F32 x) noexcept {
+    const I32F32 lo = I32F32::from_int(-20), hi = I32F32::from_int(20);
+    if (x < lo) x = lo;
+    else if (hi < x) x = hi;
+    if (auto r = exp_series(x)) return *r;
+    return x.bits <= 0 ? I32F32::zero() : I32F32::max();
+}
+
+I32F32 sigmoid_safe(I32F32 input, I32F32 rho, I32F32 kappa) noexcept {
+    const I32F32 one = I32F32::one();
+    const I32F32 offset = saturating_sub(input, kappa);
+    const I32F32 neg_rho = saturating_mul(rho, I32F32::from_int(-1));
+    const I32F32 e = exp_safe(saturating_mul(neg_rho, offset));
+    return fixed::saturating_div(one, saturating_add(e, one));
+}
+
+I32F32 alpha_sigmoid(I32F32 consensus, I32F32 weight, I32F32 bond, I32F32 alpha_low, I32F32 alpha_high,
+                     I32F32 steepness) noexcept {
+    const I32F32 zero = I32F32::zero(), one = I32F32::one();
+    auto clamp01 = [&](I32F32 v) { return std::max(std::min(v, one), zero); };
+    const I32F32 diff_buy = clamp01(fixed::sub(weight, consensus));
+    const I32F32 diff_sell = clamp01(fixed::sub(bond, weight));
+    const I32F32 x = weight >= bond ? diff_buy : diff_sell;
+    const I32F32 factor = fixed::saturating_div(steepness, I32F32::from_int(-100));
+    const I32F32 half = I32F32::from_bits(std::int64_t{1} << 31);
+    const I32F32 e = exp_safe(saturating_mul(factor, fixed::sub(x, half)));
+    const I32F32 sigma = fixed::saturating_div(one, saturating_add(one, e));
+    const I32F32 a = saturating_add(alpha_low, saturating_mul(sigma, saturating_sub(alpha_high, alpha_low)));
+    return std::max(std::min(a, alpha_high), alpha_low);
+}
+
+// ---- vectors -------------------------------------------------------------------------------------
+
+namespace {
+std::vector<bool> topk_from(const Vector& v, std::size_t k, std::vector<bool> result) {
+    const std::size_t n = v.size();
+    if (n < k) return result;
+    std::vector<std::size_t> idx(n);
+    std::iota(idx.begin(), idx.end(), 0);
+    // Stable ascending order: among equal values the lower uid sorts first and loses.
+    std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
+    for (std::size_t i = 0; i < n - k; ++i) result[idx[i]] = false;
+    return result;
+}
+}  // namespace
+
+std::vector<bool> is_topk(const Vector& v, std::size_t k) { return topk_from(v, k, std::vector<bool>(v.size(), true)); }
+
+std::vector<bool> is_topk_nonzero(const Vector& v, std::size_t k) {
+    std::vector<bool> start(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) start[i] = !v[i].is_zero();
+    return topk_from(v, k, std::move(start));
+}
+
+I32F32 sum(const Vector& v) noexcept {
+    I32F32 s = I32F32::zero();
+    for (I32F32 x : v) s = fixed::add(s, x);
+    return s;
+}
+
+void inplace_normalize_using_sum(Vector& v, I32F32 s) noexcept {
+    if (s.is_zero()) return;
+    for (I32F32& x : v) x = safe_div(x, s);
+}
+void inplace_normalize(Vector& v) noexcept { inplace_normalize_using_sum(v, sum(v)); }
+
+Vector vecdiv(const Vector& x, const Vector& y) {
+    Vector out(x.size(), I32F32::zero());
+    for (std::size_t i = 0; i < x.size() && i < y.size(); ++i) {
+        if (!y[i].is_zero()) out[i] = safe_div(x[i], y[i]);
+    }
+    return out;
+}
+
+Vector vec_mul(const Vector& a, const Vector& b) {
+    Vector out(std::min(a.size(), b.size()));
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = fixed::checked_mul(a[i], b[i]).value_or(I32F32::zero());
+    return out;
+}
+
+// ---- sparse --------------------------------------------------------------------------------------
+
+void inplace_row_normalize_sparse(SparseMatrix& m) noexcept {
+    for (Row& row : m) {
+        I32F32 s = I32F32::zero();
+        for (const Entry& e : row) s = fixed::add(s, e.value);
+        if (s > I32F32::zero()) {
+            for (Entry& e : row) e.value = fixed::saturating_div(e.value, s);
+        }
+    }
+}
+
+void inplace_col_normalize_sparse(SparseMatrix& m, std::size_t columns) {
+    Vector col_sum(columns, I32F32::zero());
+    for (const Row& row : m)
+        for (const Entry& e : row)
+            if (e.col < columns) col_sum[e.col] = saturating_add(col_sum[e.col], e.value);
+    for (Row& row : m)
+        for (Entry& e : row)
+            if (e.col < columns && !col_sum[e.col].is_zero()) e.value = fixed::saturating_div(e.value, col_sum[e.col]);
+}
+
+void inplace_col_max_upscale_sparse(SparseMatrix& m, std::size_t columns) {
+    Vector col_max(columns, I32F32::zero());
+    for (const Row& row : m)
+        for (const Entry& e : row)
+            if (e.col < columns && col_max[e.col] < e.value) col_max[e.col] = e.value;
+    for (Row& row : m)
+        for (Entry& e : row)
+            if (e.col < columns && !col_max[e.col].is_zero()) e.value = fixed::saturating_div(e.value, col_max[e.col]);
+}
+
+SparseMatrix mask_rows_sparse(const std::vector<bool>& mask, const SparseMatrix& m) {
+    SparseMatrix out(m.size());
+    for (std::size_t i = 0; i < m.size(); ++i)
+        if (i < mask.size() && !mask[i]) out[i] = m[i];
+    return out;
+}
+
+SparseMatrix mask_diag_sparse(const SparseMatrix& m) {
+    SparseMatrix out(m.size());
+    for (std::size_t i = 0; i < m.size(); ++i)
+        for (const Entry& e : m[i])
+            if (e.col != i) out[i].push_back(e);
+    return out;
+}
+
+SparseMatrix mask_diag_sparse_except_index(const SparseMatrix& m, std::size_t except_index) {
+    SparseMatrix out(m.size());
+    for (std::size_t i = 0; i < m.size(); ++i)
+        for (const Entry& e : m[i])
+            if (e.col != i || i == except_index) out[i].push_back(e);
+    return out;
+}
+
+namespace {
+bool apply(MaskOp op, std::uint64_t a, std::uint64_t b) noexcept {
+    switch (op) {
+        case MaskOp::equal: return a == b;
+        case MaskOp::less: return a < b;
+        case MaskOp::less_equal: return a <= b;
+    }
+    return false;
+}
+}  // namespace
+
+SparseMatrix vec_mask_sparse_matrix(const SparseMatrix& m, const std::vector<std::uint64_t>& first,
+                                    const std::vector<std::uint64_t>& second, MaskOp op) {
+    SparseMatrix out(m.size());
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        const std::uint64_t a = i < first.size() ? first[i] : 0;
+        for (const Entry& e : m[i]) {
+            const std::uint64_t b = e.col < second.size() ? second[e.col] : 0;
+            if (!apply(op, a, b)) out[i].push_back(e);
+        }
+    }
+    return out;
+}
+
+SparseMatrix scalar_vec_mask_sparse_matrix(const SparseMatrix& m, std::uint64_t scalar,
+                                           const std::vector<std::uint64_t>& v, MaskOp op) {
+    SparseMatrix out(m.size());
+    for (std::size_t i = 0; i < m.size(); ++i)
+        for (const Entry& e : m[i]) {
+            const std::uint64_t b = e.col < v.size() ? v[e.col] : 0;
+            if (!apply(op, scalar, b)) out[i].push_back(e);
+        }
+    return out;
+}
+
+Vector row_sum_sparse(const SparseMatrix& m) {
+    Vector out(m.size(), I32F32::zero());
+    for (std::size_t i = 0; i < m.size(); ++i)
+        for (const Entry& e : m[i]) out[i] = fixed::add(out[i], e.value);
+    return out;
+}
+
+Vector matmul_sparse(const SparseMatrix& m, const Vector& v, std::size_t columns) {
+    Vector out(columns, I32F32::zero());
+    for (std::size_t i = 0; i < m.size() && i < v.size(); ++i)
+        for (const Entry& e : m[i])
+            if (e.col < columns) out[e.col] = saturating_add(out[e.col], fixed::mul(v[i], e.value));
+    return out;
+}
+
+Vector matmul_transpose_sparse(const SparseMatrix& m, const Vector& v) {
+    Vector out(m.size(), I32F32::zero());
+    for (std::size_t i = 0; i < m.size(); ++i)
+        for (const Entry& e : m[i])
+            if (e.col < v.size()) out[i] = saturating_add(out[i], fixed::mul(v[e.col], e.value));
+    return out;
+}
+
+SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v) {
+    SparseMatrix out(m.size());
+    for (std::size_t i = 0; i < m.size() && i < v.size(); ++i) {
+        out[i].reserve(m[i].size());
+        for (const Entry& e : m[i]) out[i].push_back({e.col, fixed::mul(e.value, v[i])});
+    }
+    return out;
+}
+
+SparseMatrix mat_vec_mul_sparse(const SparseMatrix& m, const Vector& v) {
+    SparseMatrix out(m.size());
+    for (std::size_t i = 0; i < m.size(); ++i)
+        for (const Entry& e : m[i]) {
+            if (e.col >= v.size()) continue;
+            const I32F32 p = fixed::mul(e.value, v[e.col]);
+            if (!p.is_zero()) out[i].push_back({e.col, p});
+        }
+    return out;
+}
+
+SparseMatrix col_clip_sparse(const SparseMatrix& m, const Vector& threshold) {
+    SparseMatrix out(m.size());
+    for (std::size_t i = 0; i < m.size(); ++i)
+        for (const Entry& e : m[i]) {
+            if (e.col >= threshold.size()) continue;
+            const I32F32 th = threshold[e.col];
+            if (th < e.value) {
+                if (th > I32F32::zero()) out[i].push_back({e.col, th});
+            } else {
+                out[i].push_back(e);
+            }
+        }
+    return out;
+}
+
+SparseMatrix interpolate_sparse(const SparseMatrix& m1, const SparseMatrix& m2, std::size_t columns, I32F32 ratio) {
+    if (ratio.is_zero()) return m1;
+    if (ratio == I32F32::one()) return m2;
+    const std::size_t rows = std::min(m1.size(), m2.size());
+    SparseMatrix out(rows);
+    Vector r1(columns, I32F32::zero()), r2(columns, I32F32::zero());
+    for (std::size_t i = 0; i < rows; ++i) {
+        if (m1[i].empty() && m2[i].empty()) continue;  // 0 + ratio·0 keeps nothing
+        for (const Entry& e : m1[i]) if (e.col < columns) r1[e.col] = e.value;
+        for (const Entry& e : m2[i]) if (e.col < columns) r2[e.col] = e.value;
+        for (std::size_t j = 0; j < columns; ++j) {
+            const I32F32 v = fixed::add(r1[j], fixed::mul(ratio, fixed::sub(r2[j], r1[j])));
+            if (v > I32F32::zero()) out[i].push_back({static_cast<std::uint16_t>(j), v});
+        }
+        for (const Entry& e : m1[i]) if (e.col < columns) r1[e.col] = I32F32::zero();
+        for (const Entry& e : m2[i]) if (e.col < columns) r2[e.col] = I32F32::zero();
+    }
+    return out;
+}
+
+SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha) {
+    // The chain densifies each row to the number of rows (the matrices are n × n).
+    const std::size_t columns = next.size();
+    const I32F32 keep = saturating_sub(I32F32::one(), alpha);
+    SparseMatrix out(next.size());
+    Vector row(columns, I32F32::zero());
+    for (std::size_t i = 0; i < next.size(); ++i) {
+        const bool has_prev = i < prev.size() && !prev[i].empty();
+        if (next[i].empty() && !has_prev) continue;
+        for (const Entry& e : next[i])
+            if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(alpha, e.value));
+        if (has_prev)
+            for (const Entry& e : prev[i])
+                if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(keep, e.value));
+        for (std::size_t j = 0; j < columns; ++j) {
+            if (row[j] > I32F32::zero()) out[i].push_back({static_cast<std::uint16_t>(j), row[j]});
+            row[j] = I32F32::zero();
+        }
+    }
+    return out;
+}
+
+std::vector<Vector> mat_ema_alpha_dense(const std::vector<Vector>& next, const std::vector<Vector>& prev,
+                                        const std::vector<Vector>& alpha) {
+    if (next.size() != prev.size() || next.size() != alpha.size()) return prev;
+    std::vector<Vector> out(next.size());
+    const I32F32 one = I32F32::one();
+    for (std::size_t i = 0; i < next.size(); ++i) {
+        if (next[i].size() != prev[i].size() || next[i].size() != alpha[i].size()) return next;
+        out[i].resize(next[i].size());
+        for (std::size_t j = 0; j < next[i].size(); ++j) {
+            const I32F32 a = alpha[i][j];
+            const I32F32 decayed = saturating_mul(saturating_sub(one, a), prev[i][j]);
+            const I32F32 increment = std::max(saturating_mul(a, next[i][j]), I32F32::zero());
+            out[i][j] = std::min(saturating_add(decayed, increment), one);
+        }
+    }
+    return out;
+}
+
+// ---- consensus -----------------------------------------------------------------------------------
+
+I32F32 weighted_median(const Vector& stake, const Vector& score, I32F32 minority, I32F32 lo, I32F32 hi) {
+    std::vector<std::uint32_t> idx(std::min(stake.size(), score.size()));
+    std::iota(idx.begin(), idx.end(), 0u);
+    std::vector<std::uint32_t> lower, upper;
+    const std::size_t limit = idx.size();
+    for (std::size_t iteration = 0; iteration <= limit; ++iteration) {
+        const std::size_t n = idx.size();
+        if (n == 0) return I32F32::zero();
+        if (n == 1) return score[idx[0]];
+        const I32F32 pivot = score[idx[n / 2]];
+        I32F32 lo_stake = I32F32::zero(), hi_stake = I32F32::zero();
+        lower.clear();
+        upper.clear();
+        for (std::uint32_t i : idx) {
+            if (score[i] == pivot) continue;
+            if (score[i] < pivot) {
+                lo_stake = saturating_add(lo_stake, stake[i]);
+                lower.push_back(i);
+            } else {
+                hi_stake = saturating_add(hi_stake, stake[i]);
+                upper.push_back(i);
+            }
+        }
+        if (minority < saturating_add(lo, lo_stake) && !lower.empty()) {
+            hi = saturating_add(lo, lo_stake);
+            idx.swap(lower);
+        } else if (saturating_sub(hi, hi_stake) <= minority && !upper.empty()) {
+            lo = saturating_sub(hi, hi_stake);
+            idx.swap(upper);
+        } else {
+            return pivot;
+        }
+    }
+    return I32F32::zero();
+}
+
+Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score, std::size_t columns,
+                                  I32F32 majority) {
+    // Only positive-stake rows vote; their stake is normalised again among themselves.
+    Vector use_stake;
+    std::vector<std::int64_t> position(stake.size(), -1);
+    for (std::size_t i = 0; i < stake.size(); ++i) {
+        if (stake[i] > I32F32::zero()) {
+            position[i] = static_cast<std::int64_t>(use_stake.size());
+            use_stake.push_back(stake[i]);
+        }
+    }
+    inplace_normalize(use_stake);
+    const I32F32 stake_sum = sum(use_stake);
+    const I32F32 minority = saturating_sub(stake_sum, majority);
+    const std::size_t k = use_stake.size();
+    // Column-major scores of the voting rows (absent entries are 0).
+    std::vector<I32F32> scores(columns * k, I32F32::zero());
+    for (std::size_t i = 0; i < score.size() && i < stake.size(); ++i) {
+        if (position[i] < 0) continue;
+        for (const Entry& e : score[i])
+            if (e.col < columns) scores[e.col * k + static_cast<std::size_t>(position[i])] = e.value;
+    }
+    Vector median(columns, I32F32::zero());
+    Vector column(k);
+    for (std::size_t j = 0; j < columns; ++j) {
+        std::copy_n(scores.begin() + static_cast<std::ptrdiff_t>(j * k), k, column.begin());
+        median[j] = weighted_median(use_stake, column, minority, I32F32::zero(), stake_sum);
+    }
+    return median;
+}
+
+}  // namespace taocore::consensus::math
