@@ -171,32 +171,44 @@ def _int(name: str, value: Any, lo: int, hi: int) -> int:
     return v
 
 
-def _uint_array(name: str, value: Any, hi: int, length: int | None) -> npt.NDArray[np.uint64]:
-    if value is None:
-        value = []
+def _integers(name: str, value: Any) -> npt.NDArray[Any]:
+    """A 1-D integer array from any sequence, refusing floats, bools, strings and nesting."""
     if isinstance(value, np.ndarray):
-        if value.ndim != 1:
-            raise ValueError(f"{name} must be one-dimensional, got shape {value.shape}")
-        if value.size and (value.dtype == np.bool_ or not np.issubdtype(value.dtype, np.integer)):
-            raise ValueError(f"{name} must hold integers, got {value.dtype}")
-        items: list[Any] = value.tolist()
+        arr = value
     else:
         try:
             items = list(value)
         except TypeError:
             raise ValueError(f"{name} must be a sequence of integers") from None
-    for x in items:
-        if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
-            raise ValueError(f"{name} must hold integers, got {type(x).__name__}")
-        if x < 0:
-            raise ValueError(f"{name} must not be negative, got {x}")
-        if x > hi:
-            raise ValueError(f"{name} must not exceed {hi}, got {x}")
-    if length is not None and len(items) != length:
-        raise ValueError(f"{name} must have length n = {length}, got {len(items)}")
-    if isinstance(value, np.ndarray):
-        return value.astype(np.uint64)
-    return np.array(items, dtype=np.uint64)
+        if not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in items):
+            bad = next(x for x in items if isinstance(x, bool) or not isinstance(x, (int, np.integer)))
+            raise ValueError(f"{name} must hold integers, got {type(bad).__name__}")
+        try:
+            arr = np.array(items, dtype=np.int64)
+        except OverflowError:
+            # Values of 2**63 and above (u64 fields): check the Python ints, then convert.
+            if min(items, default=0) < 0:
+                raise ValueError(f"{name} must not be negative") from None
+            if max(items, default=0) > U64_MAX:
+                raise ValueError(f"{name} must not exceed {U64_MAX}") from None
+            arr = np.array(items, dtype=np.uint64)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if arr.size and arr.dtype.kind not in "iu":
+        raise ValueError(f"{name} must hold integers, got {arr.dtype}")
+    return arr
+
+
+def _uint_array(name: str, value: Any, hi: int, length: int | None) -> npt.NDArray[np.uint64]:
+    arr = _integers(name, [] if value is None else value)
+    if arr.size:
+        if arr.dtype.kind == "i" and int(arr.min()) < 0:
+            raise ValueError(f"{name} must not be negative, got {int(arr.min())}")
+        if int(arr.max()) > hi:
+            raise ValueError(f"{name} must not exceed {hi}, got {int(arr.max())}")
+    if length is not None and arr.size != length:
+        raise ValueError(f"{name} must have length n = {length}, got {arr.size}")
+    return arr.astype(np.uint64)
 
 
 def _bool_array(name: str, value: Any, n: int) -> npt.NDArray[np.uint8]:
@@ -234,19 +246,15 @@ def _sparse(name: str, value: Any, n: int) -> dict[str, npt.NDArray[Any]]:
         rows = list(value)
         if len(rows) != n:
             raise ValueError(f"{name} must have n = {n} rows, got {len(rows)}")
-        indptr_l = [0]
-        idx_l: list[int] = []
-        val_l: list[int] = []
-        for i, row in enumerate(rows):
-            for pair in row:
-                if len(pair) != 2:
-                    raise ValueError(f"{name} row {i}: entries must be (uid, value) pairs")
-                idx_l.append(_int(f"{name} row {i} uid", pair[0], 0, U16_MAX))
-                val_l.append(_int(f"{name} row {i} value", pair[1], 0, U16_MAX))
-            indptr_l.append(len(idx_l))
-        indptr = np.array(indptr_l, dtype=np.uint64)
-        indices = np.array(idx_l, dtype=np.uint64)
-        data = np.array(val_l, dtype=np.uint64)
+        try:
+            lengths = [len(row) for row in rows]
+            pairs = [(j, w) for row in rows for (j, w) in row]
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}: each row must be a list of (uid, value) pairs") from None
+        indptr = np.zeros(n + 1, dtype=np.uint64)
+        np.cumsum(lengths, out=indptr[1:])
+        indices = _uint_array(f"{name} uids", [p[0] for p in pairs], U16_MAX, None)
+        data = _uint_array(f"{name} values", [p[1] for p in pairs], U16_MAX, None)
     if indices.size != data.size:
         raise ValueError(f"{name}: indices and data differ in length")
     if indices.size and int(indices.max()) >= n:

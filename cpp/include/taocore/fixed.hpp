@@ -324,4 +324,39 @@ constexpr u128 floor_to_u128(Fixed<B, F> x) noexcept {
     return static_cast<u128>(x.bits) >> F;
 }
 
+// ---- repeated division by one I32F32 divisor -----------------------------------------------------
+
+/// `checked_div(a, d)` for many `a` and one positive `d`, exactly, without a 128-bit division per
+/// call: a double-precision estimate of the quotient is corrected with the exact remainder, so
+/// the result is the same truncated quotient (and the same overflow) as `checked_div`. The epoch
+/// divides every matrix entry by a row or column sum; this keeps those loops fast.
+class I32F32Divider {
+public:
+    explicit I32F32Divider(I32F32 d) noexcept
+        : d_(d), scale_(d.bits > 0 ? 4294967296.0 / static_cast<double>(d.bits) : 0.0) {}
+
+    std::optional<I32F32> checked(I32F32 a) const noexcept {
+        if (d_.bits <= 0 || a.bits < 0) return checked_div(a, d_);
+        const double estimate = static_cast<double>(a.bits) * scale_;
+        if (!(estimate < 9.0e18)) return checked_div(a, d_);  // near or past the I32F32 range
+        std::int64_t q = static_cast<std::int64_t>(estimate);
+        const i128 numerator = static_cast<i128>(a.bits) << 32;
+        i128 r = numerator - static_cast<i128>(q) * d_.bits;
+        const i128 d = d_.bits;
+        if (r < -4 * d || r >= 5 * d) return checked_div(a, d_);
+        while (r < 0) { --q; r += d; }
+        while (r >= d) { ++q; r -= d; }
+        return I32F32{q};
+    }
+    I32F32 safe(I32F32 a) const noexcept { return checked(a).value_or(I32F32::zero()); }
+    I32F32 saturating(I32F32 a) const noexcept {
+        if (auto q = checked(a)) return *q;
+        return saturating_div(a, d_);
+    }
+
+private:
+    I32F32 d_;
+    double scale_;
+};
+
 }  // namespace taocore::fixed

@@ -32,7 +32,10 @@ std::uint16_t round_to_u16(I32F32 x) noexcept {
 std::uint16_t fixed_proportion_to_u16(I32F32 x) noexcept {
     return fixed::saturating_to_uint<std::uint16_t>(saturating_mul(x, k_u16_max));
 }
-I32F32 u16_proportion_to_fixed(std::uint16_t x) noexcept { return safe_div(I32F32::from_int(x), k_u16_max); }
+I32F32 u16_proportion_to_fixed(std::uint16_t x) noexcept {
+    static const fixed::I32F32Divider by_u16_max(k_u16_max);
+    return by_u16_max.safe(I32F32::from_int(x));
+}
 I32F32 u16_to_fixed(std::uint16_t x) noexcept { return I32F32::from_int(x); }
 
 std::vector<std::uint16_t> vec_max_upscale_to_u16(const Vector& v) {
@@ -79,6 +82,15 @@ I32F32 bonds_moving_average_alpha(std::uint64_t bonds_moving_average) noexcept {
 
 namespace {
 
+const fixed::I32F32Divider& small_divisor(int i) noexcept {
+    static const auto table = [] {
+        std::vector<fixed::I32F32Divider> t;
+        for (int k = 0; k <= 31; ++k) t.emplace_back(I32F32::from_int(k));
+        return t;
+    }();
+    return table[static_cast<std::size_t>(i)];
+}
+
 // substrate_fixed's exp: the truncated Taylor series with checked operations (spec §1.3).
 std::optional<I32F32> exp_series(I32F32 x) noexcept {
     if (x.is_zero()) return I32F32::one();
@@ -92,7 +104,7 @@ std::optional<I32F32> exp_series(I32F32 x) noexcept {
     for (int i = 2; i <= 31; ++i) {
         auto t = fixed::checked_mul(term, x);
         if (!t) return std::nullopt;
-        t = checked_div(*t, I32F32::from_int(i));
+        t = small_divisor(i).checked(*t);
         if (!t) return std::nullopt;
         term = *t;
         result = fixed::checked_add(*result, term);
@@ -166,7 +178,8 @@ I32F32 sum(const Vector& v) noexcept {
 
 void inplace_normalize_using_sum(Vector& v, I32F32 s) noexcept {
     if (s.is_zero()) return;
-    for (I32F32& x : v) x = safe_div(x, s);
+    const fixed::I32F32Divider by(s);
+    for (I32F32& x : v) x = by.safe(x);
 }
 void inplace_normalize(Vector& v) noexcept { inplace_normalize_using_sum(v, sum(v)); }
 
@@ -191,19 +204,30 @@ void inplace_row_normalize_sparse(SparseMatrix& m) noexcept {
         I32F32 s = I32F32::zero();
         for (const Entry& e : row) s = fixed::add(s, e.value);
         if (s > I32F32::zero()) {
-            for (Entry& e : row) e.value = fixed::saturating_div(e.value, s);
+            const fixed::I32F32Divider by(s);
+            for (Entry& e : row) e.value = by.saturating(e.value);
         }
     }
 }
+
+namespace {
+// Divide each entry by its column's divisor (entries of zero-divisor columns stay as they are).
+void divide_columns(SparseMatrix& m, const Vector& divisor) {
+    std::vector<fixed::I32F32Divider> by;
+    by.reserve(divisor.size());
+    for (I32F32 d : divisor) by.emplace_back(d);
+    for (Row& row : m)
+        for (Entry& e : row)
+            if (e.col < divisor.size() && !divisor[e.col].is_zero()) e.value = by[e.col].saturating(e.value);
+}
+}  // namespace
 
 void inplace_col_normalize_sparse(SparseMatrix& m, std::size_t columns) {
     Vector col_sum(columns, I32F32::zero());
     for (const Row& row : m)
         for (const Entry& e : row)
             if (e.col < columns) col_sum[e.col] = saturating_add(col_sum[e.col], e.value);
-    for (Row& row : m)
-        for (Entry& e : row)
-            if (e.col < columns && !col_sum[e.col].is_zero()) e.value = fixed::saturating_div(e.value, col_sum[e.col]);
+    divide_columns(m, col_sum);
 }
 
 void inplace_col_max_upscale_sparse(SparseMatrix& m, std::size_t columns) {
@@ -211,9 +235,7 @@ void inplace_col_max_upscale_sparse(SparseMatrix& m, std::size_t columns) {
     for (const Row& row : m)
         for (const Entry& e : row)
             if (e.col < columns && col_max[e.col] < e.value) col_max[e.col] = e.value;
-    for (Row& row : m)
-        for (Entry& e : row)
-            if (e.col < columns && !col_max[e.col].is_zero()) e.value = fixed::saturating_div(e.value, col_max[e.col]);
+    divide_columns(m, col_max);
 }
 
 SparseMatrix mask_rows_sparse(const std::vector<bool>& mask, const SparseMatrix& m) {
