@@ -58,3 +58,47 @@ def test_selftest_passes() -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "taocore selftest: ok" in proc.stdout
+
+
+def test_epoch_command_runs_a_state_file(
+    tmp_path: os.PathLike[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from taocore import consensus
+
+    state = {
+        "n": 3,
+        "alpha_stake": [10**12, 0, 0],
+        "validator_permit": [True, False, False],
+        "weights": [[[1, 65535], [2, 32767]], [], []],
+        "current_block": 10,
+        "last_update": [5, 0, 0],
+        "block_at_registration": [0, 0, 0],
+        "rao_emission": 10**9,
+        "yuma3": False,
+    }
+    path = os.path.join(tmp_path, "state.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(state, f)
+    assert main(["epoch", path, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    expected = consensus.epoch(consensus.SubnetState.from_dict(state)).to_dict()
+    assert printed == expected
+    assert printed["incentive"][1] > printed["incentive"][2] > 0
+    assert main(["epoch", path]) == 0
+    assert "total emission: " in capsys.readouterr().out
+
+
+def test_epoch_command_reports_bad_files(
+    tmp_path: os.PathLike[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = os.path.join(tmp_path, "bad.json")
+    for content, message in (
+        ("{", "not valid JSON"),
+        ('{"n": 2, "alpha_stake": [1, 2], "weights": [[], []], "x": 1}', "unknown field"),
+        ('{"n": 2, "alpha_stake": [1], "weights": [[], []]}', "alpha_stake"),
+    ):
+        with open(bad, "w", encoding="utf-8") as f:
+            f.write(content)
+        assert main(["epoch", bad]) == 2
+        assert message in capsys.readouterr().err
+    assert main(["epoch", os.path.join(tmp_path, "missing.json")]) == 2

@@ -16,6 +16,36 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_epoch(args: argparse.Namespace) -> int:
+    from taocore import consensus
+
+    try:
+        with open(args.state, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as exc:
+        raise ValueError(f"cannot read {args.state}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{args.state} is not valid JSON: {exc}") from None
+    result = consensus.epoch(consensus.SubnetState.from_dict(data))
+    if args.json:
+        print(json.dumps(result.to_dict()))
+        return 0
+    header = ("uid", "active", "permit", "stake_wt", "consensus", "incentive", "dividends",
+              "v_trust", "emission_rao")
+    print(" ".join(f"{h:>12}" for h in header))
+    for uid in range(len(result.emission)):
+        row = (uid, "yes" if result.active[uid] else "no",
+               "yes" if result.new_validator_permit[uid] else "no",
+               *(f"{int(getattr(result, k)[uid]) / 65535:.6f}" for k in
+                 ("stake_weight", "consensus", "incentive", "dividends", "validator_trust")),
+               int(result.emission[uid]))
+        print(" ".join(f"{v:>12}" for v in row))
+    print(f"total emission: {int(result.emission.sum())} rao "
+          f"(miners {int(result.server_emission.sum())}, validators "
+          f"{int(result.validator_emission.sum())})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``taocore`` command."""
     parser = argparse.ArgumentParser(
@@ -26,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="print the runtime report (version, CPU, SIMD backend)")
     info.add_argument("--json", action="store_true", help="print the report as JSON")
     info.set_defaults(func=_cmd_info)
+    ep = sub.add_parser("epoch", help="run one chain-exact Yuma epoch on a subnet state file")
+    ep.add_argument("state", help="JSON file with the taocore.consensus.SubnetState fields")
+    ep.add_argument("--json", action="store_true", help="print the full result as JSON")
+    ep.set_defaults(func=_cmd_epoch)
     return parser
 
 

@@ -12,8 +12,8 @@ per uid of ``(uid, value)`` pairs, or as CSR arrays ``(indptr, indices, data)``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -87,6 +87,32 @@ class SubnetState:
     commit_blocks: npt.ArrayLike | None = None
     rao_emission: int = 0
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SubnetState:
+        """Build a state from plain data (e.g. parsed JSON): keys are the field names above;
+        ``weights``/``bonds`` are per-uid lists of ``[uid, value]`` pairs. Unknown keys and
+        missing required ones raise ``ValueError`` naming them."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a subnet state must be an object, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown field(s) in subnet state: {', '.join(unknown)}")
+        missing = [k for k in ("n", "alpha_stake", "weights") if k not in data]
+        if missing:
+            raise ValueError(f"subnet state is missing: {', '.join(missing)}")
+        values = dict(data)
+        for key in ("weights", "bonds"):
+            rows = values.get(key)
+            if isinstance(rows, list):
+                try:
+                    values[key] = [[(pair[0], pair[1]) for pair in row] for row in rows]
+                except (TypeError, IndexError, KeyError):
+                    raise ValueError(
+                        f"{key}: each row must be a list of [uid, value] pairs"
+                    ) from None
+        return cls(**values)
+
 
 @dataclass(frozen=True)
 class EpochResult:
@@ -119,7 +145,7 @@ class EpochResult:
         ]
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-Python form (lists), e.g. for JSON."""
+        """Plain-Python form (lists; bonds as ``[uid, value]`` pairs), e.g. for JSON."""
         out: dict[str, Any] = {}
         for name in (
             "active",
@@ -134,7 +160,7 @@ class EpochResult:
             "new_validator_permit",
         ):
             out[name] = [v.item() for v in getattr(self, name)]
-        out["bonds"] = self.bonds_rows()
+        out["bonds"] = [[[j, w] for j, w in row] for row in self.bonds_rows()]
         return out
 
 
@@ -181,7 +207,9 @@ def _integers(name: str, value: Any) -> npt.NDArray[Any]:
         except TypeError:
             raise ValueError(f"{name} must be a sequence of integers") from None
         if not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in items):
-            bad = next(x for x in items if isinstance(x, bool) or not isinstance(x, (int, np.integer)))
+            bad = next(
+                x for x in items if isinstance(x, bool) or not isinstance(x, (int, np.integer))
+            )
             raise ValueError(f"{name} must hold integers, got {type(bad).__name__}")
         try:
             arr = np.array(items, dtype=np.int64)

@@ -107,6 +107,9 @@ std::optional<I32F32> exp_series(I32F32 x) noexcept {
         t = small_divisor(i).checked(*t);
         if (!t) return std::nullopt;
         term = *t;
+        // Once a term floors to zero every later one is zero too (0·x = 0, 0/i = 0) and adds
+        // nothing, so the remaining iterations cannot change the result or fail.
+        if (term.is_zero()) break;
         result = fixed::checked_add(*result, term);
         if (!result) return std::nullopt;
     }
