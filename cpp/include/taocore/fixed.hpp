@@ -336,25 +336,37 @@ public:
         : d_(d), scale_(d.bits > 0 ? 4294967296.0 / static_cast<double>(d.bits) : 0.0) {}
 
     std::optional<I32F32> checked(I32F32 a) const noexcept {
-        if (d_.bits <= 0 || a.bits < 0) return checked_div(a, d_);
-        const double estimate = static_cast<double>(a.bits) * scale_;
-        if (!(estimate < 9.0e18)) return checked_div(a, d_);  // near or past the I32F32 range
-        std::int64_t q = static_cast<std::int64_t>(estimate);
-        const i128 numerator = static_cast<i128>(a.bits) << 32;
-        i128 r = numerator - static_cast<i128>(q) * d_.bits;
-        const i128 d = d_.bits;
-        if (r < -4 * d || r >= 5 * d) return checked_div(a, d_);
-        while (r < 0) { --q; r += d; }
-        while (r >= d) { ++q; r -= d; }
-        return I32F32{q};
+        std::int64_t q = 0;
+        if (fast(a, q)) [[likely]] return I32F32{q};
+        return checked_div(a, d_);
     }
-    I32F32 safe(I32F32 a) const noexcept { return checked(a).value_or(I32F32::zero()); }
+    I32F32 safe(I32F32 a) const noexcept {
+        std::int64_t q = 0;
+        if (fast(a, q)) [[likely]] return I32F32{q};
+        return safe_div(a, d_);
+    }
     I32F32 saturating(I32F32 a) const noexcept {
-        if (auto q = checked(a)) return *q;
+        std::int64_t q = 0;
+        if (fast(a, q)) [[likely]] return I32F32{q};
         return saturating_div(a, d_);
     }
 
 private:
+    // The exact quotient for a >= 0, d > 0 and a quotient well inside the range; false sends the
+    // caller to the general division (negative values, overflow, a far-off estimate).
+    bool fast(I32F32 a, std::int64_t& q) const noexcept {
+        if (d_.bits <= 0 || a.bits < 0) return false;
+        const double estimate = static_cast<double>(a.bits) * scale_;
+        if (!(estimate < 9.0e18)) return false;
+        q = static_cast<std::int64_t>(estimate);
+        const i128 d = d_.bits;
+        i128 r = (static_cast<i128>(a.bits) << 32) - static_cast<i128>(q) * d;
+        if (r < -4 * d || r >= 5 * d) [[unlikely]] return false;
+        while (r < 0) { --q; r += d; }
+        while (r >= d) { ++q; r -= d; }
+        return true;
+    }
+
     I32F32 d_;
     double scale_;
 };

@@ -134,8 +134,19 @@ EpochResult epoch(const SubnetState& s) {
     for (const I64F64& t : total) total_sum = fixed::add(total_sum, t);
     Vector stake(n);
     for (std::size_t i = 0; i < n; ++i) {
-        const I64F64 share = total_sum.is_zero() ? total[i] : fixed::safe_div(total[i], total_sum);
-        stake[i] = fixed::saturating_convert<I32F32>(share);
+        if (total_sum.is_zero() || total[i].bits < 0 || total_sum.bits < 0) {
+            const I64F64 share = total_sum.is_zero() ? total[i] : fixed::safe_div(total[i], total_sum);
+            stake[i] = fixed::saturating_convert<I32F32>(share);
+            continue;
+        }
+        // The I64F64 quotient floor(t·2^64/Σ) floored to 32 fraction bits is floor(t·2^32/Σ)
+        // (nested floors of positive divisions), which needs one 128-bit division when t < 2^96.
+        const auto t = static_cast<fixed::u128>(total[i].bits), sum = static_cast<fixed::u128>(total_sum.bits);
+        if (t < (static_cast<fixed::u128>(1) << 96) && t <= sum) {
+            stake[i] = I32F32::from_bits(static_cast<std::int64_t>((t << 32) / sum));
+        } else {
+            stake[i] = fixed::saturating_convert<I32F32>(fixed::safe_div(total[i], total_sum));
+        }
     }
 
     // 3. Validator permits.
@@ -157,13 +168,13 @@ EpochResult epoch(const SubnetState& s) {
     SparseMatrix weights = to_fixed(s.weights, n, false);
     std::vector<bool> keep_rows(n);
     for (std::size_t i = 0; i < n; ++i) keep_rows[i] = forbid[i];
-    weights = math::mask_rows_sparse(keep_rows, weights);
-    weights = s.owner_uid ? math::mask_diag_sparse_except_index(weights, *s.owner_uid) : math::mask_diag_sparse(weights);
-    weights = math::vec_mask_sparse_matrix(weights, last_update, s.block_at_registration, math::MaskOp::less_equal);
+    math::mask_rows_inplace(keep_rows, weights);
+    math::mask_diag_inplace(weights, s.owner_uid ? *s.owner_uid : static_cast<std::size_t>(-1));
+    math::vec_mask_inplace(weights, last_update, s.block_at_registration, math::MaskOp::less_equal);
 
     // 6. Commit-reveal: weights committed before a uid registered do not count for it.
     if (s.commit_reveal)
-        weights = math::vec_mask_sparse_matrix(weights, s.commit_blocks, s.block_at_registration, math::MaskOp::less);
+        math::vec_mask_inplace(weights, s.commit_blocks, s.block_at_registration, math::MaskOp::less);
 
     // 7. Row-normalise.
     math::inplace_row_normalize_sparse(weights);
@@ -190,7 +201,7 @@ EpochResult epoch(const SubnetState& s) {
     SparseMatrix new_bonds;
     if (!s.yuma3) {
         SparseMatrix bonds = to_fixed(s.bonds, n, false);
-        bonds = math::scalar_vec_mask_sparse_matrix(bonds, last_tempo, s.block_at_registration, math::MaskOp::less_equal);
+        math::scalar_vec_mask_inplace(bonds, last_tempo, s.block_at_registration, math::MaskOp::less_equal);
         math::inplace_col_normalize_sparse(bonds, n);
         SparseMatrix delta = math::row_hadamard_sparse(bond_weights, active_stake);
         math::inplace_col_normalize_sparse(delta, n);
@@ -202,7 +213,7 @@ EpochResult epoch(const SubnetState& s) {
         math::inplace_col_max_upscale_sparse(new_bonds, n);
     } else {
         SparseMatrix bonds = to_fixed(s.bonds, n, true);
-        bonds = math::scalar_vec_mask_sparse_matrix(bonds, last_tempo, s.block_at_registration, math::MaskOp::less_equal);
+        math::scalar_vec_mask_inplace(bonds, last_tempo, s.block_at_registration, math::MaskOp::less_equal);
         const bool any_consensus = std::any_of(consensus.begin(), consensus.end(), [](I32F32 c) { return !c.is_zero(); });
         if (s.liquid_alpha && any_consensus) {
             const I32F32 low = math::u16_proportion_to_fixed(s.alpha_low);

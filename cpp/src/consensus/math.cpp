@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 
 namespace taocore::consensus::math {
 
@@ -241,29 +242,6 @@ void inplace_col_max_upscale_sparse(SparseMatrix& m, std::size_t columns) {
     divide_columns(m, col_max);
 }
 
-SparseMatrix mask_rows_sparse(const std::vector<bool>& mask, const SparseMatrix& m) {
-    SparseMatrix out(m.size());
-    for (std::size_t i = 0; i < m.size(); ++i)
-        if (i < mask.size() && !mask[i]) out[i] = m[i];
-    return out;
-}
-
-SparseMatrix mask_diag_sparse(const SparseMatrix& m) {
-    SparseMatrix out(m.size());
-    for (std::size_t i = 0; i < m.size(); ++i)
-        for (const Entry& e : m[i])
-            if (e.col != i) out[i].push_back(e);
-    return out;
-}
-
-SparseMatrix mask_diag_sparse_except_index(const SparseMatrix& m, std::size_t except_index) {
-    SparseMatrix out(m.size());
-    for (std::size_t i = 0; i < m.size(); ++i)
-        for (const Entry& e : m[i])
-            if (e.col != i || i == except_index) out[i].push_back(e);
-    return out;
-}
-
 namespace {
 bool apply(MaskOp op, std::uint64_t a, std::uint64_t b) noexcept {
     switch (op) {
@@ -273,29 +251,65 @@ bool apply(MaskOp op, std::uint64_t a, std::uint64_t b) noexcept {
     }
     return false;
 }
+template <class Drop>
+void retain(Row& row, Drop&& drop) noexcept {
+    std::erase_if(row, std::forward<Drop>(drop));
+}
 }  // namespace
+
+void mask_rows_inplace(const std::vector<bool>& mask, SparseMatrix& m) noexcept {
+    for (std::size_t i = 0; i < m.size(); ++i)
+        if (i >= mask.size() || mask[i]) m[i].clear();
+}
+
+void mask_diag_inplace(SparseMatrix& m, std::size_t except_index) noexcept {
+    for (std::size_t i = 0; i < m.size(); ++i)
+        if (i != except_index) retain(m[i], [i](const Entry& e) { return e.col == i; });
+}
+
+void vec_mask_inplace(SparseMatrix& m, const std::vector<std::uint64_t>& first,
+                      const std::vector<std::uint64_t>& second, MaskOp op) noexcept {
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        const std::uint64_t a = i < first.size() ? first[i] : 0;
+        retain(m[i], [&](const Entry& e) { return apply(op, a, e.col < second.size() ? second[e.col] : 0); });
+    }
+}
+
+void scalar_vec_mask_inplace(SparseMatrix& m, std::uint64_t scalar, const std::vector<std::uint64_t>& v,
+                             MaskOp op) noexcept {
+    for (Row& row : m)
+        retain(row, [&](const Entry& e) { return apply(op, scalar, e.col < v.size() ? v[e.col] : 0); });
+}
+
+SparseMatrix mask_rows_sparse(const std::vector<bool>& mask, const SparseMatrix& m) {
+    SparseMatrix out = m;
+    mask_rows_inplace(mask, out);
+    return out;
+}
+
+SparseMatrix mask_diag_sparse(const SparseMatrix& m) {
+    SparseMatrix out = m;
+    mask_diag_inplace(out, static_cast<std::size_t>(-1));
+    return out;
+}
+
+SparseMatrix mask_diag_sparse_except_index(const SparseMatrix& m, std::size_t except_index) {
+    SparseMatrix out = m;
+    mask_diag_inplace(out, except_index);
+    return out;
+}
 
 SparseMatrix vec_mask_sparse_matrix(const SparseMatrix& m, const std::vector<std::uint64_t>& first,
                                     const std::vector<std::uint64_t>& second, MaskOp op) {
-    SparseMatrix out(m.size());
-    for (std::size_t i = 0; i < m.size(); ++i) {
-        const std::uint64_t a = i < first.size() ? first[i] : 0;
-        for (const Entry& e : m[i]) {
-            const std::uint64_t b = e.col < second.size() ? second[e.col] : 0;
-            if (!apply(op, a, b)) out[i].push_back(e);
-        }
-    }
+    SparseMatrix out = m;
+    vec_mask_inplace(out, first, second, op);
     return out;
 }
 
 SparseMatrix scalar_vec_mask_sparse_matrix(const SparseMatrix& m, std::uint64_t scalar,
                                            const std::vector<std::uint64_t>& v, MaskOp op) {
-    SparseMatrix out(m.size());
-    for (std::size_t i = 0; i < m.size(); ++i)
-        for (const Entry& e : m[i]) {
-            const std::uint64_t b = e.col < v.size() ? v[e.col] : 0;
-            if (!apply(op, scalar, b)) out[i].push_back(e);
-        }
+    SparseMatrix out = m;
+    scalar_vec_mask_inplace(out, scalar, v, op);
     return out;
 }
 

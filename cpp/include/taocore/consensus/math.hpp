@@ -58,6 +58,14 @@ SparseMatrix mask_diag_sparse(const SparseMatrix& m);
 SparseMatrix mask_diag_sparse_except_index(const SparseMatrix& m, std::size_t except_index);
 
 enum class MaskOp { equal, less, less_equal };
+
+// In-place forms of the masks (the copying forms above and below are built on these).
+void mask_rows_inplace(const std::vector<bool>& mask, SparseMatrix& m) noexcept;
+void mask_diag_inplace(SparseMatrix& m, std::size_t except_index) noexcept;  // except: SIZE_MAX for none
+void vec_mask_inplace(SparseMatrix& m, const std::vector<std::uint64_t>& first,
+                      const std::vector<std::uint64_t>& second, MaskOp op) noexcept;
+void scalar_vec_mask_inplace(SparseMatrix& m, std::uint64_t scalar, const std::vector<std::uint64_t>& v,
+                             MaskOp op) noexcept;
 /// Drop (i,j) where op(first[i], second[j]) holds; a missing first[i]/second[j] reads as 0.
 SparseMatrix vec_mask_sparse_matrix(const SparseMatrix& m, const std::vector<std::uint64_t>& first,
                                     const std::vector<std::uint64_t>& second, MaskOp op);
