@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from taocore import Keypair
+from taocore._native import _core
 from taocore.subnet import chain
 from taocore.subnet.ledger import Hyperparameters, Ledger, LedgerError, WeightSubmission
 
@@ -84,7 +85,11 @@ def test_replay_and_rate_limit(ledger: Ledger) -> None:
     too_soon = submit(ledger, [signed(v0, [2, 3], [3, 4], nonce=1)], block=12)
     assert too_soon[0] is not None and "rate limit" in too_soon[0]
     assert submit(ledger, [signed(v0, [2, 3], [3, 4], nonce=1)], block=15) == [None]
-    assert ledger.sparse_rows("weights")[0] == [(2, 3), (3, 4)]
+    # Stored max-upscaled, as the chain's set_weights stores them (rule checked against
+    # subtensor's own vectors in test_consensus_math).
+    stored = _core.consensus.vec_u16_max_upscale_to_u16([3, 4])
+    assert stored == [49151, 65535]
+    assert ledger.sparse_rows("weights")[0] == [(2, 49151), (3, 65535)]
 
 
 def test_failed_transaction_rolls_back(ledger: Ledger) -> None:

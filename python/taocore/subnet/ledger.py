@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from taocore._native import _core
+
 __all__ = [
     "Hyperparameters",
     "Ledger",
@@ -32,7 +34,7 @@ __all__ = [
     "weights_signing_payload",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 U16_MAX = 65_535
 
 
@@ -124,6 +126,7 @@ CREATE TABLE IF NOT EXISTS neurons (
     registered_block INTEGER NOT NULL,
     model_sha256 TEXT,
     stake_rao INTEGER NOT NULL CHECK (stake_rao >= 0),
+    initial_stake_rao INTEGER NOT NULL CHECK (initial_stake_rao >= 0),
     last_update INTEGER NOT NULL,
     validator_permit INTEGER NOT NULL DEFAULT 0,
     nonce INTEGER NOT NULL DEFAULT 0
@@ -166,6 +169,14 @@ CREATE TABLE IF NOT EXISTS payouts (
 CREATE TABLE IF NOT EXISTS pending (
     name TEXT PRIMARY KEY,
     amount_rao INTEGER NOT NULL CHECK (amount_rao >= 0)
+);
+CREATE TABLE IF NOT EXISTS sinks (
+    name TEXT PRIMARY KEY,
+    amount_rao INTEGER NOT NULL CHECK (amount_rao >= 0)
+);
+CREATE TABLE IF NOT EXISTS offchain (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 """
 
@@ -215,7 +226,11 @@ class Ledger:
                     ("user_meta", json.dumps(meta or {}))]
             db.executemany("INSERT INTO meta VALUES (?, ?)", rows)
             db.executemany("INSERT INTO pending VALUES (?, 0)",
-                           [("server",), ("validator",), ("owner",)])
+                           [("server",), ("validator",), ("root",), ("owner",)])
+            db.executemany("INSERT INTO sinks VALUES (?, 0)",
+                           [("burned",), ("recycled",), ("uncredited",)])
+            db.execute("INSERT INTO meta VALUES ('last_epoch_block', '0')")
+            db.execute("INSERT INTO meta VALUES ('minted_at_epochs', '0')")
             db.execute("INSERT INTO blocks VALUES (0, 0, NULL)")
             db.execute("COMMIT")
         except BaseException:
@@ -320,18 +335,53 @@ class Ledger:
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def totals(self) -> dict[str, int]:
-        """Where every minted rao is: stake, balances, pending buckets, and the total minted."""
+        """Where every minted rao is: credited stake, the owner's cut, the pending buckets, and the
+        sinks (burned, recycled, minted-but-uncredited), plus the total minted (block emissions,
+        and what epochs paid beyond the pending buckets, as the chain does).
+
+        ``minted`` always equals the sum of the other entries; :meth:`audit` checks it.
+        """
         q = self._db.execute
-        return {
-            "minted": int(q("SELECT COALESCE(SUM(minted_rao), 0) FROM blocks").fetchone()[0]),
-            "stake_emitted": int(q("SELECT COALESCE(SUM(amount_rao), 0) FROM payouts "
-                                   "WHERE kind IN ('incentive', 'dividend')").fetchone()[0]),
-            "owner_cut": int(q("SELECT COALESCE(SUM(amount_rao), 0) FROM payouts "
-                               "WHERE kind = 'owner_cut'").fetchone()[0]),
-            "pending": int(q("SELECT COALESCE(SUM(amount_rao), 0) FROM pending").fetchone()[0]),
-            "unallocated": int(q("SELECT COALESCE(SUM(amount_rao), 0) FROM payouts "
-                                 "WHERE kind = 'unallocated'").fetchone()[0]),
+
+        def total(sql: str) -> int:
+            return int(q(sql).fetchone()[0])
+
+        out = {
+            "minted": total("SELECT COALESCE(SUM(minted_rao), 0) FROM blocks")
+            + int(self._meta("minted_at_epochs") or 0),
+            "stake_credited": total("SELECT COALESCE(SUM(amount_rao), 0) FROM payouts "
+                                    "WHERE kind IN ('incentive', 'take', 'nominator')"),
+            "owner_cut": total("SELECT COALESCE(SUM(amount_rao), 0) FROM payouts "
+                               "WHERE kind = 'owner_cut'"),
+            "pending": total("SELECT COALESCE(SUM(amount_rao), 0) FROM pending"),
         }
+        for name, amount in q("SELECT name, amount_rao FROM sinks ORDER BY name"):
+            out[str(name)] = int(amount)
+        return out
+
+    def audit(self) -> dict[str, int]:
+        """Check the emission invariant and stake bookkeeping; returns :meth:`totals`.
+
+        Raises :class:`LedgerError` if any minted rao is unaccounted for, or if a neuron's stake
+        differs from its initial stake plus everything credited to it.
+        """
+        t = self.totals()
+        placed = sum(v for k, v in t.items() if k != "minted")
+        if placed != t["minted"]:
+            raise LedgerError(f"emission invariant broken: minted {t['minted']}, placed {placed}")
+        credited = dict(self._db.execute(
+            "SELECT uid, SUM(amount_rao) FROM payouts WHERE uid >= 0 AND kind IN "
+            "('incentive', 'take', 'nominator') GROUP BY uid").fetchall())
+        for uid, stake, initial in self._db.execute(
+                "SELECT uid, stake_rao, initial_stake_rao FROM neurons"):
+            if stake != initial + int(credited.get(uid, 0)):
+                raise LedgerError(f"uid {uid}: stake {stake} != initial {initial} + credited")
+        return t
+
+    def offchain(self, key: str) -> str | None:
+        """An off-chain value (e.g. a validator's scores) committed with the last block."""
+        row = self._db.execute("SELECT value FROM offchain WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
 
     # ---- writes (each call is, or runs inside, one transaction) ----------------------------
 
@@ -348,8 +398,8 @@ class Ledger:
         block = self.block
         conn.execute(
             "INSERT INTO neurons (uid, hotkey, coldkey, role, registered_block, model_sha256, "
-            "stake_rao, last_update) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (uid, hotkey, coldkey, role, block, model_sha256, stake_rao, block),
+            "stake_rao, initial_stake_rao, last_update) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (uid, hotkey, coldkey, role, block, model_sha256, stake_rao, stake_rao, block),
         )
         conn.execute("INSERT OR IGNORE INTO accounts VALUES (?, 0)", (coldkey,))
         return uid
@@ -417,10 +467,11 @@ class Ledger:
                 uid = int(conn.execute("SELECT uid FROM neurons WHERE hotkey = ?",
                                        (sub.hotkey,)).fetchone()[0])
                 conn.execute("DELETE FROM weights WHERE uid = ?", (uid,))
+                stored = _core.consensus.vec_u16_max_upscale_to_u16(list(sub.weights))
                 conn.executemany(
                     "INSERT INTO weights VALUES (?, ?, ?, ?)",
                     [(uid, pos, dest, value)
-                     for pos, (dest, value) in enumerate(zip(sub.uids, sub.weights, strict=True))],
+                     for pos, (dest, value) in enumerate(zip(sub.uids, stored, strict=True))],
                 )
                 conn.execute("UPDATE neurons SET last_update = ?, nonce = nonce + 1 WHERE uid = ?",
                              (block, uid))
