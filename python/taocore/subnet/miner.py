@@ -22,17 +22,19 @@ place of an answer, never an exception. The pool is not thread-safe: use it from
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
 import multiprocessing
+import multiprocessing.context
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -163,7 +165,7 @@ def _worker_main(conn: Connection, path: str, sha256: str, memory_limit: int | N
                            f"tensor {external!r} uses external data, which the hash does not "
                            "cover"))
                 return
-            import onnxruntime as ort
+            import onnxruntime as ort  # type: ignore[import-untyped]
 
             ort.set_default_logger_severity(4)  # a miner's model errors are reported, not logged
             options = ort.SessionOptions()
@@ -279,7 +281,8 @@ class MinerPool:
         if start_method not in ("forkserver", "spawn") or start_method not in methods:
             raise ValueError(f"start_method must be 'forkserver' or 'spawn' (available here: "
                              f"{methods}), got {start_method!r}")
-        self._ctx = multiprocessing.get_context(start_method)
+        self._ctx = cast(multiprocessing.context.SpawnContext,
+                         multiprocessing.get_context(start_method))
         if start_method == "forkserver":
             # Workers fork from a server that has already imported onnxruntime, so a restart
             # costs a fork and a model load, not an interpreter start. (Effective only if this
@@ -317,10 +320,8 @@ class MinerPool:
         workers = list(self._workers.values())
         for worker in workers:
             if worker.conn is not None:
-                try:
+                with contextlib.suppress(OSError):
                     worker.conn.send(("close",))
-                except OSError:
-                    pass
         deadline = time.monotonic() + 2.0
         for worker in workers:
             try:
@@ -380,7 +381,7 @@ class MinerPool:
             if remaining <= 0:
                 break
             for conn in wait(list(pending), remaining):
-                worker = pending.pop(conn)  # type: ignore[arg-type]
+                worker = pending.pop(cast(Connection, conn))
                 try:
                     message = worker.conn.recv() if worker.conn is not None else None
                 except (EOFError, OSError):
@@ -451,7 +452,7 @@ class MinerPool:
             if remaining <= 0:
                 break
             for conn in wait(list(pending), remaining):
-                worker = pending.pop(conn)  # type: ignore[arg-type]
+                worker = pending.pop(cast(Connection, conn))
                 results[worker.spec.uid] = self._receive(worker, batch.shape[0])
         for worker in pending.values():
             failure = worker.failure("timeout", f"no answer within {self.timeout:g} s")

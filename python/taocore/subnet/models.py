@@ -98,8 +98,8 @@ def digits_split(seed: int = 0, held_out: float = 0.3) -> DigitsSplit:
     a held-out share ``held_out``; pixels are divided by 16 so inputs lie in ``[0, 1]``."""
     if not 0.0 < held_out < 1.0:
         raise ValueError(f"held_out must be strictly between 0 and 1, got {held_out!r}")
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
+    from sklearn.datasets import load_digits  # type: ignore[import-untyped]
+    from sklearn.model_selection import train_test_split  # type: ignore[import-untyped]
 
     data = load_digits()
     x = (np.asarray(data.data, dtype=np.float64) / 16.0).astype(np.float32)
@@ -132,20 +132,20 @@ def model_family(quality: float) -> str:
 
 def _train(split: DigitsSplit, quality: float, family: str, seed: int) -> tuple[Any, str]:
     """Fit one classifier whose handicaps shrink as ``quality`` rises; returns it and a note."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.neural_network import MLPClassifier
-    from sklearn.tree import DecisionTreeClassifier
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+    from sklearn.neural_network import MLPClassifier  # type: ignore[import-untyped]
+    from sklearn.tree import DecisionTreeClassifier  # type: ignore[import-untyped]
 
     rng = np.random.default_rng(seed)
     n = len(split.y_train)
     # Handicaps, all easing with quality: few rows, few pixels, many wrong labels.
     fraction = 0.04 + 0.96 * quality
-    kept_features = int(round(3 + 61 * quality**1.5))
+    kept_features = round(3 + 61 * quality**1.5)
     noise = 0.6 * (1.0 - quality) ** 2
     # One row of every class first, so every model's probability vector has all 10 classes.
     anchors = np.array([rng.choice(np.flatnonzero(split.y_train == c)) for c in range(N_CLASSES)])
     others = rng.permutation(np.setdiff1d(np.arange(n), anchors))
-    size = max(N_CLASSES * 3, int(round(fraction * n)))
+    size = max(N_CLASSES * 3, round(fraction * n))
     rows = np.concatenate([anchors, others[: size - N_CLASSES]])
     x = split.x_train[rows].copy()
     y = split.y_train[rows].copy()
@@ -167,7 +167,7 @@ def _train(split: DigitsSplit, quality: float, family: str, seed: int) -> tuple[
         clf.fit(x, y)
         clf.coefs_[0][~mask, :] = 0.0
     else:
-        clf = DecisionTreeClassifier(max_depth=4 + int(round(6 * quality)), random_state=state)
+        clf = DecisionTreeClassifier(max_depth=4 + round(6 * quality), random_state=state)
         clf.fit(x, y)
     note = (f"{family}, quality {quality:.2f}: {len(rows)} training rows, "
             f"{kept_features}/64 pixels, {noise:.0%} label noise")
@@ -175,8 +175,8 @@ def _train(split: DigitsSplit, quality: float, family: str, seed: int) -> tuple[
 
 
 def _export(clf: Any, path: Path) -> None:
-    from skl2onnx import to_onnx
-    from skl2onnx.common.data_types import FloatTensorType
+    from skl2onnx import to_onnx  # type: ignore[import-untyped]
+    from skl2onnx.common.data_types import FloatTensorType  # type: ignore[import-untyped]
 
     onx = to_onnx(
         clf,
@@ -208,7 +208,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def _accuracy(path: Path, split: DigitsSplit) -> float:
-    import onnxruntime as ort
+    import onnxruntime as ort  # type: ignore[import-untyped]
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
@@ -230,7 +230,7 @@ def make_models(
     """
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ValueError(f"count must be a positive int, got {count!r}")
-    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]
 
     out = Path(directory)
     split = digits_split(seed, held_out)
