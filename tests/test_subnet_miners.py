@@ -70,7 +70,8 @@ def specs(built: tuple[models.DigitsSplit, list[models.ModelFile], Path]) -> lis
     out.append(MinerSpec(TAMPERED, tampered, files[-1].sha256))
     out.append(MinerSpec(CORRUPT, directory / "corrupt.onnx",
                          models.write_corrupt_model(directory / "corrupt.onnx")))
-    out.append(MinerSpec(NAN, directory / "nan.onnx", models.write_nan_model(directory / "nan.onnx")))
+    out.append(MinerSpec(NAN, directory / "nan.onnx",
+                         models.write_nan_model(directory / "nan.onnx")))
     out.append(MinerSpec(WRONG_SHAPE, directory / "wrong.onnx",
                          models.write_wrong_shape_model(directory / "wrong.onnx")))
     out.append(MinerSpec(SLOW, directory / "slow.onnx",

@@ -359,8 +359,11 @@ class CopierValidator(Validator):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned (see :meth:`Validator.load_state_dict`)."""
+        if state.get("kind") != self.kind:
+            raise ValueError(f"state is a {state.get('kind')!r} state, not {self.kind!r}")
         consensus = state.get("consensus")
-        if not isinstance(consensus, list):
-            raise ValueError("state has no consensus list")
+        if (not isinstance(consensus, list) or len(consensus) != self.num_neurons
+                or not all(isinstance(c, int) and 0 <= c <= U16_MAX for c in consensus)):
+            raise ValueError("state consensus must be num_neurons integers in 0..65535")
         super().load_state_dict(state)
         self.observe_consensus(np.asarray(consensus, dtype=np.int64))
