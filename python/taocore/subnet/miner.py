@@ -29,6 +29,7 @@ import logging
 import multiprocessing
 import multiprocessing.context
 import os
+import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ FailureKind = Literal[
 ]
 
 _MESSAGE_LIMIT = 400
+# RLIMIT_AS is enforced on Linux; macOS refuses or ignores it, so there the default is no cap.
+DEFAULT_MEMORY_LIMIT: int | None = 2 << 30 if sys.platform.startswith("linux") else None
 
 
 @dataclass(frozen=True)
@@ -245,7 +248,9 @@ class MinerPool:
     ``miners`` are :class:`MinerSpec` objects (or ``{uid: (path, sha256)}``). ``timeout`` is
     the per-request limit in seconds, ``startup_timeout`` the limit for a worker to verify and
     load its model, ``memory_limit`` the worker's address-space cap in bytes (None for none),
-    ``width`` the expected answer width (10 class probabilities). Use as a context manager, or
+    ``width`` the expected answer width (10 class probabilities). The default memory cap is 2 GiB
+on Linux and none elsewhere; a cap the platform refuses makes every model fail to load
+(``load_error``) rather than run uncapped. Use as a context manager, or
     call :meth:`start` and :meth:`close`.
     """
 
@@ -255,7 +260,7 @@ class MinerPool:
         *,
         timeout: float = 10.0,
         startup_timeout: float = 60.0,
-        memory_limit: int | None = 2 << 30,
+        memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
         width: int = 10,
         start_method: str | None = None,
     ) -> None:
