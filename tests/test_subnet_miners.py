@@ -181,6 +181,22 @@ def test_missing_file_is_reported(tmp_path: Path) -> None:
     assert "No such file" in failure.message
 
 
+def test_external_data_is_refused(
+        tmp_path: Path, built: tuple[models.DigitsSplit, list[models.ModelFile], Path]) -> None:
+    import onnx
+
+    models.write_wrong_shape_model(tmp_path / "inline.onnx")
+    model = onnx.load(str(tmp_path / "inline.onnx"))
+    target = tmp_path / "external.onnx"
+    onnx.save_model(model, str(target), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="weights.bin", size_threshold=0)
+    assert (tmp_path / "weights.bin").exists()
+    with MinerPool([MinerSpec(2, target, models.sha256_file(target))]) as p:
+        answer, failure = p.query(2, built[0].x_test[:4])
+    assert answer is None and failure is not None
+    assert failure.kind == "load_error" and "external data" in failure.message
+
+
 def test_nan_and_wrong_shape_answers_are_reported(
         pool: MinerPool, built: tuple[models.DigitsSplit, list[models.ModelFile], Path]) -> None:
     (nan_answer, nan_failure), (shape_answer, shape_failure) = pool.query_many(

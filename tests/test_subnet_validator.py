@@ -115,6 +115,10 @@ def test_weights_for_submission_is_the_sdk_path_step_by_step() -> None:
     expected = convert_weights_and_uids_for_emit(uids, weights)
     assert v.weights_for_submission() == expected
     assert max(expected[1]) == U16_MAX and len(expected[0]) >= 3
+    # The subnet's current hyperparameters, when given, override the validator's.
+    loose = Hyperparameters(min_allowed_weights=1)
+    uids, weights = process_weights(np.arange(N), raw, N, 1, 1.0, 6_553)
+    assert v.weights_for_submission(loose) == convert_weights_and_uids_for_emit(uids, weights)
 
 
 def test_zero_scores_give_uniform_weights() -> None:

@@ -217,11 +217,14 @@ class Validator:
         raw: npt.NDArray[np.float32] = self.scores / norm
         return raw
 
-    def weights_for_submission(self) -> tuple[list[int], list[int]]:
+    def weights_for_submission(
+        self, hyperparameters: Hyperparameters | None = None
+    ) -> tuple[list[int], list[int]]:
         """u16 ``(uids, weights)`` ready for ``set_weights``: :meth:`raw_weights` through
         :func:`~taocore.weights.process_weights` and
-        :func:`~taocore.weights.convert_weights_and_uids_for_emit`."""
-        hp = self.hyperparameters
+        :func:`~taocore.weights.convert_weights_and_uids_for_emit`, with the subnet's current
+        ``hyperparameters`` if given (else the validator's)."""
+        hp = hyperparameters or self.hyperparameters
         uids, weights = process_weights(
             uids=np.arange(self.num_neurons),
             weights=self.raw_weights(),
@@ -232,13 +235,15 @@ class Validator:
         )
         return convert_weights_and_uids_for_emit(uids, weights)
 
-    def sign_submission(self, keypair: Keypair, nonce: int, version_key: int) -> WeightSubmission:
-        """Sign :meth:`weights_for_submission` with the validator's hotkey ``keypair`` (which
-        must hold its secret) as a ledger :class:`~taocore.subnet.ledger.WeightSubmission`."""
+    def sign_submission(self, keypair: Keypair, nonce: int, version_key: int,
+                        hyperparameters: Hyperparameters | None = None) -> WeightSubmission:
+        """Sign :meth:`weights_for_submission` (with ``hyperparameters`` if given) with the
+        validator's hotkey ``keypair`` (which must hold its secret) as a ledger
+        :class:`~taocore.subnet.ledger.WeightSubmission`."""
         for name, value in (("nonce", nonce), ("version_key", version_key)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a non-negative int, got {value!r}")
-        uids, weights = self.weights_for_submission()
+        uids, weights = self.weights_for_submission(hyperparameters)
         hotkey = keypair.ss58_address
         payload = weights_signing_payload(hotkey, uids, weights, version_key, nonce)
         return WeightSubmission(hotkey=hotkey, uids=tuple(uids), weights=tuple(weights),
