@@ -21,16 +21,17 @@ import pytest
 
 pytest.importorskip("onnxruntime")  # the demo extra is part of the test extra
 
-from taocore.cli import main  # noqa: E402
-from taocore.subnet.demo import DemoConfig, run_demo  # noqa: E402
-from taocore.subnet.ledger import Ledger  # noqa: E402
+from taocore.cli import main
+from taocore.subnet.demo import DemoConfig, run_demo
+from taocore.subnet.ledger import Ledger
 
 
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("demo")
-    config = DemoConfig(miners=8, validators=3, tempo=10, epochs=5, seed=7, copier=True,
-                        faulty=True)
+    config = DemoConfig(
+        miners=8, validators=3, tempo=10, epochs=5, seed=7, copier=True, faulty=True
+    )
     run = run_demo(out / "run", config, stream=io.StringIO())
     return {"out": out / "run", "report": run.report}
 
@@ -69,13 +70,19 @@ def test_every_minted_rao_is_accounted_for(small_run: dict[str, Any]) -> None:
         assert len(ledger.epochs()) == 5
 
 
-def test_report_files_and_leaderboard(small_run: dict[str, Any],
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_files_and_leaderboard(
+    small_run: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
     out = small_run["out"]
     saved = json.loads((out / "report.json").read_text())
-    assert saved["spearman_accuracy_vs_earned"] == small_run["report"]["spearman_accuracy_vs_earned"]
-    for name in ("incentive_per_epoch.png", "earnings_vs_accuracy.png",
-                 "validator_dividends_per_stake.png"):
+    assert (
+        saved["spearman_accuracy_vs_earned"] == small_run["report"]["spearman_accuracy_vs_earned"]
+    )
+    for name in (
+        "incentive_per_epoch.png",
+        "earnings_vs_accuracy.png",
+        "validator_dividends_per_stake.png",
+    ):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # Resuming a finished run changes nothing and prints the leaderboard again.
     assert main(["demo", "--resume", str(out)]) == 0
@@ -83,8 +90,9 @@ def test_report_files_and_leaderboard(small_run: dict[str, Any],
     assert "Spearman(model accuracy, TAO earned)" in printed and "(copier)" in printed
 
 
-def test_demo_refuses_to_overwrite_and_to_resume_nothing(tmp_path: Path,
-                                                         small_run: dict[str, Any]) -> None:
+def test_demo_refuses_to_overwrite_and_to_resume_nothing(
+    tmp_path: Path, small_run: dict[str, Any]
+) -> None:
     with pytest.raises(ValueError, match="already holds a run"):
         run_demo(small_run["out"], DemoConfig(), stream=io.StringIO())
     with pytest.raises(ValueError, match="nothing to resume"):
@@ -95,8 +103,19 @@ def test_demo_refuses_to_overwrite_and_to_resume_nothing(tmp_path: Path,
 
 # ---- crash safety --------------------------------------------------------------------------------
 
-DEMO_ARGS = ["--miners", "5", "--validators", "2", "--tempo", "5", "--epochs", "6", "--seed", "11",
-             "--copier"]
+DEMO_ARGS = [
+    "--miners",
+    "5",
+    "--validators",
+    "2",
+    "--tempo",
+    "5",
+    "--epochs",
+    "6",
+    "--seed",
+    "11",
+    "--copier",
+]
 
 
 def _demo(out: Path, *extra: str) -> subprocess.Popen[bytes]:
@@ -131,14 +150,17 @@ def _fingerprint(ledger_path: Path) -> dict[str, Any]:
             "bonds": ledger.sparse_rows("bonds"),
             "totals": ledger.totals(),
             # Signatures are randomised (sr25519); everything else in the log must match.
-            "extrinsics": [(x["block"], x["hotkey"], x["payload"], x["accepted"], x["reason"])
-                           for x in ledger.extrinsics()],
+            "extrinsics": [
+                (x["block"], x["hotkey"], x["payload"], x["accepted"], x["reason"])
+                for x in ledger.extrinsics()
+            ],
         }
 
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_result(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     total_blocks = 30
     reference = tmp_path / "reference"
     proc = _demo(reference, "--out", str(reference), *DEMO_ARGS)
@@ -168,3 +190,24 @@ def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_result(
         break
     assert kills == 4
     assert _fingerprint(ledger_path) == expected
+
+
+def test_spearman_matches_scipy() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from scipy.stats import spearmanr
+
+    from taocore.subnet.report import spearman
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=2, max_size=30))
+    def check(pairs: list[tuple[int, int]]) -> None:
+        x = [float(a) for a, _ in pairs]
+        y = [float(b) for _, b in pairs]
+        ours = spearman(x, y)
+        if len(set(x)) < 2 or len(set(y)) < 2:
+            assert ours == 0.0
+        else:
+            assert ours == pytest.approx(float(spearmanr(x, y).statistic), abs=1e-12)
+
+    check()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -83,7 +84,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             faulty=args.faulty,
             yuma3=not args.yuma2,
         )
-        run = run_demo(args.out, config)
+        out = args.out
+        if out is None:  # a fresh directory each time unless one is named
+            out, k = "taocore-demo", 1
+            while os.path.exists(os.path.join(out, "ledger.sqlite")):
+                k += 1
+                out = f"taocore-demo-{k}"
+        run = run_demo(out, config)
     print(format_leaderboard(run.report))
     if run.report["block"] >= run.config.blocks:
         print(

@@ -19,15 +19,33 @@ RAO_PER_TAO = 1_000_000_000
 U16_MAX = 65_535
 
 
-def spearman(x: list[float], y: list[float]) -> float:
-    """Spearman rank correlation (average ranks for ties); 0.0 when either side is constant."""
-    from scipy.stats import spearmanr
+def _average_ranks(values: list[float]) -> list[float]:
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1  # ties share their average rank
+        i = j + 1
+    return ranks
 
+
+def spearman(x: list[float], y: list[float]) -> float:
+    """Spearman rank correlation (Pearson correlation of average ranks, ties averaged); 0.0
+    when either side is constant or has fewer than two values."""
     if len(x) != len(y):
         raise ValueError("x and y must have the same length")
     if len(x) < 2 or len(set(x)) < 2 or len(set(y)) < 2:
         return 0.0
-    return float(spearmanr(x, y).statistic)
+    rx, ry = _average_ranks(list(x)), _average_ranks(list(y))
+    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
+    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True))
+    vx = sum((a - mx) ** 2 for a in rx)
+    vy = sum((b - my) ** 2 for b in ry)
+    return float(cov / (vx * vy) ** 0.5)
 
 
 def build_report(ledger: Ledger, out: Path | None = None) -> dict[str, Any]:
