@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import load_vectors
 from taocore._native import _core
@@ -174,3 +176,43 @@ def test_subtensor_math_case(case: dict[str, Any]) -> None:
 
 def test_all_math_cases_are_present() -> None:
     assert len(CASES) == 104
+
+
+# ---- the exact division shortcut, against the rule itself ----------------------------------------
+
+I64_MIN, I64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def _wrap64(v: int) -> int:
+    return (v + (1 << 63)) % (1 << 64) - (1 << 63)
+
+
+def _safe_div_bits(a: int, b: int) -> int:
+    """substrate_fixed checked_div on I32F32 bits (truncate toward zero), 0 on /0 or overflow."""
+    if b == 0:
+        return 0
+    num = a << 32
+    q = abs(num) // abs(b)
+    q = -q if (num < 0) != (b < 0) else q
+    return q if I64_MIN <= q <= I64_MAX else 0
+
+
+@given(st.lists(st.one_of(st.integers(0, 1 << 40), st.integers(0, I64_MAX >> 1),
+                          st.integers(I64_MIN >> 2, I64_MAX >> 2)), min_size=1, max_size=40))
+@settings(max_examples=400, deadline=None)
+def test_normalize_is_the_exact_safe_division(v: list[int]) -> None:
+    total = _wrap64(sum(v))
+    want = v if total == 0 else [_safe_div_bits(x, total) for x in v]
+    assert C.normalize(v) == want
+
+
+@given(st.lists(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 1 << 50)), max_size=6),
+                min_size=1, max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_column_normalisation_is_the_exact_division(rows: list[list[tuple[int, int]]]) -> None:
+    col_sum = [0] * 6
+    for row in rows:
+        for j, x in row:
+            col_sum[j] = min(col_sum[j] + x, I64_MAX)  # saturating adds
+    want = [[(j, _safe_div_bits(x, col_sum[j]) if col_sum[j] else x) for j, x in row] for row in rows]
+    assert C.col_normalize_sparse(rows, 6) == want

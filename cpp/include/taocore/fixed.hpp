@@ -357,6 +357,22 @@ private:
     bool fast(I32F32 a, std::int64_t& q) const noexcept {
         if (d_.bits <= 0 || a.bits < 0) return false;
         const double estimate = static_cast<double>(a.bits) * scale_;
+        // Below 2^52 the double estimate is within 2 of the true quotient, so with d < 2^58 the
+        // true remainder is below 2^61 in magnitude and 64-bit wrapping arithmetic gives it exactly.
+        if (!(estimate < 4.0e15) || d_.bits >= (std::int64_t{1} << 58)) return wide(a, q);
+        q = static_cast<std::int64_t>(estimate);
+        const std::uint64_t d = static_cast<std::uint64_t>(d_.bits);
+        std::int64_t r = static_cast<std::int64_t>((static_cast<std::uint64_t>(a.bits) << 32) -
+                                                   static_cast<std::uint64_t>(q) * d);
+        const std::int64_t sd = d_.bits;
+        while (r < 0) { --q; r += sd; }
+        while (r >= sd) { ++q; r -= sd; }
+        return true;
+    }
+
+    // The same with 128-bit remainders, for large quotients or divisors.
+    bool wide(I32F32 a, std::int64_t& q) const noexcept {
+        const double estimate = static_cast<double>(a.bits) * scale_;
         if (!(estimate < 9.0e18)) return false;
         q = static_cast<std::int64_t>(estimate);
         const i128 d = d_.bits;
