@@ -154,7 +154,7 @@ py::array_t<std::uint64_t> view_of(const py::object& owner, const std::vector<st
 }
 
 void bind_network(py::module_& m) {
-    py::class_<em::Network>(m, "Network")
+    py::class_<em::Network>(m, "Network", py::metaclass(reinterpret_cast<PyObject*>(&PyType_Type)))
         .def(py::init([](std::uint64_t block, std::uint64_t total_issuance, std::uint64_t root_tao,
                          std::uint64_t tao_weight, std::uint32_t max_epochs_per_block, bool record_history) {
                  em::NetworkConfig c;
