@@ -415,3 +415,71 @@ def test_bad_input_raises_value_error_naming_it() -> None:
         emission.Network(total_issuance=-1)
     with pytest.raises(ValueError, match="blocks"):
         net.step(-1)
+
+
+def test_one_block_of_coinbase_matches_the_formulas() -> None:
+    net = emission.Network(total_issuance=10**16, root_tao=2 * 10**15)
+    pools = [(10**13, 4 * 10**13, 0.25), (3 * 10**12, 10**12, 1.5)]
+    for netuid, (tao, alpha, mp) in enumerate(pools, start=1):
+        st_ = consensus.SubnetState(n=1, alpha_stake=[10**9], weights=[[(0, 1)]], tempo=1000)
+        net.add_subnet(
+            netuid,
+            st_,
+            hotkeys=[f"h{netuid}"],
+            coldkeys=["c"],
+            owner_coldkey="o",
+            tao_reserve=tao,
+            alpha_in=alpha,
+            alpha_out=10**9,
+            moving_price=mp,
+            last_epoch_block=0,
+        )
+    views = [net.subnet(k) for k in (1, 2)]
+    shares = emission.subnet_shares([v.moving_price for v in views])
+    root_sell = sum(v.moving_price for v in views) > 1
+    net.step()
+    for v, share in zip(views, shares, strict=True):
+        issuance = v.alpha_in + v.alpha_out
+        rp = emission.root_proportion(2 * 10**15, emission.DEFAULT_TAO_WEIGHT, issuance)
+        alpha_em = emission.block_emission(issuance)
+        inj = emission.alpha_injection(
+            emission.tao_emission(10**9, share),
+            emission.pool_price(v.tao_reserve, v.alpha_in),
+            alpha_em,
+            rp,
+        )
+        tao_in, alpha_in, excess = int(inj.tao_in), int(inj.alpha_in), int(inj.excess_tao)
+        t1, a1 = v.tao_reserve + tao_in, v.alpha_in + alpha_in
+        bought = a1 * excess // (t1 + excess)
+        split = emission.participant_split(alpha_em, emission.DEFAULT_OWNER_CUT, rp, root_sell)
+        now = net.subnet(v.netuid)
+        assert now.tao_reserve == t1 + excess
+        assert now.alpha_in == a1 - bought
+        assert now.protocol_alpha == bought
+        assert now.alpha_out == v.alpha_out + bought + split.alpha_out - split.recycled
+        assert (
+            now.pending_server,
+            now.pending_validator,
+            now.pending_root,
+            now.pending_owner_cut,
+        ) == (split.server, split.validator, split.root, split.owner_cut)
+        assert now.moving_price == emission.update_moving_price(v.moving_price, now.price, 1, 0)
+    net.check()
+
+
+def test_an_epoch_is_forced_after_max_tempo_blocks() -> None:
+    net = emission.Network()
+    st_ = consensus.SubnetState(n=1, alpha_stake=[1], weights=[[]], tempo=60_000)
+    net.add_subnet(
+        1,
+        st_,
+        hotkeys=["a"],
+        coldkeys=["x"],
+        owner_coldkey="o",
+        tao_reserve=0,
+        alpha_in=0,
+        last_epoch_block=0,
+    )
+    ran = net.step(50_401)
+    assert ran == [1] and net.subnet(1).last_epoch_block == 50_401
+    net.check()

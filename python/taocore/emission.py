@@ -10,6 +10,9 @@ The pure coinbase formulas (spec §8.3, §8.4, §8.8) are :func:`participant_spl
 :func:`subnet_shares`, :func:`tao_emission`, :func:`alpha_injection`, :func:`update_moving_price`,
 :func:`root_proportion` and :func:`blocks_until_next_auto_epoch`. :func:`distribute_epoch` pays
 out one epoch (spec §8.5 and the childkey split of §8.6) and says where every rao went.
+:class:`Network` steps whole subnets block by block in the chain's order, calling the
+chain-exact epoch (:func:`taocore.consensus.epoch`) when a subnet's epoch is due, and books every
+minted rao in a named place (its docstring lists what it simplifies).
 """
 
 from __future__ import annotations
@@ -858,7 +861,12 @@ class Network:
                 pq = importlib.import_module("pyarrow.parquet")
             except ImportError as e:
                 raise ValueError("format='parquet' needs pyarrow, which is not installed") from e
-            table = pa.table({k: (v.tolist() if v.dtype == object else v) for k, v in cols.items()})
+            table = pa.table(
+                {
+                    k: ([None if x is None else str(x) for x in v] if v.dtype == object else v)
+                    for k, v in cols.items()
+                }
+            )
             pq.write_table(table, path)
             return rows
         if format != "csv":
