@@ -573,10 +573,14 @@ class Network:
     decimal ``SafeFloat`` pool is out of scope, so a nominator's balance can differ by a rao);
     the pool is a fee-less constant product with 50/50 weights (no balancer weight limits);
     childkey parents are uids of the same subnet; root stakes are fixed, and root dividends stay
-    claimable per hotkey (no claiming, no root subnet epoch); registrations, commit-reveal and
-    the registration burn are not modelled. With ``refresh_weights`` (default) validators are
-    taken to re-set the same weights every epoch (``last_update`` := the block), so they stay
-    active.
+    claimable per hotkey (no claiming, no root subnet epoch); each subnet has one mechanism (the
+    chain's ``epoch_with_mechanisms`` with a count of 1 is ``epoch``); incentive is staked on the
+    miner's own hotkey (no ``AutoStakeDestination``); "stable" subnets (price fixed at 1), leases,
+    auto-lock, registrations, commit-reveal, the registration burn and auto-claims are not
+    modelled. A subnet's alpha issuance is capped at the TAO supply, so no stake or bucket can
+    reach 2**64 - 1 and the chain's saturating additions never engage. With ``refresh_weights``
+    (default) validators are taken to re-set the same weights every epoch (``last_update`` := the
+    block), so they stay active.
     """
 
     def __init__(
