@@ -11,6 +11,7 @@
 
 #include "taocore/emission/block_emission.hpp"
 #include "taocore/emission/coinbase.hpp"
+#include "taocore/emission/network.hpp"
 #include "taocore/emission/payout.hpp"
 
 namespace py = pybind11;
@@ -69,8 +70,209 @@ em::ChildLinks links_of(const py::handle& indptr, const py::handle& parent, cons
 
 using namespace em_bind;
 
+namespace {
+
+template <class T>
+T get(const py::dict& d, const char* key, T fallback) {
+    if (!d.contains(key) || d[key].is_none()) return fallback;
+    return d[key].cast<T>();
+}
+
+taocore::consensus::SparseU16 sparse_of(const py::dict& d, const std::string& prefix) {
+    taocore::consensus::SparseU16 m;
+    m.indptr = vec_of<std::uint64_t>(d[(prefix + "_indptr").c_str()], "indptr");
+    m.indices = vec_of<std::uint16_t>(d[(prefix + "_indices").c_str()], "indices");
+    m.values = vec_of<std::uint16_t>(d[(prefix + "_values").c_str()], "values");
+    return m;
+}
+
+// The consensus SubnetState fields (as taocore.consensus builds them) plus the network's own.
+em::SubnetConfig config_of(const py::dict& d) {
+    em::SubnetConfig c;
+    auto& s = c.epoch;
+    s.n = get<std::uint16_t>(d, "n", 0);
+    s.current_block = get<std::uint64_t>(d, "current_block", 0);
+    s.tempo = get<std::uint16_t>(d, "tempo", s.tempo);
+    s.activity_cutoff_blocks = get<std::uint64_t>(d, "activity_cutoff_blocks", s.activity_cutoff_blocks);
+    s.last_update = vec_of<std::uint64_t>(d["last_update"], "last_update");
+    s.block_at_registration = vec_of<std::uint64_t>(d["block_at_registration"], "block_at_registration");
+    s.stake_threshold = get<std::uint64_t>(d, "stake_threshold", 0);
+    if (d.contains("owner_uid") && !d["owner_uid"].is_none()) s.owner_uid = d["owner_uid"].cast<std::uint16_t>();
+    s.validator_permit = bools_of(d["validator_permit"], "validator_permit");
+    s.max_allowed_validators = get<std::uint16_t>(d, "max_allowed_validators", s.max_allowed_validators);
+    s.weights = sparse_of(d, "weights");
+    s.bonds = sparse_of(d, "bonds");
+    s.kappa = get<std::uint16_t>(d, "kappa", s.kappa);
+    s.bonds_penalty = get<std::uint16_t>(d, "bonds_penalty", s.bonds_penalty);
+    s.bonds_moving_average = get<std::uint64_t>(d, "bonds_moving_average", s.bonds_moving_average);
+    s.yuma3 = get<bool>(d, "yuma3", false);
+    s.liquid_alpha = get<bool>(d, "liquid_alpha", false);
+    s.alpha_low = get<std::uint16_t>(d, "alpha_low", s.alpha_low);
+    s.alpha_high = get<std::uint16_t>(d, "alpha_high", s.alpha_high);
+    s.alpha_sigmoid_steepness = get<std::int16_t>(d, "alpha_sigmoid_steepness", s.alpha_sigmoid_steepness);
+    s.last_mechanism_step_block = get<std::uint64_t>(d, "last_mechanism_step_block", 0);
+    s.commit_reveal = get<bool>(d, "commit_reveal", false);
+    if (d.contains("commit_blocks")) s.commit_blocks = vec_of<std::uint64_t>(d["commit_blocks"], "commit_blocks");
+
+    c.netuid = get<std::uint16_t>(d, "netuid", 1);
+    c.hotkey = vec_of<std::uint64_t>(d["hotkey_ids"], "hotkeys");
+    c.coldkey = vec_of<std::uint64_t>(d["coldkey_ids"], "coldkeys");
+    c.alpha_stake = vec_of<std::uint64_t>(d["alpha_stake"], "alpha_stake");
+    c.root_stake = vec_of<std::uint64_t>(d["root_stake"], "root_stake");
+    c.take = vec_of<std::uint16_t>(d["take"], "take");
+    c.childkey_take = vec_of<std::uint16_t>(d["childkey_take"], "childkey_take");
+    c.links = links_of(d["children_indptr"], d["children_parent"], d["children_proportion"]);
+    c.nominator_uid = vec_of<std::uint16_t>(d["nominator_uid"], "nominators");
+    c.nominator_coldkey = vec_of<std::uint64_t>(d["nominator_coldkey"], "nominators");
+    c.nominator_alpha = vec_of<std::uint64_t>(d["nominator_alpha"], "nominators");
+    c.owner_coldkey = get<std::uint64_t>(d, "owner_coldkey_id", 0);
+    if (d.contains("owner_hotkey_uid") && !d["owner_hotkey_uid"].is_none())
+        c.owner_hotkey_uid = d["owner_hotkey_uid"].cast<std::uint16_t>();
+    c.owner_cut = get<std::uint16_t>(d, "owner_cut", c.owner_cut);
+    c.owner_cut_enabled = get<bool>(d, "owner_cut_enabled", true);
+    c.emission_enabled = get<bool>(d, "emission_enabled", true);
+    c.recycle_owner_incentive = get<bool>(d, "recycle_owner_incentive", false);
+    c.ck_burn = get<std::uint64_t>(d, "ck_burn", 0);
+    c.tao_reserve = get<std::uint64_t>(d, "tao_reserve", 0);
+    c.alpha_in = get<std::uint64_t>(d, "alpha_in", 0);
+    c.alpha_out = get<std::uint64_t>(d, "alpha_out", 0);
+    c.moving_price = em::I96F32::from_bits(static_cast<i128>(u128_of(d["moving_price_bits"].cast<py::int_>(), "moving_price")));
+    c.moving_alpha = em::I96F32::from_bits(static_cast<i128>(u128_of(d["moving_alpha_bits"].cast<py::int_>(), "moving_alpha")));
+    c.halving_blocks = get<std::uint64_t>(d, "halving_blocks", c.halving_blocks);
+    c.first_emission_block = get<std::uint64_t>(d, "first_emission_block", 0);
+    if (d.contains("last_epoch_block") && !d["last_epoch_block"].is_none())
+        c.last_epoch_block = d["last_epoch_block"].cast<std::uint64_t>();
+    c.refresh_weights = get<bool>(d, "refresh_weights", true);
+    return c;
+}
+
+py::array_t<std::uint64_t> view_of(const py::object& owner, const std::vector<std::uint64_t>& v) {
+    py::array_t<std::uint64_t> a({static_cast<py::ssize_t>(v.size())}, {static_cast<py::ssize_t>(sizeof(std::uint64_t))},
+                                 v.data(), owner);
+    a.attr("setflags")(py::arg("write") = false);
+    return a;
+}
+
+void bind_network(py::module_& m) {
+    py::class_<em::Network>(m, "Network", py::metaclass(reinterpret_cast<PyObject*>(&PyType_Type)))
+        .def(py::init([](std::uint64_t block, std::uint64_t total_issuance, std::uint64_t root_tao,
+                         std::uint64_t tao_weight, std::uint32_t max_epochs_per_block, bool record_history) {
+                 em::NetworkConfig c;
+                 c.block = block;
+                 c.total_issuance = total_issuance;
+                 c.root_tao = root_tao;
+                 c.tao_weight = tao_weight;
+                 c.max_epochs_per_block = max_epochs_per_block;
+                 c.record_history = record_history;
+                 return std::make_unique<em::Network>(c);
+             }),
+             py::arg("block"), py::arg("total_issuance"), py::arg("root_tao"), py::arg("tao_weight"),
+             py::arg("max_epochs_per_block"), py::arg("record_history"))
+        .def("add_subnet", [](em::Network& net, const py::dict& d) { net.add_subnet(config_of(d)); }, py::arg("config"))
+        .def("step", [](em::Network& net, std::uint64_t blocks, bool check) {
+                 std::vector<std::uint16_t> ran;
+                 py::gil_scoped_release release;
+                 for (std::uint64_t k = 0; k < blocks; ++k) {
+                     auto r = net.step();
+                     ran.insert(ran.end(), r.begin(), r.end());
+                     if (check) net.check();
+                 }
+                 return ran;
+             }, py::arg("blocks"), py::arg("check"))
+        .def("check", [](const em::Network& net) {
+                 try {
+                     net.check();
+                 } catch (const std::logic_error& e) {
+                     throw py::value_error(e.what());
+                 }
+             })
+        .def_property_readonly("block", &em::Network::block)
+        .def_property_readonly("total_issuance", &em::Network::total_issuance)
+        .def_property_readonly("minted_tao", [](const em::Network& n) { return int_of(n.minted_tao()); })
+        .def_property_readonly("recycled_tao", [](const em::Network& n) { return int_of(n.recycled_tao()); })
+        .def("netuids", &em::Network::netuids)
+        .def("stake_of", &em::Network::stake_of, py::arg("netuid"), py::arg("uid"), py::arg("coldkey"))
+        .def("nominations", [](const em::Network& net, std::uint16_t netuid, std::uint16_t uid) {
+                 const auto& s = net.subnet(netuid);
+                 if (uid >= s.stake.size()) throw em::InvalidInput("uid " + std::to_string(uid) + " is out of range");
+                 std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+                 for (const auto& x : s.noms[uid]) out.emplace_back(x.coldkey, net.stake_of(netuid, uid, x.coldkey));
+                 return out;
+             }, py::arg("netuid"), py::arg("uid"))
+        .def("view", [](const py::object& self, std::uint16_t netuid, const std::string& name) {
+                 const auto& s = self.cast<const em::Network&>().subnet(netuid);
+                 if (name == "stake") return view_of(self, s.stake);
+                 if (name == "root_stake") return view_of(self, s.cfg.root_stake);
+                 if (name == "root_claimable") return view_of(self, s.root_claimable);
+                 if (name == "hotkey") return view_of(self, s.cfg.hotkey);
+                 if (name == "coldkey") return view_of(self, s.cfg.coldkey);
+                 throw em::InvalidInput("no per-uid array named " + name);
+             }, py::arg("netuid"), py::arg("name"))
+        .def("info", [](const em::Network& net, std::uint16_t netuid) {
+                 const auto& s = net.subnet(netuid);
+                 py::dict d;
+                 d["tao_reserve"] = s.tao_reserve;
+                 d["alpha_in"] = s.alpha_in;
+                 d["alpha_out"] = s.alpha_out;
+                 d["moving_price_bits"] = int_of(static_cast<u128>(s.moving_price.bits));
+                 d["root_proportion_bits"] = int_of(s.root_prop.bits);
+                 d["miner_burned_bits"] = int_of(s.miner_burned.bits);
+                 d["pending_server"] = s.pending_server;
+                 d["pending_validator"] = s.pending_validator;
+                 d["pending_root"] = s.pending_root;
+                 d["pending_owner_cut"] = s.pending_owner_cut;
+                 d["owner_stake"] = s.owner_stake;
+                 d["protocol_alpha"] = s.protocol_alpha;
+                 d["last_epoch_block"] = s.last_epoch_block;
+                 d["pending_epoch_at"] = s.pending_epoch_at;
+                 d["blocks_since_last_step"] = s.blocks_since_last_step;
+                 d["epoch_index"] = s.epoch_index;
+                 d["epochs_run"] = s.epochs_run;
+                 d["epochs_deferred"] = s.epochs_deferred;
+                 d["tempo"] = s.cfg.epoch.tempo;
+                 d["initial_alpha_out_free"] = s.initial_alpha_out_free;
+                 d["minted_alpha_in"] = int_of(s.minted_alpha_in);
+                 d["minted_alpha_out"] = int_of(s.minted_alpha_out);
+                 d["swapped_alpha"] = int_of(s.swapped_alpha);
+                 d["recycled_alpha"] = int_of(s.recycled_alpha);
+                 d["burned_alpha"] = int_of(s.burned_alpha);
+                 d["uncredited_alpha"] = int_of(s.uncredited_alpha);
+                 d["tao_injected"] = int_of(s.tao_in_total);
+                 return d;
+             }, py::arg("netuid"))
+        .def("hotkey_history", [](const em::Network& net) {
+                 const auto& h = net.hotkey_rows();
+                 py::dict d;
+                 d["block"] = array_of(h.block);
+                 d["netuid"] = array_of(h.netuid);
+                 d["uid"] = array_of(h.uid);
+                 d["hotkey"] = array_of(h.hotkey);
+                 d["coldkey"] = array_of(h.coldkey);
+                 d["incentive"] = array_of(h.incentive);
+                 d["take"] = array_of(h.take);
+                 d["nominator"] = array_of(h.nominator);
+                 d["root_take"] = array_of(h.root_take);
+                 d["root_nominator"] = array_of(h.root_nominator);
+                 return d;
+             })
+        .def("coldkey_history", [](const em::Network& net) {
+                 const auto& h = net.coldkey_rows();
+                 py::dict d;
+                 d["block"] = array_of(h.block);
+                 d["netuid"] = array_of(h.netuid);
+                 d["coldkey"] = array_of(h.coldkey);
+                 d["hotkey"] = array_of(h.hotkey);
+                 d["amount"] = array_of(h.amount);
+                 return d;
+             })
+        .def("clear_history", &em::Network::clear_history);
+}
+
+}  // namespace
+
 void bind_emission(py::module_& m) {
     py::register_local_exception<em::InvalidInput>(m, "InvalidInput", PyExc_ValueError);
+    py::register_local_exception<taocore::consensus::InvalidState>(m, "InvalidState", PyExc_ValueError);
 
     m.def("block_emission", &taocore::emission::block_emission, py::arg("issuance"),
           "Rao per block at this issuance, bit-exact with subtensor's halving schedule.");
@@ -204,4 +406,6 @@ void bind_emission(py::module_& m) {
         },
         py::arg("inputs"));
 
+
+    bind_network(m);
 }

@@ -10,6 +10,9 @@ The pure coinbase formulas (spec §8.3, §8.4, §8.8) are :func:`participant_spl
 :func:`subnet_shares`, :func:`tao_emission`, :func:`alpha_injection`, :func:`update_moving_price`,
 :func:`root_proportion` and :func:`blocks_until_next_auto_epoch`. :func:`distribute_epoch` pays
 out one epoch (spec §8.5 and the childkey split of §8.6) and says where every rao went.
+:class:`Network` steps whole subnets block by block in the chain's order, calling the
+chain-exact epoch (:func:`taocore.consensus.epoch`) when a subnet's epoch is due, and books every
+minted rao in a named place (its docstring lists what it simplifies).
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ __all__ = [
     "TOTAL_SUPPLY_RAO",
     "AlphaInjection",
     "EpochPayout",
+    "Network",
     "ParticipantSplit",
+    "SubnetView",
     "alpha_injection",
     "block_emission",
     "blocks_until_next_auto_epoch",
@@ -486,3 +491,398 @@ def distribute_epoch(
         uncredited=int(raw["uncredited"]),
         input_total=int(raw["input_total"]),
     )
+
+
+# ---- the network model -------------------------------------------------------------------------
+
+Key = int | str
+
+
+@dataclass(frozen=True)
+class SubnetView:
+    """A subnet at one moment: scalars copied, per-uid amounts as live read-only numpy views.
+
+    ``stake`` is each uid's hotkey alpha (``TotalHotkeyAlpha``: the owner's and its nominators'
+    shares together), ``root_stake`` its own root stake, ``root_claimable`` the root alpha
+    dividends owed to its root stakers. The views follow the network as it steps.
+    """
+
+    netuid: int
+    tempo: int
+    tao_reserve: int
+    alpha_in: int
+    alpha_out: int
+    moving_price: Fraction
+    root_proportion: Fraction
+    miner_burned: Fraction
+    pending_server: int
+    pending_validator: int
+    pending_root: int
+    pending_owner_cut: int
+    owner_stake: int
+    protocol_alpha: int
+    last_epoch_block: int
+    pending_epoch_at: int
+    epoch_index: int
+    epochs_deferred: int
+    hotkeys: tuple[Key, ...]
+    coldkeys: tuple[Key, ...]
+    stake: npt.NDArray[np.uint64]
+    root_stake: npt.NDArray[np.uint64]
+    root_claimable: npt.NDArray[np.uint64]
+
+    @property
+    def price(self) -> Fraction:
+        """Spot alpha price of the pool (TAO per alpha)."""
+        return pool_price(self.tao_reserve, self.alpha_in)
+
+
+class _Ids:
+    def __init__(self) -> None:
+        self.ids: dict[Key, int] = {}
+        self.keys: list[Key] = []
+
+    def id(self, name: str, key: Any) -> int:
+        if isinstance(key, bool) or not isinstance(key, (int, str)):
+            raise ValueError(f"{name} must be an int or a str, got {type(key).__name__}")
+        got = self.ids.get(key)
+        if got is None:
+            got = self.ids[key] = len(self.keys)
+            self.keys.append(key)
+        return got
+
+
+class Network:
+    """Subnets stepped block by block in the chain's order (spec §8.2), in exact rao.
+
+    Each :meth:`step` mints the block's TAO (:func:`block_emission` of the issuance), shares it
+    over the subnets by their price EMAs, injects TAO and alpha into each pool (the excess TAO
+    buys alpha for the protocol), splits each subnet's alpha emission into the pending owner /
+    server / validator / root buckets, runs the epoch of every subnet that is due
+    (``LastEpochBlock + tempo``, at most ``max_epochs_per_block`` per block, the rest deferred to
+    the next block) with :func:`taocore.consensus.epoch` and pays it out as
+    :func:`distribute_epoch` does (childkeys, takes, nominators pro rata, owner hotkeys' incentive
+    burned or recycled, root dividends), then updates the moving prices.
+
+    Every rao is booked: :meth:`ledger` names where each subnet's alpha is, and :meth:`check`
+    (or ``step(check=True)``) verifies, after every block, that TAO minted = TAO in the pools +
+    recycled, and for each subnet that alpha issuance = initial + minted - recycled and alpha out
+    = stakes + pending buckets + root claimable + owner + protocol + burned + uncredited.
+
+    Simplifications, against the chain: per-coldkey stake is an integer share pool (the chain's
+    decimal ``SafeFloat`` pool is out of scope, so a nominator's balance can differ by a rao);
+    the pool is a fee-less constant product with 50/50 weights (no balancer weight limits);
+    childkey parents are uids of the same subnet; root stakes are fixed, and root dividends stay
+    claimable per hotkey (no claiming, no root subnet epoch); each subnet has one mechanism (the
+    chain's ``epoch_with_mechanisms`` with a count of 1 is ``epoch``); incentive is staked on the
+    miner's own hotkey (no ``AutoStakeDestination``); "stable" subnets (price fixed at 1), leases,
+    auto-lock, registrations, commit-reveal, the registration burn and auto-claims are not
+    modelled. A subnet's alpha issuance is capped at the TAO supply, so no stake or bucket can
+    reach 2**64 - 1 and the chain's saturating additions never engage. With ``refresh_weights``
+    (default) validators are taken to re-set the same weights every epoch (``last_update`` := the
+    block), so they stay active.
+    """
+
+    def __init__(
+        self,
+        *,
+        block: int = 0,
+        total_issuance: int = 0,
+        root_tao: int = 0,
+        tao_weight: int = DEFAULT_TAO_WEIGHT,
+        max_epochs_per_block: int = 2,
+        record_history: bool = True,
+    ) -> None:
+        self._net = _core.emission.Network(
+            _int("block", block),
+            _int("total_issuance", total_issuance, hi=TOTAL_SUPPLY_RAO),
+            _int("root_tao", root_tao),
+            _int("tao_weight", tao_weight),
+            _int("max_epochs_per_block", max_epochs_per_block, lo=1, hi=2**32 - 1),
+            bool(record_history),
+        )
+        self._hot = _Ids()
+        self._cold = _Ids()
+        self._uids: dict[int, dict[int, int]] = {}  # netuid -> hotkey id -> uid
+
+    # -- building ---------------------------------------------------------------------------------
+
+    def add_subnet(
+        self,
+        netuid: int,
+        state: Any,
+        *,
+        hotkeys: Sequence[Key],
+        coldkeys: Sequence[Key],
+        owner_coldkey: Key,
+        owner_hotkey: Key | None = None,
+        tao_reserve: int,
+        alpha_in: int,
+        alpha_out: int | None = None,
+        moving_price: Number = 0,
+        root_stake: npt.ArrayLike | None = None,
+        take: int | npt.ArrayLike = DEFAULT_TAKE,
+        childkey_take: int | npt.ArrayLike = 0,
+        children: Children | None = None,
+        nominators: Sequence[tuple[int, Key, int]] = (),
+        owner_cut: int = DEFAULT_OWNER_CUT,
+        owner_cut_enabled: bool = True,
+        emission_enabled: bool = True,
+        recycle_owner_incentive: bool = False,
+        ck_burn: int = 0,
+        moving_alpha: Number = DEFAULT_MOVING_ALPHA,
+        halving_blocks: int = EMA_PRICE_HALVING_BLOCKS,
+        first_emission_block: int = 0,
+        last_epoch_block: int | None = None,
+        refresh_weights: bool = True,
+    ) -> SubnetView:
+        """Add a subnet. ``state`` is a :class:`taocore.consensus.SubnetState` (weights, bonds,
+        permits and epoch parameters; its ``alpha_stake`` is each uid's own alpha, held by the
+        uid's coldkey, and its ``tempo`` the subnet's tempo).
+
+        ``nominators`` adds ``(uid, coldkey, alpha)`` stakes on a uid's hotkey; ``alpha_out``
+        (default: all staked alpha) must cover every stake. ``children`` maps a child uid to
+        ``(parent_uid, proportion_u64)`` pairs. ``last_epoch_block`` defaults to the chain's
+        ``block - (netuid mod tempo)``. Bad input raises ``ValueError`` naming it.
+        """
+        from taocore import consensus
+
+        nid = _int("netuid", netuid, lo=1, hi=U16_MAX)
+        d: dict[str, Any] = dict(consensus._fields(state))
+        n = int(d["n"])
+        if len(hotkeys) != n or len(coldkeys) != n:
+            raise ValueError(f"hotkeys and coldkeys must have n = {n} entries")
+        hk_ids = [self._hot.id("hotkeys", k) for k in hotkeys]
+        if len(set(hk_ids)) != n:
+            raise ValueError("hotkeys must be distinct")
+        d["netuid"] = nid
+        d["hotkey_ids"] = np.asarray(hk_ids, dtype=np.uint64)
+        d["coldkey_ids"] = np.asarray(
+            [self._cold.id("coldkeys", k) for k in coldkeys], dtype=np.uint64
+        )
+        d["owner_coldkey_id"] = self._cold.id("owner_coldkey", owner_coldkey)
+        if owner_hotkey is None:
+            d["owner_hotkey_uid"] = None
+        else:
+            if owner_hotkey not in hotkeys:
+                raise ValueError("owner_hotkey must be one of the subnet's hotkeys")
+            d["owner_hotkey_uid"] = list(hotkeys).index(owner_hotkey)
+        d["root_stake"] = (
+            np.zeros(n, dtype=np.uint64)
+            if root_stake is None
+            else _u64_array("root_stake", root_stake, n)
+        )
+        for name, value in (("take", take), ("childkey_take", childkey_take)):
+            if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+                d[name] = np.full(n, _int(name, value, hi=U16_MAX), dtype=np.uint16)
+            else:
+                d[name] = _u64_array(name, value, n, hi=U16_MAX).astype(np.uint16)
+        d["children_indptr"], d["children_parent"], d["children_proportion"] = _links(children, n)
+        nom_uid, nom_ck, nom_amt = [], [], []
+        for k, entry in enumerate(nominators):
+            if len(entry) != 3:
+                raise ValueError(f"nominators[{k}] must be (uid, coldkey, alpha)")
+            nom_uid.append(_int(f"nominators[{k}] uid", entry[0], hi=n - 1))
+            nom_ck.append(self._cold.id(f"nominators[{k}] coldkey", entry[1]))
+            nom_amt.append(_int(f"nominators[{k}] alpha", entry[2]))
+        d["nominator_uid"] = np.asarray(nom_uid, dtype=np.uint16)
+        d["nominator_coldkey"] = np.asarray(nom_ck, dtype=np.uint64)
+        d["nominator_alpha"] = np.asarray(nom_amt, dtype=np.uint64)
+        staked = int(d["alpha_stake"].sum(dtype=object)) + sum(nom_amt)
+        d["alpha_out"] = staked if alpha_out is None else _int("alpha_out", alpha_out)
+        d["tao_reserve"] = _int("tao_reserve", tao_reserve)
+        d["alpha_in"] = _int("alpha_in", alpha_in)
+        d["moving_price_bits"] = _bits("moving_price", moving_price, _F32, 127)
+        d["moving_alpha_bits"] = _bits("moving_alpha", moving_alpha, _F32, 127)
+        d["owner_cut"] = _int("owner_cut", owner_cut, hi=U16_MAX)
+        d["owner_cut_enabled"] = bool(owner_cut_enabled)
+        d["emission_enabled"] = bool(emission_enabled)
+        d["recycle_owner_incentive"] = bool(recycle_owner_incentive)
+        d["ck_burn"] = _int("ck_burn", ck_burn)
+        d["halving_blocks"] = _int("halving_blocks", halving_blocks)
+        d["first_emission_block"] = _int("first_emission_block", first_emission_block)
+        d["last_epoch_block"] = (
+            None if last_epoch_block is None else _int("last_epoch_block", last_epoch_block)
+        )
+        d["refresh_weights"] = bool(refresh_weights)
+        self._net.add_subnet(d)
+        self._uids[nid] = {h: u for u, h in enumerate(hk_ids)}
+        return self.subnet(nid)
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def step(self, blocks: int = 1, *, check: bool = False) -> list[int]:
+        """Apply ``blocks`` blocks (default 1); return the netuids whose epoch ran, in order.
+
+        With ``check`` every accounting identity is verified after every block (``ValueError``
+        naming the first broken one; none is expected).
+        """
+        try:
+            return [int(x) for x in self._net.step(_int("blocks", blocks), bool(check))]
+        except RuntimeError as e:  # std::logic_error from check()
+            raise ValueError(str(e)) from None
+
+    def check(self) -> None:
+        """Verify every accounting identity now; ``ValueError`` names a broken one."""
+        self._net.check()
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    @property
+    def block(self) -> int:
+        """The last block applied."""
+        return int(self._net.block)
+
+    @property
+    def total_issuance(self) -> int:
+        """TAO issuance (rao): initial + minted into the pools."""
+        return int(self._net.total_issuance)
+
+    @property
+    def minted_tao(self) -> int:
+        """TAO block emission minted since the start (credited to pools or recycled)."""
+        return int(self._net.minted_tao)
+
+    @property
+    def recycled_tao(self) -> int:
+        """TAO minted but recycled (rounding leftovers of the subnet shares and injections)."""
+        return int(self._net.recycled_tao)
+
+    @property
+    def netuids(self) -> list[int]:
+        """The subnets, in the chain's order."""
+        return [int(x) for x in self._net.netuids()]
+
+    def _netuid(self, netuid: int) -> int:
+        nid = _int("netuid", netuid, hi=U16_MAX)
+        if nid not in self._uids:
+            raise ValueError(f"unknown netuid {nid}")
+        return nid
+
+    def subnet(self, netuid: int) -> SubnetView:
+        """The subnet now (``ValueError`` for an unknown netuid)."""
+        nid = self._netuid(netuid)
+        info = self._net.info(nid)
+        hk = self._net.view(nid, "hotkey")
+        ck = self._net.view(nid, "coldkey")
+        return SubnetView(
+            netuid=nid,
+            tempo=int(info["tempo"]),
+            tao_reserve=int(info["tao_reserve"]),
+            alpha_in=int(info["alpha_in"]),
+            alpha_out=int(info["alpha_out"]),
+            moving_price=Fraction(info["moving_price_bits"], _F32),
+            root_proportion=Fraction(info["root_proportion_bits"], _F32),
+            miner_burned=Fraction(info["miner_burned_bits"], _F64),
+            pending_server=int(info["pending_server"]),
+            pending_validator=int(info["pending_validator"]),
+            pending_root=int(info["pending_root"]),
+            pending_owner_cut=int(info["pending_owner_cut"]),
+            owner_stake=int(info["owner_stake"]),
+            protocol_alpha=int(info["protocol_alpha"]),
+            last_epoch_block=int(info["last_epoch_block"]),
+            pending_epoch_at=int(info["pending_epoch_at"]),
+            epoch_index=int(info["epoch_index"]),
+            epochs_deferred=int(info["epochs_deferred"]),
+            hotkeys=tuple(self._hot.keys[int(i)] for i in hk),
+            coldkeys=tuple(self._cold.keys[int(i)] for i in ck),
+            stake=self._net.view(nid, "stake"),
+            root_stake=self._net.view(nid, "root_stake"),
+            root_claimable=self._net.view(nid, "root_claimable"),
+        )
+
+    def stake(self, netuid: int, hotkey: Key, coldkey: Key) -> int:
+        """Alpha of ``coldkey`` staked on ``hotkey`` in the subnet (its share of the pool)."""
+        nid = self._netuid(netuid)
+        uid = self._uids[nid].get(self._hot.ids.get(hotkey, -1))
+        if uid is None:
+            raise ValueError(f"hotkey {hotkey!r} is not registered on subnet {nid}")
+        cid = self._cold.ids.get(coldkey)
+        return 0 if cid is None else int(self._net.stake_of(nid, uid, cid))
+
+    def ledger(self, netuid: int) -> dict[str, int]:
+        """Where the subnet's alpha is (rao), by named place; ``alpha_out`` equals the sum of
+        every place from ``stakes`` to ``uncredited``."""
+        nid = self._netuid(netuid)
+        info = self._net.info(nid)
+        keys = (
+            "pending_server",
+            "pending_validator",
+            "pending_root",
+            "pending_owner_cut",
+            "owner_stake",
+            "protocol_alpha",
+            "initial_alpha_out_free",
+            "burned_alpha",
+            "uncredited_alpha",
+            "alpha_in",
+            "alpha_out",
+            "minted_alpha_in",
+            "minted_alpha_out",
+            "swapped_alpha",
+            "recycled_alpha",
+            "tao_reserve",
+            "tao_injected",
+        )
+        out = {k: int(info[k]) for k in keys}
+        out["stakes"] = int(self._net.view(nid, "stake").sum(dtype=object))
+        out["root_claimable"] = int(self._net.view(nid, "root_claimable").sum(dtype=object))
+        return out
+
+    def hotkey_history(self) -> dict[str, npt.NDArray[Any]]:
+        """Per-epoch payouts per hotkey: columns ``block, netuid, uid, hotkey, coldkey,
+        incentive, take, nominator, root_take, root_nominator`` (hotkey/coldkey as object arrays
+        of the keys given; amounts uint64 rao). Rows with nothing paid are left out."""
+        h = dict(self._net.hotkey_history())
+        h["hotkey"] = np.array([self._hot.keys[int(i)] for i in h["hotkey"]], dtype=object)
+        h["coldkey"] = np.array([self._cold.keys[int(i)] for i in h["coldkey"]], dtype=object)
+        return h
+
+    def coldkey_history(self) -> dict[str, npt.NDArray[Any]]:
+        """Per-epoch payouts per coldkey and hotkey: ``block, netuid, coldkey, hotkey, amount``
+        (incentive + takes to the hotkey's owner, each nominator's pro-rata share floored, the
+        owner cut; ``hotkey`` is None for an owner cut with no owner hotkey)."""
+        h = dict(self._net.coldkey_history())
+        h["coldkey"] = np.array([self._cold.keys[int(i)] for i in h["coldkey"]], dtype=object)
+        h["hotkey"] = np.array(
+            [None if int(i) == U64_MAX else self._hot.keys[int(i)] for i in h["hotkey"]],
+            dtype=object,
+        )
+        return h
+
+    def export_history(self, path: str, *, by: str = "hotkey", format: str = "csv") -> int:
+        """Write the payout history (``by`` = ``"hotkey"`` or ``"coldkey"``) to ``path`` as CSV,
+        or as Parquet (``format="parquet"``, needs pyarrow). Returns the number of rows."""
+        if by not in ("hotkey", "coldkey"):
+            raise ValueError(f"by must be 'hotkey' or 'coldkey', got {by!r}")
+        cols = self.hotkey_history() if by == "hotkey" else self.coldkey_history()
+        rows = len(cols["block"])
+        if format == "parquet":
+            import importlib
+
+            try:
+                pa = importlib.import_module("pyarrow")
+                pq = importlib.import_module("pyarrow.parquet")
+            except ImportError as e:
+                raise ValueError("format='parquet' needs pyarrow, which is not installed") from e
+            table = pa.table(
+                {
+                    k: ([None if x is None else str(x) for x in v] if v.dtype == object else v)
+                    for k, v in cols.items()
+                }
+            )
+            pq.write_table(table, path)
+            return rows
+        if format != "csv":
+            raise ValueError(f"format must be 'csv' or 'parquet', got {format!r}")
+        import csv
+
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(list(cols))
+            w.writerows(zip(*(c.tolist() for c in cols.values()), strict=True))
+        return rows
+
+    def clear_history(self) -> None:
+        """Drop the recorded payout history."""
+        self._net.clear_history()
