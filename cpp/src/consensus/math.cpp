@@ -30,14 +30,10 @@ std::uint16_t round_to_u16(I32F32 x) noexcept {
 
 // ---- conversions ---------------------------------------------------------------------------------
 
-std::uint16_t fixed_proportion_to_u16(I32F32 x) noexcept {
-    return fixed::saturating_to_uint<std::uint16_t>(saturating_mul(x, k_u16_max));
-}
 I32F32 u16_proportion_to_fixed(std::uint16_t x) noexcept {
     static const fixed::I32F32Divider by_u16_max(k_u16_max);
     return by_u16_max.safe(I32F32::from_int(x));
 }
-I32F32 u16_to_fixed(std::uint16_t x) noexcept { return I32F32::from_int(x); }
 
 std::vector<std::uint16_t> vec_max_upscale_to_u16(const Vector& v) {
     std::vector<std::uint16_t> out;
@@ -433,40 +429,56 @@ std::vector<Vector> mat_ema_alpha_dense(const std::vector<Vector>& next, const s
 
 // ---- consensus -----------------------------------------------------------------------------------
 
-I32F32 weighted_median(const Vector& stake, const Vector& score, I32F32 minority, I32F32 lo, I32F32 hi) {
-    std::vector<std::uint32_t> idx(std::min(stake.size(), score.size()));
+namespace {
+
+// The chain's quickselect on the stake integral (spec §7.6) over k entries, with caller-owned
+// scratch so that a column costs no allocation. `lower`/`upper` keep list order, as the chain's
+// vectors do, because the next pivot is the middle element of the surviving list.
+I32F32 weighted_median_span(const I32F32* stake, const I32F32* score, std::size_t k, I32F32 minority,
+                            I32F32 lo, I32F32 hi, std::vector<std::uint32_t>& idx,
+                            std::vector<std::uint32_t>& lower, std::vector<std::uint32_t>& upper) {
+    idx.resize(k);
     std::iota(idx.begin(), idx.end(), 0u);
-    std::vector<std::uint32_t> lower, upper;
-    const std::size_t limit = idx.size();
-    for (std::size_t iteration = 0; iteration <= limit; ++iteration) {
-        const std::size_t n = idx.size();
+    lower.resize(k);
+    upper.resize(k);
+    std::size_t n = k;
+    for (std::size_t iteration = 0; iteration <= k; ++iteration) {
         if (n == 0) return I32F32::zero();
         if (n == 1) return score[idx[0]];
         const I32F32 pivot = score[idx[n / 2]];
         I32F32 lo_stake = I32F32::zero(), hi_stake = I32F32::zero();
-        lower.clear();
-        upper.clear();
-        for (std::uint32_t i : idx) {
-            if (score[i] == pivot) continue;
+        std::size_t n_lower = 0, n_upper = 0;
+        for (std::size_t p = 0; p < n; ++p) {
+            const std::uint32_t i = idx[p];
             if (score[i] < pivot) {
                 lo_stake = saturating_add(lo_stake, stake[i]);
-                lower.push_back(i);
-            } else {
+                lower[n_lower++] = i;
+            } else if (pivot < score[i]) {
                 hi_stake = saturating_add(hi_stake, stake[i]);
-                upper.push_back(i);
+                upper[n_upper++] = i;
             }
         }
-        if (minority < saturating_add(lo, lo_stake) && !lower.empty()) {
+        if (minority < saturating_add(lo, lo_stake) && n_lower != 0) {
             hi = saturating_add(lo, lo_stake);
             idx.swap(lower);
-        } else if (saturating_sub(hi, hi_stake) <= minority && !upper.empty()) {
+            n = n_lower;
+        } else if (saturating_sub(hi, hi_stake) <= minority && n_upper != 0) {
             lo = saturating_sub(hi, hi_stake);
             idx.swap(upper);
+            n = n_upper;
         } else {
             return pivot;
         }
     }
     return I32F32::zero();
+}
+
+}  // namespace
+
+I32F32 weighted_median(const Vector& stake, const Vector& score, I32F32 minority, I32F32 lo, I32F32 hi) {
+    std::vector<std::uint32_t> idx, lower, upper;
+    return weighted_median_span(stake.data(), score.data(), std::min(stake.size(), score.size()), minority, lo,
+                                hi, idx, lower, upper);
 }
 
 Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score, std::size_t columns,
@@ -492,10 +504,10 @@ Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score
             if (e.col < columns) scores[e.col * k + static_cast<std::size_t>(position[i])] = e.value;
     }
     Vector median(columns, I32F32::zero());
-    Vector column(k);
+    std::vector<std::uint32_t> idx, lower, upper;
     for (std::size_t j = 0; j < columns; ++j) {
-        std::copy_n(scores.begin() + static_cast<std::ptrdiff_t>(j * k), k, column.begin());
-        median[j] = weighted_median(use_stake, column, minority, I32F32::zero(), stake_sum);
+        median[j] = weighted_median_span(use_stake.data(), scores.data() + j * k, k, minority, I32F32::zero(),
+                                         stake_sum, idx, lower, upper);
     }
     return median;
 }

@@ -24,9 +24,15 @@ using SparseMatrix = std::vector<Row>;
 using Vector = std::vector<I32F32>;
 
 // ---- conversions (§7.1, §7.2) --------------------------------------------------------------------
-std::uint16_t fixed_proportion_to_u16(I32F32 x) noexcept;
+/// floor(x · 65535) clamped to [0, 65535] (saturating I32F32 product, then saturating to u16).
+inline std::uint16_t fixed_proportion_to_u16(I32F32 x) noexcept {
+    if (x.bits <= 0) return 0;
+    const fixed::u128 p = static_cast<fixed::u128>(x.bits) * 65535u;  // bits of x·65535
+    const fixed::u128 whole = p >> 32;
+    return whole > 65535 ? 65535 : static_cast<std::uint16_t>(whole);
+}
 I32F32 u16_proportion_to_fixed(std::uint16_t x) noexcept;
-I32F32 u16_to_fixed(std::uint16_t x) noexcept;
+inline I32F32 u16_to_fixed(std::uint16_t x) noexcept { return I32F32::from_int(x); }
 std::vector<std::uint16_t> vec_max_upscale_to_u16(const Vector& v);
 std::vector<std::uint16_t> vec_u16_max_upscale_to_u16(const std::vector<std::uint16_t>& v);
 bool check_vec_max_limited(const std::vector<std::uint16_t>& v, std::uint16_t max_limit);
