@@ -214,5 +214,7 @@ def test_column_normalisation_is_the_exact_division(rows: list[list[tuple[int, i
     for row in rows:
         for j, x in row:
             col_sum[j] = min(col_sum[j] + x, I64_MAX)  # saturating adds
-    want = [[(j, _safe_div_bits(x, col_sum[j]) if col_sum[j] else x) for j, x in row] for row in rows]
+    want = [
+        [(j, _safe_div_bits(x, col_sum[j]) if col_sum[j] else x) for j, x in row] for row in rows
+    ]
     assert C.col_normalize_sparse(rows, 6) == want

@@ -19,6 +19,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from taocore._checks import U16_MAX, U64_MAX, integer, uint_array
 from taocore._native import _core
 
 __all__ = [
@@ -33,8 +34,6 @@ __all__ = [
     "split_emissions",
 ]
 
-U16_MAX = 65_535
-U64_MAX = 2**64 - 1
 #: The chain's default ``TaoWeight`` (fraction of 2**64 - 1, ≈ 0.0527).
 DEFAULT_TAO_WEIGHT = 971_718_665_099_567_868
 
@@ -188,57 +187,6 @@ class MechanismsResult:
 # ---- input checking ------------------------------------------------------------------------------
 
 
-def _int(name: str, value: Any, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {type(value).__name__}")
-    v = int(value)
-    if not lo <= v <= hi:
-        raise ValueError(f"{name} must be in [{lo}, {hi}], got {v}")
-    return v
-
-
-def _integers(name: str, value: Any) -> npt.NDArray[Any]:
-    """A 1-D integer array from any sequence, refusing floats, bools, strings and nesting."""
-    if isinstance(value, np.ndarray):
-        arr = value
-    else:
-        try:
-            items = list(value)
-        except TypeError:
-            raise ValueError(f"{name} must be a sequence of integers") from None
-        if not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in items):
-            bad = next(
-                x for x in items if isinstance(x, bool) or not isinstance(x, (int, np.integer))
-            )
-            raise ValueError(f"{name} must hold integers, got {type(bad).__name__}")
-        try:
-            arr = np.array(items, dtype=np.int64)
-        except OverflowError:
-            # Values of 2**63 and above (u64 fields): check the Python ints, then convert.
-            if min(items, default=0) < 0:
-                raise ValueError(f"{name} must not be negative") from None
-            if max(items, default=0) > U64_MAX:
-                raise ValueError(f"{name} must not exceed {U64_MAX}") from None
-            arr = np.array(items, dtype=np.uint64)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
-    if arr.size and arr.dtype.kind not in "iu":
-        raise ValueError(f"{name} must hold integers, got {arr.dtype}")
-    return arr
-
-
-def _uint_array(name: str, value: Any, hi: int, length: int | None) -> npt.NDArray[np.uint64]:
-    arr = _integers(name, [] if value is None else value)
-    if arr.size:
-        if arr.dtype.kind == "i" and int(arr.min()) < 0:
-            raise ValueError(f"{name} must not be negative, got {int(arr.min())}")
-        if int(arr.max()) > hi:
-            raise ValueError(f"{name} must not exceed {hi}, got {int(arr.max())}")
-    if length is not None and arr.size != length:
-        raise ValueError(f"{name} must have length n = {length}, got {arr.size}")
-    return arr.astype(np.uint64)
-
-
 def _bool_array(name: str, value: Any, n: int) -> npt.NDArray[np.uint8]:
     if value is None:
         return np.zeros(n, dtype=np.uint8)
@@ -267,9 +215,9 @@ def _sparse(name: str, value: Any, n: int) -> dict[str, npt.NDArray[Any]]:
     if value is None:
         value = [[] for _ in range(n)]
     if _is_csr(value, n):
-        indptr = _uint_array(f"{name} indptr", value[0], U64_MAX, n + 1)
-        indices = _uint_array(f"{name} indices", value[1], U16_MAX, None)
-        data = _uint_array(f"{name} data", value[2], U16_MAX, None)
+        indptr = uint_array(f"{name} indptr", value[0], U64_MAX, n + 1)
+        indices = uint_array(f"{name} indices", value[1], U16_MAX, None)
+        data = uint_array(f"{name} data", value[2], U16_MAX, None)
     else:
         rows = list(value)
         if len(rows) != n:
@@ -281,8 +229,8 @@ def _sparse(name: str, value: Any, n: int) -> dict[str, npt.NDArray[Any]]:
             raise ValueError(f"{name}: each row must be a list of (uid, value) pairs") from None
         indptr = np.zeros(n + 1, dtype=np.uint64)
         np.cumsum(lengths, out=indptr[1:])
-        indices = _uint_array(f"{name} uids", [p[0] for p in pairs], U16_MAX, None)
-        data = _uint_array(f"{name} values", [p[1] for p in pairs], U16_MAX, None)
+        indices = uint_array(f"{name} uids", [p[0] for p in pairs], U16_MAX, None)
+        data = uint_array(f"{name} values", [p[1] for p in pairs], U16_MAX, None)
     if indices.size != data.size:
         raise ValueError(f"{name}: indices and data differ in length")
     if indices.size and int(indices.max()) >= n:
@@ -305,54 +253,56 @@ def _sparse(name: str, value: Any, n: int) -> dict[str, npt.NDArray[Any]]:
 def _fields(state: SubnetState) -> dict[str, Any]:
     if not isinstance(state, SubnetState):
         raise ValueError(f"state must be a SubnetState, got {type(state).__name__}")
-    n = _int("n", state.n, 1, U16_MAX)
+    n = integer("n", state.n, 1, U16_MAX)
     d: dict[str, Any] = {"n": n}
-    d["current_block"] = _int("current_block", state.current_block, 0, U64_MAX)
-    d["tempo"] = _int("tempo", state.tempo, 0, U16_MAX)
-    d["activity_cutoff_blocks"] = _int(
+    d["current_block"] = integer("current_block", state.current_block, 0, U64_MAX)
+    d["tempo"] = integer("tempo", state.tempo, 0, U16_MAX)
+    d["activity_cutoff_blocks"] = integer(
         "activity_cutoff_blocks", state.activity_cutoff_blocks, 0, U64_MAX
     )
-    last_update = _uint_array("last_update", state.last_update, U64_MAX, None)
+    last_update = uint_array("last_update", state.last_update, U64_MAX, None)
     if last_update.size > n:
         raise ValueError(f"last_update has {last_update.size} entries, more than n = {n}")
     d["last_update"] = last_update
     reg = state.block_at_registration
-    d["block_at_registration"] = _uint_array(
+    d["block_at_registration"] = uint_array(
         "block_at_registration",
         reg if reg is not None else np.zeros(n, dtype=np.uint64),
         U64_MAX,
         n,
     )
-    d["alpha_stake"] = _uint_array("alpha_stake", state.alpha_stake, U64_MAX, n)
+    d["alpha_stake"] = uint_array("alpha_stake", state.alpha_stake, U64_MAX, n)
     if state.tao_stake is not None and np.asarray(state.tao_stake).size:
-        d["tao_stake"] = _uint_array("tao_stake", state.tao_stake, U64_MAX, n)
-    d["tao_weight"] = _int("tao_weight", state.tao_weight, 0, U64_MAX)
-    d["stake_threshold"] = _int("stake_threshold", state.stake_threshold, 0, U64_MAX)
+        d["tao_stake"] = uint_array("tao_stake", state.tao_stake, U64_MAX, n)
+    d["tao_weight"] = integer("tao_weight", state.tao_weight, 0, U64_MAX)
+    d["stake_threshold"] = integer("stake_threshold", state.stake_threshold, 0, U64_MAX)
     if state.owner_uid is not None:
-        d["owner_uid"] = _int("owner_uid", state.owner_uid, 0, n - 1)
+        d["owner_uid"] = integer("owner_uid", state.owner_uid, 0, n - 1)
     d["validator_permit"] = _bool_array("validator_permit", state.validator_permit, n)
-    d["max_allowed_validators"] = _int(
+    d["max_allowed_validators"] = integer(
         "max_allowed_validators", state.max_allowed_validators, 0, U16_MAX
     )
     d.update(_sparse("weights", state.weights, n))
     d.update(_sparse("bonds", state.bonds, n))
-    d["kappa"] = _int("kappa", state.kappa, 0, U16_MAX)
-    d["bonds_penalty"] = _int("bonds_penalty", state.bonds_penalty, 0, U16_MAX)
-    d["bonds_moving_average"] = _int("bonds_moving_average", state.bonds_moving_average, 0, U64_MAX)
+    d["kappa"] = integer("kappa", state.kappa, 0, U16_MAX)
+    d["bonds_penalty"] = integer("bonds_penalty", state.bonds_penalty, 0, U16_MAX)
+    d["bonds_moving_average"] = integer(
+        "bonds_moving_average", state.bonds_moving_average, 0, U64_MAX
+    )
     d["yuma3"] = bool(state.yuma3)
     d["liquid_alpha"] = bool(state.liquid_alpha)
-    d["alpha_low"] = _int("alpha_low", state.alpha_low, 0, U16_MAX)
-    d["alpha_high"] = _int("alpha_high", state.alpha_high, 0, U16_MAX)
-    d["alpha_sigmoid_steepness"] = _int(
+    d["alpha_low"] = integer("alpha_low", state.alpha_low, 0, U16_MAX)
+    d["alpha_high"] = integer("alpha_high", state.alpha_high, 0, U16_MAX)
+    d["alpha_sigmoid_steepness"] = integer(
         "alpha_sigmoid_steepness", state.alpha_sigmoid_steepness, -32768, 32767
     )
-    d["last_mechanism_step_block"] = _int(
+    d["last_mechanism_step_block"] = integer(
         "last_mechanism_step_block", state.last_mechanism_step_block, 0, U64_MAX
     )
     if state.commit_blocks is not None:
         d["commit_reveal"] = True
-        d["commit_blocks"] = _uint_array("commit_blocks", state.commit_blocks, U64_MAX, n)
-    d["rao_emission"] = _int("rao_emission", state.rao_emission, 0, U64_MAX)
+        d["commit_blocks"] = uint_array("commit_blocks", state.commit_blocks, U64_MAX, n)
+    d["rao_emission"] = integer("rao_emission", state.rao_emission, 0, U64_MAX)
     return d
 
 
@@ -387,9 +337,9 @@ def split_emissions(emission: int, count: int, split: Sequence[int] | None = Non
     Without ``split`` each mechanism gets ``floor(emission / count)``; otherwise mechanism k gets
     ``floor(emission · split[k] / 65535)``. The rounding remainder goes to mechanism 0.
     """
-    e = _int("emission", emission, 0, U64_MAX)
-    c = _int("count", count, 1, 16)
-    s = [_int("split", v, 0, U16_MAX) for v in (split or [])]
+    e = integer("emission", emission, 0, U64_MAX)
+    c = integer("count", count, 1, 16)
+    s = [integer("split", v, 0, U16_MAX) for v in (split or [])]
     if len(s) > c:
         raise ValueError(f"split has {len(s)} entries for {c} mechanisms")
     return [int(v) for v in _core.consensus.split_emissions(e, c, s)]
@@ -413,12 +363,12 @@ def epoch_with_mechanisms(
         d: dict[str, Any] = {}
         d.update(_sparse("weights", m.weights, n))
         d.update(_sparse("bonds", m.bonds, n))
-        lu = _uint_array(f"mechanisms[{k}].last_update", m.last_update, U64_MAX, None)
+        lu = uint_array(f"mechanisms[{k}].last_update", m.last_update, U64_MAX, None)
         if lu.size > n:
             raise ValueError(f"mechanisms[{k}].last_update is longer than n = {n}")
         d["last_update"] = lu
         raw_mechs.append(d)
-    s = [_int("split", v, 0, U16_MAX) for v in (split or [])]
+    s = [integer("split", v, 0, U16_MAX) for v in (split or [])]
     if len(s) > len(mechanisms):
         raise ValueError(f"split has {len(s)} entries for {len(mechanisms)} mechanisms")
     raw = _core.consensus.epoch_with_mechanisms(fields, raw_mechs, s)

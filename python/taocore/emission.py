@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from taocore import consensus
+from taocore._checks import U16_MAX, U64_MAX, integer, uint_array
 from taocore._native import _core
 
 __all__ = [
@@ -58,30 +60,17 @@ TOTAL_SUPPLY_RAO = 21_000_000_000_000_000
 DEFAULT_OWNER_CUT = 11_796
 #: Default delegate take (u16, ≈ 18 %).
 DEFAULT_TAKE = 11_796
-#: The chain's default ``TaoWeight`` (fraction of 2**64 - 1, ≈ 0.0527).
-DEFAULT_TAO_WEIGHT = 971_718_665_099_567_868
+#: The chain's default ``TaoWeight`` (fraction of 2**64 - 1, about 0.0527).
+DEFAULT_TAO_WEIGHT = consensus.DEFAULT_TAO_WEIGHT
 #: ``SubnetMovingAlpha`` default: I96F32::from_num(0.000003), exactly.
 DEFAULT_MOVING_ALPHA = Fraction(12_885, 2**32)
 #: ``EMAPriceHalvingBlocks`` default.
 EMA_PRICE_HALVING_BLOCKS = 201_600
 
-U16_MAX = 65_535
-U64_MAX = 2**64 - 1
 _F32 = 2**32  # U96F32 / I96F32
 _F64 = 2**64  # U64F64
 
 Number = int | float | Fraction
-
-
-def _int(name: str, value: Any, lo: int = 0, hi: int = U64_MAX) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an int, got {type(value).__name__}")
-    v = int(value)
-    if v < lo:
-        raise ValueError(f"{name} must not be {'negative' if lo == 0 else f'below {lo}'}, got {v}")
-    if v > hi:
-        raise ValueError(f"{name} must be at most {hi}, got {v}")
-    return v
 
 
 def _bits(name: str, value: Any, scale: int, hi_bits: int = 128) -> int:
@@ -104,23 +93,7 @@ def _bits(name: str, value: Any, scale: int, hi_bits: int = 128) -> int:
 
 
 def _u64_array(name: str, value: Any, n: int | None, hi: int = U64_MAX) -> npt.NDArray[np.uint64]:
-    arr = np.asarray(value)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of integers")
-    if arr.size and arr.dtype.kind not in "iu":
-        if arr.dtype == object and all(isinstance(v, int) and not isinstance(v, bool) for v in arr):
-            pass
-        else:
-            raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
-    if arr.size:
-        lo_v, hi_v = int(arr.min()), int(arr.max())
-        if lo_v < 0:
-            raise ValueError(f"{name} must not be negative (found {lo_v})")
-        if hi_v > hi:
-            raise ValueError(f"{name} must be at most {hi} (found {hi_v})")
-    if n is not None and arr.size != n:
-        raise ValueError(f"{name} has {arr.size} entries, expected {n}")
-    return arr.astype(np.uint64)
+    return uint_array(name, value, hi, n)
 
 
 def block_emission(total_issuance: int) -> int:
@@ -148,9 +121,9 @@ def root_proportion(root_tao: int, tao_weight: int, alpha_issuance: int) -> Frac
     The exact U96F32 value; 0 when both terms are 0.
     """
     bits = _core.emission.root_proportion(
-        _int("root_tao", root_tao),
-        _int("tao_weight", tao_weight),
-        _int("alpha_issuance", alpha_issuance),
+        integer("root_tao", root_tao),
+        integer("tao_weight", tao_weight),
+        integer("alpha_issuance", alpha_issuance),
     )
     return Fraction(bits, _F32)
 
@@ -215,8 +188,8 @@ def participant_split(
     if bits > _F32:
         raise ValueError(f"root_proportion must be at most 1, got {root_proportion}")
     raw = _core.emission.participant_split(
-        _int("alpha_emission", alpha_emission),
-        _int("owner_cut_u16", owner_cut_u16, hi=U16_MAX),
+        integer("alpha_emission", alpha_emission),
+        integer("owner_cut_u16", owner_cut_u16, hi=U16_MAX),
         bits,
         bool(root_sell),
         bool(owner_cut_enabled),
@@ -248,7 +221,7 @@ def tao_emission(block_emission: int, share: Number) -> Fraction:
     """A subnet's TAO for the block: ``U96F32(U64F64(block_emission) · share)``."""
     return Fraction(
         _core.emission.tao_emission_for_share(
-            _int("block_emission", block_emission), _bits("share", share, _F64)
+            integer("block_emission", block_emission), _bits("share", share, _F64)
         ),
         _F32,
     )
@@ -258,7 +231,7 @@ def pool_price(tao_reserve: int, alpha_reserve: int) -> Fraction:
     """Spot alpha price ``SubnetTAO / SubnetAlphaIn`` (U96F32; the 50/50 pool). 0 if no alpha."""
     return Fraction(
         _core.emission.pool_price(
-            _int("tao_reserve", tao_reserve), _int("alpha_reserve", alpha_reserve)
+            integer("tao_reserve", tao_reserve), integer("alpha_reserve", alpha_reserve)
         ),
         _F32,
     )
@@ -282,7 +255,7 @@ def alpha_injection(
     t, a, x = _core.emission.subnet_terms(
         _bits("tao_emission", tao_emission, _F32),
         _bits("price", price, _F32),
-        _int("alpha_emission", alpha_emission),
+        integer("alpha_emission", alpha_emission),
         _bits("root_proportion", root_proportion, _F32),
     )
     return AlphaInjection(Fraction(t, _F32), Fraction(a, _F32), Fraction(x, _F32))
@@ -305,9 +278,9 @@ def update_moving_price(
         _bits("old", old, _F32, 127),
         _bits("price", price, _F32),
         _bits("moving_alpha", moving_alpha, _F32, 127),
-        _int("block", block),
-        _int("first_emission_block", first_emission_block),
-        _int("halving_blocks", halving_blocks),
+        integer("block", block),
+        integer("first_emission_block", first_emission_block),
+        integer("halving_blocks", halving_blocks),
     )
     return Fraction(bits, _F32)
 
@@ -319,9 +292,9 @@ def blocks_until_next_auto_epoch(last_epoch_block: int, tempo: int, block: int) 
     """
     return int(
         _core.emission.blocks_until_next_auto_epoch(
-            _int("last_epoch_block", last_epoch_block),
-            _int("tempo", tempo, hi=U16_MAX),
-            _int("block", block),
+            integer("last_epoch_block", last_epoch_block),
+            integer("tempo", tempo, hi=U16_MAX),
+            integer("block", block),
         )
     )
 
@@ -336,11 +309,11 @@ def _links(children: Children | None, n: int) -> tuple[Any, Any, Any]:
     parent: list[int] = []
     prop: list[int] = []
     for c in children:
-        _int("children uid", c, hi=n - 1)
+        integer("children uid", c, hi=n - 1)
     for c in range(n):
         for p, q in children.get(c, ()):
-            parent.append(_int(f"children[{c}] parent", p, hi=n - 1))
-            prop.append(_int(f"children[{c}] proportion", q))
+            parent.append(integer(f"children[{c}] parent", p, hi=n - 1))
+            prop.append(integer(f"children[{c}] proportion", q))
         indptr.append(len(parent))
     return (
         np.asarray(indptr, dtype=np.uint64),
@@ -451,21 +424,21 @@ def distribute_epoch(
     n = se.size
     ve = _u64_array("validator_emission", validator_emission, n)
     inputs: dict[str, Any] = {
-        "pending_server": _int("pending_server", pending_server),
-        "pending_validator": _int("pending_validator", pending_validator),
-        "pending_root": _int("pending_root", pending_root),
-        "pending_owner_cut": _int("pending_owner_cut", pending_owner_cut),
+        "pending_server": integer("pending_server", pending_server),
+        "pending_validator": integer("pending_validator", pending_validator),
+        "pending_root": integer("pending_root", pending_root),
+        "pending_owner_cut": integer("pending_owner_cut", pending_owner_cut),
         "server_emission": se,
         "validator_emission": ve,
         "alpha_stake": _u64_array("alpha_stake", alpha_stake, n),
         "root_stake": None if root_stake is None else _u64_array("root_stake", root_stake, n),
-        "tao_weight": _int("tao_weight", tao_weight),
-        "ck_burn": _int("ck_burn", ck_burn),
+        "tao_weight": integer("tao_weight", tao_weight),
+        "ck_burn": integer("ck_burn", ck_burn),
         "recycle_owner_incentive": bool(recycle_owner_incentive),
     }
     for name, value in (("take", take), ("childkey_take", childkey_take)):
         if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-            inputs[name] = np.full(n, _int(name, value, hi=U16_MAX), dtype=np.uint16)
+            inputs[name] = np.full(n, integer(name, value, hi=U16_MAX), dtype=np.uint16)
         else:
             inputs[name] = _u64_array(name, value, n, hi=U16_MAX).astype(np.uint16)
     inputs["owner_hotkey"] = (
@@ -594,11 +567,11 @@ class Network:
         record_history: bool = True,
     ) -> None:
         self._net = _core.emission.Network(
-            _int("block", block),
-            _int("total_issuance", total_issuance, hi=TOTAL_SUPPLY_RAO),
-            _int("root_tao", root_tao),
-            _int("tao_weight", tao_weight),
-            _int("max_epochs_per_block", max_epochs_per_block, lo=1, hi=2**32 - 1),
+            integer("block", block),
+            integer("total_issuance", total_issuance, hi=TOTAL_SUPPLY_RAO),
+            integer("root_tao", root_tao),
+            integer("tao_weight", tao_weight),
+            integer("max_epochs_per_block", max_epochs_per_block, lo=1, hi=2**32 - 1),
             bool(record_history),
         )
         self._hot = _Ids()
@@ -647,7 +620,7 @@ class Network:
         """
         from taocore import consensus
 
-        nid = _int("netuid", netuid, lo=1, hi=U16_MAX)
+        nid = integer("netuid", netuid, lo=1, hi=U16_MAX)
         d: dict[str, Any] = dict(consensus._fields(state))
         n = int(d["n"])
         if len(hotkeys) != n or len(coldkeys) != n:
@@ -674,7 +647,7 @@ class Network:
         )
         for name, value in (("take", take), ("childkey_take", childkey_take)):
             if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-                d[name] = np.full(n, _int(name, value, hi=U16_MAX), dtype=np.uint16)
+                d[name] = np.full(n, integer(name, value, hi=U16_MAX), dtype=np.uint16)
             else:
                 d[name] = _u64_array(name, value, n, hi=U16_MAX).astype(np.uint16)
         d["children_indptr"], d["children_parent"], d["children_proportion"] = _links(children, n)
@@ -682,27 +655,27 @@ class Network:
         for k, entry in enumerate(nominators):
             if len(entry) != 3:
                 raise ValueError(f"nominators[{k}] must be (uid, coldkey, alpha)")
-            nom_uid.append(_int(f"nominators[{k}] uid", entry[0], hi=n - 1))
+            nom_uid.append(integer(f"nominators[{k}] uid", entry[0], hi=n - 1))
             nom_ck.append(self._cold.id(f"nominators[{k}] coldkey", entry[1]))
-            nom_amt.append(_int(f"nominators[{k}] alpha", entry[2]))
+            nom_amt.append(integer(f"nominators[{k}] alpha", entry[2]))
         d["nominator_uid"] = np.asarray(nom_uid, dtype=np.uint16)
         d["nominator_coldkey"] = np.asarray(nom_ck, dtype=np.uint64)
         d["nominator_alpha"] = np.asarray(nom_amt, dtype=np.uint64)
         staked = int(d["alpha_stake"].sum(dtype=object)) + sum(nom_amt)
-        d["alpha_out"] = staked if alpha_out is None else _int("alpha_out", alpha_out)
-        d["tao_reserve"] = _int("tao_reserve", tao_reserve)
-        d["alpha_in"] = _int("alpha_in", alpha_in)
+        d["alpha_out"] = staked if alpha_out is None else integer("alpha_out", alpha_out)
+        d["tao_reserve"] = integer("tao_reserve", tao_reserve)
+        d["alpha_in"] = integer("alpha_in", alpha_in)
         d["moving_price_bits"] = _bits("moving_price", moving_price, _F32, 127)
         d["moving_alpha_bits"] = _bits("moving_alpha", moving_alpha, _F32, 127)
-        d["owner_cut"] = _int("owner_cut", owner_cut, hi=U16_MAX)
+        d["owner_cut"] = integer("owner_cut", owner_cut, hi=U16_MAX)
         d["owner_cut_enabled"] = bool(owner_cut_enabled)
         d["emission_enabled"] = bool(emission_enabled)
         d["recycle_owner_incentive"] = bool(recycle_owner_incentive)
-        d["ck_burn"] = _int("ck_burn", ck_burn)
-        d["halving_blocks"] = _int("halving_blocks", halving_blocks)
-        d["first_emission_block"] = _int("first_emission_block", first_emission_block)
+        d["ck_burn"] = integer("ck_burn", ck_burn)
+        d["halving_blocks"] = integer("halving_blocks", halving_blocks)
+        d["first_emission_block"] = integer("first_emission_block", first_emission_block)
         d["last_epoch_block"] = (
-            None if last_epoch_block is None else _int("last_epoch_block", last_epoch_block)
+            None if last_epoch_block is None else integer("last_epoch_block", last_epoch_block)
         )
         d["refresh_weights"] = bool(refresh_weights)
         self._net.add_subnet(d)
@@ -718,7 +691,7 @@ class Network:
         naming the first broken one; none is expected).
         """
         try:
-            return [int(x) for x in self._net.step(_int("blocks", blocks), bool(check))]
+            return [int(x) for x in self._net.step(integer("blocks", blocks), bool(check))]
         except RuntimeError as e:  # std::logic_error from check()
             raise ValueError(str(e)) from None
 
@@ -754,7 +727,7 @@ class Network:
         return [int(x) for x in self._net.netuids()]
 
     def _netuid(self, netuid: int) -> int:
-        nid = _int("netuid", netuid, hi=U16_MAX)
+        nid = integer("netuid", netuid, hi=U16_MAX)
         if nid not in self._uids:
             raise ValueError(f"unknown netuid {nid}")
         return nid

@@ -1,0 +1,69 @@
+"""Input checks shared by the public modules: integers and integer arrays in the chain's ranges,
+with errors that name the argument (one rule, used everywhere)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+U16_MAX = 65_535
+U64_MAX = 2**64 - 1
+
+
+def integer(name: str, value: Any, lo: int = 0, hi: int = U64_MAX) -> int:
+    """``value`` as an int in ``[lo, hi]``; bools, floats and other types are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an int, got {type(value).__name__}")
+    v = int(value)
+    if v < lo:
+        raise ValueError(f"{name} must not be {'negative' if lo == 0 else f'below {lo}'}, got {v}")
+    if v > hi:
+        raise ValueError(f"{name} must be at most {hi}, got {v}")
+    return v
+
+
+def integers(name: str, value: Any) -> npt.NDArray[Any]:
+    """A 1-D integer array from any sequence, refusing floats, bools, strings and nesting."""
+    if isinstance(value, np.ndarray):
+        arr = value
+        if arr.dtype == object:
+            return integers(name, arr.tolist())
+    else:
+        try:
+            items = list(value)
+        except TypeError:
+            raise ValueError(f"{name} must be a sequence of integers") from None
+        for x in items:
+            if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+                raise ValueError(f"{name} must hold integers, got {type(x).__name__}")
+        try:
+            arr = np.array(items, dtype=np.int64)
+        except OverflowError:
+            # Values of 2**63 and above (u64 fields): check the Python ints, then convert.
+            if min(items, default=0) < 0:
+                raise ValueError(f"{name} must not be negative") from None
+            if max(items, default=0) > U64_MAX:
+                raise ValueError(f"{name} must be at most {U64_MAX}") from None
+            arr = np.array(items, dtype=np.uint64)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if arr.size and arr.dtype.kind not in "iu":
+        raise ValueError(f"{name} must hold integers, got {arr.dtype}")
+    return arr
+
+
+def uint_array(
+    name: str, value: Any, hi: int = U64_MAX, length: int | None = None
+) -> npt.NDArray[np.uint64]:
+    """A 1-D uint64 array with every entry in ``[0, hi]`` and, if given, exactly ``length``."""
+    arr = integers(name, [] if value is None else value)
+    if arr.size:
+        if arr.dtype.kind == "i" and int(arr.min()) < 0:
+            raise ValueError(f"{name} must not be negative (found {int(arr.min())})")
+        if int(arr.max()) > hi:
+            raise ValueError(f"{name} must be at most {hi} (found {int(arr.max())})")
+    if length is not None and arr.size != length:
+        raise ValueError(f"{name} must have length {length}, got {arr.size}")
+    return arr.astype(np.uint64)
