@@ -51,3 +51,11 @@ def test_every_public_callable_has_a_docstring() -> None:
 
 def test_dir_lists_only_public_names() -> None:
     assert sorted(dir(taocore)) == sorted(taocore.__all__)
+
+
+def test_readme_python_examples_run() -> None:
+    text = README.read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks, "the README has Python examples"
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
