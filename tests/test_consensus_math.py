@@ -218,3 +218,8 @@ def test_column_normalisation_is_the_exact_division(rows: list[list[tuple[int, i
         [(j, _safe_div_bits(x, col_sum[j]) if col_sum[j] else x) for j, x in row] for row in rows
     ]
     assert C.col_normalize_sparse(rows, 6) == want
+
+
+def test_u16_proportion_is_the_truncated_division_for_every_u16() -> None:
+    got = [C.u16_proportion_to_fixed(x) for x in range(65536)]
+    assert got == [_safe_div_bits(x << 32, 65535 << 32) for x in range(65536)]

@@ -30,10 +30,6 @@ std::uint16_t round_to_u16(I32F32 x) noexcept {
 
 // ---- conversions ---------------------------------------------------------------------------------
 
-I32F32 u16_proportion_to_fixed(std::uint16_t x) noexcept {
-    static const fixed::I32F32Divider by_u16_max(k_u16_max);
-    return by_u16_max.safe(I32F32::from_int(x));
-}
 
 std::vector<std::uint16_t> vec_max_upscale_to_u16(const Vector& v) {
     std::vector<std::uint16_t> out;

@@ -31,7 +31,11 @@ inline std::uint16_t fixed_proportion_to_u16(I32F32 x) noexcept {
     const fixed::u128 whole = p >> 32;
     return whole > 65535 ? 65535 : static_cast<std::uint16_t>(whole);
 }
-I32F32 u16_proportion_to_fixed(std::uint16_t x) noexcept;
+/// x / 65535 as I32F32 (checked_div, truncated). Since 2^32 = 65535·65537 + 1, the quotient
+/// floor(x·2^32 / 65535) is x·65537 + floor(x / 65535) exactly, with no division.
+inline I32F32 u16_proportion_to_fixed(std::uint16_t x) noexcept {
+    return I32F32::from_bits(static_cast<std::int64_t>(x) * 65537 + (x == 65535 ? 1 : 0));
+}
 inline I32F32 u16_to_fixed(std::uint16_t x) noexcept { return I32F32::from_int(x); }
 std::vector<std::uint16_t> vec_max_upscale_to_u16(const Vector& v);
 std::vector<std::uint16_t> vec_u16_max_upscale_to_u16(const std::vector<std::uint16_t>& v);
