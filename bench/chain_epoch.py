@@ -1,0 +1,113 @@
+"""Chain-exact epoch timings for bench_epoch.py: a 256-uid subnet (64 permitted validators with
+full weight rows) and a 4096-uid sparse subnet (64 validators, 512 weights each), single thread,
+median of repeated runs of the native epoch (and of the public API with its input checks)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+
+from taocore import consensus
+from taocore._native import _core
+
+
+def make_state(
+    n: int, validators: int, per_row: int, *, yuma3: bool, liquid_alpha: bool, seed: int = 1
+) -> consensus.SubnetState:
+    """A subnet after some epochs: validators with weights and bonds, miners with small stake."""
+    rng = np.random.default_rng(seed)
+    indptr = [0]
+    indices: list[np.ndarray[Any, Any]] = []
+    values: list[np.ndarray[Any, Any]] = []
+    b_indptr = [0]
+    b_indices: list[np.ndarray[Any, Any]] = []
+    b_values: list[np.ndarray[Any, Any]] = []
+    for i in range(n):
+        if i < validators:
+            cols = np.arange(n) if per_row >= n else np.sort(rng.choice(n, per_row, replace=False))
+            indices.append(cols.astype(np.uint16))
+            values.append(rng.integers(1, 65536, cols.size).astype(np.uint16))
+            bcols = np.sort(rng.choice(n, min(per_row, n), replace=False))
+            b_indices.append(bcols.astype(np.uint16))
+            b_values.append(rng.integers(1, 65536, bcols.size).astype(np.uint16))
+        indptr.append(indptr[-1] + (indices[-1].size if i < validators else 0))
+        b_indptr.append(b_indptr[-1] + (b_indices[-1].size if i < validators else 0))
+    stake = np.zeros(n, dtype=np.uint64)
+    stake[:validators] = rng.integers(10**12, 10**14, validators)
+    stake[validators:] = rng.integers(0, 10**9, n - validators)
+    return consensus.SubnetState(
+        n=n,
+        alpha_stake=stake,
+        current_block=10_000,
+        weights=(
+            np.array(indptr, dtype=np.uint64),
+            np.concatenate(indices),
+            np.concatenate(values),
+        ),
+        bonds=(
+            np.array(b_indptr, dtype=np.uint64),
+            np.concatenate(b_indices),
+            np.concatenate(b_values),
+        ),
+        last_update=np.full(n, 9_990, dtype=np.uint64),
+        block_at_registration=np.zeros(n, dtype=np.uint64),
+        validator_permit=np.arange(n) < validators,
+        max_allowed_validators=validators,
+        rao_emission=10**9,
+        yuma3=yuma3,
+        liquid_alpha=liquid_alpha,
+    )
+
+
+def _median_ms(fn: Any, repeat: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def chain_rows(repeat: int = 30) -> list[dict[str, Any]]:
+    """One row per (size, bonds mode): native and public-API medians in milliseconds."""
+    rows = []
+    for label, n, validators, per_row, target_ms in (
+        ("256 uids, 64 x 256 dense", 256, 64, 256, 0.3),
+        ("4096 uids, 64 x 512 sparse", 4096, 64, 512, 10.0),
+    ):
+        for mode, yuma3, liquid in (
+            ("Yuma", False, False),
+            ("Yuma3", True, False),
+            ("Yuma3 + liquid alpha", True, True),
+        ):
+            state = make_state(n, validators, per_row, yuma3=yuma3, liquid_alpha=liquid)
+            fields = consensus._fields(state)
+            native = _median_ms(lambda f=fields: _core.consensus.epoch(f), repeat)
+            public = _median_ms(lambda s=state: consensus.epoch(s), max(5, repeat // 3))
+            rows.append(
+                {
+                    "case": f"{label}, {mode}",
+                    "native_ms": native,
+                    "public_ms": public,
+                    "target_ms": target_ms,
+                }
+            )
+    return rows
+
+
+def print_chain_table(rows: list[dict[str, Any]]) -> None:
+    print(f"{'chain-exact epoch':<48} {'native':>10} {'public API':>11} {'target':>8}")
+    print("-" * 80)
+    for r in rows:
+        print(
+            f"{r['case']:<48} {r['native_ms']:>8.3f}ms {r['public_ms']:>9.3f}ms "
+            f"{r['target_ms']:>6.1f}ms"
+        )
+
+
+if __name__ == "__main__":
+    print_chain_table(chain_rows())
