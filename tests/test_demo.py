@@ -211,3 +211,25 @@ def test_spearman_matches_scipy() -> None:
             assert ours == pytest.approx(float(spearmanr(x, y).statistic), abs=1e-12)
 
     check()
+
+
+def test_ctrl_c_keeps_the_run_resumable(tmp_path: Path) -> None:
+    out = tmp_path / "interrupted"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "taocore", "demo", "--out", str(out), *DEMO_ARGS],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 300
+    while _block(out / "ledger.sqlite") < 3 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:  # pragma: no cover - finished before the signal arrived
+        return
+    assert proc.returncode == 130
+    assert f"taocore demo --resume {out}" in err.decode()
+    assert main(["demo", "--resume", str(out)]) == 0
+    with Ledger(out / "ledger.sqlite") as ledger:
+        assert ledger.block == 30
+        ledger.audit()

@@ -84,13 +84,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             faulty=args.faulty,
             yuma3=not args.yuma2,
         )
-        out = args.out
-        if out is None:  # a fresh directory each time unless one is named
-            out, k = "taocore-demo", 1
-            while os.path.exists(os.path.join(out, "ledger.sqlite")):
+        if args.out is None:  # a fresh directory each time unless one is named
+            args.out, k = "taocore-demo", 1
+            while os.path.exists(os.path.join(args.out, "ledger.sqlite")):
                 k += 1
-                out = f"taocore-demo-{k}"
-        run = run_demo(out, config)
+                args.out = f"taocore-demo-{k}"
+        run = run_demo(args.out, config)
     print(format_leaderboard(run.report))
     if run.report["block"] >= run.config.blocks:
         print(
@@ -152,6 +151,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RuntimeError, ValueError) as exc:
         print(f"taocore: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Every committed block is kept; a demo continues with --resume.
+        hint = ""
+        if args.command == "demo":
+            where = args.resume or args.out or "the run directory"
+            hint = f"; continue with: taocore demo --resume {where}"
+        print(f"\ntaocore: interrupted{hint}", file=sys.stderr)
+        return 130
     return status
 
 
