@@ -223,3 +223,16 @@ def test_column_normalisation_is_the_exact_division(rows: list[list[tuple[int, i
 def test_u16_proportion_is_the_truncated_division_for_every_u16() -> None:
     got = [C.u16_proportion_to_fixed(x) for x in range(65536)]
     assert got == [_safe_div_bits(x << 32, 65535 << 32) for x in range(65536)]
+
+
+@given(st.lists(st.lists(st.tuples(st.integers(0, 7), st.integers(0, 1 << 34)), max_size=8),
+                min_size=1, max_size=8),
+       st.lists(st.integers(0, 1 << 33), min_size=8, max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_fused_bond_dot_equals_the_three_helpers(rows: list[list[tuple[int, int]]],
+                                                v: list[int]) -> None:
+    # Distinct columns per row, as stored bonds have.
+    rows = [list(dict(row).items()) for row in rows]
+    normalised = C.col_normalize_sparse(rows, 8)
+    product = [[(j, (x * v[j]) >> 32) for j, x in row if (x * v[j]) >> 32] for row in normalised]
+    assert C.col_normalized_row_dot(rows, v, 8) == [sum(x for _, x in row) for row in product]

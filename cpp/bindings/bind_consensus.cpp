@@ -216,6 +216,11 @@ void bind_math(py::module_& m) {
     m.def("matmul_transpose_sparse",
           [](const BitsSparse& s, const BitsVector& v) { return vout(math::matmul_transpose_sparse(sparse_in(s), vin(v))); },
           py::arg("m"), py::arg("v"));
+    m.def("col_normalized_row_dot",
+          [](const BitsSparse& s, const BitsVector& v, std::size_t c) {
+              return vout(math::col_normalized_row_dot(sparse_in(s), vin(v), c));
+          },
+          py::arg("m"), py::arg("v"), py::arg("columns"));
     m.def("row_hadamard_sparse",
           [](const BitsSparse& s, const BitsVector& v) { return sparse_out(math::row_hadamard_sparse(sparse_in(s), vin(v))); },
           py::arg("m"), py::arg("v"));

@@ -191,7 +191,10 @@ EpochResult epoch(const SubnetState& s) {
 
     // 10. Weights for bonds.
     const I32F32 penalty = math::u16_proportion_to_fixed(s.bonds_penalty);
-    const SparseMatrix bond_weights = math::interpolate_sparse(weights, clipped, n, penalty);
+    // interpolate_sparse returns W or Wc unchanged at the ends; refer to them instead of copying.
+    SparseMatrix interpolated;
+    if (!penalty.is_zero() && penalty != I32F32::one()) interpolated = math::interpolate_sparse(weights, clipped, n, penalty);
+    const SparseMatrix& bond_weights = penalty.is_zero() ? weights : penalty == I32F32::one() ? clipped : interpolated;
 
     // 11. Bonds and dividends.
     const std::uint64_t last_tempo = s.last_mechanism_step_block == 0
@@ -239,10 +242,7 @@ EpochResult epoch(const SubnetState& s) {
             const I32F32 alpha = math::bonds_moving_average_alpha(s.bonds_moving_average);
             new_bonds = math::mat_ema_sparse(bond_weights, bonds, alpha);
         }
-        SparseMatrix normalised = new_bonds;
-        math::inplace_col_normalize_sparse(normalised, n);
-        const SparseMatrix weighted = math::mat_vec_mul_sparse(normalised, incentive);
-        const Vector total_bonds = math::row_sum_sparse(weighted);
+        const Vector total_bonds = math::col_normalized_row_dot(new_bonds, incentive, n);
         dividends = math::vec_mul(total_bonds, active_stake);
         math::inplace_normalize(dividends);
     }

@@ -348,6 +348,27 @@ SparseMatrix mat_vec_mul_sparse(const SparseMatrix& m, const Vector& v) {
     return out;
 }
 
+Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, std::size_t columns) {
+    Vector col_sum(columns, I32F32::zero());
+    for (const Row& row : m)
+        for (const Entry& e : row)
+            if (e.col < columns) col_sum[e.col] = saturating_add(col_sum[e.col], e.value);
+    std::vector<fixed::I32F32Divider> by;
+    by.reserve(columns);
+    for (I32F32 d : col_sum) by.emplace_back(d);
+    Vector out(m.size(), I32F32::zero());
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        I32F32 acc = I32F32::zero();
+        for (const Entry& e : m[i]) {
+            if (e.col >= columns || e.col >= v.size()) continue;
+            const I32F32 normalised = col_sum[e.col].is_zero() ? e.value : by[e.col].saturating(e.value);
+            acc = fixed::add(acc, fixed::mul(normalised, v[e.col]));
+        }
+        out[i] = acc;
+    }
+    return out;
+}
+
 SparseMatrix col_clip_sparse(const SparseMatrix& m, const Vector& threshold) {
     SparseMatrix out(m.size());
     for (std::size_t i = 0; i < m.size(); ++i)

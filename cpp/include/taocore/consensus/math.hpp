@@ -88,6 +88,9 @@ Vector matmul_sparse(const SparseMatrix& m, const Vector& v, std::size_t columns
 Vector matmul_transpose_sparse(const SparseMatrix& m, const Vector& v);
 SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v);
 SparseMatrix mat_vec_mul_sparse(const SparseMatrix& m, const Vector& v);
+/// row_sum(mat_vec_mul_sparse(col-normalised copy of m, v)) without building the two matrices:
+/// per row, Σ_j floor((m_ij / colsum_j) · v_j) with the same divisions and floors.
+Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, std::size_t columns);
 SparseMatrix col_clip_sparse(const SparseMatrix& m, const Vector& threshold);
 SparseMatrix interpolate_sparse(const SparseMatrix& m1, const SparseMatrix& m2, std::size_t columns, I32F32 ratio);
 SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha);
