@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -344,16 +344,27 @@ def test_history_and_csv_export(tmp_path: Path) -> None:
     assert len(net.hotkey_history()["block"]) == 0
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pyarrow") is None, reason="pyarrow not installed")
-def test_parquet_export(tmp_path: Path) -> None:
+def test_parquet_export_matches_csv(tmp_path: Path) -> None:
+    import csv
+
+    import pyarrow.parquet as pq
+
     net = small_network(subnets=1)
     net.step(6)
-    assert net.export_history(str(tmp_path / "h.parquet"), format="parquet") > 0
+    rows = net.export_history(str(tmp_path / "h.parquet"), format="parquet")
+    assert rows > 0
+    assert net.export_history(str(tmp_path / "h.csv"), format="csv") == rows
+    table = pq.read_table(tmp_path / "h.parquet").to_pylist()
+    with open(tmp_path / "h.csv", newline="", encoding="utf-8") as f:
+        from_csv = list(csv.DictReader(f))
+    assert len(table) == len(from_csv) == rows
+    for a, b in zip(table, from_csv, strict=True):
+        assert {k: str(v) for k, v in a.items()} == b
 
 
-def test_parquet_without_pyarrow_says_so(tmp_path: Path) -> None:
-    if importlib.util.find_spec("pyarrow") is not None:
-        pytest.skip("pyarrow is installed")
+def test_parquet_without_pyarrow_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow now fails
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     net = small_network(subnets=1)
     with pytest.raises(ValueError, match="pyarrow"):
         net.export_history(str(tmp_path / "h.parquet"), format="parquet")
