@@ -340,12 +340,12 @@ public:
         if (fast(a, q)) [[likely]] return I32F32{q};
         return checked_div(a, d_);
     }
-    I32F32 safe(I32F32 a) const noexcept {
+    [[gnu::always_inline]] I32F32 safe(I32F32 a) const noexcept {
         std::int64_t q = 0;
         if (fast(a, q)) [[likely]] return I32F32{q};
         return safe_div(a, d_);
     }
-    I32F32 saturating(I32F32 a) const noexcept {
+    [[gnu::always_inline]] I32F32 saturating(I32F32 a) const noexcept {
         std::int64_t q = 0;
         if (fast(a, q)) [[likely]] return I32F32{q};
         return saturating_div(a, d_);
@@ -354,7 +354,7 @@ public:
 private:
     // The exact quotient for a >= 0, d > 0 and a quotient well inside the range; false sends the
     // caller to the general division (negative values, overflow, a far-off estimate).
-    bool fast(I32F32 a, std::int64_t& q) const noexcept {
+    [[gnu::always_inline]] bool fast(I32F32 a, std::int64_t& q) const noexcept {
         if (d_.bits <= 0 || a.bits < 0) return false;
         const double estimate = static_cast<double>(a.bits) * scale_;
         // Below 2^52 the double estimate is within 2 of the true quotient, so with d < 2^58 the

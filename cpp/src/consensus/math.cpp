@@ -340,7 +340,7 @@ SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v) {
 SparseMatrix mat_vec_mul_sparse(const SparseMatrix& m, const Vector& v) {
     SparseMatrix out(m.size());
     for (std::size_t i = 0; i < m.size(); ++i)
-        for (const Entry& e : m[i]) {
+        for (out[i].reserve(m[i].size()); const Entry& e : m[i]) {
             if (e.col >= v.size()) continue;
             const I32F32 p = fixed::mul(e.value, v[e.col]);
             if (!p.is_zero()) out[i].push_back({e.col, p});
@@ -372,7 +372,7 @@ Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, std::size_
 SparseMatrix col_clip_sparse(const SparseMatrix& m, const Vector& threshold) {
     SparseMatrix out(m.size());
     for (std::size_t i = 0; i < m.size(); ++i)
-        for (const Entry& e : m[i]) {
+        for (out[i].reserve(m[i].size()); const Entry& e : m[i]) {
             if (e.col >= threshold.size()) continue;
             const I32F32 th = threshold[e.col];
             if (th < e.value) {
@@ -392,6 +392,7 @@ SparseMatrix interpolate_sparse(const SparseMatrix& m1, const SparseMatrix& m2, 
     Vector r1(columns, I32F32::zero()), r2(columns, I32F32::zero());
     for (std::size_t i = 0; i < rows; ++i) {
         if (m1[i].empty() && m2[i].empty()) continue;  // 0 + ratio·0 keeps nothing
+        out[i].reserve(std::min(columns, m1[i].size() + m2[i].size()));
         for (const Entry& e : m1[i]) if (e.col < columns) r1[e.col] = e.value;
         for (const Entry& e : m2[i]) if (e.col < columns) r2[e.col] = e.value;
         for (std::size_t j = 0; j < columns; ++j) {
@@ -413,6 +414,7 @@ SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, 
     for (std::size_t i = 0; i < next.size(); ++i) {
         const bool has_prev = i < prev.size() && !prev[i].empty();
         if (next[i].empty() && !has_prev) continue;
+        out[i].reserve(std::min(columns, next[i].size() + (has_prev ? prev[i].size() : 0)));
         for (const Entry& e : next[i])
             if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(alpha, e.value));
         if (has_prev)
