@@ -164,20 +164,29 @@ EpochResult epoch(const SubnetState& s) {
         if (inactive[i] || forbid[i]) active_stake[i] = zero;
     math::inplace_normalize(active_stake);
 
-    // 5. Weights: permitted rows, no self weight (but the owner's), no outdated weights.
-    SparseMatrix weights = to_fixed(s.weights, n, false);
-    std::vector<bool> keep_rows(n);
-    for (std::size_t i = 0; i < n; ++i) keep_rows[i] = forbid[i];
-    math::mask_rows_inplace(keep_rows, weights);
-    math::mask_diag_inplace(weights, s.owner_uid ? *s.owner_uid : static_cast<std::size_t>(-1));
-    math::vec_mask_inplace(weights, last_update, s.block_at_registration, math::MaskOp::less_equal);
-
-    // 6. Commit-reveal: weights committed before a uid registered do not count for it.
-    if (s.commit_reveal)
-        math::vec_mask_inplace(weights, s.commit_blocks, s.block_at_registration, math::MaskOp::less);
-
-    // 7. Row-normalise.
-    math::inplace_row_normalize_sparse(weights);
+    // 5-7. Weights, built row by row in one pass with the same rules as the separate masks:
+    // rows of uids without a previous permit are empty (mask_rows), no self weight except the
+    // owner's (mask_diag), no weight set before its target registered (outdated, and with
+    // commit-reveal, committed before), then each row normalised.
+    SparseMatrix weights(n);
+    const std::size_t owner = s.owner_uid ? *s.owner_uid : static_cast<std::size_t>(-1);
+    if (!s.weights.indptr.empty()) {
+        for (std::size_t i = 0; i < n; ++i) {
+            if (forbid[i]) continue;
+            math::Row& row = weights[i];
+            row.reserve(s.weights.indptr[i + 1] - s.weights.indptr[i]);
+            const std::uint64_t commit = s.commit_reveal ? s.commit_blocks[i] : 0;
+            for (std::uint64_t k = s.weights.indptr[i]; k < s.weights.indptr[i + 1]; ++k) {
+                const std::uint16_t j = s.weights.indices[k];
+                if (j == i && i != owner) continue;
+                const std::uint64_t registered = s.block_at_registration[j];
+                if (math::mask_applies(math::MaskOp::less_equal, last_update[i], registered)) continue;
+                if (s.commit_reveal && math::mask_applies(math::MaskOp::less, commit, registered)) continue;
+                row.push_back({j, math::u16_to_fixed(s.weights.values[k])});
+            }
+            math::inplace_row_normalize(row);
+        }
+    }
 
     // 8. Consensus, clipping, validator trust.
     const I32F32 kappa = math::u16_proportion_to_fixed(s.kappa);

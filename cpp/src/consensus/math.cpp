@@ -195,15 +195,17 @@ Vector vec_mul(const Vector& a, const Vector& b) {
 
 // ---- sparse --------------------------------------------------------------------------------------
 
-void inplace_row_normalize_sparse(SparseMatrix& m) noexcept {
-    for (Row& row : m) {
-        I32F32 s = I32F32::zero();
-        for (const Entry& e : row) s = fixed::add(s, e.value);
-        if (s > I32F32::zero()) {
-            const fixed::I32F32Divider by(s);
-            for (Entry& e : row) e.value = by.saturating(e.value);
-        }
+void inplace_row_normalize(Row& row) noexcept {
+    I32F32 s = I32F32::zero();
+    for (const Entry& e : row) s = fixed::add(s, e.value);
+    if (s > I32F32::zero()) {
+        const fixed::I32F32Divider by(s);
+        for (Entry& e : row) e.value = by.saturating(e.value);
     }
+}
+
+void inplace_row_normalize_sparse(SparseMatrix& m) noexcept {
+    for (Row& row : m) inplace_row_normalize(row);
 }
 
 namespace {
@@ -235,14 +237,6 @@ void inplace_col_max_upscale_sparse(SparseMatrix& m, std::size_t columns) {
 }
 
 namespace {
-bool apply(MaskOp op, std::uint64_t a, std::uint64_t b) noexcept {
-    switch (op) {
-        case MaskOp::equal: return a == b;
-        case MaskOp::less: return a < b;
-        case MaskOp::less_equal: return a <= b;
-    }
-    return false;
-}
 template <class Drop>
 void retain(Row& row, Drop&& drop) noexcept {
     std::erase_if(row, std::forward<Drop>(drop));
@@ -263,14 +257,14 @@ void vec_mask_inplace(SparseMatrix& m, const std::vector<std::uint64_t>& first,
                       const std::vector<std::uint64_t>& second, MaskOp op) noexcept {
     for (std::size_t i = 0; i < m.size(); ++i) {
         const std::uint64_t a = i < first.size() ? first[i] : 0;
-        retain(m[i], [&](const Entry& e) { return apply(op, a, e.col < second.size() ? second[e.col] : 0); });
+        retain(m[i], [&](const Entry& e) { return mask_applies(op, a, e.col < second.size() ? second[e.col] : 0); });
     }
 }
 
 void scalar_vec_mask_inplace(SparseMatrix& m, std::uint64_t scalar, const std::vector<std::uint64_t>& v,
                              MaskOp op) noexcept {
     for (Row& row : m)
-        retain(row, [&](const Entry& e) { return apply(op, scalar, e.col < v.size() ? v[e.col] : 0); });
+        retain(row, [&](const Entry& e) { return mask_applies(op, scalar, e.col < v.size() ? v[e.col] : 0); });
 }
 
 SparseMatrix mask_rows_sparse(const std::vector<bool>& mask, const SparseMatrix& m) {

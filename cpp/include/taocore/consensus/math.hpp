@@ -60,6 +60,7 @@ Vector vecdiv(const Vector& x, const Vector& y);
 Vector vec_mul(const Vector& a, const Vector& b);
 
 // ---- sparse matrices (§7.4 – §7.7) ---------------------------------------------------------------
+void inplace_row_normalize(Row& row) noexcept;  // divide by the row sum if it is > 0
 void inplace_row_normalize_sparse(SparseMatrix& m) noexcept;
 void inplace_col_normalize_sparse(SparseMatrix& m, std::size_t columns);
 void inplace_col_max_upscale_sparse(SparseMatrix& m, std::size_t columns);
@@ -68,6 +69,16 @@ SparseMatrix mask_diag_sparse(const SparseMatrix& m);
 SparseMatrix mask_diag_sparse_except_index(const SparseMatrix& m, std::size_t except_index);
 
 enum class MaskOp { equal, less, less_equal };
+
+/// Whether a mask drops an entry: op(a, b) for the two values it compares.
+inline bool mask_applies(MaskOp op, std::uint64_t a, std::uint64_t b) noexcept {
+    switch (op) {
+        case MaskOp::equal: return a == b;
+        case MaskOp::less: return a < b;
+        case MaskOp::less_equal: return a <= b;
+    }
+    return false;
+}
 
 // In-place forms of the masks (the copying forms above and below are built on these).
 void mask_rows_inplace(const std::vector<bool>& mask, SparseMatrix& m) noexcept;
