@@ -13,6 +13,7 @@ void bind_crypto_sign(py::module_& m);
 void bind_crypto_batch(py::module_& m);
 void bind_emission(py::module_& m);
 void bind_consensus(py::module_& m);
+void bind_sim(py::module_& m);
 
 namespace {
 py::module_ submodule(py::module_& parent, const char* name, const char* doc) {
@@ -34,4 +35,6 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     bind_emission(emission);
     auto consensus = submodule(m, "consensus", "The chain-exact Yuma epoch and its fixed-point helpers.");
     bind_consensus(consensus);
+    auto sim = submodule(m, "sim", "The float Yuma simulator (yuma-simulation's versions, many epochs per call).");
+    bind_sim(sim);
 }

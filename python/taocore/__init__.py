@@ -5,7 +5,7 @@ The public surface is what ``__all__`` lists; ``taocore._core`` is private.
 
 from __future__ import annotations
 
-from taocore import consensus, crypto, emission, subnet, wallet, weights
+from taocore import consensus, crypto, emission, sim, subnet, wallet, weights
 from taocore._native import _core
 from taocore.keypair import CryptoType, Keypair
 from taocore.runtime import RuntimeInfo, runtime_info, show_runtime
@@ -25,6 +25,7 @@ __all__ = [
     "is_valid_ss58_address",
     "runtime_info",
     "show_runtime",
+    "sim",
     "ss58_decode",
     "ss58_encode",
     "subnet",

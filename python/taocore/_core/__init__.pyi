@@ -3,3 +3,4 @@ from taocore._core import consensus as consensus
 from taocore._core import crypto as crypto
 from taocore._core import emission as emission
 from taocore._core import runtime as runtime
+from taocore._core import sim as sim

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+// taocore._core.sim: the float Yuma simulator. numpy arrays in (C-contiguous float32 or float64,
+// shapes checked by taocore.sim), numpy arrays out, the whole run with the GIL released.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <atomic>
+#include <exception>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "taocore/consensus/sim.hpp"
+
+namespace py = pybind11;
+namespace sim = taocore::consensus::sim;
+
+namespace {
+
+sim::Params params_of(const py::dict& d) {
+    sim::Params p;
+    for (const auto& [key_obj, value] : d) {
+        const std::string key = py::str(key_obj);
+        auto number = [&] { return value.cast<double>(); };
+        auto index = [&]() -> std::optional<std::size_t> {
+            if (value.is_none()) return std::nullopt;
+            return value.cast<std::size_t>();
+        };
+        if (key == "kappa") p.kappa = number();
+        else if (key == "bond_penalty") p.bond_penalty = number();
+        else if (key == "bond_moving_avg") p.bond_moving_avg = number();
+        else if (key == "liquid_alpha") p.liquid_alpha = value.cast<bool>();
+        else if (key == "alpha_high") p.alpha_high = number();
+        else if (key == "alpha_low") p.alpha_low = number();
+        else if (key == "alpha_sigmoid_steepness") p.alpha_sigmoid_steepness = number();
+        else if (key == "decay_rate") p.decay_rate = number();
+        else if (key == "capacity_alpha") p.capacity_alpha = number();
+        else if (key == "winner_takes_all") p.winner_takes_all = value.cast<bool>();
+        else if (key == "liquid_alpha_consensus_mode")
+            p.liquid_alpha_consensus_mode = sim::parse_consensus_mode(value.cast<std::string>());
+        else if (key == "reset_bonds_index") p.reset_bonds_index = index();
+        else if (key == "reset_bonds_epoch") p.reset_bonds_epoch = index();
+        else throw py::value_error(key + ": unknown parameter");
+    }
+    return p;
+}
+
+/// One scenario: the input arrays (kept alive), the views the core reads and the numpy outputs
+/// it writes.
+template <class T>
+struct Job {
+    py::array_t<T> weights, stakes;
+    sim::Input<T> in;
+    py::array_t<T> prerank, consensus, rank, incentive, dividends, bonds;
+    sim::Output<T> out;
+
+    Job(const py::array& w, const py::array& s, std::size_t epochs) {
+        weights = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(w);
+        stakes = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(s);
+        if (!weights || weights.ndim() != 3) throw py::value_error("weights: expected a 3-D array");
+        if (!stakes || stakes.ndim() != 2) throw py::value_error("stakes: expected a 2-D array");
+        in.weights = weights.data();
+        in.weight_epochs = static_cast<std::size_t>(weights.shape(0));
+        in.validators = static_cast<std::size_t>(weights.shape(1));
+        in.servers = static_cast<std::size_t>(weights.shape(2));
+        in.stakes = stakes.data();
+        in.stake_epochs = static_cast<std::size_t>(stakes.shape(0));
+        in.epochs = epochs;
+        if (static_cast<std::size_t>(stakes.shape(1)) != in.validators)
+            throw py::value_error("stakes: has " + std::to_string(stakes.shape(1)) + " validators, weights have " +
+                                  std::to_string(in.validators));
+        const auto E = static_cast<py::ssize_t>(epochs), V = static_cast<py::ssize_t>(in.validators),
+                   M = static_cast<py::ssize_t>(in.servers);
+        prerank = py::array_t<T>({E, M});
+        consensus = py::array_t<T>({E, M});
+        rank = py::array_t<T>({E, M});
+        incentive = py::array_t<T>({E, M});
+        dividends = py::array_t<T>({E, V});
+        bonds = py::array_t<T>({E, V, M});
+        out = {prerank.mutable_data(), consensus.mutable_data(), rank.mutable_data(),
+               incentive.mutable_data(), dividends.mutable_data(), bonds.mutable_data()};
+    }
+
+    py::dict result() const {
+        py::dict d;
+        d["prerank"] = prerank;
+        d["consensus"] = consensus;
+        d["rank"] = rank;
+        d["incentive"] = incentive;
+        d["dividends"] = dividends;
+        d["bonds"] = bonds;
+        return d;
+    }
+};
+
+template <class T>
+py::list run_jobs(const py::list& scenarios, sim::Version version, const sim::Params& params, unsigned threads) {
+    std::vector<Job<T>> jobs;
+    jobs.reserve(scenarios.size());
+    for (const auto& item : scenarios) {
+        const auto t = item.cast<py::tuple>();
+        if (t.size() != 3) throw py::value_error("scenarios: each item must be (weights, stakes, epochs)");
+        jobs.emplace_back(t[0].cast<py::array>(), t[1].cast<py::array>(), t[2].cast<std::size_t>());
+    }
+    {
+        py::gil_scoped_release release;
+        for (const auto& j : jobs) sim::validate(j.in, params);
+        // One scenario: its threads go to the per-epoch consensus. Several: one worker each.
+        if (jobs.size() == 1) {
+            sim::simulate(jobs[0].in, params, version, jobs[0].out, threads);
+        } else if (!jobs.empty()) {
+            std::atomic<std::size_t> next{0};
+            std::vector<std::exception_ptr> errors(jobs.size());
+            auto worker = [&] {
+                for (std::size_t k = next++; k < jobs.size(); k = next++) {
+                    try {
+                        sim::simulate(jobs[k].in, params, version, jobs[k].out, 1);
+                    } catch (...) {
+                        errors[k] = std::current_exception();
+                    }
+                }
+            };
+            const std::size_t n = std::min<std::size_t>(threads == 0 ? 1 : threads, jobs.size());
+            std::vector<std::thread> pool;
+            for (std::size_t t = 1; t < n; ++t) pool.emplace_back(worker);
+            worker();
+            for (auto& th : pool) th.join();
+            for (const auto& e : errors)
+                if (e) std::rethrow_exception(e);
+        }
+    }
+    py::list out;
+    for (const auto& j : jobs) out.append(j.result());
+    return out;
+}
+
+py::list simulate_many(const py::list& scenarios, const std::string& version, const py::dict& params,
+                       const std::string& dtype, unsigned threads) {
+    const sim::Version v = sim::parse_version(version);
+    const sim::Params p = params_of(params);
+    if (dtype == "float32") return run_jobs<float>(scenarios, v, p, threads);
+    if (dtype == "float64") return run_jobs<double>(scenarios, v, p, threads);
+    throw py::value_error("dtype: must be float32 or float64");
+}
+
+}  // namespace
+
+void bind_sim(py::module_& m) {
+    m.def("simulate_many", &simulate_many, py::arg("scenarios"), py::arg("version"), py::arg("params"),
+          py::arg("dtype"), py::arg("threads"),
+          "Run (weights[E',V,M], stakes[E'',V], epochs) scenarios (E' and E'' are 1 or epochs); "
+          "one dict of numpy arrays per scenario. GIL released; threads split one scenario's "
+          "consensus or run several scenarios side by side.");
+}

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+// The float Yuma simulator: yuma-simulation's six Yuma versions (spec ecosystem.md §1.4-§1.5),
+// many epochs in one call, float32 or float64. Not the chain's fixed-point epoch (that is
+// consensus/epoch.hpp): this reproduces the float model researchers use to compare Yuma variants.
+//
+// Layout: every matrix is dense and row-major. Weights are validators x servers per epoch, stakes
+// one value per validator per epoch. Either input may hold a single epoch that is reused for all
+// epochs. The caller owns every output buffer (the bindings hand in numpy memory), so a run
+// allocates only its scratch space.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <string_view>
+
+namespace taocore::consensus::sim {
+
+/// yuma-simulation's versions ("Yuma 1" ... "Yuma 3 ... liquid alpha on").
+enum class Version { yuma1, yuma2, yuma2b, yuma2c, yuma3, yuma3_liquid };
+
+/// Which consensus liquid alpha compares weights with: this epoch's, the previous epoch's, or
+/// their elementwise maximum (yuma-simulation's CURRENT / PREVIOUS / MIXED).
+enum class ConsensusMode { current, previous, mixed };
+
+/// Parses "yuma1" ... "yuma3_liquid"; throws std::invalid_argument naming the valid ones.
+Version parse_version(std::string_view name);
+/// Parses "current" / "previous" / "mixed" (any case); throws std::invalid_argument.
+ConsensusMode parse_consensus_mode(std::string_view name);
+
+/// The parameters, named and defaulted as yuma-simulation names them (YumaParams and
+/// SimulationHyperparameters), except bond_penalty: yuma-simulation has no usable default (None),
+/// so it defaults to the chain's 1.0 here.
+struct Params {
+    double kappa = 0.5;
+    double bond_penalty = 1.0;
+    double bond_moving_avg = 0.1;
+    bool liquid_alpha = false;
+    double alpha_high = 0.3;
+    double alpha_low = 0.1;
+    double alpha_sigmoid_steepness = 10.0;
+    double decay_rate = 0.1;
+    double capacity_alpha = 0.1;
+    bool winner_takes_all = false;
+    ConsensusMode liquid_alpha_consensus_mode = ConsensusMode::current;
+    /// Bond reset (Yuma 2C, 3, 3-liquid): before epoch reset_bonds_epoch, the bond column of
+    /// server reset_bonds_index is zeroed. Both set or both empty.
+    std::optional<std::size_t> reset_bonds_index;
+    std::optional<std::size_t> reset_bonds_epoch;
+};
+
+/// Read-only inputs. weights holds weight_epochs (1 or epochs) matrices of validators x servers;
+/// stakes holds stake_epochs (1 or epochs) vectors of validators.
+template <class T>
+struct Input {
+    const T* weights = nullptr;
+    std::size_t weight_epochs = 0;
+    const T* stakes = nullptr;
+    std::size_t stake_epochs = 0;
+    std::size_t epochs = 0;
+    std::size_t validators = 0;
+    std::size_t servers = 0;
+};
+
+/// Caller-owned outputs, epoch-major: prerank/consensus/rank/incentive are epochs x servers,
+/// dividends epochs x validators, bonds epochs x validators x servers (the state after each epoch).
+template <class T>
+struct Output {
+    T* prerank = nullptr;
+    T* consensus = nullptr;
+    T* rank = nullptr;
+    T* incentive = nullptr;
+    T* dividends = nullptr;
+    T* bonds = nullptr;
+};
+
+/// Raised for bad input; the message starts with the name of the offending argument.
+class InvalidInput : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+/// Checks shapes, finiteness, signs and parameter ranges; throws InvalidInput naming the first
+/// bad argument ("weights", "stakes", "kappa", ...). simulate() calls it first.
+template <class T>
+void validate(const Input<T>& in, const Params& params);
+
+/// Runs every epoch of one scenario into `out`. `threads` > 1 splits each epoch's per-server
+/// consensus work over that many std::threads (worth it from about 256 x 1024 up).
+/// Thread-safe: distinct calls share nothing.
+template <class T>
+void simulate(const Input<T>& in, const Params& params, Version version, Output<T>& out, unsigned threads = 1);
+
+extern template void validate<float>(const Input<float>&, const Params&);
+extern template void validate<double>(const Input<double>&, const Params&);
+extern template void simulate<float>(const Input<float>&, const Params&, Version, Output<float>&, unsigned);
+extern template void simulate<double>(const Input<double>&, const Params&, Version, Output<double>&, unsigned);
+
+namespace detail {
+
+/// The weighted quantile of one column: with the (weight, stake) pairs ordered by weight,
+/// highest first, the weight at which the running stake first reaches `kappa`. Found by
+/// quickselect on the stake integral (expected linear time); reorders `w` and `s` in place.
+/// If the stake never reaches kappa, the smallest weight. n must be > 0.
+template <class T>
+T weighted_quantile_desc(T* w, T* s, std::size_t n, double kappa);
+
+extern template float weighted_quantile_desc<float>(float*, float*, std::size_t, double);
+extern template double weighted_quantile_desc<double>(double*, double*, std::size_t, double);
+
+}  // namespace detail
+
+}  // namespace taocore::consensus::sim

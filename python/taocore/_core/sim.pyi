@@ -1,0 +1,9 @@
+from typing import Any
+
+def simulate_many(
+    scenarios: list[tuple[Any, Any, int]],
+    version: str,
+    params: dict[str, Any],
+    dtype: str,
+    threads: int,
+) -> list[dict[str, Any]]: ...
