@@ -1,0 +1,148 @@
+"""Yuma epoch benchmark: one run, one table, single-threaded medians.
+
+- the chain-exact epoch (``taocore.consensus.epoch``) on a 256-uid subnet (64 permitted
+  validators with full weight rows) and a 4096-uid sparse subnet (64 validators, 512 weights);
+- the float simulator (``taocore.sim.simulate``) at 64 x 256 and 256 x 1024, dense, 100 epochs,
+  against the plain numpy implementation in ``bench/numpy_yuma.py`` and, when it is importable,
+  against yuma-simulation itself (``yuma_simulation``; see docs in bench/README.md), per epoch.
+
+    python bench/bench_epoch.py [--epochs 100] [--repeat 5] [--versions yuma2,yuma3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy_yuma
+from chain_epoch import chain_rows, print_chain_table
+from taocore import runtime_info, sim
+
+
+def _median(fn: Any, repeat: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _yuma_simulation_runner(version: str) -> Any:
+    """Runs yuma-simulation's own per-epoch function for ``version`` over all epochs (bonds
+    carried as its simulation loop carries them), or None if it is not installed."""
+    try:
+        import torch
+        from yuma_simulation._internal import yumas
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    torch.set_grad_enabled(False)
+    funcs = {
+        "yuma2": (yumas.Yuma, "validator_ema_bond", 0.1, False),
+        "yuma3": (yumas.Yuma3, "validator_bonds", 0.975, False),
+        "yuma3_liquid": (yumas.Yuma3, "validator_bonds", 0.975, True),
+    }
+    if version not in funcs:
+        return None
+    fn, bond_key, bma, liquid = funcs[version]
+    config = yumas.YumaConfig(
+        simulation=yumas.SimulationHyperparameters(bond_penalty=1.0),
+        yuma_params=yumas.YumaParams(bond_moving_avg=bma, liquid_alpha=liquid),
+    )
+
+    def run(w: np.ndarray[Any, Any], s: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        tw, ts = torch.from_numpy(w), torch.from_numpy(s)
+        bonds, consensus, incentive = None, None, []
+        for e in range(tw.shape[0]):
+            out = fn(
+                tw[e],
+                ts[e],
+                tw.shape[2],
+                tw.shape[1],
+                False,
+                B_old=bonds,
+                C_old=consensus,
+                config=config,
+            )
+            bonds, consensus = out[bond_key], out["server_consensus_weight"]
+            incentive.append(out["server_incentive"].numpy())
+        return np.stack(incentive)
+
+    return run
+
+
+def sim_rows(epochs: int, repeat: int, versions: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    rng = np.random.default_rng(0)
+    for v, m in ((64, 256), (256, 1024)):
+        w = rng.random((epochs, v, m), dtype=np.float32)
+        s = np.repeat((rng.random(v, dtype=np.float32) + 0.01)[None], epochs, axis=0)
+        for version in versions:
+            ours = _median(lambda w=w, s=s, version=version: sim.simulate(w, s, version), repeat)
+            base = _median(
+                lambda w=w, s=s, version=version: numpy_yuma.simulate(w, s, version),
+                max(1, repeat // 2),
+            )
+            rival = _yuma_simulation_runner(version)
+            theirs = None
+            if rival is not None:
+                # Same answer first (float32; consensus may differ by its 1/65535 quantum).
+                check = rival(w[:5], s[:5])
+                ref = sim.simulate(w[:5], s[:5], version, bond_penalty=1.0)
+                assert np.allclose(check, ref.incentive, atol=2e-4), "yuma-simulation disagrees"
+                theirs = _median(lambda r=rival, w=w, s=s: r(w, s), 1)
+            rows.append(
+                {
+                    "case": f"{v} x {m}, {version}",
+                    "epochs": epochs,
+                    "taocore_ms": ours / epochs * 1e3,
+                    "numpy_ms": base / epochs * 1e3,
+                    "yuma_sim_ms": None if theirs is None else theirs / epochs * 1e3,
+                }
+            )
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--epochs", type=int, default=100)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--versions", default="yuma2,yuma3,yuma3_liquid")
+    args = ap.parse_args()
+    info = runtime_info()
+    print(
+        f"taocore {info['version']} ({info['compiler']}), backend {info['active_backend']}, "
+        f"one thread"
+    )
+    print()
+    print_chain_table(chain_rows())
+    print()
+    rows = sim_rows(args.epochs, args.repeat, args.versions.split(","))
+    print(
+        f"{'float simulator, per epoch':<34} {'taocore':>10} {'numpy':>10} {'ratio':>7} "
+        f"{'yuma-sim':>10} {'ratio':>7}"
+    )
+    print("-" * 84)
+    for r in rows:
+        ys = "-" if r["yuma_sim_ms"] is None else f"{r['yuma_sim_ms']:.3f}ms"
+        yr = "-" if r["yuma_sim_ms"] is None else f"{r['yuma_sim_ms'] / r['taocore_ms']:.1f}x"
+        print(
+            f"{r['case']:<34} {r['taocore_ms']:>8.3f}ms {r['numpy_ms']:>8.3f}ms "
+            f"{r['numpy_ms'] / r['taocore_ms']:>6.1f}x {ys:>10} {yr:>7}"
+        )
+    if all(r["yuma_sim_ms"] is None for r in rows):
+        print("(yuma-simulation is not installed here: its column is empty; see bench/README.md)")
+
+
+if __name__ == "__main__":
+    main()
