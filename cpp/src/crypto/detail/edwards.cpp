@@ -136,13 +136,6 @@ void wnaf(std::int8_t naf[256], const scalar& s, int w) noexcept {
     wnaf_bytes(naf, bytes, w);
 }
 
-// Odd multiples P, 3P, ..., 15P in cached form (width-5 wNAF tables).
-void odd_multiples_cached(ge_cached out[8], const ge_p3& p) noexcept {
-    out[0] = ge_to_cached(p);
-    const ge_p3 p2 = ge_dbl_p3(p);
-    for (int j = 1; j < 8; ++j) out[j] = ge_to_cached(ge_p1p1_to_p3(ge_add(p2, out[j - 1])));
-}
-
 // Unsigned 256-bit integers for the half-GCD in ge_verify_combination_vartime.
 struct u256 {
     std::uint64_t w[4];
@@ -190,6 +183,12 @@ void u256_shr1(u256& a) noexcept {
 void u256_to_bytes(std::uint8_t out[32], const u256& a) noexcept { std::memcpy(out, a.w, 32); }
 
 }  // namespace
+
+void ge_odd_multiples_cached(ge_cached out[8], const ge_p3& p) noexcept {
+    out[0] = ge_to_cached(p);
+    const ge_p3 p2 = ge_dbl_p3(p);
+    for (int j = 1; j < 8; ++j) out[j] = ge_to_cached(ge_p1p1_to_p3(ge_add(p2, out[j - 1])));
+}
 
 ge_p3 ge_identity() noexcept { return ge_p3{fe_zero, fe_one, fe_one, fe_zero}; }
 
@@ -326,7 +325,7 @@ ge_p3 ge_double_scalarmult_vartime(const scalar& a, const ge_p3& A, const scalar
     wnaf(naf_a, a, 5);
     wnaf(naf_b, b, 8);
     ge_cached ai[8];  // A, 3A, ..., 15A
-    odd_multiples_cached(ai, A);
+    ge_odd_multiples_cached(ai, A);
     const base_tables& t = tables();
 
     int i = 255;
@@ -351,6 +350,13 @@ ge_p3 ge_double_scalarmult_vartime(const scalar& a, const ge_p3& A, const scalar
 }
 
 ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_p3& A, const ge_p3& R) noexcept {
+    ge_cached a_tab[8];
+    ge_odd_multiples_cached(a_tab, ge_neg(A));
+    return ge_verify_combination_vartime(s, k, a_tab, R);
+}
+
+ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_cached a_tab[8],
+                                    const ge_p3& R) noexcept {
     // Extended Euclid on (l, k), keeping r_i = t_i * k (mod l), stopped at the first r_i < 2^127.
     // Then |t_i| <= l / r_{i-1} < 2^126, and c = r_i, d = t_i give k = c/d. The t_i alternate in
     // sign (t_1 = 1, t_2 = -q_1, ...), so only magnitudes are kept: |t_{i+1}| = |t_{i-1}| + q|t_i|.
@@ -400,9 +406,8 @@ ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_p
     wnaf_bytes(naf_hi, hi, 8);
     wnaf_bytes(naf_c, c_bytes, 5);
     wnaf_bytes(naf_d, d_bytes, 5);
-    ge_cached a_tab[8], r_tab[8];
-    odd_multiples_cached(a_tab, ge_neg(A));
-    odd_multiples_cached(r_tab, d_negative ? R : ge_neg(R));
+    ge_cached r_tab[8];  // a_tab holds -A, -3A, ..., -15A
+    ge_odd_multiples_cached(r_tab, d_negative ? R : ge_neg(R));
     const base_tables& t = tables();
 
     int i = 255;
