@@ -3,6 +3,9 @@
 
 #include <cstring>
 
+#include "crypto/detail/verify_fe64.hpp"
+#include "taocore/simd/backend.hpp"
+
 namespace taocore::crypto::detail {
 
 namespace {
@@ -188,6 +191,24 @@ void ge_odd_multiples_cached(ge_cached out[8], const ge_p3& p) noexcept {
     out[0] = ge_to_cached(p);
     const ge_p3 p2 = ge_dbl_p3(p);
     for (int j = 1; j < 8; ++j) out[j] = ge_to_cached(ge_p1p1_to_p3(ge_add(p2, out[j - 1])));
+}
+
+bool use_fe64_kernels() noexcept {
+#if defined(TAOCORE_HAVE_AVX2)
+    // Decided once: every non-scalar backend implies BMI2 (backend_supported checks it). An
+    // unusable TAOCORE_FORCE_BACKEND keeps the portable code (verification fails earlier anyway,
+    // when hashing throws).
+    static const bool on = [] {
+        try {
+            return simd::active_backend() != simd::backend::scalar && simd::detect_cpu_features().bmi2;
+        } catch (...) {
+            return false;
+        }
+    }();
+    return on;
+#else
+    return false;
+#endif
 }
 
 ge_p3 ge_identity() noexcept { return ge_p3{fe_zero, fe_one, fe_one, fe_zero}; }
@@ -406,13 +427,17 @@ ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_c
     wnaf_bytes(naf_hi, hi, 8);
     wnaf_bytes(naf_c, c_bytes, 5);
     wnaf_bytes(naf_d, d_bytes, 5);
-    ge_cached r_tab[8];  // a_tab holds -A, -3A, ..., -15A
-    ge_odd_multiples_cached(r_tab, d_negative ? R : ge_neg(R));
     const base_tables& t = tables();
-
     int i = 255;
     while (i >= 0 && naf_lo[i] == 0 && naf_hi[i] == 0 && naf_c[i] == 0 && naf_d[i] == 0) --i;
     if (i < 0) return ge_identity();
+#if defined(TAOCORE_HAVE_AVX2)
+    if (use_fe64_kernels())
+        return verify_loop_fe64(verify_digits{naf_c, naf_d, naf_lo, naf_hi, i}, a_tab, d_negative ? R : ge_neg(R),
+                                t.wnaf_base, t.wnaf_base128);
+#endif
+    ge_cached r_tab[8];  // a_tab holds -A, -3A, ..., -15A
+    ge_odd_multiples_cached(r_tab, d_negative ? R : ge_neg(R));
     ge_p2 r{fe_zero, fe_one, fe_one};
     for (;; --i) {
         ge_p1p1 q = ge_dbl(r);
