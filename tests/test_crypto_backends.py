@@ -42,7 +42,8 @@ def walk(x):
         keys = {{k: x.get(k) for k in ("public_key", "message", "signature")}}
         if all(isinstance(keys[k], str) for k in keys):
             pk, m, s = (bytes.fromhex(keys[k]) for k in ("public_key", "message", "signature"))
-            out.append([v(pk, m, s, "sr25519"), v(pk, m, s, "ed25519"), v(pk, m, s, "ed25519", strict=True)])
+            out.append([v(pk, m, s, "sr25519"), v(pk, m, s, "ed25519"),
+                        v(pk, m, s, "ed25519", strict=True)])
         for y in x.values():
             walk(y)
     elif isinstance(x, list):
@@ -52,7 +53,8 @@ walk(V)
 for kind in ("sr25519", "ed25519"):
     pks, msgs, sigs = [], [], []
     for i in range(120):
-        kp = Keypair.create_from_seed(hashlib.sha256(b"%s%d" % (kind.encode(), i)).digest(), crypto_type=kind)
+        seed = hashlib.sha256(b"%s%d" % (kind.encode(), i)).digest()
+        kp = Keypair.create_from_seed(seed, crypto_type=kind)
         m = hashlib.sha256(b"msg%d" % i).digest()[: i % 40]
         s = bytearray(kp.sign(m))
         if i % 4 == 1:
@@ -95,7 +97,8 @@ def test_verification_answers_identical_on_every_backend() -> None:
 
 @pytest.mark.skipif(len(BACKENDS) < 2, reason="no BMI2 backend on this CPU")
 def test_fe64_field_matches_the_reference(tmp_path: Path) -> None:
-    cxx = shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++") or shutil.which("clang++")
+    cxx = (shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++")
+           or shutil.which("clang++"))
     if cxx is None:
         pytest.skip("no C++ compiler")
     exe = tmp_path / "fe64_check"
