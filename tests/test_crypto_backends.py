@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 _SCRIPT = r"""
 import hashlib, json, sys
 import taocore
+import taocore._core
 from taocore import Keypair
 sys.path.insert(0, {tests!r})
 assert taocore.runtime_info()["active_backend"] == {name!r}
@@ -66,6 +67,20 @@ for kind in ("sr25519", "ed25519"):
         pks.append(kp.public_key); msgs.append(m); sigs.append(bytes(s))
         out.append([v(kp.public_key, m, bytes(s), kind)])
     out.append(taocore.crypto.verify_many(pks, msgs, sigs, kind, threads=2).tolist())
+    # 360 signatures in one part: Pippenger (>= 190 points) before the splits reach Straus.
+    out.append(taocore.crypto.verify_many(pks * 3, msgs * 3, sigs * 3, kind, threads=1).tolist())
+    ok = [j for j in range(len(pks)) if out[-1][j]]
+    many = [pks[j] for j in ok] * 3, [msgs[j] for j in ok] * 3, [sigs[j] for j in ok] * 3
+    out.append([taocore.crypto.verify_batch(*many, kind)])
+core = taocore._core.crypto  # decoding on its own: validity of many encodings
+encodings = []
+for i in range(300):
+    h = hashlib.sha512(b"enc%d" % i).digest()
+    point = core.ristretto255_base_mul(h[:32])
+    flipped = bytearray(point)
+    flipped[i % 32] ^= 1 << (i % 8)
+    encodings += [h[:32], point, bytes(flipped)]
+out.append([core.ristretto255_is_valid(e) for e in encodings])
 print(json.dumps(out))
 """
 

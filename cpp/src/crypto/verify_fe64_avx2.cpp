@@ -4,7 +4,11 @@
 // Hisil-Wong-Carter-Dawson), written again over fe64 so the whole loop stays in one
 // representation: conversions happen only for the inputs (A's table, R, the base tables once)
 // and the result.
+//
+// Like fe64.hpp and msm-inl.hpp, everything here has internal linkage and calls no inline or
+// template function of the baseline code (this file is compiled with ISA flags).
 #include "crypto/detail/fe64.hpp"
+#include "crypto/detail/msm-inl.hpp"
 #include "crypto/detail/verify_fe64.hpp"
 
 namespace taocore::crypto::detail {
@@ -93,7 +97,60 @@ const base_tables64& tables64(const ge_precomp* base, const ge_precomp* base128)
     return t;
 }
 
+p3 from_p3(const ge_p3& p) noexcept {
+    return p3{f64::from_fe(p.X), f64::from_fe(p.Y), f64::from_fe(p.Z), f64::from_fe(p.T)};
+}
+
+ge_p3 to_ge(const p3& p) noexcept {
+    return ge_p3{f64::to_fe(p.X), f64::to_fe(p.Y), f64::to_fe(p.Z), f64::to_fe(p.T)};
+}
+
+// The group operations msm-inl.hpp needs, over fe64 (see group51 in msm.cpp for the reference).
+struct group64 {
+    using point = p3;
+    using cached = detail::cached;
+    static point from(const ge_p3& p) noexcept { return from_p3(p); }
+    static ge_p3 out(const point& p) noexcept { return to_ge(p); }
+    static point identity() noexcept { return p3{{{0, 0, 0, 0}}, {{1, 0, 0, 0}}, {{1, 0, 0, 0}}, {{0, 0, 0, 0}}}; }
+    static point dbl(const point& p) noexcept { return to_p3(detail::dbl(p2{p.X, p.Y, p.Z})); }
+    static point add(const point& p, const cached& q) noexcept { return to_p3(add_cached<false>(p, q)); }
+    static point sub(const point& p, const cached& q) noexcept { return to_p3(add_cached<true>(p, q)); }
+    static cached to_cached(const point& p) noexcept { return detail::to_cached(p, d2()); }
+    static point add_p3(const point& p, const point& q) noexcept { return add(p, to_cached(q)); }
+    static point neg(const point& p) noexcept { return p3{f64::neg(p.X), p.Y, p.Z, f64::neg(p.T)}; }
+    static const fe64& d2() noexcept {
+        static const fe64 v = f64::from_fe(fe_d2);
+        return v;
+    }
+};
+
+fe64 sqn(fe64 a, int n) noexcept {
+    for (int i = 0; i < n; ++i) a = f64::sq(a);
+    return a;
+}
+
 }  // namespace
+
+fe fe_pow22523_fe64(const fe& z51) noexcept {
+    // The addition chain of fe_pow2_250_1 / fe_pow22523 in field25519.hpp, step for step.
+    const fe64 z = f64::from_fe(z51);
+    const fe64 z2 = f64::sq(z);
+    const fe64 z9 = f64::mul(sqn(z2, 2), z);
+    const fe64 z11 = f64::mul(z9, z2);
+    const fe64 z2_5_0 = f64::mul(f64::sq(z11), z9);
+    const fe64 z2_10_0 = f64::mul(sqn(z2_5_0, 5), z2_5_0);
+    const fe64 z2_20_0 = f64::mul(sqn(z2_10_0, 10), z2_10_0);
+    const fe64 z2_40_0 = f64::mul(sqn(z2_20_0, 20), z2_20_0);
+    const fe64 z2_50_0 = f64::mul(sqn(z2_40_0, 10), z2_10_0);
+    const fe64 z2_100_0 = f64::mul(sqn(z2_50_0, 50), z2_50_0);
+    const fe64 z2_200_0 = f64::mul(sqn(z2_100_0, 100), z2_100_0);
+    const fe64 z2_250_0 = f64::mul(sqn(z2_200_0, 50), z2_50_0);
+    return f64::to_fe(f64::mul(sqn(z2_250_0, 2), z));
+}
+
+ge_p3 multiscalar_mul_fe64(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n) {
+    return msm_impl::multiscalar_mul<group64>(scalars, points, n);
+}
 
 ge_p3 verify_loop_fe64(const verify_digits& digits, const ge_cached neg_a_table[8], const ge_p3& r_signed,
                        const ge_precomp* base, const ge_precomp* base128) noexcept {
@@ -102,8 +159,7 @@ ge_p3 verify_loop_fe64(const verify_digits& digits, const ge_cached neg_a_table[
     cached a_tab[8], r_tab[8];
     for (int j = 0; j < 8; ++j) a_tab[j] = convert(neg_a_table[j]);
     // Odd multiples R', 3R', ..., 15R'.
-    const p3 r1{f64::from_fe(r_signed.X), f64::from_fe(r_signed.Y), f64::from_fe(r_signed.Z),
-                f64::from_fe(r_signed.T)};
+    const p3 r1 = from_p3(r_signed);
     r_tab[0] = to_cached(r1, d2);
     const p3 r2 = to_p3(dbl(p2{r1.X, r1.Y, r1.Z}));
     for (int j = 1; j < 8; ++j) r_tab[j] = to_cached(to_p3(add_cached<false>(r2, r_tab[j - 1])), d2);
@@ -122,8 +178,7 @@ ge_p3 verify_loop_fe64(const verify_digits& digits, const ge_cached neg_a_table[
         if (dh > 0) q = add_precomp<false>(to_p3(q), t.base128[dh / 2]);
         else if (dh < 0) q = add_precomp<true>(to_p3(q), t.base128[(-dh) / 2]);
         if (i == 0) {
-            const p3 out = to_p3(q);
-            return ge_p3{f64::to_fe(out.X), f64::to_fe(out.Y), f64::to_fe(out.Z), f64::to_fe(out.T)};
+            return to_ge(to_p3(q));
         }
         r = to_p2(q);
     }

@@ -211,6 +211,13 @@ bool use_fe64_kernels() noexcept {
 #endif
 }
 
+fe fe_pow22523_public(const fe& z) noexcept {
+#if defined(TAOCORE_HAVE_AVX2)
+    if (use_fe64_kernels()) return fe_pow22523_fe64(z);
+#endif
+    return fe_pow22523(z);
+}
+
 ge_p3 ge_identity() noexcept { return ge_p3{fe_zero, fe_one, fe_one, fe_zero}; }
 
 ge_p3 ge_basepoint() noexcept {
@@ -295,7 +302,7 @@ bool ge_from_bytes_vartime(ge_p3& out, const std::uint8_t in[32], bool require_c
     const fe v = fe_add(fe_mul(yy, fe_d), fe_one);
     // x = u v^3 (u v^7)^((p-5)/8), then fix up by sqrt(-1) if v x^2 = -u (RFC 8032 §5.1.3).
     const fe v3 = fe_mul(fe_sq(v), v);
-    fe x = fe_mul(fe_mul(u, v3), fe_pow22523(fe_mul(u, fe_mul(fe_sq(v3), v))));
+    fe x = fe_mul(fe_mul(u, v3), fe_pow22523_public(fe_mul(u, fe_mul(fe_sq(v3), v))));
     const fe vxx = fe_mul(v, fe_sq(x));
     if (fe_eq_mask(vxx, u) == 0) {
         if (fe_eq_mask(vxx, fe_neg(u)) == 0) return false;

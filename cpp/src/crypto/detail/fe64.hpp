@@ -17,11 +17,15 @@
 #include <immintrin.h>
 
 #include <cstdint>
-#include <cstring>
 
 #include "crypto/detail/field25519.hpp"
 
+// Everything below has internal linkage (an anonymous namespace): this header is compiled with
+// ISA flags, and an inline function with external linkage could be merged by the linker with a
+// baseline copy of the same name. For the same reason nothing here calls field25519.hpp's inline
+// functions (only its type and constants are used).
 namespace taocore::crypto::detail::f64 {
+namespace {
 
 using u64 = unsigned long long;  // the intrinsics' type
 
@@ -253,12 +257,27 @@ inline fe64 sq(const fe64& a) noexcept {
     return r;
 }
 
-/// From the radix-2^51 form (any reduced value): its canonical 256-bit value.
+/// From the radix-2^51 form (limbs below 2^54): the value sum l_i 2^(51 i), carried into four
+/// words. After one carry pass the limbs are below 2^51 except l0 (below 2^51 + 19 * 2^3), so
+/// the sum is below 2^256 and needs no reduction (fe64 values need only be congruent mod p).
 inline fe64 from_fe(const fe& a) noexcept {
-    std::uint8_t b[32];
-    fe_to_bytes(b, a);
+    std::uint64_t l[5] = {a.v[0], a.v[1], a.v[2], a.v[3], a.v[4]};
+    for (int i = 0; i < 4; ++i) {
+        l[i + 1] += l[i] >> 51;
+        l[i] &= fe_mask51;
+    }
+    l[0] += 19 * (l[4] >> 51);
+    l[4] &= fe_mask51;
+    __extension__ typedef unsigned __int128 wide;
+    wide acc = l[0] + (static_cast<wide>(l[1]) << 51);  // bits 0..101
     fe64 r;
-    std::memcpy(r.v, b, 32);  // little-endian hosts (x86-64)
+    r.v[0] = static_cast<u64>(acc);
+    acc = (acc >> 64) + (static_cast<wide>(l[2]) << 38);  // l2 at bit 102 = 64 + 38
+    r.v[1] = static_cast<u64>(acc);
+    acc = (acc >> 64) + (static_cast<wide>(l[3]) << 25);  // l3 at bit 153 = 128 + 25
+    r.v[2] = static_cast<u64>(acc);
+    acc = (acc >> 64) + (static_cast<wide>(l[4]) << 12);  // l4 at bit 204 = 192 + 12
+    r.v[3] = static_cast<u64>(acc);
     return r;
 }
 
@@ -271,4 +290,5 @@ inline fe to_fe(const fe64& a) noexcept {
     return r;
 }
 
+}  // namespace
 }  // namespace taocore::crypto::detail::f64

@@ -6,6 +6,7 @@
 // backend and compares every verification result).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "crypto/detail/edwards.hpp"
@@ -25,9 +26,17 @@ struct verify_digits {
 /// the 64 odd multiples of B and 2^128 B (affine, from edwards.cpp's tables). Variable time.
 ge_p3 verify_loop_fe64(const verify_digits& digits, const ge_cached neg_a_table[8], const ge_p3& r_signed,
                        const ge_precomp* base, const ge_precomp* base128) noexcept;
+/// fe_pow22523 (z^(2^252 - 3)) in the radix-2^64 field: for decoding public encodings.
+fe fe_pow22523_fe64(const fe& z) noexcept;
+/// ge_multiscalar_mul_vartime (msm.hpp) in the radix-2^64 field: the same algorithm steps.
+ge_p3 multiscalar_mul_fe64(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n);
 #endif
 
 /// True when the radix-2^64 kernels may run (a non-scalar backend is active).
 bool use_fe64_kernels() noexcept;
+
+/// z^(2^252 - 3) for public z (decoding keys and signatures): the radix-2^64 chain when the
+/// kernels may run, else fe_pow22523. Secret values keep calling fe_pow22523 directly.
+fe fe_pow22523_public(const fe& z) noexcept;
 
 }  // namespace taocore::crypto::detail
