@@ -119,7 +119,11 @@ void wnaf_bytes(std::int8_t naf[256], const std::uint8_t bytes[32], int w) noexc
         if (bit > 64 - w) buf |= x[idx + 1] << (64 - bit);
         const std::uint64_t window = carry + (buf & mask);
         if ((window & 1) == 0) {
-            ++pos;
+            // No digit here, and none at the following positions while the bit equals the carry
+            // (0 with carry 0, 1 with carry 1): skip that whole run at once; the carry is kept.
+            if (bit != 0) buf |= x[idx + 1] << (64 - bit);
+            const std::uint64_t run = carry == 0 ? buf : ~buf;
+            pos += run == 0 ? 64 - bit : __builtin_ctzll(run);
             continue;
         }
         if (window < width / 2) {
