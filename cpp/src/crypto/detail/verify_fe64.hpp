@@ -32,7 +32,9 @@ fe fe_pow22523_fe64(const fe& z) noexcept;
 ge_p3 multiscalar_mul_fe64(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n);
 #endif
 
-/// True when the radix-2^64 kernels may run (a non-scalar backend is active).
+/// True when the radix-2^64 kernels may run: a non-scalar backend is active and the environment
+/// sets TAOCORE_EXPERIMENTAL_FE64=1 (off by default: fewer instructions, but slower wall-clock
+/// on the machine measured; see edwards.cpp).
 bool use_fe64_kernels() noexcept;
 
 /// z^(2^252 - 3) for public z (decoding keys and signatures): the radix-2^64 chain when the
