@@ -6,6 +6,7 @@
 #include <string>
 
 #include "crypto/detail/edwards.hpp"
+#include "crypto/detail/key_cache.hpp"
 #include "crypto/detail/scalar25519.hpp"
 #include "crypto/detail/secure_zero.hpp"
 #include "crypto/detail/verify_item.hpp"
@@ -95,9 +96,10 @@ signature sign(byte_span seed, byte_span pub, byte_span message) {
 bool verify(byte_span pk, byte_span message, byte_span sig, verify_policy policy) noexcept {
     if (policy != verify_policy::strict) {
         verify_item item;
-        if (!ed25519_prepare_zip215(item, pk, message, sig)) return false;
+        ge_cached neg_a_table[8];
+        if (!ed25519_prepare_zip215(item, pk, message, sig, neg_a_table)) return false;
         // [8](sB - kA - R) == 0; multiplying by d != 0 mod l first does not change the answer.
-        return ge_is_identity_vartime(ge_mul_cofactor(ge_verify_combination_vartime(item.s, item.k, item.A, item.R)));
+        return ge_is_identity_vartime(ge_mul_cofactor(ge_verify_combination_vartime(item.s, item.k, neg_a_table, item.R)));
     }
     if (pk.size() != public_key_size || sig.size() != signature_size) return false;
     const std::uint8_t* s_bytes = sig.data() + 32;
@@ -127,12 +129,13 @@ bool verify(byte_span pk, byte_span message, byte_span sig, verify_policy policy
 
 namespace taocore::crypto::detail {
 
-bool ed25519_prepare_zip215(verify_item& out, bytes_in pk, bytes_in message, bytes_in sig) noexcept {
+bool ed25519_prepare_zip215(verify_item& out, bytes_in pk, bytes_in message, bytes_in sig,
+                            ge_cached* neg_a_table) noexcept {
     using namespace taocore::crypto::ed25519;
     if (pk.size() != public_key_size || sig.size() != signature_size) return false;
     const std::uint8_t* s_bytes = sig.data() + 32;
     if (!scalar_is_canonical(s_bytes)) return false;  // ZIP-215 still requires s < l
-    if (!ge_from_bytes_vartime(out.A, pk.data(), false)) return false;
+    if (!decode_public_key_cached(key_encoding::ed25519_zip215, pk.data(), out.A, neg_a_table)) return false;
     if (!ge_from_bytes_vartime(out.R, sig.data(), false)) return false;
     try {
         out.k = hash_to_scalar(sig.first(32), pk, message);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "crypto/detail/edwards.hpp"
+#include "crypto/detail/key_cache.hpp"
 #include "crypto/detail/merlin.hpp"
 #include "crypto/detail/ristretto.hpp"
 #include "crypto/detail/scalar25519.hpp"
@@ -146,12 +147,13 @@ signature sign(byte_span secret, byte_span pk, byte_span message, byte_span cont
 
 bool verify(byte_span pk, byte_span message, byte_span sig, byte_span context) noexcept {
     verify_item item;
-    if (!sr25519_prepare(item, pk, message, sig, context)) return false;
+    ge_cached neg_a_table[8];
+    if (!sr25519_prepare(item, pk, message, sig, context, neg_a_table)) return false;
     // encode(sB - kA) == R_bytes  <=>  R_bytes decodes and sB - kA - R is 0 in ristretto255, i.e.
     // lies in E[4] (X == 0 or Y == 0); a non-canonical or invalid R can never match. Decoded
     // points lie in 2E, so the torsion part of sB - kA - R is in E[4] and multiplying by the
     // half-GCD's d (invertible mod l) keeps the answer.
-    const ge_p3 p = ge_verify_combination_vartime(item.s, item.k, item.A, item.R);
+    const ge_p3 p = ge_verify_combination_vartime(item.s, item.k, neg_a_table, item.R);
     return fe_is_zero_mask(p.X) != 0 || fe_is_zero_mask(p.Y) != 0;
 }
 
@@ -242,7 +244,8 @@ bool ristretto255_is_valid(byte_span encoding) noexcept {
 
 namespace taocore::crypto::detail {
 
-bool sr25519_prepare(verify_item& out, bytes_in pk, bytes_in message, bytes_in sig, bytes_in context) noexcept {
+bool sr25519_prepare(verify_item& out, bytes_in pk, bytes_in message, bytes_in sig, bytes_in context,
+                     ge_cached* neg_a_table) noexcept {
     using namespace taocore::crypto::sr25519;
     if (pk.size() != public_key_size || sig.size() != signature_size) return false;
     if ((sig[63] & 0x80) == 0) return false;  // not marked as a schnorrkel signature
@@ -250,7 +253,7 @@ bool sr25519_prepare(verify_item& out, bytes_in pk, bytes_in message, bytes_in s
     std::memcpy(s_bytes, sig.data() + 32, 32);
     s_bytes[31] &= 0x7f;
     if (!scalar_is_canonical(s_bytes)) return false;
-    if (!ristretto_decode(out.A, pk.data())) return false;
+    if (!decode_public_key_cached(key_encoding::ristretto255, pk.data(), out.A, neg_a_table)) return false;
     if (!ristretto_decode(out.R, sig.data())) return false;
     try {
         transcript t = signing_transcript(context, message, pk);

@@ -67,5 +67,11 @@ ge_p3 ge_double_scalarmult_vartime(const scalar& a, const ge_p3& A, const scalar
 /// the identity (resp. a 4- or 8-torsion point) iff s*B - k*A - R is, so callers test it exactly
 /// as they would test s*B - k*A - R -- except for a cofactorless check, which must not use this.
 ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_p3& A, const ge_p3& R) noexcept;
+/// The same, with neg_a_table = ge_odd_multiples_cached(-A) already computed (key cache).
+ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_cached neg_a_table[8],
+                                    const ge_p3& R) noexcept;
+
+/// Odd multiples P, 3P, ..., 15P in cached form (the width-5 wNAF table of a variable point).
+void ge_odd_multiples_cached(ge_cached out[8], const ge_p3& p) noexcept;
 
 }  // namespace taocore::crypto::detail

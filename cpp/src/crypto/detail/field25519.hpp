@@ -198,10 +198,13 @@ inline fe fe_pow22523(const fe& z) noexcept {
 
 /// RFC 9496 SQRT_RATIO_M1(u, v): sets r to the non-negative sqrt(u/v) or sqrt(i*u/v); returns
 /// an all-ones mask iff u/v was square (u = 0 counts as square).
-inline std::uint64_t fe_sqrt_ratio_m1(fe& r, const fe& u, const fe& v) noexcept {
+/// pow22523 computes z^(2^252 - 3) (fe_pow22523 by default; decoders of public encodings pass a
+/// faster equivalent).
+inline std::uint64_t fe_sqrt_ratio_m1(fe& r, const fe& u, const fe& v,
+                                      fe (*pow22523)(const fe&) noexcept = fe_pow22523) noexcept {
     const fe v3 = fe_mul(fe_sq(v), v);
     const fe v7 = fe_mul(fe_sq(v3), v);
-    fe x = fe_mul(fe_mul(u, v3), fe_pow22523(fe_mul(u, v7)));
+    fe x = fe_mul(fe_mul(u, v3), pow22523(fe_mul(u, v7)));
     const fe check = fe_mul(v, fe_sq(x));
     const fe neg_u = fe_neg(u);
     const std::uint64_t correct = fe_eq_mask(check, u);

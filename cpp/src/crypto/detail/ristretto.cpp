@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "crypto/detail/verify_fe64.hpp"
+
 namespace taocore::crypto::detail {
 
 void ristretto_encode(std::uint8_t out[32], const ge_p3& p) noexcept {
@@ -38,7 +40,8 @@ bool ristretto_decode(ge_p3& out, const std::uint8_t in[32]) noexcept {
     const fe u2_sqr = fe_sq(u2);
     const fe v = fe_sub(fe_neg(fe_mul(fe_d, fe_sq(u1))), u2_sqr);
     fe invsqrt;
-    const std::uint64_t was_square = fe_sqrt_ratio_m1(invsqrt, fe_one, fe_mul(v, u2_sqr));
+    // Encodings are public: the exponentiation may use the radix-2^64 kernels.
+    const std::uint64_t was_square = fe_sqrt_ratio_m1(invsqrt, fe_one, fe_mul(v, u2_sqr), fe_pow22523_public);
     const fe den_x = fe_mul(invsqrt, u2);
     const fe den_y = fe_mul(fe_mul(invsqrt, den_x), v);
     const fe x = fe_abs(fe_mul(fe_add(s, s), den_x));

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+// The multi-scalar multiplication algorithms of msm.cpp (Straus with width-5 wNAF, Pippenger with
+// signed digits) written once over a group-operations policy G, so the portable radix-2^51 build
+// (msm.cpp) and the radix-2^64 MULX build (verify_fe64_avx2.cpp) run the same steps in the same
+// order. G provides: point, cached, from(ge_p3), out(point) -> ge_p3, identity(), dbl(p),
+// add(p, cached), sub(p, cached), to_cached(p), add_p3(p, q), neg(p).
+// Everything has internal linkage and no standard-library template is instantiated (buffers are
+// the local `buffer` below): the radix-2^64 instance is compiled with ISA flags, and any inline
+// or template function with external linkage could be merged by the linker with a baseline copy.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+
+#include "crypto/detail/edwards.hpp"
+
+namespace taocore::crypto::detail::msm_impl {
+namespace {
+
+// A heap array of trivially copyable T, zero-filled (operator new throws std::bad_alloc, as the
+// std::vector it replaces did).
+template <class T>
+class buffer {
+public:
+    explicit buffer(std::size_t n) : p_(static_cast<T*>(::operator new(n * sizeof(T) + 1))) {
+        unsigned char* b = reinterpret_cast<unsigned char*>(p_);
+        for (std::size_t i = 0; i < n * sizeof(T); ++i) b[i] = 0;
+    }
+    ~buffer() { ::operator delete(p_); }
+    buffer(const buffer&) = delete;
+    buffer& operator=(const buffer&) = delete;
+    T& operator[](std::size_t i) noexcept { return p_[i]; }
+    T* data() noexcept { return p_; }
+
+private:
+    T* p_;
+};
+
+constexpr int naf_width = 5;                              // digits odd, |d| < 2^(w-1)
+constexpr int naf_table = 1 << (naf_width - 2);           // odd multiples 1P, 3P, ..., 15P
+constexpr std::size_t pippenger_threshold = 190;          // measured crossover, rounded
+
+inline void wnaf(std::int8_t out[257], const std::uint8_t s[32]) {
+    int bits[257 + naf_width] = {};
+    for (int i = 0; i < 256; ++i) bits[i] = (s[i >> 3] >> (i & 7)) & 1;
+    for (int i = 0; i < 257; ++i) out[i] = 0;
+    for (int i = 0; i < 257; ++i) {
+        if (!bits[i]) continue;
+        // Take w bits starting here as a signed digit, push the carry upward.
+        int value = 0;
+        for (int k = 0; k < naf_width && i + k < 257 + naf_width; ++k) value |= bits[i + k] << k;
+        if (value >= (1 << (naf_width - 1))) value -= 1 << naf_width;
+        out[i] = static_cast<std::int8_t>(value);
+        for (int k = 0; k < naf_width; ++k) bits[i + k] = 0;
+        if (value < 0) {
+            // value = window - 2^w: add 2^w back at position i + w (ripple carry).
+            int j = i + naf_width;
+            while (j < 257 + naf_width && bits[j]) bits[j++] = 0;
+            if (j < 257 + naf_width) bits[j] = 1;
+        }
+    }
+}
+
+template <class G>
+ge_p3 straus(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::size_t n) {
+    using P = typename G::point;
+    buffer<P> points(n);
+    for (std::size_t i = 0; i < n; ++i) points[i] = G::from(in_points[i]);
+    buffer<std::int8_t> naf(n * 257);
+    buffer<typename G::cached> table(n * naf_table);
+    int top = -1;
+    for (std::size_t i = 0; i < n; ++i) {
+        std::int8_t* d = &naf[i * 257];
+        wnaf(d, scalars[i]);
+        for (int b = 256; b > top; --b)
+            if (d[b]) { top = b; break; }
+        const P twice = G::dbl(points[i]);
+        P odd = points[i];
+        for (int k = 0; k < naf_table; ++k) {
+            table[i * naf_table + k] = G::to_cached(odd);
+            if (k + 1 < naf_table) odd = G::add_p3(odd, twice);
+        }
+    }
+    P acc = G::identity();
+    for (int b = top; b >= 0; --b) {
+        acc = G::dbl(acc);
+        for (std::size_t i = 0; i < n; ++i) {
+            const int d = naf[i * 257 + b];
+            if (d > 0) acc = G::add(acc, table[i * naf_table + d / 2]);
+            else if (d < 0) acc = G::sub(acc, table[i * naf_table + (-d) / 2]);
+        }
+    }
+    return G::out(acc);
+}
+
+// Signed radix-2^c digits in [-2^(c-1), 2^(c-1)]: windows of c bits, each digit above half the
+// radix borrows one from the next window.
+inline void signed_digits(std::int32_t* out, int windows, int c, const std::uint8_t s[32]) {
+    const std::int32_t radix = 1 << c, half = radix / 2;
+    std::int32_t carry = 0;
+    for (int w = 0; w < windows; ++w) {
+        std::int32_t v = carry;
+        for (int k = 0; k < c; ++k) {
+            const int bit = w * c + k;
+            if (bit < 256) v += ((s[bit >> 3] >> (bit & 7)) & 1) << k;
+        }
+        carry = v > half ? 1 : 0;
+        out[w] = v - carry * radix;
+    }
+}
+
+template <class G>
+ge_p3 pippenger(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::size_t n) {
+    using P = typename G::point;
+    buffer<P> points(n);
+    for (std::size_t i = 0; i < n; ++i) points[i] = G::from(in_points[i]);
+    // Window width growing with log n (about ln n), the usual cost balance of buckets vs additions.
+    const int c = n < 500 ? 6 : n < 800 ? 7 : n < 4000 ? 8 : 10;
+    const int windows = (256 + c - 1) / c + 1;  // one more for the final carry
+    const int buckets = 1 << (c - 1);
+    buffer<std::int32_t> digits(n * windows);
+    buffer<typename G::cached> cached(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        signed_digits(&digits[i * windows], windows, c, scalars[i]);
+        cached[i] = G::to_cached(points[i]);
+    }
+    buffer<P> bucket(buckets);
+    buffer<char> used(buckets);
+    P acc = G::identity();
+    for (int w = windows - 1; w >= 0; --w) {
+        for (int k = 0; k < c; ++k) acc = G::dbl(acc);
+        for (int k = 0; k < buckets; ++k) used[k] = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::int32_t d = digits[i * windows + w];
+            if (d == 0) continue;
+            const int slot = (d > 0 ? d : -d) - 1;
+            if (!used[slot]) {
+                bucket[slot] = d > 0 ? points[i] : G::neg(points[i]);
+                used[slot] = 1;
+            } else {
+                bucket[slot] = d > 0 ? G::add(bucket[slot], cached[i]) : G::sub(bucket[slot], cached[i]);
+            }
+        }
+        // sum_k (k+1) * bucket[k] as running sums from the top bucket down.
+        P running = G::identity(), total = G::identity();
+        bool any = false;
+        for (int k = buckets - 1; k >= 0; --k) {
+            if (used[k]) {
+                running = any ? G::add_p3(running, bucket[k]) : bucket[k];
+                any = true;
+            }
+            if (any) total = G::add_p3(total, running);
+        }
+        acc = G::add_p3(acc, total);
+    }
+    return G::out(acc);
+}
+
+template <class G>
+ge_p3 multiscalar_mul(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n) {
+    if (n == 0) return ge_identity();
+    return n < pippenger_threshold ? straus<G>(scalars, points, n) : pippenger<G>(scalars, points, n);
+}
+
+}  // namespace
+}  // namespace taocore::crypto::detail::msm_impl

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+// The point loop of ge_verify_combination_vartime in the radix-2^64 field (fe64.hpp), built in
+// verify_fe64_avx2.cpp with -mbmi2 and called only when simd::active_backend() is not scalar
+// (avx2 and avx512 both imply BMI2). It must give exactly the point the radix-2^51 loop in
+// edwards.cpp gives, up to projective representation (tests/test_crypto_backends.py forces each
+// backend and compares every verification result).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "crypto/detail/edwards.hpp"
+
+namespace taocore::crypto::detail {
+
+/// The digits (256 each) of the four half-size scalars of d * (sB - kA - R) and the highest
+/// position any of them is non-zero at (top >= 0).
+struct verify_digits {
+    const std::int8_t *c, *d, *lo, *hi;
+    int top;
+};
+
+#if defined(TAOCORE_HAVE_AVX2)
+/// sum over digits of c * (-A) + d * R' + lo * B + hi * 2^128 B, where neg_a_table holds the odd
+/// multiples of -A (cached form), r_signed is R' (R or -R, already signed) and base / base128 are
+/// the 64 odd multiples of B and 2^128 B (affine, from edwards.cpp's tables). Variable time.
+ge_p3 verify_loop_fe64(const verify_digits& digits, const ge_cached neg_a_table[8], const ge_p3& r_signed,
+                       const ge_precomp* base, const ge_precomp* base128) noexcept;
+/// fe_pow22523 (z^(2^252 - 3)) in the radix-2^64 field: for decoding public encodings.
+fe fe_pow22523_fe64(const fe& z) noexcept;
+/// ge_multiscalar_mul_vartime (msm.hpp) in the radix-2^64 field: the same algorithm steps.
+ge_p3 multiscalar_mul_fe64(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n);
+#endif
+
+/// True when the radix-2^64 kernels may run: a non-scalar backend is active and the environment
+/// sets TAOCORE_EXPERIMENTAL_FE64=1 (off by default: fewer instructions, but slower wall-clock
+/// on the machine measured; see edwards.cpp).
+bool use_fe64_kernels() noexcept;
+
+/// z^(2^252 - 3) for public z (decoding keys and signatures): the radix-2^64 chain when the
+/// kernels may run, else fe_pow22523. Secret values keep calling fe_pow22523 directly.
+fe fe_pow22523_public(const fe& z) noexcept;
+
+}  // namespace taocore::crypto::detail
