@@ -78,6 +78,10 @@ def _yuma_simulation_runner(version: str) -> Any:
             incentive.append(out["server_incentive"].numpy())
         return np.stack(incentive)
 
+    try:  # Yuma3 imports the rest of yuma-simulation (bittensor, pandas) on first call
+        run(np.ones((3, 2, 2), dtype=np.float32), np.ones((3, 2), dtype=np.float32))
+    except ImportError:
+        return None
     return run
 
 
