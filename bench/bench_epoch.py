@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from typing import Any
 
 import numpy as np
@@ -23,18 +21,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy_yuma
-from chain_epoch import chain_rows, print_chain_table
+from chain_epoch import chain_rows, median_seconds, print_chain_table
 from taocore import runtime_info, sim
-
-
-def _median(fn: Any, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _yuma_simulation_runner(version: str) -> Any:
@@ -92,8 +80,10 @@ def sim_rows(epochs: int, repeat: int, versions: list[str]) -> list[dict[str, An
         w = rng.random((epochs, v, m), dtype=np.float32)
         s = np.repeat((rng.random(v, dtype=np.float32) + 0.01)[None], epochs, axis=0)
         for version in versions:
-            ours = _median(lambda w=w, s=s, version=version: sim.simulate(w, s, version), repeat)
-            base = _median(
+            ours = median_seconds(
+                lambda w=w, s=s, version=version: sim.simulate(w, s, version), repeat
+            )
+            base = median_seconds(
                 lambda w=w, s=s, version=version: numpy_yuma.simulate(w, s, version),
                 max(1, repeat // 2),
             )
@@ -104,7 +94,7 @@ def sim_rows(epochs: int, repeat: int, versions: list[str]) -> list[dict[str, An
                 check = rival(w[:5], s[:5])
                 ref = sim.simulate(w[:5], s[:5], version, bond_penalty=1.0)
                 assert np.allclose(check, ref.incentive, atol=2e-4), "yuma-simulation disagrees"
-                theirs = _median(lambda r=rival, w=w, s=s: r(w, s), 1)
+                theirs = median_seconds(lambda r=rival, w=w, s=s: r(w, s), 1)
             rows.append(
                 {
                     "case": f"{v} x {m}, {version}",

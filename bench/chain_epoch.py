@@ -62,14 +62,19 @@ def make_state(
     )
 
 
-def _median_ms(fn: Any, repeat: int) -> float:
+def median_seconds(fn: Any, repeat: int) -> float:
+    """Median wall time of ``fn()`` over ``repeat`` runs, after one warm-up run."""
     fn()
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+    return statistics.median(times)
+
+
+def _median_ms(fn: Any, repeat: int) -> float:
+    return median_seconds(fn, repeat) * 1e3
 
 
 def chain_rows(repeat: int = 30) -> list[dict[str, Any]]:

@@ -15,24 +15,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from taocore.sim import DEFAULT_PARAMS
+
 EPS = 1e-6
 U64_MAX = 2.0**64 - 1.0
 
-DEFAULTS: dict[str, Any] = {
-    "kappa": 0.5,
-    "bond_penalty": 1.0,
-    "bond_moving_avg": 0.1,
-    "liquid_alpha": False,
-    "alpha_high": 0.3,
-    "alpha_low": 0.1,
-    "alpha_sigmoid_steepness": 10.0,
-    "decay_rate": 0.1,
-    "capacity_alpha": 0.1,
-    "winner_takes_all": False,
-    "liquid_alpha_consensus_mode": "CURRENT",
-    "reset_bonds_index": None,
-    "reset_bonds_epoch": None,
-}
+#: yuma-simulation's parameters and defaults: the same table taocore.sim documents.
+DEFAULTS: dict[str, Any] = dict(DEFAULT_PARAMS)
 
 
 def _consensus(w: NDArray[Any], s: NDArray[Any], kappa: Any) -> NDArray[Any]:
