@@ -166,6 +166,7 @@ private:
     unsigned threads_;
     std::size_t V_, M_;
     std::vector<T> w_, w_prev_, db_, zero_bonds_, reset_bonds_, s_, d_, c_prev_, r_, inc_, c_mode_;
+    std::vector<T> w_cols_;  // the weights column-major, so each column's quantile reads one run
     std::vector<double> acc_;
 
     bool relative() const { return v_ == Version::yuma2c || v_ == Version::yuma3 || v_ == Version::yuma3_liquid; }
@@ -203,13 +204,18 @@ private:
         const std::size_t work = V_ * M_;
         const unsigned threads = work >= (std::size_t{1} << 15) ? threads_ : 1;
         const double kappa = static_cast<double>(static_cast<T>(p_.kappa));
+        // Blocked transpose: the per-column gathers below then read contiguous memory.
+        w_cols_.resize(V_ * M_);
+        constexpr std::size_t tile = 32;
+        for (std::size_t i0 = 0; i0 < V_; i0 += tile)
+            for (std::size_t j0 = 0; j0 < M_; j0 += tile)
+                for (std::size_t i = i0; i < std::min(V_, i0 + tile); ++i)
+                    for (std::size_t j = j0; j < std::min(M_, j0 + tile); ++j) w_cols_[j * V_ + i] = w_[i * M_ + j];
         parallel_for(M_, threads, [&](std::size_t b, std::size_t end) {
             std::vector<T> cw(V_), cs(V_);
             for (std::size_t j = b; j < end; ++j) {
-                for (std::size_t i = 0; i < V_; ++i) {
-                    cw[i] = w_[i * M_ + j];
-                    cs[i] = s_[i];
-                }
+                std::copy_n(w_cols_.data() + j * V_, V_, cw.data());
+                std::copy_n(s_.data(), V_, cs.data());
                 c[j] = detail::weighted_quantile_desc(cw.data(), cs.data(), V_, kappa);
             }
         });
