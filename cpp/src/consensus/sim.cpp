@@ -57,62 +57,69 @@ namespace detail {
 
 template <class T>
 T weighted_quantile_desc(T* w, T* s, std::size_t n, double kappa) {
-    std::size_t lo = 0, hi = n;
-    double acc = 0.0;  // stake of everything known to rank above [lo, hi)
     if (kappa <= 0.0) return *std::max_element(w, w + n);
+    // Quickselect on the stake integral. Each round splits the undecided run [w, w + m) around
+    // a median-of-three pivot into "above" (packed to the front) and "below" (packed into the
+    // scratch run behind it) without data-dependent branches, so the unpredictable comparisons
+    // cost no mispredictions; entries equal to the pivot only contribute their stake.
+    thread_local std::vector<T> scratch_w, scratch_s;
+    scratch_w.resize(n);
+    scratch_s.resize(n);
+    T* bw = scratch_w.data();
+    T* bs = scratch_s.data();
+    std::size_t m = n;
+    double acc = 0.0;  // stake of everything known to rank above the undecided run
     T fallback = w[0];
-    while (hi - lo > 24) {
-        // Median-of-three pivot, then a three-way partition of [lo, hi): > p, == p, < p.
-        T a = w[lo], b = w[lo + (hi - lo) / 2], c = w[hi - 1];
+    while (m > 24) {
+        T a = w[0], b = w[m / 2], c = w[m - 1];
         if (a > b) std::swap(a, b);
         if (b > c) std::swap(b, c);
         if (a > b) std::swap(a, b);
         const T p = b;
-        std::size_t gt = lo, i = lo, lt = hi;
+        std::size_t up = 0, down = 0;
         double above = 0.0, equal = 0.0;
-        while (i < lt) {
-            if (w[i] > p) {
-                above += static_cast<double>(s[i]);
-                std::swap(w[i], w[gt]);
-                std::swap(s[i], s[gt]);
-                ++gt;
-                ++i;
-            } else if (w[i] < p) {
-                --lt;
-                std::swap(w[i], w[lt]);
-                std::swap(s[i], s[lt]);
-            } else {
-                equal += static_cast<double>(s[i]);
-                ++i;
-            }
+        for (std::size_t i = 0; i < m; ++i) {
+            const T x = w[i], st = s[i];
+            const bool gt = x > p, lt = x < p;
+            w[up] = x;  // writes at or behind the read position: safe in place
+            s[up] = st;
+            up += gt;
+            bw[down] = x;
+            bs[down] = st;
+            down += lt;
+            const double sd = static_cast<double>(st);
+            above += gt ? sd : 0.0;
+            equal += (!gt && !lt) ? sd : 0.0;
         }
         if (acc + above >= kappa) {
-            hi = gt;  // non-empty: acc < kappa <= acc + above
+            m = up;  // non-empty: acc < kappa <= acc + above
         } else if (acc + above + equal >= kappa) {
             return p;
         } else {
             acc += above + equal;
             fallback = p;
-            lo = lt;
-            if (lo == hi) return fallback;  // the stake never reached kappa: smallest weight
+            if (down == 0) return fallback;  // the stake never reached kappa: smallest weight
+            std::copy_n(bw, down, w);
+            std::copy_n(bs, down, s);
+            m = down;
         }
     }
     // Few left: sort them, highest first, and walk the running stake.
-    for (std::size_t i = lo + 1; i < hi; ++i) {
+    for (std::size_t i = 1; i < m; ++i) {
         const T wi = w[i], si = s[i];
         std::size_t k = i;
-        for (; k > lo && w[k - 1] < wi; --k) {
+        for (; k > 0 && w[k - 1] < wi; --k) {
             w[k] = w[k - 1];
             s[k] = s[k - 1];
         }
         w[k] = wi;
         s[k] = si;
     }
-    for (std::size_t i = lo; i < hi; ++i) {
+    for (std::size_t i = 0; i < m; ++i) {
         acc += static_cast<double>(s[i]);
         if (acc >= kappa) return w[i];
     }
-    return hi > lo ? w[hi - 1] : fallback;
+    return m > 0 ? w[m - 1] : fallback;
 }
 
 template float weighted_quantile_desc<float>(float*, float*, std::size_t, double);
