@@ -36,7 +36,7 @@ DEFAULTS: dict[str, Any] = {
 
 
 def _consensus(w: NDArray[Any], s: NDArray[Any], kappa: Any) -> NDArray[Any]:
-    """Per column: the weight where the stake, summed from the highest weight down, reaches kappa."""
+    """Per column: the weight where the stake, summed from the top weight down, reaches kappa."""
     order = np.argsort(-w, axis=0, kind="stable")
     ws = np.take_along_axis(w, order, axis=0)
     cum = np.cumsum(s[order], axis=0, dtype=w.dtype)
@@ -59,8 +59,9 @@ def _liquid_alpha(w: Any, b_old: Any, c: Any, p: dict[str, Any], dt: Any) -> Any
     return np.clip(lo + sig * (hi - lo), lo, hi).astype(dt)
 
 
-def simulate(weights: Any, stakes: Any, version: str, dtype: Any = np.float32,
-             **params: Any) -> dict[str, NDArray[Any]]:
+def simulate(
+    weights: Any, stakes: Any, version: str, dtype: Any = np.float32, **params: Any
+) -> dict[str, NDArray[Any]]:
     """Run every epoch; weights ``[E, V, M]``, stakes ``[E, V]``; returns per-epoch arrays."""
     p = {**DEFAULTS, **params}
     dt = np.dtype(dtype).type
@@ -89,7 +90,7 @@ def simulate(weights: Any, stakes: Any, version: str, dtype: Any = np.float32,
         Wbar = np.minimum(Wc, C[None, :])
         R = S @ Wbar
         if p["winner_takes_all"]:
-            top = R == R.max()
+            top = R.max() == R
             inc = np.where(top, dt(1) / dt(top.sum()), dt(0)).astype(dt)
         else:
             tot = R.sum()

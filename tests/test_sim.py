@@ -34,11 +34,16 @@ def case_params(case: dict[str, Any], display: str) -> dict[str, Any]:
     """The parameters yuma-simulation ran `case` with for version `display`."""
     hp = DATA["hyperparameters"]
     p = {k: v for k, v in DATA["versions"][display].items() if not k.startswith("override_")}
-    p.update(kappa=hp["kappa"], bond_penalty=hp["bond_penalty"],
-             liquid_alpha_consensus_mode=hp["liquid_alpha_consensus_mode"])
+    p.update(
+        kappa=hp["kappa"],
+        bond_penalty=hp["bond_penalty"],
+        liquid_alpha_consensus_mode=hp["liquid_alpha_consensus_mode"],
+    )
     p.update(case["config_overrides"])
     if case["reset_bonds"]:
-        p.update(reset_bonds_index=case["reset_bonds_index"], reset_bonds_epoch=case["reset_bonds_epoch"])
+        p.update(
+            reset_bonds_index=case["reset_bonds_index"], reset_bonds_epoch=case["reset_bonds_epoch"]
+        )
     return p
 
 
@@ -51,8 +56,9 @@ def test_the_cases_are_there() -> None:
 @pytest.mark.parametrize("display", DISPLAY)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c["name"].split(" - ")[0])
 def test_yuma_simulation_cases(case: dict[str, Any], display: str) -> None:
-    r = sim.simulate(case["inputs"]["weights"], case["inputs"]["stakes"], display,
-                     **case_params(case, display))
+    r = sim.simulate(
+        case["inputs"]["weights"], case["inputs"]["stakes"], display, **case_params(case, display)
+    )
     assert r.version == KEY[display]
     expected = case["outputs"][display]
     for name, key in FIELDS.items():
@@ -108,7 +114,9 @@ def test_bond_reset_zeroes_the_column() -> None:
     w, s = case["inputs"]["weights"], case["inputs"]["stakes"]
     j, e = case["reset_bonds_index"], case["reset_bonds_epoch"]
     plain = sim.simulate(w, s, "yuma3", bond_moving_avg=0.975)
-    reset = sim.simulate(w, s, "yuma3", bond_moving_avg=0.975, reset_bonds_index=j, reset_bonds_epoch=e)
+    reset = sim.simulate(
+        w, s, "yuma3", bond_moving_avg=0.975, reset_bonds_index=j, reset_bonds_epoch=e
+    )
     assert np.array_equal(plain.bonds[:e], reset.bonds[:e])
     assert not np.array_equal(plain.bonds[e], reset.bonds[e])
     # Yuma 1/2/2B ignore a reset, as yuma-simulation does.
@@ -119,8 +127,12 @@ def test_bond_reset_zeroes_the_column() -> None:
 
 def test_simulate_many_matches_simulate() -> None:
     rng = np.random.default_rng(2)
-    scenarios = [(rng.random((4, v, m)), rng.random(v) + 0.05) for v, m in [(3, 5), (8, 2), (1, 1), (6, 9)]]
-    many = sim.simulate_many(scenarios, "yuma3_liquid", threads=3, liquid_alpha_consensus_mode="MIXED")
+    scenarios = [
+        (rng.random((4, v, m)), rng.random(v) + 0.05) for v, m in [(3, 5), (8, 2), (1, 1), (6, 9)]
+    ]
+    many = sim.simulate_many(
+        scenarios, "yuma3_liquid", threads=3, liquid_alpha_consensus_mode="MIXED"
+    )
     assert len(many) == 4
     for (w, s), r in zip(scenarios, many, strict=True):
         one = sim.simulate(w, s, "yuma3_liquid", liquid_alpha_consensus_mode="MIXED")
@@ -151,12 +163,18 @@ def test_numpy_baseline_agrees() -> None:
             r = sim.simulate(case["inputs"]["weights"], case["inputs"]["stakes"], key, **p)
             n = numpy_yuma.simulate(case["inputs"]["weights"], case["inputs"]["stakes"], key, **p)
             for name in FIELDS:
-                assert np.allclose(getattr(r, name), n[name], rtol=1e-6, atol=1e-12), (case["name"], key, name)
+                assert np.allclose(getattr(r, name), n[name], rtol=1e-6, atol=1e-12), (
+                    case["name"],
+                    key,
+                    name,
+                )
 
 
 # ---- laws ------------------------------------------------------------------------------------
 
-dims = st.tuples(st.integers(1, 6), st.integers(1, 7), st.integers(1, 4))  # validators, servers, epochs
+dims = st.tuples(
+    st.integers(1, 6), st.integers(1, 7), st.integers(1, 4)
+)  # validators, servers, epochs
 
 
 @st.composite
@@ -172,7 +190,9 @@ def scenarios(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
 
 @settings(max_examples=60, deadline=None)
 @given(sc=scenarios(), version=st.sampled_from(sim.VERSIONS), wta=st.booleans())
-def test_incentive_sums_to_one_or_zero(sc: tuple[np.ndarray, np.ndarray], version: str, wta: bool) -> None:
+def test_incentive_sums_to_one_or_zero(
+    sc: tuple[np.ndarray, np.ndarray], version: str, wta: bool
+) -> None:
     w, s = sc
     r = sim.simulate(w, s, version, winner_takes_all=wta, bond_penalty=0.5)
     sums = r.incentive.astype(np.float64).sum(axis=1)
@@ -189,7 +209,9 @@ def test_incentive_sums_to_one_or_zero(sc: tuple[np.ndarray, np.ndarray], versio
 
 @settings(max_examples=60, deadline=None)
 @given(sc=scenarios(), version=st.sampled_from(sim.VERSIONS), seed=st.integers(0, 1000))
-def test_permuting_servers_permutes_outputs(sc: tuple[np.ndarray, np.ndarray], version: str, seed: int) -> None:
+def test_permuting_servers_permutes_outputs(
+    sc: tuple[np.ndarray, np.ndarray], version: str, seed: int
+) -> None:
     w, s = sc
     perm = np.random.default_rng(seed).permutation(w.shape[2])
     a = sim.simulate(w, s, version, dtype=np.float64)
@@ -292,7 +314,12 @@ def test_simulate_many_names_the_bad_scenario() -> None:
 
 def test_public_surface() -> None:
     assert "sim" in taocore.__all__
-    assert set(sim.__all__) == {"DEFAULT_PARAMS", "VERSIONS", "SimulationResult", "Version",
-                                "simulate", "simulate_many"}
+    assert set(sim.__all__) == {
+        "DEFAULT_PARAMS",
+        "VERSIONS",
+        "SimulationResult",
+        "simulate",
+        "simulate_many",
+    }
     for name in ("simulate", "simulate_many"):
         assert getattr(sim, name).__doc__

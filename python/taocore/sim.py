@@ -13,11 +13,11 @@ float model (spec ``ecosystem.md`` §1.5), not the chain's fixed-point epoch (th
 * rank ``R = Sᵀ min(W, C)``; incentive ``R / ΣR`` (or, with ``winner_takes_all``, ``1/k`` to
   the ``k`` tied maxima);
 * bonds and dividends per version — ``yuma1``: bonds are this epoch's purchase
-  ``colnorm(S ⊙ W_b)`` with ``W_b = (1 − bond_penalty) W + bond_penalty min(W, C)``, no memory;
-  ``yuma2``: the same purchase, EMA'd with ``alpha = 1 − bond_moving_avg``; ``yuma2b``: as
+  ``colnorm(S ⊙ W_b)`` with ``W_b = (1 - bond_penalty) W + bond_penalty min(W, C)``, no memory;
+  ``yuma2``: the same purchase, EMA'd with ``alpha = 1 - bond_moving_avg``; ``yuma2b``: as
   ``yuma2`` but clipping and buying with the previous epoch's weights; ``yuma2c``:
-  capacity-limited purchases (``capacity_alpha``, ``decay_rate``, a stake·(2⁶⁴−1) cap);
-  ``yuma3``: per (validator, server) bonds in [0, 1], decayed by ``1 − alpha`` and bought with
+  capacity-limited purchases (``capacity_alpha``, ``decay_rate``, a stake·(2^64-1) cap);
+  ``yuma3``: per (validator, server) bonds in [0, 1], decayed by ``1 - alpha`` and bought with
   ``alpha W``, dividends ``S ⊙ colnorm(B) I``; ``yuma3_liquid``: ``yuma3`` with liquid alpha;
 * dividends are normalised: ``D / (ΣD + 1e-6)``.
 
@@ -33,7 +33,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -44,12 +44,9 @@ __all__ = [
     "DEFAULT_PARAMS",
     "VERSIONS",
     "SimulationResult",
-    "Version",
     "simulate",
     "simulate_many",
 ]
-
-Version: TypeAlias = Literal["yuma1", "yuma2", "yuma2b", "yuma2c", "yuma3", "yuma3_liquid"]
 
 #: The version keys, in yuma-simulation's order.
 VERSIONS: tuple[str, ...] = ("yuma1", "yuma2", "yuma2b", "yuma2c", "yuma3", "yuma3_liquid")
@@ -126,8 +123,10 @@ def _version(version: str) -> str:
     key = version.strip().lower()
     key = _DISPLAY_NAMES.get(key, key)
     if key not in VERSIONS:
-        raise ValueError(f"version: unknown {version!r}; expected one of {', '.join(VERSIONS)} "
-                         "or a yuma-simulation display name such as 'Yuma 2 (subtensor)'")
+        raise ValueError(
+            f"version: unknown {version!r}; expected one of {', '.join(VERSIONS)} "
+            "or a yuma-simulation display name such as 'Yuma 2 (subtensor)'"
+        )
     return key
 
 
@@ -135,14 +134,17 @@ def _params(params: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = dict(DEFAULT_PARAMS)
     for name, value in params.items():
         if name not in DEFAULT_PARAMS:
-            raise ValueError(f"{name}: unknown parameter; expected one of {', '.join(DEFAULT_PARAMS)}")
+            raise ValueError(
+                f"{name}: unknown parameter; expected one of {', '.join(DEFAULT_PARAMS)}"
+            )
         if name in _BOOL_PARAMS:
             if not isinstance(value, bool | np.bool_):
                 raise ValueError(f"{name} must be a bool, got {value!r}")
             out[name] = bool(value)
         elif name in _INDEX_PARAMS:
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int | np.integer)
-                                      or value < 0):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0
+            ):
                 raise ValueError(f"{name} must be a non-negative int or None, got {value!r}")
             out[name] = None if value is None else int(value)
         elif name == "liquid_alpha_consensus_mode":
@@ -151,7 +153,9 @@ def _params(params: Mapping[str, Any]) -> dict[str, Any]:
                 raise ValueError(f"{name} must be CURRENT, PREVIOUS or MIXED, got {value!r}")
             out[name] = mode
         else:
-            if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+            if isinstance(value, bool) or not isinstance(
+                value, int | float | np.integer | np.floating
+            ):
                 raise ValueError(f"{name} must be a number, got {value!r}")
             f = float(value)
             if not np.isfinite(f):
@@ -167,7 +171,7 @@ def _dtype(dtype: npt.DTypeLike) -> str:
         raise ValueError(f"dtype must be float32 or float64, got {dtype!r}") from exc
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
-    return dt.name
+    return str(dt.name)
 
 
 def _array(x: npt.ArrayLike, name: str, dtype: str) -> _FloatArray:
@@ -182,19 +186,24 @@ def _array(x: npt.ArrayLike, name: str, dtype: str) -> _FloatArray:
     return np.ascontiguousarray(a, dtype=dtype)
 
 
-def _scenario(weights: npt.ArrayLike, stakes: npt.ArrayLike, epochs: int | None,
-              dtype: str) -> tuple[_FloatArray, _FloatArray, int]:
+def _scenario(
+    weights: npt.ArrayLike, stakes: npt.ArrayLike, epochs: int | None, dtype: str
+) -> tuple[_FloatArray, _FloatArray, int]:
     w = _array(weights, "weights", dtype)
     s = _array(stakes, "stakes", dtype)
     if w.ndim == 2:
         w = w[np.newaxis]
     elif w.ndim != 3:
-        raise ValueError(f"weights: expected [epochs, validators, servers] or [validators, servers], "
-                         f"got shape {w.shape}")
+        raise ValueError(
+            f"weights: expected [epochs, validators, servers] or [validators, servers], "
+            f"got shape {w.shape}"
+        )
     if s.ndim == 1:
         s = s[np.newaxis]
     elif s.ndim != 2:
-        raise ValueError(f"stakes: expected [epochs, validators] or [validators], got shape {s.shape}")
+        raise ValueError(
+            f"stakes: expected [epochs, validators] or [validators], got shape {s.shape}"
+        )
     if s.shape[1] != w.shape[1]:
         raise ValueError(f"stakes: {s.shape[1]} validators, but weights have {w.shape[1]} rows")
     if w.shape[1] == 0:
@@ -213,9 +222,7 @@ def _scenario(weights: npt.ArrayLike, stakes: npt.ArrayLike, epochs: int | None,
         n = int(epochs)
     elif inferred is not None:
         n = inferred
-    elif w.shape[0] == 1 and np.ndim(weights) == 3:
-        n = 1
-    elif s.shape[0] == 1 and np.ndim(stakes) == 2:
+    elif (w.shape[0] == 1 and np.ndim(weights) == 3) or (s.shape[0] == 1 and np.ndim(stakes) == 2):
         n = 1
     else:
         raise ValueError("epochs: give epochs= when both weights and stakes are reused every epoch")
@@ -231,9 +238,16 @@ def _threads(threads: int | None) -> int:
 
 
 def _result(version: str, params: dict[str, Any], d: dict[str, Any]) -> SimulationResult:
-    return SimulationResult(version=version, params=params, prerank=d["prerank"],
-                            consensus=d["consensus"], rank=d["rank"], incentive=d["incentive"],
-                            dividends=d["dividends"], bonds=d["bonds"])
+    return SimulationResult(
+        version=version,
+        params=params,
+        prerank=d["prerank"],
+        consensus=d["consensus"],
+        rank=d["rank"],
+        incentive=d["incentive"],
+        dividends=d["dividends"],
+        bonds=d["bonds"],
+    )
 
 
 def simulate(
