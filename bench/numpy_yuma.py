@@ -25,7 +25,7 @@ DEFAULTS: dict[str, Any] = dict(DEFAULT_PARAMS)
 
 
 def _consensus(w: NDArray[Any], s: NDArray[Any], kappa: Any) -> NDArray[Any]:
-    """Per column: the weight where stake, summed from the highest weight down, reaches kappa."""
+    """Per column: the weight where the stake, summed from the top weight down, reaches kappa."""
     order = np.argsort(-w, axis=0, kind="stable")
     ws = np.take_along_axis(w, order, axis=0)
     cum = np.cumsum(s[order], axis=0, dtype=w.dtype)

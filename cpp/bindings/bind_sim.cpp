@@ -105,7 +105,14 @@ py::list run_jobs(const py::list& scenarios, sim::Version version, const sim::Pa
     }
     {
         py::gil_scoped_release release;
-        for (const auto& j : jobs) sim::validate(j.in, params);
+        for (std::size_t k = 0; k < jobs.size(); ++k) {
+            try {
+                sim::validate(jobs[k].in, params);
+            } catch (const sim::InvalidInput& e) {
+                if (jobs.size() == 1) throw;
+                throw sim::InvalidInput("scenarios[" + std::to_string(k) + "]: " + e.what());
+            }
+        }
         // One scenario: its threads go to the per-epoch consensus. Several: one worker each.
         if (jobs.size() == 1) {
             sim::simulate(jobs[0].in, params, version, jobs[0].out, threads);

@@ -16,7 +16,7 @@ float model (spec ``ecosystem.md`` §1.5), not the chain's fixed-point epoch (th
   ``colnorm(S ⊙ W_b)`` with ``W_b = (1 - bond_penalty) W + bond_penalty min(W, C)``, no memory;
   ``yuma2``: the same purchase, EMA'd with ``alpha = 1 - bond_moving_avg``; ``yuma2b``: as
   ``yuma2`` but clipping and buying with the previous epoch's weights; ``yuma2c``:
-  capacity-limited purchases (``capacity_alpha``, ``decay_rate``, a stake·(2⁶⁴-1) cap);
+  capacity-limited purchases (``capacity_alpha``, ``decay_rate``, a stake·(2^64-1) cap);
   ``yuma3``: per (validator, server) bonds in [0, 1], decayed by ``1 - alpha`` and bought with
   ``alpha W``, dividends ``S ⊙ colnorm(B) I``; ``yuma3_liquid``: ``yuma3`` with liquid alpha;
 * dividends are normalised: ``D / (ΣD + 1e-6)``.
@@ -33,7 +33,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -47,8 +47,6 @@ __all__ = [
     "simulate",
     "simulate_many",
 ]
-
-Version: TypeAlias = Literal["yuma1", "yuma2", "yuma2b", "yuma2c", "yuma3", "yuma3_liquid"]
 
 #: The version keys, in yuma-simulation's order.
 VERSIONS: tuple[str, ...] = ("yuma1", "yuma2", "yuma2b", "yuma2c", "yuma3", "yuma3_liquid")

@@ -56,74 +56,138 @@ ConsensusMode parse_consensus_mode(std::string_view name) {
 namespace detail {
 
 template <class T>
-T weighted_quantile_desc(T* w, T* s, std::size_t n, double kappa) {
-    if (kappa <= 0.0) return *std::max_element(w, w + n);
-    // Quickselect on the stake integral. Each round splits the undecided run [w, w + m) around
-    // a median-of-three pivot into "above" (packed to the front) and "below" (packed into the
-    // scratch run behind it) without data-dependent branches, so the unpredictable comparisons
-    // cost no mispredictions; entries equal to the pivot only contribute their stake.
-    thread_local std::vector<T> scratch_w, scratch_s;
-    scratch_w.resize(n);
-    scratch_s.resize(n);
-    T* bw = scratch_w.data();
-    T* bs = scratch_s.data();
-    std::size_t m = n;
-    double acc = 0.0;  // stake of everything known to rank above the undecided run
-    T fallback = w[0];
-    while (m > 24) {
-        T a = w[0], b = w[m / 2], c = w[m - 1];
-        if (a > b) std::swap(a, b);
-        if (b > c) std::swap(b, c);
-        if (a > b) std::swap(a, b);
-        const T p = b;
-        std::size_t up = 0, down = 0;
-        double above = 0.0, equal = 0.0;
-        for (std::size_t i = 0; i < m; ++i) {
-            const T x = w[i], st = s[i];
-            const bool gt = x > p, lt = x < p;
-            w[up] = x;  // writes at or behind the read position: safe in place
-            s[up] = st;
-            up += gt;
-            bw[down] = x;
-            bs[down] = st;
-            down += lt;
-            const double sd = static_cast<double>(st);
-            above += gt ? sd : 0.0;
-            equal += (!gt && !lt) ? sd : 0.0;
+T weighted_quantile_desc(WeightStake<T>* a, WeightStake<T>* b, std::size_t n, double kappa) {
+    if (kappa <= 0.0) {
+        T top = a[0].w;
+        for (std::size_t i = 1; i < n; ++i) top = std::max(top, a[i].w);
+        return top;
+    }
+    // [lo, hi) of `cur` is the undecided part; everything that ranks above it has stake `acc`.
+    WeightStake<T>* cur = a;
+    WeightStake<T>* other = b;
+    std::size_t lo = 0, hi = n;
+    double acc = 0.0;
+    T fallback = a[0].w;
+    if (n > 64) {
+        // First round, Floyd-Rivest style: two pivots from an evenly spaced sample of 16,
+        // placed around where the sample's running stake reaches kappa, so that one pass leaves
+        // only a small middle band (expected) to select in.
+        constexpr std::size_t K = 16;
+        WeightStake<T> smp[K];
+        for (std::size_t k = 0; k < K; ++k) smp[k] = a[(2 * k + 1) * n / (2 * K)];
+        for (std::size_t k = 1; k < K; ++k) {
+            const WeightStake<T> x = smp[k];
+            std::size_t m = k;
+            for (; m > 0 && smp[m - 1].w < x.w; --m) smp[m] = smp[m - 1];
+            smp[m] = x;
         }
+        double total = 0.0;
+        for (const auto& x : smp) total += static_cast<double>(x.s);
+        std::size_t cross = K / 2;
+        if (total > 0.0) {
+            double run = 0.0;
+            for (std::size_t k = 0; k < K; ++k) {
+                run += static_cast<double>(smp[k].s);
+                if (run >= kappa * total) {
+                    cross = k;
+                    break;
+                }
+            }
+        }
+        const T p_hi = smp[cross > 0 ? cross - 1 : 0].w, p_lo = smp[std::min(cross + 1, K - 1)].w;
+        WeightStake<T>* mid = b + n;
+        std::size_t up = 0, down = n, nm = 0;
+        double above_l[2] = {}, mid_l[2] = {};
+        for (std::size_t i = 0; i < n; ++i) {
+            const WeightStake<T> x = a[i];
+            const bool gt = x.w > p_hi, lt = x.w < p_lo, in = !gt && !lt;
+            other[up] = x;
+            other[down - 1] = x;
+            mid[nm] = x;
+            up += static_cast<std::size_t>(gt);
+            down -= static_cast<std::size_t>(lt);
+            nm += static_cast<std::size_t>(in);
+            const double st = static_cast<double>(x.s);
+            above_l[i & 1] += st * static_cast<double>(gt);
+            mid_l[i & 1] += st * static_cast<double>(in);
+        }
+        std::copy(mid, mid + nm, other + up);  // up + nm == down
+        cur = other;
+        other = a;
+        const double above = above_l[0] + above_l[1], middle = mid_l[0] + mid_l[1];
+        if (above >= kappa) {
+            hi = up;
+        } else if (above + middle >= kappa) {
+            acc = above;
+            lo = up;
+            hi = down;
+        } else {
+            acc = above + middle;
+            fallback = p_lo;
+            lo = down;
+            if (lo == hi) return fallback;
+        }
+    }
+    while (hi - lo > 8) {
+        T p0 = cur[lo].w, p1 = cur[lo + (hi - lo) / 2].w, p2 = cur[hi - 1].w;
+        if (p0 > p1) std::swap(p0, p1);
+        if (p1 > p2) std::swap(p1, p2);
+        if (p0 > p1) std::swap(p0, p1);
+        const T p = p1;
+        // Branchless three-way split into `other`: > p packed up from lo, < p packed down from
+        // hi, == p dropped (only its stake matters).
+        std::size_t up = lo, down = hi;
+        // Four lanes per sum so the adds do not wait on each other.
+        double above_l[4] = {}, equal_l[4] = {};
+        auto step = [&](const WeightStake<T> x, std::size_t lane) {
+            const bool gt = x.w > p, lt = x.w < p;
+            other[up] = x;
+            other[down - 1] = x;
+            up += static_cast<std::size_t>(gt);
+            down -= static_cast<std::size_t>(lt);
+            // Multiply by 0/1 rather than select: compilers turn the select into a branch.
+            const double st = static_cast<double>(x.s);
+            above_l[lane] += st * static_cast<double>(gt);
+            equal_l[lane] += st * static_cast<double>(!gt && !lt);
+        };
+        std::size_t i = lo;
+        for (; i + 4 <= hi; i += 4) {
+            step(cur[i], 0);
+            step(cur[i + 1], 1);
+            step(cur[i + 2], 2);
+            step(cur[i + 3], 3);
+        }
+        for (; i < hi; ++i) step(cur[i], 0);
+        const double above = (above_l[0] + above_l[1]) + (above_l[2] + above_l[3]);
+        const double equal = (equal_l[0] + equal_l[1]) + (equal_l[2] + equal_l[3]);
+        std::swap(cur, other);
         if (acc + above >= kappa) {
-            m = up;  // non-empty: acc < kappa <= acc + above
+            hi = up;  // non-empty: acc < kappa <= acc + above
         } else if (acc + above + equal >= kappa) {
             return p;
         } else {
             acc += above + equal;
             fallback = p;
-            if (down == 0) return fallback;  // the stake never reached kappa: smallest weight
-            std::copy_n(bw, down, w);
-            std::copy_n(bs, down, s);
-            m = down;
+            lo = down;
+            if (lo == hi) return fallback;  // the stake never reached kappa: smallest weight
         }
     }
-    // Few left: sort them, highest first, and walk the running stake.
-    for (std::size_t i = 1; i < m; ++i) {
-        const T wi = w[i], si = s[i];
+    // Few left: insertion-sort them, highest first, and walk the running stake.
+    for (std::size_t i = lo + 1; i < hi; ++i) {
+        const WeightStake<T> x = cur[i];
         std::size_t k = i;
-        for (; k > 0 && w[k - 1] < wi; --k) {
-            w[k] = w[k - 1];
-            s[k] = s[k - 1];
-        }
-        w[k] = wi;
-        s[k] = si;
+        for (; k > lo && cur[k - 1].w < x.w; --k) cur[k] = cur[k - 1];
+        cur[k] = x;
     }
-    for (std::size_t i = 0; i < m; ++i) {
-        acc += static_cast<double>(s[i]);
-        if (acc >= kappa) return w[i];
+    for (std::size_t i = lo; i < hi; ++i) {
+        acc += static_cast<double>(cur[i].s);
+        if (acc >= kappa) return cur[i].w;
     }
-    return m > 0 ? w[m - 1] : fallback;
+    return hi > lo ? cur[hi - 1].w : fallback;
 }
 
-template float weighted_quantile_desc<float>(float*, float*, std::size_t, double);
-template double weighted_quantile_desc<double>(double*, double*, std::size_t, double);
+template float weighted_quantile_desc<float>(WeightStake<float>*, WeightStake<float>*, std::size_t, double);
+template double weighted_quantile_desc<double>(WeightStake<double>*, WeightStake<double>*, std::size_t, double);
 
 }  // namespace detail
 
@@ -131,6 +195,29 @@ namespace {
 
 void check_unit(double v, const char* name) {
     if (!(v >= 0.0 && v <= 1.0)) throw InvalidInput(std::string(name) + ": must be in [0, 1], got " + std::to_string(v));
+}
+
+/// Sum of x[0..n) in double, eight independent lanes (a single accumulator would be bound by
+/// the add latency, and without fast-math the compiler may not split it).
+template <class T>
+double sum_of(const T* x, std::size_t n) {
+    double lane[8] = {};
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (std::size_t k = 0; k < 8; ++k) lane[k] += static_cast<double>(x[i + k]);
+    for (; i < n; ++i) lane[i % 8] += static_cast<double>(x[i]);
+    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+}
+
+/// Sum of x[k] * y[k] (products in T) in double, eight lanes.
+template <class T>
+double dot_of(const T* x, const T* y, std::size_t n) {
+    double lane[8] = {};
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (std::size_t k = 0; k < 8; ++k) lane[k] += static_cast<double>(x[i + k] * y[i + k]);
+    for (; i < n; ++i) lane[i % 8] += static_cast<double>(x[i] * y[i]);
+    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
 }
 
 /// Runs fn(begin, end) over [0, n) split into `threads` chunks; the calling thread takes one.
@@ -173,7 +260,6 @@ private:
     unsigned threads_;
     std::size_t V_, M_;
     std::vector<T> w_, w_prev_, db_, zero_bonds_, reset_bonds_, s_, d_, c_prev_, r_, inc_, c_mode_;
-    std::vector<T> w_cols_;  // the weights column-major, so each column's quantile reads one run
     std::vector<double> acc_;
 
     bool relative() const { return v_ == Version::yuma2c || v_ == Version::yuma3 || v_ == Version::yuma3_liquid; }
@@ -183,16 +269,13 @@ private:
         const T* raw = in_.weights + (in_.weight_epochs == 1 ? 0 : e) * V_ * M_;
         for (std::size_t i = 0; i < V_; ++i) {
             const T* row = raw + i * M_;
-            double sum = 0.0;
-            for (std::size_t j = 0; j < M_; ++j) sum += static_cast<double>(row[j]);
+            const double sum = sum_of(row, M_);
             const T den = static_cast<T>(static_cast<T>(sum) + static_cast<T>(kEps));
             T* dst = w_.data() + i * M_;
             for (std::size_t j = 0; j < M_; ++j) dst[j] = row[j] / den;
         }
         const T* stake = in_.stakes + (in_.stake_epochs == 1 ? 0 : e) * V_;
-        double total = 0.0;
-        for (std::size_t i = 0; i < V_; ++i) total += static_cast<double>(stake[i]);
-        const T tot = static_cast<T>(total);
+        const T tot = static_cast<T>(sum_of(stake, V_));
         for (std::size_t i = 0; i < V_; ++i) s_[i] = stake[i] / tot;
     }
 
@@ -211,19 +294,21 @@ private:
         const std::size_t work = V_ * M_;
         const unsigned threads = work >= (std::size_t{1} << 15) ? threads_ : 1;
         const double kappa = static_cast<double>(static_cast<T>(p_.kappa));
-        // Blocked transpose: the per-column gathers below then read contiguous memory.
-        w_cols_.resize(V_ * M_);
-        constexpr std::size_t tile = 32;
-        for (std::size_t i0 = 0; i0 < V_; i0 += tile)
-            for (std::size_t j0 = 0; j0 < M_; j0 += tile)
-                for (std::size_t i = i0; i < std::min(V_, i0 + tile); ++i)
-                    for (std::size_t j = j0; j < std::min(M_, j0 + tile); ++j) w_cols_[j * V_ + i] = w_[i * M_ + j];
         parallel_for(M_, threads, [&](std::size_t b, std::size_t end) {
-            std::vector<T> cw(V_), cs(V_);
-            for (std::size_t j = b; j < end; ++j) {
-                std::copy_n(w_cols_.data() + j * V_, V_, cw.data());
-                std::copy_n(s_.data(), V_, cs.data());
-                c[j] = detail::weighted_quantile_desc(cw.data(), cs.data(), V_, kappa);
+            // Gather 16 columns at a time (one cache line per row): a column-at-a-time gather
+            // strides by the row length, and at power-of-two row lengths every row of a column
+            // lands in the same cache set.
+            constexpr std::size_t kBlock = 16;
+            std::vector<detail::WeightStake<T>> block(kBlock * V_), scratch(2 * V_);
+            for (std::size_t j0 = b; j0 < end; j0 += kBlock) {
+                const std::size_t width = std::min(kBlock, end - j0);
+                for (std::size_t i = 0; i < V_; ++i) {
+                    const T* row = w_.data() + i * M_ + j0;
+                    const T si = s_[i];
+                    for (std::size_t jj = 0; jj < width; ++jj) block[jj * V_ + i] = {row[jj], si};
+                }
+                for (std::size_t jj = 0; jj < width; ++jj)
+                    c[j0 + jj] = detail::weighted_quantile_desc(block.data() + jj * V_, scratch.data(), V_, kappa);
             }
         });
         double total = 0.0;
@@ -272,10 +357,7 @@ private:
     // d_[i] = sum_j m[i][j] * inc[j] (double accumulation).
     void row_dot_incentive(const T* m) {
         for (std::size_t i = 0; i < V_; ++i) {
-            const T* row = m + i * M_;
-            double sum = 0.0;
-            for (std::size_t j = 0; j < M_; ++j) sum += static_cast<double>(row[j] * inc_[j]);
-            d_[i] = static_cast<T>(sum);
+            d_[i] = static_cast<T>(dot_of(m + i * M_, inc_.data(), M_));
         }
     }
 
@@ -327,13 +409,13 @@ private:
                     db_[i * M_ + j] = s_[i] * (keep_w * x + beta * std::min(x, cons[j]));
                 }
             colsum(db_.data(), r_.data());  // r_ is scratch here
+            // Yuma 1 divides by (sum + eps); the others by the sum, leaving zero columns zero.
+            for (std::size_t j = 0; j < M_; ++j)
+                r_[j] = v_ == Version::yuma1 ? static_cast<T>(r_[j] + static_cast<T>(kEps)) : (r_[j] > T(0) ? r_[j] : T(1));
             for (std::size_t i = 0; i < V_; ++i)
                 for (std::size_t j = 0; j < M_; ++j) {
                     T& x = db_[i * M_ + j];
-                    if (v_ == Version::yuma1)
-                        x = x / static_cast<T>(r_[j] + static_cast<T>(kEps));
-                    else
-                        x = r_[j] > T(0) ? x / r_[j] : T(0);
+                    x = x / r_[j];
                 }
             if (liquid) {
                 for (std::size_t i = 0; i < V_; ++i)
