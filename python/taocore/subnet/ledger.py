@@ -318,15 +318,22 @@ class Ledger:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
+    def _epoch_records(self, order: str, limit: int = -1) -> list[dict[str, Any]]:
+        return [
+            {"epoch": epoch, "block": block, "emission_rao": emission, "result": json.loads(result)}
+            for epoch, block, emission, result in self._db.execute(
+                f"SELECT epoch, block, emission_rao, result FROM epochs ORDER BY epoch {order} "
+                "LIMIT ?", (limit,))
+        ]
+
     def epochs(self) -> list[dict[str, Any]]:
         """Per-epoch records with their decoded results."""
-        out = []
-        for epoch, block, emission, result in self._db.execute(
-            "SELECT epoch, block, emission_rao, result FROM epochs ORDER BY epoch"
-        ):
-            out.append({"epoch": epoch, "block": block, "emission_rao": emission,
-                        "result": json.loads(result)})
-        return out
+        return self._epoch_records("ASC")
+
+    def latest_epoch(self) -> dict[str, Any] | None:
+        """The last epoch's record (as in :meth:`epochs`), or None before the first epoch."""
+        records = self._epoch_records("DESC", 1)
+        return records[0] if records else None
 
     def payouts(self) -> list[dict[str, Any]]:
         """Every payout, by epoch and uid."""
