@@ -342,3 +342,48 @@ def test_identical_bits_on_every_backend(backend: str) -> None:
         digests[name] = out.stdout.strip()
     assert digests["scalar"] == digests[backend]
     assert json.dumps(digests)  # both ran
+
+
+_LARGE_DIGEST_SCRIPT = """
+import hashlib, json, sys
+import numpy as np
+from taocore import consensus
+h = hashlib.sha256()
+for seed in range(6):
+    rng = np.random.default_rng(seed)
+    n, validators = 300, 70
+    rows = []
+    for i in range(n):
+        if i < validators:
+            cols = rng.choice(n, int(rng.integers(1, n)), replace=False)
+            # Few distinct values: ties around the pivots.
+            vals = rng.choice([0, 1, 7, 65535, int(rng.integers(0, 65536))], cols.size)
+            rows.append([(int(c), int(v)) for c, v in zip(cols, vals)])
+        else:
+            rows.append([])
+    bonds = [[(int(c), int(rng.integers(0, 65536))) for c in rng.choice(n, 40, replace=False)]
+             if i < validators else [] for i in range(n)]
+    stake = rng.integers(0, 10**13, n).astype(np.uint64)
+    for yuma3, liquid in ((False, False), (True, False), (True, True)):
+        state = consensus.SubnetState(
+            n=n, alpha_stake=stake, current_block=5000, weights=rows, bonds=bonds,
+            last_update=np.full(n, 4990, dtype=np.uint64),
+            block_at_registration=rng.integers(0, 5000, n).astype(np.uint64),
+            validator_permit=np.arange(n) < validators, max_allowed_validators=validators,
+            rao_emission=10**9, yuma3=yuma3, liquid_alpha=liquid, kappa=int(rng.integers(0, 65536)))
+        h.update(json.dumps(consensus.epoch(state).to_dict(), sort_keys=True, default=str).encode())
+print(h.hexdigest())
+"""
+
+
+def test_identical_bits_on_every_backend_for_large_random_subnets(backend: str) -> None:
+    # Hundreds of voters per column with ties: the vectorised median partition's long lists.
+    digests = {}
+    for name in ("scalar", backend):
+        env = {**os.environ, "TAOCORE_FORCE_BACKEND": name}
+        out = subprocess.run(
+            [sys.executable, "-c", _LARGE_DIGEST_SCRIPT], env=env, capture_output=True, text=True, check=True
+        )
+        digests[name] = out.stdout.strip()
+    assert len(digests["scalar"]) == 64
+    assert digests["scalar"] == digests[backend]

@@ -236,3 +236,116 @@ def test_fused_bond_dot_equals_the_three_helpers(rows: list[list[tuple[int, int]
     normalised = C.col_normalize_sparse(rows, 8)
     product = [[(j, (x * v[j]) >> 32) for j, x in row if (x * v[j]) >> 32] for row in normalised]
     assert C.col_normalized_row_dot(rows, v, 8) == [sum(x for _, x in row) for row in product]
+
+
+@given(st.lists(st.lists(st.tuples(st.integers(0, 5), st.one_of(
+           st.integers(0, 65535).map(lambda w: w << 32),  # whole numbers: the weights as set
+           st.integers(0, (1 << 32) - 1),                 # fractions
+           st.integers(0, 3))),                           # sums of a few 2^-32
+           max_size=7), min_size=1, max_size=5))
+@settings(max_examples=400, deadline=None)
+def test_row_normalisation_is_the_exact_division(rows: list[list[tuple[int, int]]]) -> None:
+    want = []
+    for row in rows:
+        total = sum(x for _, x in row)
+        want.append([(j, _safe_div_bits(x, total)) if total > 0 else (j, x) for j, x in row])
+    assert C.row_normalize_sparse(rows) == want
+
+
+@given(st.lists(st.lists(st.tuples(st.integers(0, 5), st.one_of(
+           st.integers(0, (1 << 32) - 1), st.integers(0, 4), st.sampled_from([1 << 31, 1 << 32]))),
+           max_size=6), min_size=1, max_size=6))
+@settings(max_examples=400, deadline=None)
+def test_column_normalisation_of_proportions_and_tiny_sums(rows: list[list[tuple[int, int]]]) -> None:
+    # Values below 1 and column sums of 1, 2 or a power of two take the invariant-division path.
+    col_sum = [0] * 6
+    for row in rows:
+        for j, x in row:
+            col_sum[j] = min(col_sum[j] + x, I64_MAX)
+    want = [
+        [(j, _safe_div_bits(x, col_sum[j]) if col_sum[j] else x) for j, x in row] for row in rows
+    ]
+    assert C.col_normalize_sparse(rows, 6) == want
+    rows = [list(dict(row).items()) for row in rows]
+    v = [(1 << 32) - 1, 1 << 32, 3, 0, 12345678, 1 << 31]
+    normalised = C.col_normalize_sparse(rows, 6)
+    dot = [sum((x * v[j]) >> 32 for j, x in row) for row in normalised]
+    assert C.col_normalized_row_dot(rows, v, 6) == dot
+
+
+# ---- the weighted median: the chain's quickselect, written out from the spec (§7.6) -----------------
+
+def _sat64(v: int) -> int:
+    return max(I64_MIN, min(I64_MAX, v))
+
+
+def _chain_weighted_median(stake: list[int], score: list[int], minority: int, lo: int, hi: int) -> int:
+    idx = list(range(len(score)))
+    for _ in range(len(score) + 1):
+        if not idx:
+            return 0
+        if len(idx) == 1:
+            return score[idx[0]]
+        pivot = score[idx[len(idx) // 2]]
+        lower = [i for i in idx if score[i] < pivot]
+        upper = [i for i in idx if score[i] > pivot]
+        lo_stake = hi_stake = 0
+        for i in lower:
+            lo_stake = _sat64(lo_stake + stake[i])
+        for i in upper:
+            hi_stake = _sat64(hi_stake + stake[i])
+        if minority < _sat64(lo + lo_stake) and lower:
+            idx, hi = lower, _sat64(lo + lo_stake)
+        elif _sat64(hi - hi_stake) <= minority and upper:
+            idx, lo = upper, _sat64(hi - hi_stake)
+        else:
+            return pivot
+    return 0
+
+
+_median_votes = st.integers(1, 80).flatmap(lambda k: st.tuples(
+    st.lists(st.one_of(st.integers(0, 1 << 32), st.integers(I64_MIN, I64_MAX)), min_size=k, max_size=k),
+    st.lists(st.one_of(st.integers(0, 6), st.integers(0, 1 << 32)), min_size=k, max_size=k)))
+
+
+@given(_median_votes, st.integers(-(1 << 33), 1 << 40))
+@settings(max_examples=400, deadline=None)
+def test_weighted_median_follows_the_quickselect(votes: tuple[list[int], list[int]], minority: int) -> None:
+    # Long lists with ties exercise the vectorised partition; stakes anywhere in i64 (negative or
+    # summing past the range) take the saturating one.
+    stake, score = votes
+    total = _sat64(sum(stake))
+    lo, hi = 0, total
+    assert C.weighted_median(stake, score, minority, lo, hi) == _chain_weighted_median(stake, score, minority, lo, hi)
+
+
+@given(st.integers(1, 70).flatmap(lambda k: st.tuples(
+           st.lists(st.integers(1, 1 << 32), min_size=k, max_size=k),
+           st.lists(st.lists(st.one_of(st.integers(0, 3), st.integers(0, 1 << 32)), min_size=5, max_size=5),
+                    min_size=k, max_size=k))),
+       st.integers(0, 65535))
+@settings(max_examples=300, deadline=None)
+def test_weighted_median_of_columns_is_the_stake_quantile(data: tuple[list[int], list[list[int]]],
+                                                           kappa_u16: int) -> None:
+    # With positive stakes the quickselect's answer depends only on the votes, not their order:
+    # the score whose stake interval [below, below + equal) holds the minority (or an end value).
+    stake, dense = data
+    rows = [[(j, x) for j, x in enumerate(row)] for row in dense]
+    majority = C.u16_proportion_to_fixed(kappa_u16)
+    got = C.weighted_median_col_sparse(stake, rows, 5, majority)
+    use = C.normalize(stake)
+    total = sum(use)
+    minority = total - majority
+    for j in range(5):
+        column = sorted({row[j] for row in dense})
+        below = 0
+        want = column[-1]
+        for s in column:
+            equal = sum(u for u, row in zip(use, dense) if row[j] == s)
+            if minority < below + equal:
+                want = s
+                break
+            below += equal
+        if minority < 0:
+            want = column[0]
+        assert got[j] == want, (j, minority)

@@ -135,9 +135,11 @@ BitsVector vout(const math::Vector& v) {
     return out;
 }
 math::SparseMatrix sparse_in(const BitsSparse& m) {
-    math::SparseMatrix out(m.size());
-    for (std::size_t i = 0; i < m.size(); ++i)
-        for (const auto& [c, b] : m[i]) out[i].push_back({c, I32F32::from_bits(b)});
+    math::SparseMatrix out;
+    for (const auto& row : m) {
+        for (const auto& [c, b] : row) out.push({c, I32F32::from_bits(b)});
+        out.close_row();
+    }
     return out;
 }
 BitsSparse sparse_out(const math::SparseMatrix& m) {

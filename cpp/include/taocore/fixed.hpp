@@ -326,6 +326,49 @@ constexpr u128 floor_to_u128(Fixed<B, F> x) noexcept {
 
 // ---- repeated division by one I32F32 divisor -----------------------------------------------------
 
+/// floor(n / d) for any u64 n and one fixed d >= 1, by a multiply-high and shifts (the
+/// round-up method of Granlund and Montgomery): with 2^(l-1) < d < 2^l and
+/// m = floor(2^64 (2^l - d) / d) + 1, t = mulhi(m, n), floor(n / d) = (t + (n - t) / 2) >> (l - 1).
+/// Powers of two are plain shifts. The epoch's row and column normalisations divide thousands of
+/// entries by one sum, where a hardware division per entry would dominate.
+class U64Divider {
+public:
+    explicit U64Divider(std::uint64_t d = 1) noexcept {
+        if (d == 0) d = 1;  // callers never divide by zero; keep the object usable
+        if ((d & (d - 1)) == 0) {
+            magic_ = 0;
+            shift_ = static_cast<unsigned>(__builtin_ctzll(d));
+        } else {
+            const unsigned l = 64u - static_cast<unsigned>(__builtin_clzll(d));
+            const auto excess = static_cast<std::uint64_t>((static_cast<u128>(1) << l) - d);  // below d
+            magic_ = divide_128_by_64(excess, d) + 1;
+            shift_ = l - 1;
+        }
+    }
+    [[gnu::always_inline]] std::uint64_t operator()(std::uint64_t n) const noexcept {
+        if (magic_ == 0) return n >> shift_;
+        const auto t = static_cast<std::uint64_t>((static_cast<u128>(magic_) * n) >> 64);
+        return (t + ((n - t) >> 1)) >> shift_;
+    }
+
+private:
+    // floor(hi·2^64 / d) for hi < d (the quotient fits 64 bits): one hardware division on x86-64,
+    // where the generic 128-bit division is a slow library call; the epoch builds a divider per
+    // column.
+    static std::uint64_t divide_128_by_64(std::uint64_t hi, std::uint64_t d) noexcept {
+#if defined(__x86_64__)
+        std::uint64_t quotient = 0, remainder = 0;
+        __asm__("divq %4" : "=a"(quotient), "=d"(remainder) : "a"(std::uint64_t{0}), "d"(hi), "r"(d) : "cc");
+        return quotient;
+#else
+        return static_cast<std::uint64_t>((static_cast<u128>(hi) << 64) / d);
+#endif
+    }
+
+    std::uint64_t magic_;
+    unsigned shift_;
+};
+
 /// `checked_div(a, d)` for many `a` and one positive `d`, exactly, without a 128-bit division per
 /// call: a double-precision estimate of the quotient is corrected with the exact remainder, so
 /// the result is the same truncated quotient (and the same overflow) as `checked_div`. The epoch
@@ -333,7 +376,12 @@ constexpr u128 floor_to_u128(Fixed<B, F> x) noexcept {
 class I32F32Divider {
 public:
     explicit I32F32Divider(I32F32 d) noexcept
-        : d_(d), scale_(d.bits > 0 ? 4294967296.0 / static_cast<double>(d.bits) : 0.0) {}
+        : d_(d),
+          scale_(d.bits > 0 ? 4294967296.0 / static_cast<double>(d.bits) : 0.0),
+          by_bits_(d.bits > 0 ? static_cast<std::uint64_t>(d.bits) : 1),
+          by_whole_(d.bits > 0 && (d.bits & 0xffffffff) == 0 ? static_cast<std::uint64_t>(d.bits) >> 32 : 1),
+          whole_divisor_(d.bits > 0 && (d.bits & 0xffffffff) == 0),
+          fraction_divisor_(d.bits >= 2) {}
 
     std::optional<I32F32> checked(I32F32 a) const noexcept {
         std::int64_t q = 0;
@@ -355,6 +403,20 @@ private:
     // The exact quotient for a >= 0, d > 0 and a quotient well inside the range; false sends the
     // caller to the general division (negative values, overflow, a far-off estimate).
     [[gnu::always_inline]] bool fast(I32F32 a, std::int64_t& q) const noexcept {
+        constexpr std::uint64_t one = std::uint64_t{1} << 32;
+        const auto ua = static_cast<std::uint64_t>(a.bits);  // negative a: above 2^63
+        // 0 <= a < 1: a·2^32 fits in 64 bits, so the quotient is one invariant 64-bit division
+        // (it would overflow i64 only for d < 2, which the general path handles).
+        if (ua < one && fraction_divisor_) {
+            q = static_cast<std::int64_t>(by_bits_(ua << 32));
+            return true;
+        }
+        // Whole numbers on both sides (row sums of integer weights): the 2^32 factors cancel,
+        // floor(a·2^32 / d) = floor((a/2^32)·2^32 / (d/2^32)), and a/2^32 < 2^31 fits.
+        if (whole_divisor_ && (ua & 0x80000000ffffffffu) == 0) {
+            q = static_cast<std::int64_t>(by_whole_((ua >> 32) << 32));
+            return true;
+        }
         if (d_.bits <= 0 || a.bits < 0) return false;
         const double estimate = static_cast<double>(a.bits) * scale_;
         // Below 2^52 the double estimate is within 2 of the true quotient, so with d < 2^58 the
@@ -385,6 +447,8 @@ private:
 
     I32F32 d_;
     double scale_;
+    U64Divider by_bits_, by_whole_;
+    bool whole_divisor_, fraction_divisor_;
 };
 
 }  // namespace taocore::fixed

@@ -35,21 +35,47 @@ void validate_sparse(const SparseU16& m, std::size_t n, const char* field) {
     if (m.indptr.front() != 0 || m.indptr.back() != m.indices.size()) bad(field, "indptr must start at 0 and end at the entry count");
     for (std::size_t i = 0; i < n; ++i)
         if (m.indptr[i] > m.indptr[i + 1]) bad(field, "indptr must not decrease (row " + std::to_string(i) + ")");
-    for (std::size_t k = 0; k < m.indices.size(); ++k)
-        if (m.indices[k] >= n) bad(field, "uid " + std::to_string(m.indices[k]) + " is not below n = " + std::to_string(n));
+    // A branch-free maximum first (this runs over every entry each epoch); the slow search only
+    // to name the bad uid.
+    std::uint16_t max_uid = 0;
+    for (std::uint16_t j : m.indices) max_uid = std::max(max_uid, j);
+    if (!m.indices.empty() && max_uid >= n)
+        for (std::size_t k = 0; k < m.indices.size(); ++k)
+            if (m.indices[k] >= n) bad(field, "uid " + std::to_string(m.indices[k]) + " is not below n = " + std::to_string(n));
 }
 
-SparseMatrix to_fixed(const SparseU16& m, std::size_t n, bool proportion) {
-    SparseMatrix out(n);
-    if (m.indptr.empty()) return out;
+// The stored bonds as I32F32 (u16 proportions for Yuma3, whole numbers for Yuma), without the
+// entries the mask drops: bonds to uids registered at or after `last_tempo` (the chain's
+// scalar_vec_mask_sparse_matrix(<=) right after loading them, fused into the load).
+SparseMatrix load_bonds(const SparseU16& m, std::size_t n, bool proportion, std::uint64_t last_tempo,
+                        const std::vector<std::uint64_t>& block_at_registration) {
+    if (m.indptr.empty()) return SparseMatrix(n);
+    SparseMatrix out;
+    out.reserve(n, m.indices.size());
     for (std::size_t i = 0; i < n; ++i) {
-        out[i].reserve(m.indptr[i + 1] - m.indptr[i]);
+        Entry* w = out.begin_row(m.indptr[i + 1] - m.indptr[i]);
         for (std::uint64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k) {
-            const I32F32 v = proportion ? math::u16_proportion_to_fixed(m.values[k]) : math::u16_to_fixed(m.values[k]);
-            out[i].push_back({m.indices[k], v});
+            const std::uint16_t j = m.indices[k];
+            *w = {j, proportion ? math::u16_proportion_to_fixed(m.values[k]) : math::u16_to_fixed(m.values[k])};
+            w += math::mask_applies(math::MaskOp::less_equal, last_tempo, block_at_registration[j]) ? 0 : 1;
         }
+        out.end_row(w);
     }
     return out;
+}
+
+// floor(t·2^32 / Σ) for 0 <= t <= Σ, Σ > 0: the I64F64 quotient t/Σ floored to I32F32 (nested
+// floors of positive divisions). A double estimate (within 1 of the quotient, which is at most
+// 2^32) is corrected with the exact remainder; wrapping 128-bit arithmetic gives that remainder
+// exactly while Σ < 2^125. Stakes are rao · 2^64 in I64F64, far beyond 64-bit division.
+std::optional<std::int64_t> stake_share_bits(fixed::u128 t, fixed::u128 sum) noexcept {
+    if (sum == 0 || t > sum || sum >= (static_cast<fixed::u128>(1) << 125)) return std::nullopt;
+    auto q = static_cast<std::int64_t>(static_cast<double>(t) / static_cast<double>(sum) * 4294967296.0);
+    const auto signed_sum = static_cast<fixed::i128>(sum);
+    auto r = static_cast<fixed::i128>((t << 32) - static_cast<fixed::u128>(q) * sum);
+    while (r < 0) { --q; r += signed_sum; }
+    while (r >= signed_sum) { ++q; r -= signed_sum; }
+    return q;
 }
 
 std::vector<std::uint16_t> to_u16(const Vector& v) {
@@ -70,7 +96,7 @@ std::uint64_t scale_emission(I32F32 share, std::uint64_t rao) noexcept {
 
 // The per-column prefix-maximum rule of compute_liquid_alpha_values_sparse's merge walk: it
 // assumes rows sorted by uid, so an entry is only seen if every earlier entry has a lower uid.
-void walk_visible(const math::Row& row, std::vector<I32F32>& dense, std::vector<std::uint16_t>& touched) {
+void walk_visible(math::ConstRow row, std::vector<I32F32>& dense, std::vector<std::uint16_t>& touched) {
     int last = -1;
     for (const Entry& e : row) {
         if (static_cast<int>(e.col) > last) {
@@ -139,11 +165,9 @@ EpochResult epoch(const SubnetState& s) {
             stake[i] = fixed::saturating_convert<I32F32>(share);
             continue;
         }
-        // The I64F64 quotient floor(t·2^64/Σ) floored to 32 fraction bits is floor(t·2^32/Σ)
-        // (nested floors of positive divisions), which needs one 128-bit division when t < 2^96.
         const auto t = static_cast<fixed::u128>(total[i].bits), sum = static_cast<fixed::u128>(total_sum.bits);
-        if (t < (static_cast<fixed::u128>(1) << 96) && t <= sum) {
-            stake[i] = I32F32::from_bits(static_cast<std::int64_t>((t << 32) / sum));
+        if (const auto q = stake_share_bits(t, sum)) {
+            stake[i] = I32F32::from_bits(*q);
         } else {
             stake[i] = fixed::saturating_convert<I32F32>(fixed::safe_div(total[i], total_sum));
         }
@@ -168,24 +192,27 @@ EpochResult epoch(const SubnetState& s) {
     // rows of uids without a previous permit are empty (mask_rows), no self weight except the
     // owner's (mask_diag), no weight set before its target registered (outdated, and with
     // commit-reveal, committed before), then each row normalised.
-    SparseMatrix weights(n);
+    SparseMatrix weights;
     const std::size_t owner = s.owner_uid ? *s.owner_uid : static_cast<std::size_t>(-1);
-    if (!s.weights.indptr.empty()) {
-        for (std::size_t i = 0; i < n; ++i) {
-            if (forbid[i]) continue;
-            math::Row& row = weights[i];
-            row.reserve(s.weights.indptr[i + 1] - s.weights.indptr[i]);
-            const std::uint64_t commit = s.commit_reveal ? s.commit_blocks[i] : 0;
-            for (std::uint64_t k = s.weights.indptr[i]; k < s.weights.indptr[i + 1]; ++k) {
-                const std::uint16_t j = s.weights.indices[k];
-                if (j == i && i != owner) continue;
-                const std::uint64_t registered = s.block_at_registration[j];
-                if (math::mask_applies(math::MaskOp::less_equal, last_update[i], registered)) continue;
-                if (s.commit_reveal && math::mask_applies(math::MaskOp::less, commit, registered)) continue;
-                row.push_back({j, math::u16_to_fixed(s.weights.values[k])});
-            }
-            math::inplace_row_normalize(row);
+    weights.reserve(n, s.weights.indices.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        if (s.weights.indptr.empty() || forbid[i]) {
+            weights.close_row();
+            continue;
         }
+        const std::uint64_t commit = s.commit_reveal ? s.commit_blocks[i] : 0;
+        const std::size_t self = i == owner ? static_cast<std::size_t>(-1) : i;
+        Entry* w = weights.begin_row(s.weights.indptr[i + 1] - s.weights.indptr[i]);
+        for (std::uint64_t k = s.weights.indptr[i]; k < s.weights.indptr[i + 1]; ++k) {
+            const std::uint16_t j = s.weights.indices[k];
+            const std::uint64_t registered = s.block_at_registration[j];
+            const bool drop = j == self || math::mask_applies(math::MaskOp::less_equal, last_update[i], registered) ||
+                              (s.commit_reveal && math::mask_applies(math::MaskOp::less, commit, registered));
+            *w = {j, math::u16_to_fixed(s.weights.values[k])};
+            w += drop ? 0 : 1;
+        }
+        weights.end_row(w);
+        math::inplace_row_normalize(weights[i]);
     }
 
     // 8. Consensus, clipping, validator trust.
@@ -212,8 +239,7 @@ EpochResult epoch(const SubnetState& s) {
     Vector dividends;
     SparseMatrix new_bonds;
     if (!s.yuma3) {
-        SparseMatrix bonds = to_fixed(s.bonds, n, false);
-        math::scalar_vec_mask_inplace(bonds, last_tempo, s.block_at_registration, math::MaskOp::less_equal);
+        SparseMatrix bonds = load_bonds(s.bonds, n, false, last_tempo, s.block_at_registration);
         math::inplace_col_normalize_sparse(bonds, n);
         SparseMatrix delta = math::row_hadamard_sparse(bond_weights, active_stake);
         math::inplace_col_normalize_sparse(delta, n);
@@ -224,8 +250,7 @@ EpochResult epoch(const SubnetState& s) {
         math::inplace_normalize(dividends);
         math::inplace_col_max_upscale_sparse(new_bonds, n);
     } else {
-        SparseMatrix bonds = to_fixed(s.bonds, n, true);
-        math::scalar_vec_mask_inplace(bonds, last_tempo, s.block_at_registration, math::MaskOp::less_equal);
+        SparseMatrix bonds = load_bonds(s.bonds, n, true, last_tempo, s.block_at_registration);
         const bool any_consensus = std::any_of(consensus.begin(), consensus.end(), [](I32F32 c) { return !c.is_zero(); });
         if (s.liquid_alpha && any_consensus) {
             const I32F32 low = math::u16_proportion_to_fixed(s.alpha_low);
@@ -288,15 +313,22 @@ EpochResult epoch(const SubnetState& s) {
     out.incentive = to_u16(incentive);
     out.dividends = to_u16(dividends);
     out.validator_trust = to_u16(validator_trust);
-    out.bonds.indptr.assign(1, 0);
+    // Only rows of permitted uids are stored.
+    out.bonds.indptr.assign(n + 1, 0);
     for (std::size_t i = 0; i < n; ++i) {
-        if (out.new_validator_permit[i] && i < new_bonds.size()) {
-            for (const Entry& e : new_bonds[i]) {
-                out.bonds.indices.push_back(e.col);
-                out.bonds.values.push_back(math::fixed_proportion_to_u16(e.value));
-            }
+        const bool kept = out.new_validator_permit[i] && i < new_bonds.size();
+        out.bonds.indptr[i + 1] = out.bonds.indptr[i] + (kept ? new_bonds[i].size() : 0);
+    }
+    out.bonds.indices.resize(out.bonds.indptr[n]);
+    out.bonds.values.resize(out.bonds.indptr[n]);
+    for (std::size_t i = 0; i < n; ++i) {
+        std::uint64_t k = out.bonds.indptr[i];
+        if (k == out.bonds.indptr[i + 1]) continue;
+        for (const Entry& e : new_bonds[i]) {
+            out.bonds.indices[k] = e.col;
+            out.bonds.values[k] = math::fixed_proportion_to_u16(e.value);
+            ++k;
         }
-        out.bonds.indptr.push_back(out.bonds.indices.size());
     }
     return out;
 }

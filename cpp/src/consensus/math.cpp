@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "taocore/consensus/math.hpp"
 
+#include "consensus/detail/partition.hpp"
+#include "taocore/simd/backend.hpp"
+
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <utility>
 
@@ -195,76 +199,79 @@ Vector vec_mul(const Vector& a, const Vector& b) {
 
 // ---- sparse --------------------------------------------------------------------------------------
 
-void inplace_row_normalize(Row& row) noexcept {
+void inplace_row_normalize(Row row) noexcept {
     I32F32 s = I32F32::zero();
-    for (const Entry& e : row) s = fixed::add(s, e.value);
-    if (s > I32F32::zero()) {
-        const fixed::I32F32Divider by(s);
-        for (Entry& e : row) e.value = by.saturating(e.value);
+    std::uint64_t fraction_bits = 0, negative = 0;
+    for (const Entry& e : row) {
+        s = fixed::add(s, e.value);
+        fraction_bits |= static_cast<std::uint64_t>(e.value.bits) & 0xffffffffu;
+        negative |= static_cast<std::uint64_t>(e.value.bits) >> 63;
     }
+    if (s <= I32F32::zero()) return;
+    if (fraction_bits == 0 && negative == 0) {
+        // Whole, non-negative numbers (the weights as set, u16): with w and s whole the quotient
+        // floor(w·2^32 / s) is one invariant 64-bit division of w·2^32 (w < 2^31, as w <= s).
+        const fixed::U64Divider by(static_cast<std::uint64_t>(s.bits) >> 32);
+        for (Entry& e : row) e.value.bits = static_cast<std::int64_t>(by(static_cast<std::uint64_t>(e.value.bits)));
+        return;
+    }
+    const fixed::I32F32Divider by(s);
+    for (Entry& e : row) e.value = by.saturating(e.value);
 }
 
 void inplace_row_normalize_sparse(SparseMatrix& m) noexcept {
-    for (Row& row : m) inplace_row_normalize(row);
+    for (std::size_t i = 0; i < m.size(); ++i) inplace_row_normalize(m[i]);
 }
 
 namespace {
+// Per-column sums (saturating) of the entries with col < columns.
+Vector column_sums(const SparseMatrix& m, std::size_t columns) {
+    Vector col_sum(columns, I32F32::zero());
+    for (const Entry& e : m.entries())
+        if (e.col < columns) col_sum[e.col] = saturating_add(col_sum[e.col], e.value);
+    return col_sum;
+}
+
 // Divide each entry by its column's divisor (entries of zero-divisor columns stay as they are).
 void divide_columns(SparseMatrix& m, const Vector& divisor) {
     std::vector<fixed::I32F32Divider> by;
     by.reserve(divisor.size());
     for (I32F32 d : divisor) by.emplace_back(d);
-    for (Row& row : m)
-        for (Entry& e : row)
-            if (e.col < divisor.size() && !divisor[e.col].is_zero()) e.value = by[e.col].saturating(e.value);
+    for (Entry& e : m.entries())
+        if (e.col < divisor.size() && !divisor[e.col].is_zero()) e.value = by[e.col].saturating(e.value);
 }
 }  // namespace
 
 void inplace_col_normalize_sparse(SparseMatrix& m, std::size_t columns) {
-    Vector col_sum(columns, I32F32::zero());
-    for (const Row& row : m)
-        for (const Entry& e : row)
-            if (e.col < columns) col_sum[e.col] = saturating_add(col_sum[e.col], e.value);
-    divide_columns(m, col_sum);
+    divide_columns(m, column_sums(m, columns));
 }
 
 void inplace_col_max_upscale_sparse(SparseMatrix& m, std::size_t columns) {
     Vector col_max(columns, I32F32::zero());
-    for (const Row& row : m)
-        for (const Entry& e : row)
-            if (e.col < columns && col_max[e.col] < e.value) col_max[e.col] = e.value;
+    for (const Entry& e : m.entries())
+        if (e.col < columns && col_max[e.col] < e.value) col_max[e.col] = e.value;
     divide_columns(m, col_max);
 }
 
-namespace {
-template <class Drop>
-void retain(Row& row, Drop&& drop) noexcept {
-    std::erase_if(row, std::forward<Drop>(drop));
-}
-}  // namespace
-
 void mask_rows_inplace(const std::vector<bool>& mask, SparseMatrix& m) noexcept {
-    for (std::size_t i = 0; i < m.size(); ++i)
-        if (i >= mask.size() || mask[i]) m[i].clear();
+    m.remove_if([&](std::size_t i, const Entry&) { return i >= mask.size() || mask[i]; });
 }
 
 void mask_diag_inplace(SparseMatrix& m, std::size_t except_index) noexcept {
-    for (std::size_t i = 0; i < m.size(); ++i)
-        if (i != except_index) retain(m[i], [i](const Entry& e) { return e.col == i; });
+    m.remove_if([&](std::size_t i, const Entry& e) { return i != except_index && e.col == i; });
 }
 
 void vec_mask_inplace(SparseMatrix& m, const std::vector<std::uint64_t>& first,
                       const std::vector<std::uint64_t>& second, MaskOp op) noexcept {
-    for (std::size_t i = 0; i < m.size(); ++i) {
+    m.remove_if([&](std::size_t i, const Entry& e) {
         const std::uint64_t a = i < first.size() ? first[i] : 0;
-        retain(m[i], [&](const Entry& e) { return mask_applies(op, a, e.col < second.size() ? second[e.col] : 0); });
-    }
+        return mask_applies(op, a, e.col < second.size() ? second[e.col] : 0);
+    });
 }
 
 void scalar_vec_mask_inplace(SparseMatrix& m, std::uint64_t scalar, const std::vector<std::uint64_t>& v,
                              MaskOp op) noexcept {
-    for (Row& row : m)
-        retain(row, [&](const Entry& e) { return mask_applies(op, scalar, e.col < v.size() ? v[e.col] : 0); });
+    m.remove_if([&](std::size_t, const Entry& e) { return mask_applies(op, scalar, e.col < v.size() ? v[e.col] : 0); });
 }
 
 SparseMatrix mask_rows_sparse(const std::vector<bool>& mask, const SparseMatrix& m) {
@@ -273,11 +280,7 @@ SparseMatrix mask_rows_sparse(const std::vector<bool>& mask, const SparseMatrix&
     return out;
 }
 
-SparseMatrix mask_diag_sparse(const SparseMatrix& m) {
-    SparseMatrix out = m;
-    mask_diag_inplace(out, static_cast<std::size_t>(-1));
-    return out;
-}
+SparseMatrix mask_diag_sparse(const SparseMatrix& m) { return mask_diag_sparse_except_index(m, static_cast<std::size_t>(-1)); }
 
 SparseMatrix mask_diag_sparse_except_index(const SparseMatrix& m, std::size_t except_index) {
     SparseMatrix out = m;
@@ -323,40 +326,61 @@ Vector matmul_transpose_sparse(const SparseMatrix& m, const Vector& v) {
 }
 
 SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v) {
-    SparseMatrix out(m.size());
-    for (std::size_t i = 0; i < m.size() && i < v.size(); ++i) {
-        out[i].reserve(m[i].size());
-        for (const Entry& e : m[i]) out[i].push_back({e.col, fixed::mul(e.value, v[i])});
+    SparseMatrix out;
+    out.reserve(m.size(), m.nnz());
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        Entry* w = out.begin_row(i < v.size() ? m[i].size() : 0);
+        if (i < v.size())
+            for (const Entry& e : m[i]) *w++ = {e.col, fixed::mul(e.value, v[i])};
+        out.end_row(w);
     }
     return out;
 }
 
 SparseMatrix mat_vec_mul_sparse(const SparseMatrix& m, const Vector& v) {
-    SparseMatrix out(m.size());
-    for (std::size_t i = 0; i < m.size(); ++i)
-        for (out[i].reserve(m[i].size()); const Entry& e : m[i]) {
+    SparseMatrix out;
+    out.reserve(m.size(), m.nnz());
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        for (const Entry& e : m[i]) {
             if (e.col >= v.size()) continue;
             const I32F32 p = fixed::mul(e.value, v[e.col]);
-            if (!p.is_zero()) out[i].push_back({e.col, p});
+            if (!p.is_zero()) out.push({e.col, p});
         }
+        out.close_row();
+    }
     return out;
 }
 
 Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, std::size_t columns) {
-    Vector col_sum(columns, I32F32::zero());
-    for (const Row& row : m)
-        for (const Entry& e : row)
-            if (e.col < columns) col_sum[e.col] = saturating_add(col_sum[e.col], e.value);
-    std::vector<fixed::I32F32Divider> by;
-    by.reserve(columns);
-    for (I32F32 d : col_sum) by.emplace_back(d);
+    const Vector col_sum = column_sums(m, columns);
+    // Per column: the divider for its sum and v_j; a zero sum leaves the entry as it is.
+    // Per column: v_j and the invariant division by its sum. Entries in [0, 1) of a column whose
+    // sum is at least 2^-31 (every bond, in practice) are one 64-bit division of e·2^32 by the
+    // sum's bits; anything else takes the general saturating division, and a zero sum leaves
+    // the entry as it is.
+    struct Column {
+        fixed::U64Divider fraction;
+        I32F32 v;
+    };
+    std::vector<Column> column(columns);
+    for (std::size_t j = 0; j < columns; ++j) {
+        const std::int64_t d = col_sum[j].bits;
+        column[j] = {fixed::U64Divider(d >= 2 ? static_cast<std::uint64_t>(d) : 1), j < v.size() ? v[j] : I32F32::zero()};
+    }
+    constexpr std::int64_t one = std::int64_t{1} << 32;
     Vector out(m.size(), I32F32::zero());
     for (std::size_t i = 0; i < m.size(); ++i) {
         I32F32 acc = I32F32::zero();
         for (const Entry& e : m[i]) {
-            if (e.col >= columns || e.col >= v.size()) continue;
-            const I32F32 normalised = col_sum[e.col].is_zero() ? e.value : by[e.col].saturating(e.value);
-            acc = fixed::add(acc, fixed::mul(normalised, v[e.col]));
+            if (e.col >= columns) continue;
+            const Column& c = column[e.col];
+            if (c.v.is_zero()) continue;  // floor(x · 0) adds nothing (also covers col >= v.size())
+            I32F32 normalised;
+            if (e.value.bits >= 0 && e.value.bits < one && col_sum[e.col].bits >= 2) [[likely]]
+                normalised.bits = static_cast<std::int64_t>(c.fraction(static_cast<std::uint64_t>(e.value.bits) << 32));
+            else
+                normalised = col_sum[e.col].is_zero() ? e.value : fixed::saturating_div(e.value, col_sum[e.col]);
+            acc = fixed::add(acc, fixed::mul(normalised, c.v));
         }
         out[i] = acc;
     }
@@ -364,17 +388,21 @@ Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, std::size_
 }
 
 SparseMatrix col_clip_sparse(const SparseMatrix& m, const Vector& threshold) {
-    SparseMatrix out(m.size());
-    for (std::size_t i = 0; i < m.size(); ++i)
-        for (out[i].reserve(m[i].size()); const Entry& e : m[i]) {
-            if (e.col >= threshold.size()) continue;
+    SparseMatrix out;
+    out.reserve(m.size(), m.nnz());
+    const std::size_t columns = threshold.size();
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        Entry* w = out.begin_row(m[i].size());
+        for (const Entry& e : m[i]) {
+            if (e.col >= columns) continue;
+            // Above the threshold the entry becomes the threshold, and is dropped if that is <= 0.
             const I32F32 th = threshold[e.col];
-            if (th < e.value) {
-                if (th > I32F32::zero()) out[i].push_back({e.col, th});
-            } else {
-                out[i].push_back(e);
-            }
+            const bool clip = th < e.value;
+            *w = {e.col, clip ? th : e.value};
+            w += clip && th <= I32F32::zero() ? 0 : 1;
         }
+        out.end_row(w);
+    }
     return out;
 }
 
@@ -382,19 +410,21 @@ SparseMatrix interpolate_sparse(const SparseMatrix& m1, const SparseMatrix& m2, 
     if (ratio.is_zero()) return m1;
     if (ratio == I32F32::one()) return m2;
     const std::size_t rows = std::min(m1.size(), m2.size());
-    SparseMatrix out(rows);
+    SparseMatrix out;
+    out.reserve(rows, m1.nnz() + m2.nnz());
     Vector r1(columns, I32F32::zero()), r2(columns, I32F32::zero());
     for (std::size_t i = 0; i < rows; ++i) {
-        if (m1[i].empty() && m2[i].empty()) continue;  // 0 + ratio·0 keeps nothing
-        out[i].reserve(std::min(columns, m1[i].size() + m2[i].size()));
-        for (const Entry& e : m1[i]) if (e.col < columns) r1[e.col] = e.value;
-        for (const Entry& e : m2[i]) if (e.col < columns) r2[e.col] = e.value;
-        for (std::size_t j = 0; j < columns; ++j) {
-            const I32F32 v = fixed::add(r1[j], fixed::mul(ratio, fixed::sub(r2[j], r1[j])));
-            if (v > I32F32::zero()) out[i].push_back({static_cast<std::uint16_t>(j), v});
+        if (!m1[i].empty() || !m2[i].empty()) {  // 0 + ratio·0 keeps nothing
+            for (const Entry& e : m1[i]) if (e.col < columns) r1[e.col] = e.value;
+            for (const Entry& e : m2[i]) if (e.col < columns) r2[e.col] = e.value;
+            for (std::size_t j = 0; j < columns; ++j) {
+                const I32F32 v = fixed::add(r1[j], fixed::mul(ratio, fixed::sub(r2[j], r1[j])));
+                if (v > I32F32::zero()) out.push({static_cast<std::uint16_t>(j), v});
+            }
+            for (const Entry& e : m1[i]) if (e.col < columns) r1[e.col] = I32F32::zero();
+            for (const Entry& e : m2[i]) if (e.col < columns) r2[e.col] = I32F32::zero();
         }
-        for (const Entry& e : m1[i]) if (e.col < columns) r1[e.col] = I32F32::zero();
-        for (const Entry& e : m2[i]) if (e.col < columns) r2[e.col] = I32F32::zero();
+        out.close_row();
     }
     return out;
 }
@@ -403,20 +433,26 @@ SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, 
     // The chain densifies each row to the number of rows (the matrices are n × n).
     const std::size_t columns = next.size();
     const I32F32 keep = saturating_sub(I32F32::one(), alpha);
-    SparseMatrix out(next.size());
+    SparseMatrix out;
+    out.reserve(next.size(), next.nnz() + prev.nnz());
     Vector row(columns, I32F32::zero());
     for (std::size_t i = 0; i < next.size(); ++i) {
         const bool has_prev = i < prev.size() && !prev[i].empty();
-        if (next[i].empty() && !has_prev) continue;
-        out[i].reserve(std::min(columns, next[i].size() + (has_prev ? prev[i].size() : 0)));
-        for (const Entry& e : next[i])
-            if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(alpha, e.value));
-        if (has_prev)
-            for (const Entry& e : prev[i])
-                if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(keep, e.value));
-        for (std::size_t j = 0; j < columns; ++j) {
-            if (row[j] > I32F32::zero()) out[i].push_back({static_cast<std::uint16_t>(j), row[j]});
-            row[j] = I32F32::zero();
+        if (!next[i].empty() || has_prev) {
+            for (const Entry& e : next[i])
+                if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(alpha, e.value));
+            if (has_prev)
+                for (const Entry& e : prev[i])
+                    if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(keep, e.value));
+            Entry* w = out.begin_row(columns);
+            for (std::size_t j = 0; j < columns; ++j) {
+                *w = {static_cast<std::uint16_t>(j), row[j]};
+                w += row[j] > I32F32::zero() ? 1 : 0;
+                row[j] = I32F32::zero();
+            }
+            out.end_row(w);
+        } else {
+            out.close_row();
         }
     }
     return out;
@@ -426,16 +462,10 @@ std::vector<Vector> mat_ema_alpha_dense(const std::vector<Vector>& next, const s
                                         const std::vector<Vector>& alpha) {
     if (next.size() != prev.size() || next.size() != alpha.size()) return prev;
     std::vector<Vector> out(next.size());
-    const I32F32 one = I32F32::one();
     for (std::size_t i = 0; i < next.size(); ++i) {
         if (next[i].size() != prev[i].size() || next[i].size() != alpha[i].size()) return next;
         out[i].resize(next[i].size());
-        for (std::size_t j = 0; j < next[i].size(); ++j) {
-            const I32F32 a = alpha[i][j];
-            const I32F32 decayed = saturating_mul(saturating_sub(one, a), prev[i][j]);
-            const I32F32 increment = std::max(saturating_mul(a, next[i][j]), I32F32::zero());
-            out[i][j] = std::min(saturating_add(decayed, increment), one);
-        }
+        for (std::size_t j = 0; j < next[i].size(); ++j) out[i][j] = ema_alpha_entry(alpha[i][j], next[i][j], prev[i][j]);
     }
     return out;
 }
@@ -444,44 +474,116 @@ std::vector<Vector> mat_ema_alpha_dense(const std::vector<Vector>& next, const s
 
 namespace {
 
-// The chain's quickselect on the stake integral (spec §7.6) over k entries, with caller-owned
-// scratch so that a column costs no allocation. `lower`/`upper` keep list order, as the chain's
-// vectors do, because the next pivot is the middle element of the surviving list.
-I32F32 weighted_median_span(const I32F32* stake, const I32F32* score, std::size_t k, I32F32 minority,
-                            I32F32 lo, I32F32 hi, std::vector<std::uint32_t>& idx,
-                            std::vector<std::uint32_t>& lower, std::vector<std::uint32_t>& upper) {
-    idx.resize(k);
-    std::iota(idx.begin(), idx.end(), 0u);
-    lower.resize(k);
-    upper.resize(k);
+using detail::PartitionFn;
+using detail::PartitionSums;
+using detail::VoteList;
+
+// The reference partition (detail/partition.hpp). Plain: non-negative stakes whose total fits, so
+// that plain sums are the chain's saturating ones; otherwise the saturating additions in order.
+template <bool Plain>
+PartitionSums partition_scalar(const std::int64_t* score, const std::int64_t* stake, std::size_t n, std::int64_t pivot,
+                               VoteList below, VoteList above) noexcept {
+    std::size_t nb = 0, na = 0;
+    I32F32 below_stake = I32F32::zero(), above_stake = I32F32::zero();
+    std::int64_t below_sum = 0, above_sum = 0;
+    for (std::size_t p = 0; p < n; ++p) {
+        const std::int64_t sc = score[p], st = stake[p];
+        const bool lt = sc < pivot, gt = pivot < sc;
+        // Every vote is stored to both sides and only its own side advances: whether a score
+        // falls below the pivot is a coin toss, so branches would mispredict half the time.
+        below.score[nb] = sc;
+        below.stake[nb] = st;
+        above.score[na] = sc;
+        above.stake[na] = st;
+        nb += lt;
+        na += gt;
+        if constexpr (Plain) {
+            // Masks rather than conditionals, which the compiler turns back into branches.
+            below_sum += st & -static_cast<std::int64_t>(lt);
+            above_sum += st & -static_cast<std::int64_t>(gt);
+        } else {
+            if (lt) below_stake = saturating_add(below_stake, I32F32::from_bits(st));
+            if (gt) above_stake = saturating_add(above_stake, I32F32::from_bits(st));
+        }
+    }
+    if constexpr (Plain) return {nb, na, below_sum, above_sum};
+    return {nb, na, below_stake.bits, above_stake.bits};
+}
+
+// With non-negative stakes whose total fits, every partial sum fits too and the chain's
+// saturating additions are plain ones (the epoch's normalised stakes always qualify).
+bool sums_cannot_saturate(const I32F32* stake, std::size_t k) noexcept {
+    fixed::i128 total = 0;
+    std::uint64_t negative = 0;
+    for (std::size_t p = 0; p < k; ++p) {
+        negative |= static_cast<std::uint64_t>(stake[p].bits) >> 63;
+        total += stake[p].bits;
+    }
+    return negative == 0 && total <= std::numeric_limits<std::int64_t>::max();
+}
+
+PartitionFn partition_for(bool plain) {
+    if (!plain) return &partition_scalar<false>;
+#if defined(TAOCORE_HAVE_AVX2)
+    if (simd::active_backend() != simd::backend::scalar) return &detail::partition_plain_avx2;
+#endif
+    return &partition_scalar<true>;
+}
+
+// Room for the three rotating vote lists of a k-vote quickselect, with the partition's slack.
+class MedianScratch {
+public:
+    void fit(std::size_t k) {
+        stride_ = k + 4;
+        if (buffer_.size() < 6 * stride_) buffer_.resize(6 * stride_);
+    }
+    VoteList list(int i) noexcept {
+        std::int64_t* base = buffer_.data() + 2 * static_cast<std::size_t>(i) * stride_;
+        return {base, base + stride_};
+    }
+
+private:
+    std::vector<std::int64_t> buffer_;
+    std::size_t stride_ = 0;
+};
+
+// The chain's quickselect on the stake integral (spec §7.6) over k votes. The partitions keep
+// list order, as the chain's vectors do, because the next pivot is the middle element of the
+// surviving list. The first round reads the caller's arrays; then three lists rotate: the
+// surviving one and the two sides being written.
+I32F32 weighted_median_span(const I32F32* stake, const I32F32* score, std::size_t k, I32F32 minority, I32F32 lo,
+                            I32F32 hi, PartitionFn partition, MedianScratch& scratch) {
+    static_assert(sizeof(I32F32) == sizeof(std::int64_t));
+    if (k == 0) return I32F32::zero();
+    scratch.fit(k);
+    const auto* cur_score = reinterpret_cast<const std::int64_t*>(score);
+    const auto* cur_stake = reinterpret_cast<const std::int64_t*>(stake);
+    int cur = -1;  // which scratch list holds the survivors (-1: the caller's arrays)
     std::size_t n = k;
     for (std::size_t iteration = 0; iteration <= k; ++iteration) {
         if (n == 0) return I32F32::zero();
-        if (n == 1) return score[idx[0]];
-        const I32F32 pivot = score[idx[n / 2]];
-        I32F32 lo_stake = I32F32::zero(), hi_stake = I32F32::zero();
-        std::size_t n_lower = 0, n_upper = 0;
-        for (std::size_t p = 0; p < n; ++p) {
-            const std::uint32_t i = idx[p];
-            if (score[i] < pivot) {
-                lo_stake = saturating_add(lo_stake, stake[i]);
-                lower[n_lower++] = i;
-            } else if (pivot < score[i]) {
-                hi_stake = saturating_add(hi_stake, stake[i]);
-                upper[n_upper++] = i;
-            }
-        }
-        if (minority < saturating_add(lo, lo_stake) && n_lower != 0) {
+        if (n == 1) return I32F32::from_bits(cur_score[0]);
+        const std::int64_t pivot = cur_score[n / 2];
+        // The two lists other than the survivors' (any two at the start).
+        const int below_list = cur == 0 ? 1 : 0;
+        const int above_list = cur == 2 || cur < 0 ? 1 : 2;
+        const VoteList below = scratch.list(below_list), above = scratch.list(above_list);
+        const PartitionSums sums = partition(cur_score, cur_stake, n, pivot, below, above);
+        const I32F32 lo_stake = I32F32::from_bits(sums.below_stake), hi_stake = I32F32::from_bits(sums.above_stake);
+        if (minority < saturating_add(lo, lo_stake) && sums.below != 0) {
             hi = saturating_add(lo, lo_stake);
-            idx.swap(lower);
-            n = n_lower;
-        } else if (saturating_sub(hi, hi_stake) <= minority && n_upper != 0) {
+            cur = below_list;
+            n = sums.below;
+        } else if (saturating_sub(hi, hi_stake) <= minority && sums.above != 0) {
             lo = saturating_sub(hi, hi_stake);
-            idx.swap(upper);
-            n = n_upper;
+            cur = above_list;
+            n = sums.above;
         } else {
-            return pivot;
+            return I32F32::from_bits(pivot);
         }
+        const VoteList survivors = scratch.list(cur);
+        cur_score = survivors.score;
+        cur_stake = survivors.stake;
     }
     return I32F32::zero();
 }
@@ -489,9 +591,10 @@ I32F32 weighted_median_span(const I32F32* stake, const I32F32* score, std::size_
 }  // namespace
 
 I32F32 weighted_median(const Vector& stake, const Vector& score, I32F32 minority, I32F32 lo, I32F32 hi) {
-    std::vector<std::uint32_t> idx, lower, upper;
-    return weighted_median_span(stake.data(), score.data(), std::min(stake.size(), score.size()), minority, lo,
-                                hi, idx, lower, upper);
+    MedianScratch scratch;
+    const std::size_t k = std::min(stake.size(), score.size());
+    return weighted_median_span(stake.data(), score.data(), k, minority, lo, hi,
+                                partition_for(sums_cannot_saturate(stake.data(), k)), scratch);
 }
 
 Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score, std::size_t columns,
@@ -517,10 +620,11 @@ Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score
             if (e.col < columns) scores[e.col * k + static_cast<std::size_t>(position[i])] = e.value;
     }
     Vector median(columns, I32F32::zero());
-    std::vector<std::uint32_t> idx, lower, upper;
+    MedianScratch scratch;
+    const PartitionFn partition = partition_for(sums_cannot_saturate(use_stake.data(), k));
     for (std::size_t j = 0; j < columns; ++j) {
         median[j] = weighted_median_span(use_stake.data(), scores.data() + j * k, k, minority, I32F32::zero(),
-                                         stake_sum, idx, lower, upper);
+                                         stake_sum, partition, scratch);
     }
     return median;
 }

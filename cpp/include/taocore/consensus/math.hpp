@@ -4,7 +4,15 @@
 // replay subtensor's own math assertions against them one by one.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <span>
+#include <type_traits>
 #include <vector>
 
 #include "taocore/fixed.hpp"
@@ -18,10 +26,104 @@ struct Entry {
     std::uint16_t col;
     I32F32 value;
 };
-/// Sparse rows in storage order (the chain keeps the caller's order; nothing here sorts).
-using Row = std::vector<Entry>;
-using SparseMatrix = std::vector<Row>;
+static_assert(std::is_trivially_copyable_v<Entry>);
 using Vector = std::vector<I32F32>;
+/// One row's entries, in storage order.
+using Row = std::span<Entry>;
+using ConstRow = std::span<const Entry>;
+
+/// Sparse rows in storage order (the chain keeps the caller's order; nothing here sorts), kept in
+/// one contiguous array with row offsets (CSR): an epoch walks every entry several times, and a
+/// vector per row cost more in allocation and pointer chasing than the arithmetic itself.
+/// Built row by row: `push` entries of the open row, `close_row()`, next row.
+class SparseMatrix {
+public:
+    SparseMatrix() : start_(1, 0) {}
+    /// `rows` empty rows.
+    explicit SparseMatrix(std::size_t rows) : start_(rows + 1, 0) {}
+    SparseMatrix(const SparseMatrix& other) : start_(other.start_) { append(other.data_.get(), other.size_); }
+    SparseMatrix(SparseMatrix&& other) noexcept = default;
+    SparseMatrix& operator=(const SparseMatrix& other) {
+        if (this != &other) {
+            start_ = other.start_;
+            size_ = 0;
+            append(other.data_.get(), other.size_);
+        }
+        return *this;
+    }
+    SparseMatrix& operator=(SparseMatrix&& other) noexcept = default;
+
+    std::size_t size() const noexcept { return start_.size() - 1; }
+    std::size_t nnz() const noexcept { return size_; }
+    Row operator[](std::size_t i) noexcept { return {data_.get() + start_[i], data_.get() + start_[i + 1]}; }
+    ConstRow operator[](std::size_t i) const noexcept { return {data_.get() + start_[i], data_.get() + start_[i + 1]}; }
+    std::span<Entry> entries() noexcept { return {data_.get(), size_}; }
+    std::span<const Entry> entries() const noexcept { return {data_.get(), size_}; }
+
+    void reserve(std::size_t rows, std::size_t entries) {
+        start_.reserve(rows + 1);
+        grow(entries);
+    }
+    void push(Entry e) {
+        if (size_ == capacity_) grow(2 * capacity_ + 16);
+        data_.get()[size_++] = e;
+    }
+    void close_row() { start_.push_back(size_); }
+    /// Room for up to `max_entries` entries of the open row, to be written through the returned
+    /// pointer without per-entry checks (the room is not initialised); `end_row(one past the
+    /// last written)` closes the row.
+    Entry* begin_row(std::size_t max_entries) {
+        if (capacity_ - size_ < max_entries) grow(std::max(2 * capacity_, size_ + max_entries));
+        return data_.get() + size_;
+    }
+    void end_row(const Entry* end) {
+        size_ = static_cast<std::size_t>(end - data_.get());
+        close_row();
+    }
+
+    /// Drop every entry (i, e) with drop(i, e), keeping the order of the rest (the masks).
+    template <class Drop>
+    void remove_if(Drop&& drop) {
+        std::size_t write = 0, read = 0;
+        Entry* d = data_.get();
+        for (std::size_t i = 0; i < size(); ++i) {
+            const std::size_t end = start_[i + 1];
+            start_[i] = write;
+            for (; read < end; ++read) {
+                const Entry e = d[read];
+                d[write] = e;
+                write += drop(i, e) ? 0 : 1;
+            }
+        }
+        start_.back() = write;
+        size_ = write;
+    }
+
+private:
+    // Entries live in a plain buffer rather than a std::vector so that rows can be written in
+    // place through begin_row without first value-initialising the room (Entry is trivially
+    // copyable; an epoch writes each matrix's entries once).
+    struct Free {
+        void operator()(Entry* p) const noexcept { std::free(p); }
+    };
+    void grow(std::size_t capacity) {
+        if (capacity <= capacity_) return;
+        auto* p = static_cast<Entry*>(std::malloc(capacity * sizeof(Entry)));
+        if (p == nullptr) throw std::bad_alloc();
+        if (size_ != 0) std::memcpy(p, data_.get(), size_ * sizeof(Entry));
+        data_.reset(p);
+        capacity_ = capacity;
+    }
+    void append(const Entry* src, std::size_t count) {
+        grow(size_ + count);
+        if (count != 0) std::memcpy(data_.get() + size_, src, count * sizeof(Entry));
+        size_ += count;
+    }
+
+    std::vector<std::size_t> start_;  // size() + 1 offsets into the entries
+    std::unique_ptr<Entry, Free> data_;
+    std::size_t size_ = 0, capacity_ = 0;
+};
 
 // ---- conversions (§7.1, §7.2) --------------------------------------------------------------------
 /// floor(x · 65535) clamped to [0, 65535] (saturating I32F32 product, then saturating to u16).
@@ -60,7 +162,7 @@ Vector vecdiv(const Vector& x, const Vector& y);
 Vector vec_mul(const Vector& a, const Vector& b);
 
 // ---- sparse matrices (§7.4 – §7.7) ---------------------------------------------------------------
-void inplace_row_normalize(Row& row) noexcept;  // divide by the row sum if it is > 0
+void inplace_row_normalize(Row row) noexcept;  // divide by the row sum if it is > 0
 void inplace_row_normalize_sparse(SparseMatrix& m) noexcept;
 void inplace_col_normalize_sparse(SparseMatrix& m, std::size_t columns);
 void inplace_col_max_upscale_sparse(SparseMatrix& m, std::size_t columns);
@@ -105,6 +207,15 @@ Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, std::size_
 SparseMatrix col_clip_sparse(const SparseMatrix& m, const Vector& threshold);
 SparseMatrix interpolate_sparse(const SparseMatrix& m1, const SparseMatrix& m2, std::size_t columns, I32F32 ratio);
 SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha);
+/// Yuma3's EMA of one entry: min((1−α)·old + max(α·new, 0), 1), saturating.
+inline I32F32 ema_alpha_entry(I32F32 alpha, I32F32 next, I32F32 prev) noexcept {
+    const I32F32 one = I32F32::one();
+    const I32F32 decayed = fixed::saturating_mul(fixed::saturating_sub(one, alpha), prev);
+    I32F32 increment = fixed::saturating_mul(alpha, next);
+    if (increment < I32F32::zero()) increment = I32F32::zero();
+    const I32F32 v = fixed::saturating_add(decayed, increment);
+    return v > one ? one : v;
+}
 /// Yuma3's per-entry EMA; `alpha(i, j)` gives α for the entries present in row i of `next`.
 template <class AlphaFn>
 SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& prev, std::size_t columns,
@@ -124,26 +235,25 @@ SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& 
                                   AlphaFn&& alpha) {
     if (next.size() != prev.size()) return next;
     const I32F32 one = I32F32::one();
-    SparseMatrix out(next.size());
+    SparseMatrix out;
+    out.reserve(next.size(), next.nnz());
     std::vector<I32F32> old_value(columns, I32F32::zero());
     for (std::size_t i = 0; i < next.size(); ++i) {
-        if (next[i].empty()) continue;  // a bond with no current weight entry is dropped
-        for (const Entry& e : prev[i]) {
-            if (e.col < columns) old_value[e.col] = e.value;
+        // A bond with no current weight entry is dropped.
+        Entry* w = out.begin_row(next[i].size());
+        if (!next[i].empty()) {
+            for (const Entry& e : prev[i])
+                if (e.col < columns) old_value[e.col] = e.value;
+            for (const Entry& e : next[i]) {
+                if (e.col >= columns) continue;
+                const I32F32 v = ema_alpha_entry(alpha(i, e.col), e.value, old_value[e.col]);
+                *w = {e.col, v};
+                w += v > I32F32::zero() ? 1 : 0;
+            }
+            for (const Entry& e : prev[i])
+                if (e.col < columns) old_value[e.col] = I32F32::zero();
         }
-        for (const Entry& e : next[i]) {
-            if (e.col >= columns) continue;
-            const I32F32 a = alpha(i, e.col);
-            const I32F32 decayed = fixed::saturating_mul(fixed::saturating_sub(one, a), old_value[e.col]);
-            I32F32 increment = fixed::saturating_mul(a, e.value);
-            if (increment < I32F32::zero()) increment = I32F32::zero();
-            I32F32 v = fixed::saturating_add(decayed, increment);
-            if (v > one) v = one;
-            if (v > I32F32::zero()) out[i].push_back({e.col, v});
-        }
-        for (const Entry& e : prev[i]) {
-            if (e.col < columns) old_value[e.col] = I32F32::zero();
-        }
+        out.end_row(w);
     }
     return out;
 }

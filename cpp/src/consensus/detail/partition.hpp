@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+// The inner step of the chain's weighted-median quickselect (math.cpp): split a list of
+// (score, stake) votes around a pivot score into the votes below and above it, in list order,
+// and sum each side's stake. The scalar loop is the reference; the AVX2 kernel
+// (partition_avx2.cpp) gives the same lists and sums, and is used only where plain 64-bit sums
+// equal the chain's saturating ones (non-negative stakes whose total fits).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace taocore::consensus::detail {
+
+/// Votes as parallel arrays of I32F32 bits.
+struct VoteList {
+    std::int64_t* score;
+    std::int64_t* stake;
+};
+
+struct PartitionSums {
+    std::size_t below, above;           // how many votes went to each side
+    std::int64_t below_stake, above_stake;
+};
+
+/// Writes may run up to 3 entries past each side's end: outputs need that much room.
+using PartitionFn = PartitionSums (*)(const std::int64_t* score, const std::int64_t* stake, std::size_t n,
+                                      std::int64_t pivot, VoteList below, VoteList above) noexcept;
+
+#if defined(TAOCORE_HAVE_AVX2)
+PartitionSums partition_plain_avx2(const std::int64_t* score, const std::int64_t* stake, std::size_t n,
+                                   std::int64_t pivot, VoteList below, VoteList above) noexcept;
+#endif
+
+}  // namespace taocore::consensus::detail
