@@ -382,7 +382,8 @@ def test_identical_bits_on_every_backend_for_large_random_subnets(backend: str) 
     for name in ("scalar", backend):
         env = {**os.environ, "TAOCORE_FORCE_BACKEND": name}
         out = subprocess.run(
-            [sys.executable, "-c", _LARGE_DIGEST_SCRIPT], env=env, capture_output=True, text=True, check=True
+            [sys.executable, "-c", _LARGE_DIGEST_SCRIPT],
+            env=env, capture_output=True, text=True, check=True,
         )
         digests[name] = out.stdout.strip()
     assert len(digests["scalar"]) == 64

@@ -256,7 +256,9 @@ def test_row_normalisation_is_the_exact_division(rows: list[list[tuple[int, int]
            st.integers(0, (1 << 32) - 1), st.integers(0, 4), st.sampled_from([1 << 31, 1 << 32]))),
            max_size=6), min_size=1, max_size=6))
 @settings(max_examples=400, deadline=None)
-def test_column_normalisation_of_proportions_and_tiny_sums(rows: list[list[tuple[int, int]]]) -> None:
+def test_column_normalisation_of_proportions_and_tiny_sums(
+    rows: list[list[tuple[int, int]]],
+) -> None:
     # Values below 1 and column sums of 1, 2 or a power of two take the invariant-division path.
     col_sum = [0] * 6
     for row in rows:
@@ -273,13 +275,15 @@ def test_column_normalisation_of_proportions_and_tiny_sums(rows: list[list[tuple
     assert C.col_normalized_row_dot(rows, v, 6) == dot
 
 
-# ---- the weighted median: the chain's quickselect, written out from the spec (§7.6) -----------------
+# ---- the weighted median: the chain's quickselect, written out from the spec (§7.6) ----------
 
 def _sat64(v: int) -> int:
     return max(I64_MIN, min(I64_MAX, v))
 
 
-def _chain_weighted_median(stake: list[int], score: list[int], minority: int, lo: int, hi: int) -> int:
+def _chain_weighted_median(
+    stake: list[int], score: list[int], minority: int, lo: int, hi: int
+) -> int:
     idx = list(range(len(score)))
     for _ in range(len(score) + 1):
         if not idx:
@@ -303,30 +307,35 @@ def _chain_weighted_median(stake: list[int], score: list[int], minority: int, lo
     return 0
 
 
+_stake_bits = st.one_of(st.integers(0, 1 << 32), st.integers(I64_MIN, I64_MAX))
+_score_bits = st.one_of(st.integers(0, 6), st.integers(0, 1 << 32))
 _median_votes = st.integers(1, 80).flatmap(lambda k: st.tuples(
-    st.lists(st.one_of(st.integers(0, 1 << 32), st.integers(I64_MIN, I64_MAX)), min_size=k, max_size=k),
-    st.lists(st.one_of(st.integers(0, 6), st.integers(0, 1 << 32)), min_size=k, max_size=k)))
+    st.lists(_stake_bits, min_size=k, max_size=k),
+    st.lists(_score_bits, min_size=k, max_size=k)))
 
 
 @given(_median_votes, st.integers(-(1 << 33), 1 << 40))
 @settings(max_examples=400, deadline=None)
-def test_weighted_median_follows_the_quickselect(votes: tuple[list[int], list[int]], minority: int) -> None:
+def test_weighted_median_follows_the_quickselect(
+    votes: tuple[list[int], list[int]], minority: int
+) -> None:
     # Long lists with ties exercise the vectorised partition; stakes anywhere in i64 (negative or
     # summing past the range) take the saturating one.
     stake, score = votes
     total = _sat64(sum(stake))
     lo, hi = 0, total
-    assert C.weighted_median(stake, score, minority, lo, hi) == _chain_weighted_median(stake, score, minority, lo, hi)
+    want = _chain_weighted_median(stake, score, minority, lo, hi)
+    assert C.weighted_median(stake, score, minority, lo, hi) == want
 
 
 @given(st.integers(1, 70).flatmap(lambda k: st.tuples(
            st.lists(st.integers(1, 1 << 32), min_size=k, max_size=k),
-           st.lists(st.lists(st.one_of(st.integers(0, 3), st.integers(0, 1 << 32)), min_size=5, max_size=5),
-                    min_size=k, max_size=k))),
+           st.lists(st.lists(_score_bits, min_size=5, max_size=5), min_size=k, max_size=k))),
        st.integers(0, 65535))
 @settings(max_examples=300, deadline=None)
-def test_weighted_median_of_columns_is_the_stake_quantile(data: tuple[list[int], list[list[int]]],
-                                                           kappa_u16: int) -> None:
+def test_weighted_median_of_columns_is_the_stake_quantile(
+    data: tuple[list[int], list[list[int]]], kappa_u16: int
+) -> None:
     # With positive stakes the quickselect's answer depends only on the votes, not their order:
     # the score whose stake interval [below, below + equal) holds the minority (or an end value).
     stake, dense = data
@@ -341,7 +350,7 @@ def test_weighted_median_of_columns_is_the_stake_quantile(data: tuple[list[int],
         below = 0
         want = column[-1]
         for s in column:
-            equal = sum(u for u, row in zip(use, dense) if row[j] == s)
+            equal = sum(u for u, row in zip(use, dense, strict=True) if row[j] == s)
             if minority < below + equal:
                 want = s
                 break

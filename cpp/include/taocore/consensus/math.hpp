@@ -234,7 +234,6 @@ template <class AlphaFn>
 SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& prev, std::size_t columns,
                                   AlphaFn&& alpha) {
     if (next.size() != prev.size()) return next;
-    const I32F32 one = I32F32::one();
     SparseMatrix out;
     out.reserve(next.size(), next.nnz());
     std::vector<I32F32> old_value(columns, I32F32::zero());
