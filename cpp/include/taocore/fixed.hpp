@@ -326,6 +326,26 @@ constexpr u128 floor_to_u128(Fixed<B, F> x) noexcept {
 
 // ---- repeated division by one I32F32 divisor -----------------------------------------------------
 
+/// floor(hi·2^64 / d) for hi < d (the quotient fits 64 bits): one hardware division on x86-64,
+/// where the generic 128-bit division is a slow library call.
+inline std::uint64_t divide_128_by_64(std::uint64_t hi, std::uint64_t d) noexcept {
+#if defined(__x86_64__)
+    std::uint64_t quotient = 0, remainder = 0;
+    __asm__("divq %4" : "=a"(quotient), "=d"(remainder) : "a"(std::uint64_t{0}), "d"(hi), "r"(d) : "cc");
+    return quotient;
+#else
+    return static_cast<std::uint64_t>((static_cast<u128>(hi) << 64) / d);
+#endif
+}
+
+/// I32F32 one / d (checked_div: truncated) for d > 2^-31, where the quotient floor(2^64 / d)
+/// is positive and fits; other divisors go through checked_div. The sigmoids divide one by
+/// (1 + e^x) for every liquid-alpha entry.
+inline std::optional<I32F32> one_over(I32F32 d) noexcept {
+    if (d.bits > 2) return I32F32::from_bits(static_cast<std::int64_t>(divide_128_by_64(1, static_cast<std::uint64_t>(d.bits))));
+    return checked_div(I32F32::one(), d);
+}
+
 /// floor(n / d) for any u64 n and one fixed d >= 1, by a multiply-high and shifts (the
 /// round-up method of Granlund and Montgomery): with 2^(l-1) < d < 2^l and
 /// m = floor(2^64 (2^l - d) / d) + 1, t = mulhi(m, n), floor(n / d) = (t + (n - t) / 2) >> (l - 1).
@@ -333,7 +353,8 @@ constexpr u128 floor_to_u128(Fixed<B, F> x) noexcept {
 /// entries by one sum, where a hardware division per entry would dominate.
 class U64Divider {
 public:
-    explicit U64Divider(std::uint64_t d = 1) noexcept {
+    U64Divider() noexcept : magic_(0), shift_(0) {}  // divides by 1
+    explicit U64Divider(std::uint64_t d) noexcept {
         if (d == 0) d = 1;  // callers never divide by zero; keep the object usable
         if ((d & (d - 1)) == 0) {
             magic_ = 0;
@@ -352,19 +373,6 @@ public:
     }
 
 private:
-    // floor(hi·2^64 / d) for hi < d (the quotient fits 64 bits): one hardware division on x86-64,
-    // where the generic 128-bit division is a slow library call; the epoch builds a divider per
-    // column.
-    static std::uint64_t divide_128_by_64(std::uint64_t hi, std::uint64_t d) noexcept {
-#if defined(__x86_64__)
-        std::uint64_t quotient = 0, remainder = 0;
-        __asm__("divq %4" : "=a"(quotient), "=d"(remainder) : "a"(std::uint64_t{0}), "d"(hi), "r"(d) : "cc");
-        return quotient;
-#else
-        return static_cast<std::uint64_t>((static_cast<u128>(hi) << 64) / d);
-#endif
-    }
-
     std::uint64_t magic_;
     unsigned shift_;
 };

@@ -5,6 +5,7 @@
 #include "taocore/simd/backend.hpp"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <numeric>
 #include <utility>
@@ -79,17 +80,17 @@ I32F32 bonds_moving_average_alpha(std::uint64_t bonds_moving_average) noexcept {
 
 namespace {
 
-const fixed::I32F32Divider& small_divisor(int i) noexcept {
-    static const auto table = [] {
-        std::vector<fixed::I32F32Divider> t;
-        for (int k = 0; k <= 31; ++k) t.emplace_back(I32F32::from_int(k));
+// substrate_fixed's exp: the truncated Taylor series with checked operations (spec §1.3).
+// With x >= 0 every term is non-negative, so the I32F32 steps reduce to integers on the bits:
+// checked_mul(term, x) = floor(term·x / 2^32) if that fits i64, and checked_div by the whole
+// number i is (t·2^32) / (i·2^32) = floor(t / i), which always fits. Liquid alpha evaluates this
+// for every bond entry, so the division by i uses a precomputed invariant divider.
+std::optional<I32F32> exp_series(I32F32 x) noexcept {
+    static const auto by_index = [] {
+        std::array<fixed::U64Divider, 32> t{};
+        for (std::uint64_t i = 1; i < t.size(); ++i) t[i] = fixed::U64Divider(i);
         return t;
     }();
-    return table[static_cast<std::size_t>(i)];
-}
-
-// substrate_fixed's exp: the truncated Taylor series with checked operations (spec §1.3).
-std::optional<I32F32> exp_series(I32F32 x) noexcept {
     if (x.is_zero()) return I32F32::one();
     // exp(1) is answered from the I9F23 constant: floor(e · 2^23), widened to 32 fraction bits.
     if (x == I32F32::one()) return I32F32::from_bits(std::int64_t{22'802'600} << 9);
@@ -97,21 +98,26 @@ std::optional<I32F32> exp_series(I32F32 x) noexcept {
     if (negative) x = I32F32::from_bits(-x.bits);
     auto result = fixed::checked_add(x, I32F32::one());
     if (!result) return std::nullopt;
-    I32F32 term = x;
-    for (int i = 2; i <= 31; ++i) {
-        auto t = fixed::checked_mul(term, x);
-        if (!t) return std::nullopt;
-        t = small_divisor(i).checked(*t);
-        if (!t) return std::nullopt;
-        term = *t;
+    const auto xb = static_cast<std::uint64_t>(x.bits);
+    std::uint64_t term = xb;
+    for (std::size_t i = 2; i <= 31; ++i) {
+        const fixed::u128 product = (static_cast<fixed::u128>(term) * xb) >> 32;
+        if (product > static_cast<fixed::u128>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+        term = by_index[i](static_cast<std::uint64_t>(product));
         // Once a term floors to zero every later one is zero too (0·x = 0, 0/i = 0) and adds
         // nothing, so the remaining iterations cannot change the result or fail.
-        if (term.is_zero()) break;
-        result = fixed::checked_add(*result, term);
+        if (term == 0) break;
+        result = fixed::checked_add(*result, I32F32::from_bits(static_cast<std::int64_t>(term)));
         if (!result) return std::nullopt;
     }
-    if (negative) return checked_div(I32F32::one(), *result);
+    if (negative) return fixed::one_over(*result);
     return result;
+}
+
+// saturating_div(1, d).
+I32F32 one_over_saturating(I32F32 d) noexcept {
+    if (auto q = fixed::one_over(d)) return *q;
+    return fixed::saturating_div(I32F32::one(), d);
 }
 
 }  // namespace
@@ -129,7 +135,7 @@ I32F32 sigmoid_safe(I32F32 input, I32F32 rho, I32F32 kappa) noexcept {
     const I32F32 offset = saturating_sub(input, kappa);
     const I32F32 neg_rho = saturating_mul(rho, I32F32::from_int(-1));
     const I32F32 e = exp_safe(saturating_mul(neg_rho, offset));
-    return fixed::saturating_div(one, saturating_add(e, one));
+    return one_over_saturating(saturating_add(e, one));
 }
 
 I32F32 alpha_sigmoid(I32F32 consensus, I32F32 weight, I32F32 bond, I32F32 alpha_low, I32F32 alpha_high,
@@ -139,10 +145,12 @@ I32F32 alpha_sigmoid(I32F32 consensus, I32F32 weight, I32F32 bond, I32F32 alpha_
     const I32F32 diff_buy = clamp01(fixed::sub(weight, consensus));
     const I32F32 diff_sell = clamp01(fixed::sub(bond, weight));
     const I32F32 x = weight >= bond ? diff_buy : diff_sell;
-    const I32F32 factor = fixed::saturating_div(steepness, I32F32::from_int(-100));
+    // steepness / −100: the 2^32 scales cancel, (s·2^32) / (−100·2^32) truncates like s / −100,
+    // and it cannot overflow.
+    const I32F32 factor = I32F32::from_bits(steepness.bits / -100);
     const I32F32 half = I32F32::from_bits(std::int64_t{1} << 31);
     const I32F32 e = exp_safe(saturating_mul(factor, fixed::sub(x, half)));
-    const I32F32 sigma = fixed::saturating_div(one, saturating_add(one, e));
+    const I32F32 sigma = one_over_saturating(saturating_add(one, e));
     const I32F32 a = saturating_add(alpha_low, saturating_mul(sigma, saturating_sub(alpha_high, alpha_low)));
     return std::max(std::min(a, alpha_high), alpha_low);
 }
