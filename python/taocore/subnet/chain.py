@@ -124,9 +124,8 @@ def _run_epoch(
         ledger, conn, block, pending["server"] + pending["validator"] + pending["root"]
     )
     result = consensus.epoch(state)
-    neurons = conn.execute(
-        "SELECT uid, hotkey, coldkey, stake_rao FROM neurons ORDER BY uid"
-    ).fetchall()
+    # The stakes were read for the epoch's state; only the keys are needed besides.
+    neurons = conn.execute("SELECT uid, hotkey, coldkey FROM neurons ORDER BY uid").fetchall()
     payout = emission.distribute_epoch(
         server_emission=result.server_emission,
         validator_emission=result.validator_emission,
@@ -134,11 +133,11 @@ def _run_epoch(
         pending_validator=pending["validator"],
         pending_root=pending["root"],
         pending_owner_cut=pending["owner"],
-        alpha_stake=np.array([int(r[3]) for r in neurons], dtype=np.uint64),
+        alpha_stake=np.asarray(state.alpha_stake, dtype=np.uint64),
     )
     index = int(conn.execute("SELECT COUNT(*) FROM epochs").fetchone()[0])
     rows = []
-    for uid, hotkey, coldkey, _ in neurons:
+    for uid, hotkey, coldkey in neurons:
         for kind in ("incentive", "take", "nominator"):
             amount = int(getattr(payout, kind)[uid])
             if amount:

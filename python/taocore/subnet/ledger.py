@@ -20,10 +20,11 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from taocore import consensus
 from taocore._native import _core
 
 __all__ = [
@@ -42,26 +43,35 @@ class LedgerError(RuntimeError):
     """The ledger file is missing, from another version, or inconsistent."""
 
 
+
+# The epoch parameters' chain defaults, read off SubnetState so that they are written down once.
+_CHAIN_DEFAULTS: dict[str, Any] = {
+    f.name: f.default for f in fields(consensus.SubnetState) if f.default is not MISSING
+}
+
 @dataclass(frozen=True)
 class Hyperparameters:
-    """Subnet hyperparameters, named and scaled as subtensor stores them."""
+    """Subnet hyperparameters, named and scaled as subtensor stores them.
+
+    The epoch's own parameters default to the chain's defaults as :class:`SubnetState` holds
+    them, except a short tempo and Yuma3 for the local subnet."""
 
     tempo: int = 20
-    kappa: int = 32_767
-    bonds_penalty: int = 65_535
-    bonds_moving_average: int = 900_000
+    kappa: int = _CHAIN_DEFAULTS["kappa"]
+    bonds_penalty: int = _CHAIN_DEFAULTS["bonds_penalty"]
+    bonds_moving_average: int = _CHAIN_DEFAULTS["bonds_moving_average"]
     yuma3: bool = True
-    liquid_alpha: bool = False
-    alpha_low: int = 45_875
-    alpha_high: int = 58_982
-    alpha_sigmoid_steepness: int = 1_000
-    activity_cutoff_blocks: int = 5_000
-    max_allowed_validators: int = 64
+    liquid_alpha: bool = _CHAIN_DEFAULTS["liquid_alpha"]
+    alpha_low: int = _CHAIN_DEFAULTS["alpha_low"]
+    alpha_high: int = _CHAIN_DEFAULTS["alpha_high"]
+    alpha_sigmoid_steepness: int = _CHAIN_DEFAULTS["alpha_sigmoid_steepness"]
+    activity_cutoff_blocks: int = _CHAIN_DEFAULTS["activity_cutoff_blocks"]
+    max_allowed_validators: int = _CHAIN_DEFAULTS["max_allowed_validators"]
     min_allowed_weights: int = 1
     max_weight_limit: int = U16_MAX
     weights_version_key: int = 0
     weights_rate_limit: int = 10
-    stake_threshold: int = 0
+    stake_threshold: int = _CHAIN_DEFAULTS["stake_threshold"]
     tao_weight: int = 0  # u64 fraction of 2**64; the demo has no root stake
     subnet_owner_cut: int = 11_796  # u16 proportion
 
