@@ -6,11 +6,95 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
+#include <new>
 #include <limits>
 #include <numeric>
 #include <utility>
 
 namespace taocore::consensus::math {
+
+namespace detail {
+namespace {
+
+// Per thread, up to `kept_buffers` buffers and `kept_bytes` in all; smaller ones are not worth
+// keeping and larger ones go back to the C library.
+constexpr std::size_t kept_buffers = 8;
+constexpr std::size_t smallest_kept = std::size_t{1} << 12;
+constexpr std::size_t kept_bytes = std::size_t{64} << 20;
+
+struct BufferCache {
+    struct Slot {
+        void* p = nullptr;
+        std::size_t capacity = 0;
+    };
+    std::array<Slot, kept_buffers> slots{};
+    std::size_t total = 0;
+    ~BufferCache() {
+        for (Slot& s : slots) std::free(s.p);
+    }
+};
+
+thread_local BufferCache buffer_cache;
+
+}  // namespace
+
+void* take_buffer(std::size_t bytes, std::size_t& capacity) {
+    BufferCache& cache = buffer_cache;
+    BufferCache::Slot* best = nullptr;
+    for (BufferCache::Slot& s : cache.slots)
+        if (s.p != nullptr && s.capacity >= bytes && (best == nullptr || s.capacity < best->capacity)) best = &s;
+    if (best != nullptr) {
+        void* p = best->p;
+        capacity = best->capacity;
+        cache.total -= best->capacity;
+        *best = {};
+        return p;
+    }
+    void* p = std::malloc(bytes);
+    if (p == nullptr) throw std::bad_alloc();
+    capacity = bytes;
+    return p;
+}
+
+void give_buffer(void* p, std::size_t capacity) noexcept {
+    BufferCache& cache = buffer_cache;
+    if (capacity < smallest_kept || capacity > kept_bytes) {
+        std::free(p);
+        return;
+    }
+    // An empty slot, else the smallest kept buffer if this one is larger.
+    BufferCache::Slot* target = nullptr;
+    for (BufferCache::Slot& s : cache.slots)
+        if (s.p == nullptr) target = &s;
+    if (target == nullptr) {
+        target = &cache.slots[0];
+        for (BufferCache::Slot& s : cache.slots)
+            if (s.capacity < target->capacity) target = &s;
+        if (target->capacity >= capacity) {
+            std::free(p);
+            return;
+        }
+        std::free(target->p);
+        cache.total -= target->capacity;
+        *target = {};
+    }
+    // Within the byte budget: drop the smallest kept buffers until this one fits.
+    while (cache.total + capacity > kept_bytes) {
+        BufferCache::Slot* smallest = nullptr;
+        for (BufferCache::Slot& s : cache.slots)
+            if (s.p != nullptr && (smallest == nullptr || s.capacity < smallest->capacity)) smallest = &s;
+        if (smallest == nullptr) break;
+        std::free(smallest->p);
+        cache.total -= smallest->capacity;
+        *smallest = {};
+    }
+    target->p = p;
+    target->capacity = capacity;
+    cache.total += capacity;
+}
+
+}  // namespace detail
 
 using fixed::checked_div;
 using fixed::I64F64;
@@ -482,9 +566,9 @@ std::vector<Vector> mat_ema_alpha_dense(const std::vector<Vector>& next, const s
 
 namespace {
 
-using detail::PartitionFn;
-using detail::PartitionSums;
-using detail::VoteList;
+using consensus::detail::PartitionFn;
+using consensus::detail::PartitionSums;
+using consensus::detail::VoteList;
 
 // The reference partition (detail/partition.hpp). Plain: non-negative stakes whose total fits, so
 // that plain sums are the chain's saturating ones; otherwise the saturating additions in order.
@@ -533,7 +617,7 @@ bool sums_cannot_saturate(const I32F32* stake, std::size_t k) noexcept {
 PartitionFn partition_for(bool plain) {
     if (!plain) return &partition_scalar<false>;
 #if defined(TAOCORE_HAVE_AVX2)
-    if (simd::active_backend() != simd::backend::scalar) return &detail::partition_plain_avx2;
+    if (simd::active_backend() != simd::backend::scalar) return &consensus::detail::partition_plain_avx2;
 #endif
     return &partition_scalar<true>;
 }
@@ -621,7 +705,7 @@ Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score
     const I32F32 minority = saturating_sub(stake_sum, majority);
     const std::size_t k = use_stake.size();
     // Column-major scores of the voting rows (absent entries are 0).
-    std::vector<I32F32> scores(columns * k, I32F32::zero());
+    detail::CachedArray<I32F32> scores(columns * k);
     for (std::size_t i = 0; i < score.size() && i < stake.size(); ++i) {
         if (position[i] < 0) continue;
         for (const Entry& e : score[i])

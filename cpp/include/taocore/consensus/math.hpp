@@ -36,29 +36,75 @@ using ConstRow = std::span<const Entry>;
 /// one contiguous array with row offsets (CSR): an epoch walks every entry several times, and a
 /// vector per row cost more in allocation and pointer chasing than the arithmetic itself.
 /// Built row by row: `push` entries of the open row, `close_row()`, next row.
+namespace detail {
+/// Large scratch buffers for the epoch's matrices, kept per thread between calls: an epoch frees
+/// what it allocated, and letting the C library unmap and re-fault those pages every call
+/// doubled its time. `take_buffer` returns at least `bytes` (the size actually reserved in
+/// `capacity`); `give_buffer` takes it back.
+void* take_buffer(std::size_t bytes, std::size_t& capacity);
+void give_buffer(void* p, std::size_t capacity) noexcept;
+
+/// n zero-filled values of a trivially copyable T in a cached buffer.
+template <class T>
+class CachedArray {
+public:
+    explicit CachedArray(std::size_t n) : data_(static_cast<T*>(take_buffer(n * sizeof(T) + 1, capacity_))) {
+        static_assert(std::is_trivially_copyable_v<T>);
+        std::memset(static_cast<void*>(data_), 0, n * sizeof(T));
+    }
+    ~CachedArray() { give_buffer(data_, capacity_); }
+    CachedArray(const CachedArray&) = delete;
+    CachedArray& operator=(const CachedArray&) = delete;
+    T& operator[](std::size_t i) noexcept { return data_[i]; }
+    T* data() noexcept { return data_; }
+
+private:
+    std::size_t capacity_ = 0;
+    T* data_;
+};
+}  // namespace detail
+
 class SparseMatrix {
 public:
     SparseMatrix() : start_(1, 0) {}
     /// `rows` empty rows.
     explicit SparseMatrix(std::size_t rows) : start_(rows + 1, 0) {}
-    SparseMatrix(const SparseMatrix& other) : start_(other.start_) { append(other.data_.get(), other.size_); }
-    SparseMatrix(SparseMatrix&& other) noexcept = default;
+    SparseMatrix(const SparseMatrix& other) : start_(other.start_) { append(other.data_, other.size_); }
+    SparseMatrix(SparseMatrix&& other) noexcept
+        : start_(std::move(other.start_)), data_(other.data_), size_(other.size_), capacity_(other.capacity_) {
+        other.data_ = nullptr;
+        other.size_ = other.capacity_ = 0;
+        other.start_.assign(1, 0);
+    }
     SparseMatrix& operator=(const SparseMatrix& other) {
         if (this != &other) {
             start_ = other.start_;
             size_ = 0;
-            append(other.data_.get(), other.size_);
+            append(other.data_, other.size_);
         }
         return *this;
     }
-    SparseMatrix& operator=(SparseMatrix&& other) noexcept = default;
+    SparseMatrix& operator=(SparseMatrix&& other) noexcept {
+        if (this != &other) {
+            release();
+            start_ = std::move(other.start_);
+            data_ = other.data_;
+            size_ = other.size_;
+            capacity_ = other.capacity_;
+            other.data_ = nullptr;
+            other.size_ = other.capacity_ = 0;
+            other.start_.assign(1, 0);
+        }
+        return *this;
+    }
+    ~SparseMatrix() { release(); }
 
     std::size_t size() const noexcept { return start_.size() - 1; }
     std::size_t nnz() const noexcept { return size_; }
-    Row operator[](std::size_t i) noexcept { return {data_.get() + start_[i], data_.get() + start_[i + 1]}; }
-    ConstRow operator[](std::size_t i) const noexcept { return {data_.get() + start_[i], data_.get() + start_[i + 1]}; }
-    std::span<Entry> entries() noexcept { return {data_.get(), size_}; }
-    std::span<const Entry> entries() const noexcept { return {data_.get(), size_}; }
+    Row operator[](std::size_t i) noexcept { return {data_ + start_[i], data_ + start_[i + 1]}; }
+    ConstRow operator[](std::size_t i) const noexcept { return {data_ + start_[i], data_ + start_[i + 1]}; }
+    std::span<Entry> entries() noexcept { return {data_, size_}; }
+    std::span<const Entry> entries() const noexcept { return {data_, size_}; }
 
     void reserve(std::size_t rows, std::size_t entries) {
         start_.reserve(rows + 1);
@@ -66,7 +112,7 @@ public:
     }
     void push(Entry e) {
         if (size_ == capacity_) grow(2 * capacity_ + 16);
-        data_.get()[size_++] = e;
+        data_[size_++] = e;
     }
     void close_row() { start_.push_back(size_); }
     /// Room for up to `max_entries` entries of the open row, to be written through the returned
@@ -74,10 +120,10 @@ public:
     /// last written)` closes the row.
     Entry* begin_row(std::size_t max_entries) {
         if (capacity_ - size_ < max_entries) grow(std::max(2 * capacity_, size_ + max_entries));
-        return data_.get() + size_;
+        return data_ + size_;
     }
     void end_row(const Entry* end) {
-        size_ = static_cast<std::size_t>(end - data_.get());
+        size_ = static_cast<std::size_t>(end - data_);
         close_row();
     }
 
@@ -85,13 +131,12 @@ public:
     template <class Drop>
     void remove_if(Drop&& drop) {
         std::size_t write = 0, read = 0;
-        Entry* d = data_.get();
         for (std::size_t i = 0; i < size(); ++i) {
             const std::size_t end = start_[i + 1];
             start_[i] = write;
             for (; read < end; ++read) {
-                const Entry e = d[read];
-                d[write] = e;
+                const Entry e = data_[read];
+                data_[write] = e;
                 write += drop(i, e) ? 0 : 1;
             }
         }
@@ -102,26 +147,34 @@ public:
 private:
     // Entries live in a plain buffer rather than a std::vector so that rows can be written in
     // place through begin_row without first value-initialising the room (Entry is trivially
-    // copyable; an epoch writes each matrix's entries once).
-    struct Free {
-        void operator()(Entry* p) const noexcept { std::free(p); }
-    };
+    // copyable; an epoch writes each matrix's entries once), and so that the buffer can return
+    // to the per-thread cache.
     void grow(std::size_t capacity) {
         if (capacity <= capacity_) return;
-        auto* p = static_cast<Entry*>(std::malloc(capacity * sizeof(Entry)));
-        if (p == nullptr) throw std::bad_alloc();
-        if (size_ != 0) std::memcpy(p, data_.get(), size_ * sizeof(Entry));
-        data_.reset(p);
-        capacity_ = capacity;
+        std::size_t bytes = 0;
+        auto* p = static_cast<Entry*>(detail::take_buffer(capacity * sizeof(Entry), bytes));
+        if (size_ != 0) std::memcpy(p, data_, size_ * sizeof(Entry));
+        release_buffer();
+        data_ = p;
+        capacity_ = bytes / sizeof(Entry);
     }
     void append(const Entry* src, std::size_t count) {
         grow(size_ + count);
-        if (count != 0) std::memcpy(data_.get() + size_, src, count * sizeof(Entry));
+        if (count != 0) std::memcpy(data_ + size_, src, count * sizeof(Entry));
         size_ += count;
+    }
+    void release_buffer() noexcept {
+        if (data_ != nullptr) detail::give_buffer(data_, capacity_ * sizeof(Entry));
+        data_ = nullptr;
+        capacity_ = 0;
+    }
+    void release() noexcept {
+        release_buffer();
+        size_ = 0;
     }
 
     std::vector<std::size_t> start_;  // size() + 1 offsets into the entries
-    std::unique_ptr<Entry, Free> data_;
+    Entry* data_ = nullptr;
     std::size_t size_ = 0, capacity_ = 0;
 };
 
