@@ -358,3 +358,35 @@ def test_weighted_median_of_columns_is_the_stake_quantile(
         if minority < 0:
             want = column[0]
         assert got[j] == want, (j, minority)
+
+
+# ---- interleaved exp series: each lane is the single series ---------------------------------
+
+_exp_inputs = st.one_of(
+    st.integers(-(25 << 32), 25 << 32),           # across the clamp at ±20
+    st.sampled_from([0, ONE, -ONE, 20 << 32, -(20 << 32), 1, -1]),  # the special cases
+    st.integers(-(1 << 34), 1 << 34),
+)
+
+
+@given(st.lists(_exp_inputs, min_size=0, max_size=11))
+@settings(max_examples=300, deadline=None)
+def test_exp_many_is_exp_of_each(x: list[int]) -> None:
+    assert C.exp_safe_many(x) == [C.exp_safe(v) for v in x]
+
+
+@given(st.integers(0, 12).flatmap(lambda k: st.tuples(
+           st.lists(st.integers(0, ONE), min_size=k, max_size=k),
+           st.lists(st.integers(0, ONE), min_size=k, max_size=k),
+           st.lists(st.integers(0, ONE), min_size=k, max_size=k))),
+       st.integers(-32768, 32767))
+@settings(max_examples=300, deadline=None)
+def test_alpha_sigmoid_many_is_alpha_of_each(cwb: tuple[list[int], list[int], list[int]],
+                                             steepness: int) -> None:
+    c, w, b = cwb
+    lo, hi = C.u16_proportion_to_fixed(45875), C.u16_proportion_to_fixed(58982)
+    st_bits = steepness << 32
+    want = [
+        C.alpha_sigmoid(ci, wi, bi, lo, hi, st_bits) for ci, wi, bi in zip(c, w, b, strict=True)
+    ]
+    assert C.alpha_sigmoid_many(c, w, b, lo, hi, st_bits) == want

@@ -179,6 +179,23 @@ void bind_math(py::module_& m) {
         },
         py::arg("num"), py::arg("den"));
     m.def("exp_safe", [=](I x) { return math::exp_safe(bits(x)).bits; }, py::arg("x"));
+    m.def("exp_safe_many", [](const BitsVector& x) {
+        const math::Vector in = vin(x);
+        math::Vector out(in.size());
+        math::exp_safe_many(in.data(), in.size(), out.data());
+        return vout(out);
+    }, py::arg("x"));
+    m.def("alpha_sigmoid_many",
+          [](const BitsVector& c, const BitsVector& w, const BitsVector& b, I lo, I hi, I st) {
+              if (c.size() != w.size() || c.size() != b.size()) throw py::value_error("lengths differ");
+              const math::Vector cv = vin(c), wv = vin(w), bv = vin(b);
+              math::Vector out(c.size());
+              math::alpha_sigmoid_many(cv.data(), wv.data(), bv.data(), c.size(), I32F32::from_bits(lo),
+                                       I32F32::from_bits(hi), I32F32::from_bits(st), out.data());
+              return vout(out);
+          },
+          py::arg("consensus"), py::arg("weight"), py::arg("bond"), py::arg("alpha_low"), py::arg("alpha_high"),
+          py::arg("steepness"));
     m.def("sigmoid_safe", [=](I x, I rho, I kappa) { return math::sigmoid_safe(bits(x), bits(rho), bits(kappa)).bits; },
           py::arg("x"), py::arg("rho"), py::arg("kappa"));
     m.def("alpha_sigmoid",

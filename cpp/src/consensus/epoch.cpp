@@ -257,8 +257,10 @@ EpochResult epoch(const SubnetState& s) {
             const I32F32 high = math::u16_proportion_to_fixed(s.alpha_high);
             const I32F32 steepness = I32F32::from_int(s.alpha_sigmoid_steepness);
             // α is needed only where a bond-weight entry exists; compute it there, with the
-            // weight and bond values the chain's sorted merge walk would see.
-            std::vector<I32F32> w_seen(n, zero), b_seen(n, zero);
+            // weight and bond values the chain's sorted merge walk would see, a whole row at a
+            // time (α depends on the column only, given the row).
+            std::vector<I32F32> w_seen(n, zero), b_seen(n, zero), alpha_row(n, zero);
+            std::vector<I32F32> c_in, w_in, b_in, a_out;
             std::vector<std::uint16_t> touched;
             std::size_t current_row = n;
             auto alpha_at = [&](std::size_t i, std::uint16_t j) {
@@ -267,9 +269,22 @@ EpochResult epoch(const SubnetState& s) {
                     touched.clear();
                     walk_visible(bond_weights[i], w_seen, touched);
                     walk_visible(bonds[i], b_seen, touched);
+                    c_in.clear();
+                    w_in.clear();
+                    b_in.clear();
+                    for (const Entry& e : bond_weights[i]) {
+                        c_in.push_back(consensus[e.col]);
+                        w_in.push_back(w_seen[e.col]);
+                        b_in.push_back(b_seen[e.col]);
+                    }
+                    a_out.resize(c_in.size());
+                    math::alpha_sigmoid_many(c_in.data(), w_in.data(), b_in.data(), c_in.size(), low, high, steepness,
+                                             a_out.data());
+                    std::size_t k = 0;
+                    for (const Entry& e : bond_weights[i]) alpha_row[e.col] = a_out[k++];
                     current_row = i;
                 }
-                return math::alpha_sigmoid(consensus[j], w_seen[j], b_seen[j], low, high, steepness);
+                return alpha_row[j];
             };
             new_bonds = math::mat_ema_alpha_sparse(bond_weights, bonds, n, alpha_at);
         } else {

@@ -167,36 +167,75 @@ namespace {
 // substrate_fixed's exp: the truncated Taylor series with checked operations (spec §1.3).
 // With x >= 0 every term is non-negative, so the I32F32 steps reduce to integers on the bits:
 // checked_mul(term, x) = floor(term·x / 2^32) if that fits i64, and checked_div by the whole
-// number i is (t·2^32) / (i·2^32) = floor(t / i), which always fits. Liquid alpha evaluates this
-// for every bond entry, so the division by i uses a precomputed invariant divider.
-std::optional<I32F32> exp_series(I32F32 x) noexcept {
+// number i is (t·2^32) / (i·2^32) = floor(t / i), which always fits.
+//
+// Each term waits on the previous one (a multiply and a division: about a dozen cycles), so one
+// series is latency-bound; liquid alpha needs one per bond entry, and `Lanes` independent series
+// advance together so that the processor overlaps them. Per lane the steps are exactly the
+// single series'; a lane stops when its term floors to zero (every later term is zero and adds
+// nothing) or an operation overflows (the series fails: nullopt).
+constexpr std::size_t exp_lanes = 4;
+
+void exp_series_lanes(const I32F32* x_in, std::size_t count, std::optional<I32F32>* out) noexcept {
     static const auto by_index = [] {
         std::array<fixed::U64Divider, 32> t{};
         for (std::uint64_t i = 1; i < t.size(); ++i) t[i] = fixed::U64Divider(i);
         return t;
     }();
-    if (x.is_zero()) return I32F32::one();
-    // exp(1) is answered from the I9F23 constant: floor(e · 2^23), widened to 32 fraction bits.
-    if (x == I32F32::one()) return I32F32::from_bits(std::int64_t{22'802'600} << 9);
-    const bool negative = x.bits < 0;
-    if (negative) x = I32F32::from_bits(-x.bits);
-    auto result = fixed::checked_add(x, I32F32::one());
-    if (!result) return std::nullopt;
-    const auto xb = static_cast<std::uint64_t>(x.bits);
-    std::uint64_t term = xb;
-    for (std::size_t i = 2; i <= 31; ++i) {
-        const fixed::u128 product = (static_cast<fixed::u128>(term) * xb) >> 32;
-        if (product > static_cast<fixed::u128>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
-        term = by_index[i](static_cast<std::uint64_t>(product));
-        // Once a term floors to zero every later one is zero too (0·x = 0, 0/i = 0) and adds
-        // nothing, so the remaining iterations cannot change the result or fail.
-        if (term == 0) break;
-        result = fixed::checked_add(*result, I32F32::from_bits(static_cast<std::int64_t>(term)));
-        if (!result) return std::nullopt;
+    std::uint64_t xb[exp_lanes] = {}, term[exp_lanes] = {};
+    std::int64_t result[exp_lanes] = {};
+    bool negative[exp_lanes] = {}, running[exp_lanes] = {}, failed[exp_lanes] = {};
+    std::size_t active = 0;
+    for (std::size_t l = 0; l < count; ++l) {
+        I32F32 x = x_in[l];
+        out[l] = std::nullopt;
+        if (x.is_zero()) {
+            out[l] = I32F32::one();
+            continue;
+        }
+        // exp(1) is answered from the I9F23 constant: floor(e · 2^23), widened to 32 fraction bits.
+        if (x == I32F32::one()) {
+            out[l] = I32F32::from_bits(std::int64_t{22'802'600} << 9);
+            continue;
+        }
+        negative[l] = x.bits < 0;
+        if (negative[l]) x = I32F32::from_bits(-x.bits);
+        const auto first = fixed::checked_add(x, I32F32::one());
+        if (!first) continue;  // fails: nullopt
+        xb[l] = term[l] = static_cast<std::uint64_t>(x.bits);
+        result[l] = first->bits;
+        running[l] = true;
+        ++active;
     }
-    if (negative) return fixed::one_over(*result);
-    return result;
+    for (std::size_t i = 2; i <= 31 && active != 0; ++i) {
+        const fixed::U64Divider& by = by_index[i];
+        for (std::size_t l = 0; l < exp_lanes; ++l) {
+            if (!running[l]) continue;
+            const fixed::u128 product = (static_cast<fixed::u128>(term[l]) * xb[l]) >> 32;
+            const std::uint64_t t = by(static_cast<std::uint64_t>(product));
+            std::int64_t sum = 0;
+            const bool overflow = product > static_cast<fixed::u128>(std::numeric_limits<std::int64_t>::max()) ||
+                                  __builtin_add_overflow(result[l], static_cast<std::int64_t>(t), &sum);
+            term[l] = t;
+            if (overflow) {
+                failed[l] = true;
+                running[l] = false;
+                --active;
+            } else if (t == 0) {
+                running[l] = false;
+                --active;
+            } else {
+                result[l] = sum;
+            }
+        }
+    }
+    for (std::size_t l = 0; l < count; ++l) {
+        if (failed[l] || (!running[l] && xb[l] == 0)) continue;  // failed, or answered above
+        const I32F32 r = I32F32::from_bits(result[l]);
+        out[l] = negative[l] ? fixed::one_over(r) : std::optional<I32F32>(r);
+    }
 }
+
 
 // saturating_div(1, d).
 I32F32 one_over_saturating(I32F32 d) noexcept {
@@ -206,12 +245,23 @@ I32F32 one_over_saturating(I32F32 d) noexcept {
 
 }  // namespace
 
-I32F32 exp_safe(I32F32 x) noexcept {
+void exp_safe_many(const I32F32* x, std::size_t count, I32F32* out) noexcept {
     const I32F32 lo = I32F32::from_int(-20), hi = I32F32::from_int(20);
-    if (x < lo) x = lo;
-    else if (hi < x) x = hi;
-    if (auto r = exp_series(x)) return *r;
-    return x.bits <= 0 ? I32F32::zero() : I32F32::max();
+    for (std::size_t start = 0; start < count; start += exp_lanes) {
+        const std::size_t lanes = std::min(exp_lanes, count - start);
+        I32F32 clamped[exp_lanes];
+        std::optional<I32F32> series[exp_lanes];
+        for (std::size_t l = 0; l < lanes; ++l) clamped[l] = std::clamp(x[start + l], lo, hi);
+        exp_series_lanes(clamped, lanes, series);
+        for (std::size_t l = 0; l < lanes; ++l)
+            out[start + l] = series[l] ? *series[l] : (clamped[l].bits <= 0 ? I32F32::zero() : I32F32::max());
+    }
+}
+
+I32F32 exp_safe(I32F32 x) noexcept {
+    I32F32 e;
+    exp_safe_many(&x, 1, &e);
+    return e;
 }
 
 I32F32 sigmoid_safe(I32F32 input, I32F32 rho, I32F32 kappa) noexcept {
@@ -222,21 +272,39 @@ I32F32 sigmoid_safe(I32F32 input, I32F32 rho, I32F32 kappa) noexcept {
     return one_over_saturating(saturating_add(e, one));
 }
 
-I32F32 alpha_sigmoid(I32F32 consensus, I32F32 weight, I32F32 bond, I32F32 alpha_low, I32F32 alpha_high,
-                     I32F32 steepness) noexcept {
+void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32F32* bond, std::size_t count,
+                        I32F32 alpha_low, I32F32 alpha_high, I32F32 steepness, I32F32* out) noexcept {
     const I32F32 zero = I32F32::zero(), one = I32F32::one();
     auto clamp01 = [&](I32F32 v) { return std::max(std::min(v, one), zero); };
-    const I32F32 diff_buy = clamp01(fixed::sub(weight, consensus));
-    const I32F32 diff_sell = clamp01(fixed::sub(bond, weight));
-    const I32F32 x = weight >= bond ? diff_buy : diff_sell;
     // steepness / −100: the 2^32 scales cancel, (s·2^32) / (−100·2^32) truncates like s / −100,
     // and it cannot overflow.
     const I32F32 factor = I32F32::from_bits(steepness.bits / -100);
     const I32F32 half = I32F32::from_bits(std::int64_t{1} << 31);
-    const I32F32 e = exp_safe(saturating_mul(factor, fixed::sub(x, half)));
-    const I32F32 sigma = one_over_saturating(saturating_add(one, e));
-    const I32F32 a = saturating_add(alpha_low, saturating_mul(sigma, saturating_sub(alpha_high, alpha_low)));
-    return std::max(std::min(a, alpha_high), alpha_low);
+    constexpr std::size_t block = 64;
+    I32F32 exponent[block], e[block];
+    for (std::size_t start = 0; start < count; start += block) {
+        const std::size_t m = std::min(block, count - start);
+        for (std::size_t k = 0; k < m; ++k) {
+            const I32F32 w = weight[start + k], b = bond[start + k];
+            const I32F32 diff_buy = clamp01(fixed::sub(w, consensus[start + k]));
+            const I32F32 diff_sell = clamp01(fixed::sub(b, w));
+            const I32F32 x = w >= b ? diff_buy : diff_sell;
+            exponent[k] = saturating_mul(factor, fixed::sub(x, half));
+        }
+        exp_safe_many(exponent, m, e);
+        for (std::size_t k = 0; k < m; ++k) {
+            const I32F32 sigma = one_over_saturating(saturating_add(one, e[k]));
+            const I32F32 a = saturating_add(alpha_low, saturating_mul(sigma, saturating_sub(alpha_high, alpha_low)));
+            out[start + k] = std::max(std::min(a, alpha_high), alpha_low);
+        }
+    }
+}
+
+I32F32 alpha_sigmoid(I32F32 consensus, I32F32 weight, I32F32 bond, I32F32 alpha_low, I32F32 alpha_high,
+                     I32F32 steepness) noexcept {
+    I32F32 a;
+    alpha_sigmoid_many(&consensus, &weight, &bond, 1, alpha_low, alpha_high, steepness, &a);
+    return a;
 }
 
 // ---- vectors -------------------------------------------------------------------------------------

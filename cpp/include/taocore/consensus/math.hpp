@@ -200,10 +200,16 @@ I32F32 bonds_moving_average_alpha(std::uint64_t bonds_moving_average) noexcept;
 
 // ---- transcendental (§1.3, §3.1) -----------------------------------------------------------------
 I32F32 exp_safe(I32F32 x) noexcept;
+/// exp_safe of `count` values into out (several series run interleaved; each is exp_safe's).
+void exp_safe_many(const I32F32* x, std::size_t count, I32F32* out) noexcept;
 I32F32 sigmoid_safe(I32F32 input, I32F32 rho, I32F32 kappa) noexcept;
 /// Liquid alpha for one (consensus, weight, bond) triple; low/high/steepness already as I32F32.
 I32F32 alpha_sigmoid(I32F32 consensus, I32F32 weight, I32F32 bond, I32F32 alpha_low, I32F32 alpha_high,
                      I32F32 steepness) noexcept;
+/// alpha_sigmoid of `count` triples (element k: consensus[k], weight[k], bond[k]) into out[k]; the
+/// exp series of several entries run interleaved.
+void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32F32* bond, std::size_t count,
+                        I32F32 alpha_low, I32F32 alpha_high, I32F32 steepness, I32F32* out) noexcept;
 
 // ---- vectors (§7.3, §7.4) ------------------------------------------------------------------------
 std::vector<bool> is_topk(const Vector& v, std::size_t k);
