@@ -96,6 +96,22 @@ bool verify_batch(signature_scheme scheme, const byte_span* public_keys, const b
     return batch_range(scheme, public_keys, messages, signatures, n);
 }
 
+bool multiscalar_mul_for_tests(const std::uint8_t* scalars, const std::uint8_t* points, std::size_t n,
+                               int algorithm, int window, bool projective, std::uint8_t out[32]) {
+    if (algorithm < msm_auto || algorithm > msm_pippenger || window < 0 || window > 16) return false;
+    std::vector<ge_p3> p(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!ge_from_bytes_vartime(p[i], points + 32 * i, false)) return false;
+        if (projective) {  // (X:Y:Z:T) -> (lX:lY:lZ:lT), the same point
+            const fe l{{i + 2, 0, 0, 0, 0}};
+            p[i] = ge_p3{fe_mul(p[i].X, l), fe_mul(p[i].Y, l), fe_mul(p[i].Z, l), fe_mul(p[i].T, l)};
+        }
+    }
+    const auto* sc = reinterpret_cast<const std::uint8_t(*)[32]>(scalars);
+    ge_to_bytes(out, ge_multiscalar_mul_vartime(sc, p.data(), n, static_cast<msm_algorithm>(algorithm), window));
+    return true;
+}
+
 void verify_many(signature_scheme scheme, const byte_span* public_keys, const byte_span* messages,
                  const byte_span* signatures, std::size_t n, std::uint8_t* ok, unsigned threads) {
     const std::size_t parts = std::max<std::size_t>(1, std::min<std::size_t>(threads, n / min_batch));

@@ -2,8 +2,9 @@
 // The multi-scalar multiplication algorithms of msm.cpp (Straus with width-5 wNAF, Pippenger with
 // signed digits) written once over a group-operations policy G, so the portable radix-2^51 build
 // (msm.cpp) and the radix-2^64 MULX build (verify_fe64_avx2.cpp) run the same steps in the same
-// order. G provides: point, cached, from(ge_p3), out(point) -> ge_p3, identity(), dbl(p),
-// add(p, cached), sub(p, cached), to_cached(p), add_p3(p, q), neg(p).
+// order. G provides: point, cached, affine, from(ge_p3), out(point) -> ge_p3, identity(), dbl(p),
+// add(p, cached), sub(p, cached), to_cached(p), add_p3(p, q), neg(p), to_affine(p) (for a point
+// with Z = 1), madd(p, affine), msub(p, affine).
 // Everything has internal linkage and no standard-library template is instantiated (buffers are
 // the local `buffer` below): the radix-2^64 instance is compiled with ISA flags, and any inline
 // or template function with external linkage could be merged by the linker with a baseline copy.
@@ -14,6 +15,7 @@
 #include <new>
 
 #include "crypto/detail/edwards.hpp"
+#include "crypto/detail/msm.hpp"
 
 namespace taocore::crypto::detail::msm_impl {
 namespace {
@@ -110,20 +112,23 @@ inline void signed_digits(std::int32_t* out, int windows, int c, const std::uint
     }
 }
 
+// Window width growing with log n (about ln n), the usual cost balance of buckets vs additions.
+inline int pippenger_window(std::size_t n) noexcept { return n < 500 ? 6 : n < 800 ? 7 : n < 4000 ? 8 : 10; }
+
+// Every input point must have Z = 1 (ge_multiscalar_mul_vartime normalises them): the bucket
+// additions then take the affine addend form, one field multiplication fewer each.
 template <class G>
-ge_p3 pippenger(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::size_t n) {
+ge_p3 pippenger(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::size_t n, int c) {
     using P = typename G::point;
     buffer<P> points(n);
     for (std::size_t i = 0; i < n; ++i) points[i] = G::from(in_points[i]);
-    // Window width growing with log n (about ln n), the usual cost balance of buckets vs additions.
-    const int c = n < 500 ? 6 : n < 800 ? 7 : n < 4000 ? 8 : 10;
     const int windows = (256 + c - 1) / c + 1;  // one more for the final carry
     const int buckets = 1 << (c - 1);
     buffer<std::int32_t> digits(n * windows);
-    buffer<typename G::cached> cached(n);
+    buffer<typename G::affine> addend(n);
     for (std::size_t i = 0; i < n; ++i) {
         signed_digits(&digits[i * windows], windows, c, scalars[i]);
-        cached[i] = G::to_cached(points[i]);
+        addend[i] = G::to_affine(points[i]);
     }
     buffer<P> bucket(buckets);
     buffer<char> used(buckets);
@@ -139,7 +144,7 @@ ge_p3 pippenger(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::
                 bucket[slot] = d > 0 ? points[i] : G::neg(points[i]);
                 used[slot] = 1;
             } else {
-                bucket[slot] = d > 0 ? G::add(bucket[slot], cached[i]) : G::sub(bucket[slot], cached[i]);
+                bucket[slot] = d > 0 ? G::madd(bucket[slot], addend[i]) : G::msub(bucket[slot], addend[i]);
             }
         }
         // sum_k (k+1) * bucket[k] as running sums from the top bucket down.
@@ -157,10 +162,14 @@ ge_p3 pippenger(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::
     return G::out(acc);
 }
 
+// algorithm: msm_auto picks by n; window 0 picks Pippenger's width by n (tests force both).
 template <class G>
-ge_p3 multiscalar_mul(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n) {
+ge_p3 multiscalar_mul(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n, int algorithm,
+                      int window) {
     if (n == 0) return ge_identity();
-    return n < pippenger_threshold ? straus<G>(scalars, points, n) : pippenger<G>(scalars, points, n);
+    if (algorithm == msm_auto) algorithm = n < pippenger_threshold ? msm_straus : msm_pippenger;
+    if (algorithm == msm_straus) return straus<G>(scalars, points, n);
+    return pippenger<G>(scalars, points, n, window > 0 ? window : pippenger_window(n));
 }
 
 }  // namespace
