@@ -111,6 +111,7 @@ struct group64 {
     using cached = detail::cached;
     using affine = precomp;
     static point from(const ge_p3& p) noexcept { return from_p3(p); }
+    static cached from_cached(const ge_cached& c) noexcept { return convert(c); }
     static ge_p3 out(const point& p) noexcept { return to_ge(p); }
     static point identity() noexcept { return p3{{{0, 0, 0, 0}}, {{1, 0, 0, 0}}, {{1, 0, 0, 0}}, {{0, 0, 0, 0}}}; }
     static point dbl(const point& p) noexcept { return to_p3(detail::dbl(p2{p.X, p.Y, p.Z})); }
@@ -155,8 +156,8 @@ fe fe_pow22523_fe64(const fe& z51) noexcept {
 }
 
 ge_p3 multiscalar_mul_fe64(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n, int algorithm,
-                           int window) {
-    return msm_impl::multiscalar_mul<group64>(scalars, points, n, algorithm, window);
+                           int window, const ge_cached* const* odd_multiples) {
+    return msm_impl::multiscalar_mul<group64>(scalars, points, n, algorithm, window, odd_multiples);
 }
 
 ge_p3 verify_loop_fe64(const verify_digits& digits, const ge_cached neg_a_table[8], const ge_p3& r_signed,

@@ -2,7 +2,8 @@
 // The multi-scalar multiplication algorithms of msm.cpp (Straus with width-5 wNAF, Pippenger with
 // signed digits) written once over a group-operations policy G, so the portable radix-2^51 build
 // (msm.cpp) and the radix-2^64 MULX build (verify_fe64_avx2.cpp) run the same steps in the same
-// order. G provides: point, cached, affine, from(ge_p3), out(point) -> ge_p3, identity(), dbl(p),
+// order. G provides: point, cached, affine, from(ge_p3), from_cached(ge_cached), out(point) -> ge_p3,
+// identity(), dbl(p),
 // add(p, cached), sub(p, cached), to_cached(p), add_p3(p, q), neg(p), to_affine(p) (for a point
 // with Z = 1), madd(p, affine), msub(p, affine).
 // Everything has internal linkage and no standard-library template is instantiated (buffers are
@@ -41,9 +42,6 @@ private:
 
 constexpr int naf_width = 5;                              // digits odd, |d| < 2^(w-1)
 constexpr int naf_table = 1 << (naf_width - 2);           // odd multiples 1P, 3P, ..., 15P
-// Measured crossover in points (callgrind, batches of 2n + 1 points with half the scalars
-// 128-bit, as verification builds them): Straus wins below about 110.
-constexpr std::size_t pippenger_threshold = 112;
 
 inline void wnaf(std::int8_t out[257], const std::uint8_t s[32]) {
     int bits[257 + naf_width] = {};
@@ -66,11 +64,15 @@ inline void wnaf(std::int8_t out[257], const std::uint8_t s[32]) {
     }
 }
 
+static_assert(naf_table == msm_odd_multiples, "msm.hpp's table layout is the width-5 wNAF table");
+
+// odd_multiples (may be null, as may each entry) supplies ready tables P, 3P, ..., 15P: the
+// verifier has them for cached public keys and the base point, and building one costs about as
+// much as seven of the additions it then saves.
 template <class G>
-ge_p3 straus(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::size_t n) {
+ge_p3 straus(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::size_t n,
+             const ge_cached* const* odd_multiples) {
     using P = typename G::point;
-    buffer<P> points(n);
-    for (std::size_t i = 0; i < n; ++i) points[i] = G::from(in_points[i]);
     buffer<std::int8_t> naf(n * 257);
     buffer<typename G::cached> table(n * naf_table);
     int top = -1;
@@ -79,11 +81,17 @@ ge_p3 straus(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::siz
         wnaf(d, scalars[i]);
         for (int b = 256; b > top; --b)
             if (d[b]) { top = b; break; }
-        const P twice = G::dbl(points[i]);
-        P odd = points[i];
+        typename G::cached* t = &table[i * naf_table];
+        if (odd_multiples != nullptr && odd_multiples[i] != nullptr) {
+            for (int k = 0; k < naf_table; ++k) t[k] = G::from_cached(odd_multiples[i][k]);
+            continue;
+        }
+        const P point = G::from(in_points[i]);
+        const typename G::cached twice = G::to_cached(G::dbl(point));
+        P odd = point;
         for (int k = 0; k < naf_table; ++k) {
-            table[i * naf_table + k] = G::to_cached(odd);
-            if (k + 1 < naf_table) odd = G::add_p3(odd, twice);
+            t[k] = G::to_cached(odd);
+            if (k + 1 < naf_table) odd = G::add(odd, twice);
         }
     }
     P acc = G::identity();
@@ -115,7 +123,7 @@ inline void signed_digits(std::int32_t* out, int windows, int c, const std::uint
 }
 
 // Window width growing with log n (about ln n), the usual cost balance of buckets vs additions;
-// the breakpoints are the measured ones for verification batches (see pippenger_threshold).
+// the breakpoints are the measured ones for verification batches (see msm_prefers_straus).
 inline int pippenger_window(std::size_t n) noexcept {
     return n < 160 ? 5 : n < 400 ? 6 : n < 800 ? 7 : n < 4000 ? 8 : 10;
 }
@@ -170,10 +178,10 @@ ge_p3 pippenger(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::
 // algorithm: msm_auto picks by n; window 0 picks Pippenger's width by n (tests force both).
 template <class G>
 ge_p3 multiscalar_mul(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n, int algorithm,
-                      int window) {
+                      int window, const ge_cached* const* odd_multiples) {
     if (n == 0) return ge_identity();
-    if (algorithm == msm_auto) algorithm = n < pippenger_threshold ? msm_straus : msm_pippenger;
-    if (algorithm == msm_straus) return straus<G>(scalars, points, n);
+    if (algorithm == msm_auto) algorithm = msm_prefers_straus(n) ? msm_straus : msm_pippenger;
+    if (algorithm == msm_straus) return straus<G>(scalars, points, n, odd_multiples);
     return pippenger<G>(scalars, points, n, window > 0 ? window : pippenger_window(n));
 }
 

@@ -18,6 +18,7 @@ struct group51 {
     using cached = ge_cached;
     using affine = ge_precomp;
     static point from(const ge_p3& p) noexcept { return p; }
+    static cached from_cached(const ge_cached& c) noexcept { return c; }
     static ge_p3 out(const point& p) noexcept { return p; }
     static point identity() noexcept { return ge_identity(); }
     static point dbl(const point& p) noexcept { return ge_dbl_p3(p); }
@@ -62,13 +63,13 @@ const ge_p3* affine_points(const ge_p3* points, std::size_t n, std::vector<ge_p3
 }  // namespace
 
 ge_p3 ge_multiscalar_mul_vartime(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n,
-                                 msm_algorithm algorithm, int window) {
+                                 msm_algorithm algorithm, int window, const ge_cached* const* odd_multiples) {
     std::vector<ge_p3> storage;
     const ge_p3* in = affine_points(points, n, storage);
 #if defined(TAOCORE_HAVE_AVX2)
-    if (use_fe64_kernels()) return multiscalar_mul_fe64(scalars, in, n, algorithm, window);
+    if (use_fe64_kernels()) return multiscalar_mul_fe64(scalars, in, n, algorithm, window, odd_multiples);
 #endif
-    return msm_impl::multiscalar_mul<group51>(scalars, in, n, algorithm, window);
+    return msm_impl::multiscalar_mul<group51>(scalars, in, n, algorithm, window, odd_multiples);
 }
 
 }  // namespace taocore::crypto::detail
