@@ -43,24 +43,32 @@ private:
 constexpr int naf_width = 5;                              // digits odd, |d| < 2^(w-1)
 constexpr int naf_table = 1 << (naf_width - 2);           // odd multiples 1P, 3P, ..., 15P
 
+// Width-5 wNAF: odd digits |d| < 16, at least four zeros after each non-zero digit. The scalar
+// is read a machine word at a time (a bit-array version spent more on this than on the table
+// look-ups it feeds in small batches). s < 2^255, so 257 digits hold it.
 inline void wnaf(std::int8_t out[257], const std::uint8_t s[32]) {
-    int bits[257 + naf_width] = {};
-    for (int i = 0; i < 256; ++i) bits[i] = (s[i >> 3] >> (i & 7)) & 1;
+    std::uint64_t x[5] = {};
+    for (int i = 0; i < 32; ++i) x[i / 8] |= static_cast<std::uint64_t>(s[i]) << (8 * (i % 8));
     for (int i = 0; i < 257; ++i) out[i] = 0;
-    for (int i = 0; i < 257; ++i) {
-        if (!bits[i]) continue;
-        // Take w bits starting here as a signed digit, push the carry upward.
-        int value = 0;
-        for (int k = 0; k < naf_width && i + k < 257 + naf_width; ++k) value |= bits[i + k] << k;
-        if (value >= (1 << (naf_width - 1))) value -= 1 << naf_width;
-        out[i] = static_cast<std::int8_t>(value);
-        for (int k = 0; k < naf_width; ++k) bits[i + k] = 0;
-        if (value < 0) {
-            // value = window - 2^w: add 2^w back at position i + w (ripple carry).
-            int j = i + naf_width;
-            while (j < 257 + naf_width && bits[j]) bits[j++] = 0;
-            if (j < 257 + naf_width) bits[j] = 1;
+    constexpr std::uint64_t radix = 1u << naf_width, mask = radix - 1;
+    std::uint64_t carry = 0;  // 1 when the digit below borrowed 2^w from here
+    for (int pos = 0; pos < 257;) {
+        const int word = pos / 64, bit = pos % 64;
+        std::uint64_t bits = x[word] >> bit;
+        if (bit > 64 - naf_width) bits |= x[word + 1] << (64 - bit);
+        const std::uint64_t window = carry + (bits & mask);
+        if ((window & 1) == 0) {  // zero digit here; an even window's carry moves up with pos
+            ++pos;
+            continue;
         }
+        if (window < radix / 2) {
+            carry = 0;
+            out[pos] = static_cast<std::int8_t>(window);
+        } else {
+            carry = 1;
+            out[pos] = static_cast<std::int8_t>(static_cast<int>(window) - static_cast<int>(radix));
+        }
+        pos += naf_width;
     }
 }
 
