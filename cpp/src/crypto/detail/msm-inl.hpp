@@ -114,19 +114,20 @@ ge_p3 straus(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::siz
     return G::out(acc);
 }
 
-// Signed radix-2^c digits in [-2^(c-1), 2^(c-1)]: windows of c bits, each digit above half the
-// radix borrows one from the next window.
+// Signed radix-2^c digits in [-2^(c-1), 2^(c-1)]: windows of c bits (read from 64-bit words),
+// each digit above half the radix borrows one from the next window.
 inline void signed_digits(std::int32_t* out, int windows, int c, const std::uint8_t s[32]) {
-    const std::int32_t radix = 1 << c, half = radix / 2;
-    std::int32_t carry = 0;
+    std::uint64_t x[5] = {};
+    for (int i = 0; i < 32; ++i) x[i / 8] |= static_cast<std::uint64_t>(s[i]) << (8 * (i % 8));
+    const std::uint64_t radix = std::uint64_t{1} << c, half = radix / 2;
+    std::uint64_t carry = 0;
     for (int w = 0; w < windows; ++w) {
-        std::int32_t v = carry;
-        for (int k = 0; k < c; ++k) {
-            const int bit = w * c + k;
-            if (bit < 256) v += ((s[bit >> 3] >> (bit & 7)) & 1) << k;
-        }
+        const int bit = w * c, word = bit / 64, shift = bit % 64;
+        std::uint64_t v = word < 5 ? x[word] >> shift : 0;
+        if (shift + c > 64 && word + 1 < 5) v |= x[word + 1] << (64 - shift);
+        v = (v & (radix - 1)) + carry;
         carry = v > half ? 1 : 0;
-        out[w] = v - carry * radix;
+        out[w] = static_cast<std::int32_t>(static_cast<std::int64_t>(v) - static_cast<std::int64_t>(carry * radix));
     }
 }
 
