@@ -1,7 +1,7 @@
 """The multi-scalar multiplication under batch verification, against a naive sum in Python
 integers: each algorithm (Straus with built or supplied tables, Pippenger at every window width
-the verifier can pick and more), affine and projective inputs, and the edge cases a batch can feed it (one point, the
-identity, zero scalars, small-order points, scalars near 2^255)."""
+the verifier can pick and more), affine and projective inputs, and the edge cases a batch can
+feed it (one point, the identity, zero scalars, small-order points, scalars near 2^255)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,10 @@ IDENTITY = (0, 1)
 def add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
     (x1, y1), (x2, y2) = a, b
     t = D * x1 * x2 * y1 * y2 % P
-    return ((x1 * y2 + y1 * x2) * pow(1 + t, P - 2, P) % P,
-            (y1 * y2 + x1 * x2) * pow(1 - t, P - 2, P) % P)
+    return (
+        (x1 * y2 + y1 * x2) * pow(1 + t, P - 2, P) % P,
+        (y1 * y2 + x1 * x2) * pow(1 - t, P - 2, P) % P,
+    )
 
 
 def add_ext(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
@@ -69,8 +71,12 @@ def decode(b: bytes) -> tuple[int, int]:
 
 BASE = decode(bytes.fromhex("5866666666666666666666666666666666666666666666666666666666666666"))
 # Points of order 1, 2, 4 and 8 (the torsion subgroup ZIP-215 lets through).
-TORSION = [mul(k, decode(bytes.fromhex(
-    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"))) for k in range(8)]
+TORSION = [
+    mul(
+        k, decode(bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"))
+    )
+    for k in range(8)
+]
 
 
 def naive(scalars: list[int], points: list[tuple[int, int]]) -> bytes:
@@ -92,26 +98,35 @@ def random_points(rng: random.Random, n: int) -> list[tuple[int, int]]:
 
 
 # tables=True hands every other point's odd multiples over precomputed (as the key cache does).
-ALGORITHMS = [dict(algorithm=0), dict(algorithm=1), dict(algorithm=0, tables=True),
-              dict(algorithm=1, tables=True)] + [dict(algorithm=2, window=w) for w in
-                                                 (0, 1, 2, 3, 5, 6, 7, 8, 9, 11, 16)]
+ALGORITHMS: list[dict[str, int | bool]] = [
+    {"algorithm": 0},
+    {"algorithm": 1},
+    {"algorithm": 0, "tables": True},
+    {"algorithm": 1, "tables": True},
+] + [{"algorithm": 2, "window": w} for w in (0, 1, 2, 3, 5, 6, 7, 8, 9, 11, 16)]
 
 
 @pytest.mark.parametrize("projective", [False, True])
-@pytest.mark.parametrize("opts", ALGORITHMS, ids=lambda o: "-".join(f"{k}{v}" for k, v in o.items()))
-def test_random_sums(opts: dict[str, int], projective: bool) -> None:
+@pytest.mark.parametrize(
+    "opts", ALGORITHMS, ids=lambda o: "-".join(f"{k}{v}" for k, v in o.items())
+)
+def test_random_sums(opts: dict[str, int | bool], projective: bool) -> None:
     rng = random.Random(int.from_bytes(os.urandom(8), "little"))
     for n in (1, 2, 9, 33):
         points = random_points(rng, n)
         # Full-width scalars (the verifier's z_i * k_i), 128-bit ones (z_i) and some below 2^255
         # but above l (every bit of the top window set).
-        scalars = [rng.choice([rng.randrange(L), rng.getrandbits(128), 2**255 - 1 - rng.getrandbits(8)])
-                   for _ in range(n)]
+        scalars = [
+            rng.choice([rng.randrange(L), rng.getrandbits(128), 2**255 - 1 - rng.getrandbits(8)])
+            for _ in range(n)
+        ]
         assert native(scalars, points, projective=projective, **opts) == naive(scalars, points)
 
 
-@pytest.mark.parametrize("opts", ALGORITHMS, ids=lambda o: "-".join(f"{k}{v}" for k, v in o.items()))
-def test_edge_cases(opts: dict[str, int]) -> None:
+@pytest.mark.parametrize(
+    "opts", ALGORITHMS, ids=lambda o: "-".join(f"{k}{v}" for k, v in o.items())
+)
+def test_edge_cases(opts: dict[str, int | bool]) -> None:
     rng = random.Random(7)
     pts = random_points(rng, 4)
     cases = [
@@ -119,10 +134,10 @@ def test_edge_cases(opts: dict[str, int]) -> None:
         ([0], [BASE]),
         ([0, 0, 0], pts[:3]),
         ([rng.randrange(L)] * 4, [IDENTITY] * 4),
-        ([1, L - 1], [BASE, BASE]),                     # cancels to the identity
-        ([L], [BASE]),                                  # l * B = identity
+        ([1, L - 1], [BASE, BASE]),  # cancels to the identity
+        ([L], [BASE]),  # l * B = identity
         ([2**255 - 1], [pts[0]]),
-        (list(range(8)), TORSION),                      # small-order points only
+        (list(range(8)), TORSION),  # small-order points only
         ([rng.randrange(L) for _ in range(8)], TORSION),
         ([3, 0, 2**128 - 1, 1], [pts[0], pts[1], IDENTITY, TORSION[4]]),
     ]

@@ -57,8 +57,9 @@ def test_large_inputs_release_the_gil() -> None:
 
 def test_key_cache_gives_uncached_answers_under_threads() -> None:
     # Verification caches decoded public keys (4096 entries in 4-way sets, keyed by the key bytes
-    # and the decoding rule). More keys than entries force evictions; the same 32 bytes are used as both an sr25519
-    # and an ed25519 key; invalid keys and wrong signatures under cached keys must stay rejected.
+    # and the decoding rule). More keys than entries force evictions; the same 32 bytes are used
+    # as both an sr25519 and an ed25519 key; invalid keys and wrong signatures under cached keys
+    # must stay rejected.
     import os
 
     from taocore import Keypair
