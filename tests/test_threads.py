@@ -56,14 +56,15 @@ def test_large_inputs_release_the_gil() -> None:
 
 
 def test_key_cache_gives_uncached_answers_under_threads() -> None:
-    # Verification caches decoded public keys (1024 slots, keyed by the key bytes and the decoding
-    # rule). More keys than slots force evictions; the same 32 bytes are used as both an sr25519
-    # and an ed25519 key; invalid keys and wrong signatures under cached keys must stay rejected.
+    # Verification caches decoded public keys (4096 entries in 4-way sets, keyed by the key bytes
+    # and the decoding rule). More keys than entries force evictions; the same 32 bytes are used
+    # as both an sr25519 and an ed25519 key; invalid keys and wrong signatures under cached keys
+    # must stay rejected.
     import os
 
     from taocore import Keypair
 
-    n = 1300
+    n = 4400
     rows: list[tuple[bytes, bytes, bytes, str]] = []
     for i in range(n):
         kind = "sr25519" if i % 3 else "ed25519"

@@ -70,4 +70,21 @@ void bind_crypto_batch(py::module_& m) {
         },
         py::arg("public_keys"), py::arg("messages"), py::arg("signatures"), py::arg("crypto_type") = "sr25519",
         py::arg("threads") = 1u);
+    m.def(
+        "_multiscalar_mul",
+        [](const py::bytes& scalars, const py::bytes& points, int algorithm, int window, bool projective,
+           bool tables) {
+            const std::string s = scalars, p = points;
+            if (s.size() % 32 != 0 || s.size() != p.size())
+                throw std::invalid_argument("scalars and points: 32 bytes each, as many of both");
+            std::uint8_t out[32];
+            if (!crypto::multiscalar_mul_for_tests(reinterpret_cast<const std::uint8_t*>(s.data()),
+                                                   reinterpret_cast<const std::uint8_t*>(p.data()), s.size() / 32,
+                                                   algorithm, window, projective, tables, out))
+                throw std::invalid_argument("a point does not decode, or a bad algorithm / window");
+            return py::bytes(reinterpret_cast<const char*>(out), 32);
+        },
+        "Test support: the encoding of sum s_i P_i by the batch verifier's multi-scalar multiplication.",
+        py::arg("scalars"), py::arg("points"), py::arg("algorithm") = 0, py::arg("window") = 0,
+        py::arg("projective") = false, py::arg("tables") = false);
 }

@@ -2,6 +2,7 @@
 #include "taocore/crypto/batch.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <exception>
 #include <mutex>
@@ -22,10 +23,13 @@ using namespace detail;
 // Below this size a batch saves nothing over single verification (the MSM's fixed costs win).
 constexpr std::size_t min_batch = 4;
 
-bool prepare(signature_scheme scheme, verify_item& item, byte_span pk, byte_span msg, byte_span sig) {
+using neg_table = std::array<ge_cached, msm_odd_multiples>;
+
+bool prepare(signature_scheme scheme, verify_item& item, byte_span pk, byte_span msg, byte_span sig,
+             ge_cached* neg_a_table) {
     return scheme == signature_scheme::sr25519
-               ? sr25519_prepare(item, pk, msg, sig, sr25519::substrate_context)
-               : ed25519_prepare_zip215(item, pk, msg, sig);
+               ? sr25519_prepare(item, pk, msg, sig, sr25519::substrate_context, neg_a_table)
+               : ed25519_prepare_zip215(item, pk, msg, sig, neg_a_table);
 }
 
 bool verify_one(signature_scheme scheme, byte_span pk, byte_span msg, byte_span sig) {
@@ -33,7 +37,19 @@ bool verify_one(signature_scheme scheme, byte_span pk, byte_span msg, byte_span 
                                                : ed25519::verify(pk, msg, sig);
 }
 
-bool batch_equation(signature_scheme scheme, const verify_item* items, std::size_t n) {
+// B, 3B, ..., 15B for Straus (built once).
+const ge_cached* base_odd_multiples() noexcept {
+    static const std::array<ge_cached, msm_odd_multiples> table = [] {
+        std::array<ge_cached, msm_odd_multiples> t;
+        ge_odd_multiples_cached(t.data(), ge_basepoint());
+        return t;
+    }();
+    return table.data();
+}
+
+// neg_a_tables: null, or per item the odd multiples of -A_i (from the key cache), for Straus.
+bool batch_equation(signature_scheme scheme, const verify_item* items, std::size_t n,
+                    const neg_table* neg_a_tables) {
     // sum_i z_i (s_i B - R_i - k_i A_i) == 0 as one MSM over B, -R_i, -A_i.
     std::vector<std::uint8_t> scalars(32 * (2 * n + 1), 0);
     std::vector<ge_p3> points(2 * n + 1);
@@ -53,7 +69,14 @@ bool batch_equation(signature_scheme scheme, const verify_item* items, std::size
     }
     scalar_to_bytes(sc[0], b_coeff);
     points[0] = ge_basepoint();
-    const ge_p3 sum = ge_multiscalar_mul_vartime(sc, points.data(), points.size());
+    std::vector<const ge_cached*> tables;
+    if (neg_a_tables != nullptr) {
+        tables.assign(points.size(), nullptr);
+        tables[0] = base_odd_multiples();
+        for (std::size_t i = 0; i < n; ++i) tables[1 + n + i] = neg_a_tables[i].data();
+    }
+    const ge_p3 sum = ge_multiscalar_mul_vartime(sc, points.data(), points.size(), msm_auto, 0,
+                                                 tables.empty() ? nullptr : tables.data());
     if (scheme == signature_scheme::sr25519) {
         // Zero in ristretto255: the Edwards sum lies in E[4], i.e. X == 0 or Y == 0.
         return fe_is_zero_mask(sum.X) != 0 || fe_is_zero_mask(sum.Y) != 0;
@@ -64,9 +87,12 @@ bool batch_equation(signature_scheme scheme, const verify_item* items, std::size
 bool batch_range(signature_scheme scheme, const byte_span* pks, const byte_span* msgs, const byte_span* sigs,
                  std::size_t n) {
     std::vector<verify_item> items(n);
+    // Straus (small batches) reads each key's odd-multiples table, which the key cache keeps.
+    std::vector<neg_table> tables(msm_prefers_straus(2 * n + 1) ? n : 0);
     for (std::size_t i = 0; i < n; ++i)
-        if (!prepare(scheme, items[i], pks[i], msgs[i], sigs[i])) return false;
-    return batch_equation(scheme, items.data(), n);
+        if (!prepare(scheme, items[i], pks[i], msgs[i], sigs[i], tables.empty() ? nullptr : tables[i].data()))
+            return false;
+    return batch_equation(scheme, items.data(), n, tables.empty() ? nullptr : tables.data());
 }
 
 void many_range(signature_scheme scheme, const byte_span* pks, const byte_span* msgs, const byte_span* sigs,
@@ -94,6 +120,29 @@ bool verify_batch(signature_scheme scheme, const byte_span* public_keys, const b
         return true;
     }
     return batch_range(scheme, public_keys, messages, signatures, n);
+}
+
+bool multiscalar_mul_for_tests(const std::uint8_t* scalars, const std::uint8_t* points, std::size_t n,
+                               int algorithm, int window, bool projective, bool tables, std::uint8_t out[32]) {
+    if (algorithm < msm_auto || algorithm > msm_pippenger || window < 0 || window > 16) return false;
+    std::vector<ge_p3> p(n);
+    std::vector<neg_table> odd(n);
+    std::vector<const ge_cached*> odd_ptr(n, nullptr);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!ge_from_bytes_vartime(p[i], points + 32 * i, false)) return false;
+        if (tables && i % 2 == 0) {  // every other point: supplied and built tables side by side
+            ge_odd_multiples_cached(odd[i].data(), p[i]);
+            odd_ptr[i] = odd[i].data();
+        }
+        if (projective) {  // (X:Y:Z:T) -> (lX:lY:lZ:lT), the same point
+            const fe l{{i + 2, 0, 0, 0, 0}};
+            p[i] = ge_p3{fe_mul(p[i].X, l), fe_mul(p[i].Y, l), fe_mul(p[i].Z, l), fe_mul(p[i].T, l)};
+        }
+    }
+    const auto* sc = reinterpret_cast<const std::uint8_t(*)[32]>(scalars);
+    ge_to_bytes(out, ge_multiscalar_mul_vartime(sc, p.data(), n, static_cast<msm_algorithm>(algorithm), window,
+                                                tables ? odd_ptr.data() : nullptr));
+    return true;
 }
 
 void verify_many(signature_scheme scheme, const byte_span* public_keys, const byte_span* messages,

@@ -109,7 +109,9 @@ ge_p3 to_ge(const p3& p) noexcept {
 struct group64 {
     using point = p3;
     using cached = detail::cached;
+    using affine = precomp;
     static point from(const ge_p3& p) noexcept { return from_p3(p); }
+    static cached from_cached(const ge_cached& c) noexcept { return convert(c); }
     static ge_p3 out(const point& p) noexcept { return to_ge(p); }
     static point identity() noexcept { return p3{{{0, 0, 0, 0}}, {{1, 0, 0, 0}}, {{1, 0, 0, 0}}, {{0, 0, 0, 0}}}; }
     static point dbl(const point& p) noexcept { return to_p3(detail::dbl(p2{p.X, p.Y, p.Z})); }
@@ -118,6 +120,11 @@ struct group64 {
     static cached to_cached(const point& p) noexcept { return detail::to_cached(p, d2()); }
     static point add_p3(const point& p, const point& q) noexcept { return add(p, to_cached(q)); }
     static point neg(const point& p) noexcept { return p3{f64::neg(p.X), p.Y, p.Z, f64::neg(p.T)}; }
+    static affine to_affine(const point& p) noexcept {  // p.Z == 1
+        return precomp{f64::add(p.Y, p.X), f64::sub(p.Y, p.X), f64::mul(p.T, d2())};
+    }
+    static point madd(const point& p, const affine& q) noexcept { return to_p3(add_precomp<false>(p, q)); }
+    static point msub(const point& p, const affine& q) noexcept { return to_p3(add_precomp<true>(p, q)); }
     static const fe64& d2() noexcept {
         static const fe64 v = f64::from_fe(fe_d2);
         return v;
@@ -148,8 +155,9 @@ fe fe_pow22523_fe64(const fe& z51) noexcept {
     return f64::to_fe(f64::mul(sqn(z2_250_0, 2), z));
 }
 
-ge_p3 multiscalar_mul_fe64(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n) {
-    return msm_impl::multiscalar_mul<group64>(scalars, points, n);
+ge_p3 multiscalar_mul_fe64(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n, int algorithm,
+                           int window, const ge_cached* const* odd_multiples) {
+    return msm_impl::multiscalar_mul<group64>(scalars, points, n, algorithm, window, odd_multiples);
 }
 
 ge_p3 verify_loop_fe64(const verify_digits& digits, const ge_cached neg_a_table[8], const ge_p3& r_signed,

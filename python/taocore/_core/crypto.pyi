@@ -75,3 +75,11 @@ def verify_many(
     crypto_type: str = "sr25519",
     threads: int = 1,
 ) -> bytes: ...
+def _multiscalar_mul(
+    scalars: bytes,
+    points: bytes,
+    algorithm: int = 0,
+    window: int = 0,
+    projective: bool = False,
+    tables: bool = False,
+) -> bytes: ...

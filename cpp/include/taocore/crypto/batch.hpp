@@ -28,4 +28,14 @@ bool verify_batch(signature_scheme scheme, const byte_span* public_keys, const b
 void verify_many(signature_scheme scheme, const byte_span* public_keys, const byte_span* messages,
                  const byte_span* signatures, std::size_t n, std::uint8_t* ok, unsigned threads = 1);
 
+/// Test support for the multi-scalar multiplication under verify_batch: writes the encoding of
+/// sum_i s_i * P_i, s_i the i-th 32-byte little-endian scalar (below 2^255), P_i the i-th 32-byte
+/// Edwards encoding (decoded leniently, as ZIP-215). algorithm 0 chooses by n, 1 forces Straus,
+/// 2 Pippenger with window width `window` (1..16, 0 = chosen by n); with projective, each point
+/// is first given a representation with Z != 1; with tables, every other point's odd multiples
+/// are supplied precomputed (as the key cache supplies them). Returns false if a point does not
+/// decode.
+bool multiscalar_mul_for_tests(const std::uint8_t* scalars, const std::uint8_t* points, std::size_t n,
+                               int algorithm, int window, bool projective, bool tables, std::uint8_t out[32]);
+
 }  // namespace taocore::crypto

@@ -277,6 +277,8 @@ ge_p1p1 ge_sub(const ge_p3& p, const ge_cached& q) noexcept {
     return ge_p1p1{fe_sub(b, a), fe_add(b, a), fe_sub(d, c), fe_add(d, c)};
 }
 
+ge_p1p1 ge_madd(const ge_p3& p, const ge_precomp& q) noexcept { return madd(p, q); }
+ge_p1p1 ge_msub(const ge_p3& p, const ge_precomp& q) noexcept { return msub(p, q); }
 ge_p3 ge_add_p3(const ge_p3& p, const ge_p3& q) noexcept { return ge_p1p1_to_p3(ge_add(p, ge_to_cached(q))); }
 ge_p3 ge_sub_p3(const ge_p3& p, const ge_p3& q) noexcept { return ge_p1p1_to_p3(ge_sub(p, ge_to_cached(q))); }
 ge_p3 ge_dbl_p3(const ge_p3& p) noexcept { return ge_p1p1_to_p3(ge_dbl(to_p2(p))); }

@@ -40,6 +40,9 @@ ge_cached ge_to_cached(const ge_p3& p) noexcept;
 ge_p1p1 ge_dbl(const ge_p2& p) noexcept;
 ge_p1p1 ge_add(const ge_p3& p, const ge_cached& q) noexcept;
 ge_p1p1 ge_sub(const ge_p3& p, const ge_cached& q) noexcept;
+/// P + Q and P - Q for an affine Q (precomp form): one multiplication fewer than ge_add.
+ge_p1p1 ge_madd(const ge_p3& p, const ge_precomp& q) noexcept;
+ge_p1p1 ge_msub(const ge_p3& p, const ge_precomp& q) noexcept;
 ge_p3 ge_add_p3(const ge_p3& p, const ge_p3& q) noexcept;
 ge_p3 ge_sub_p3(const ge_p3& p, const ge_p3& q) noexcept;
 ge_p3 ge_dbl_p3(const ge_p3& p) noexcept;

@@ -2,8 +2,10 @@
 // The multi-scalar multiplication algorithms of msm.cpp (Straus with width-5 wNAF, Pippenger with
 // signed digits) written once over a group-operations policy G, so the portable radix-2^51 build
 // (msm.cpp) and the radix-2^64 MULX build (verify_fe64_avx2.cpp) run the same steps in the same
-// order. G provides: point, cached, from(ge_p3), out(point) -> ge_p3, identity(), dbl(p),
-// add(p, cached), sub(p, cached), to_cached(p), add_p3(p, q), neg(p).
+// order. G provides: point, cached, affine, from(ge_p3), from_cached(ge_cached), out(point) -> ge_p3,
+// identity(), dbl(p),
+// add(p, cached), sub(p, cached), to_cached(p), add_p3(p, q), neg(p), to_affine(p) (for a point
+// with Z = 1), madd(p, affine), msub(p, affine).
 // Everything has internal linkage and no standard-library template is instantiated (buffers are
 // the local `buffer` below): the radix-2^64 instance is compiled with ISA flags, and any inline
 // or template function with external linkage could be merged by the linker with a baseline copy.
@@ -14,6 +16,7 @@
 #include <new>
 
 #include "crypto/detail/edwards.hpp"
+#include "crypto/detail/msm.hpp"
 
 namespace taocore::crypto::detail::msm_impl {
 namespace {
@@ -39,34 +42,45 @@ private:
 
 constexpr int naf_width = 5;                              // digits odd, |d| < 2^(w-1)
 constexpr int naf_table = 1 << (naf_width - 2);           // odd multiples 1P, 3P, ..., 15P
-constexpr std::size_t pippenger_threshold = 190;          // measured crossover, rounded
 
+// Width-5 wNAF: odd digits |d| < 16, at least four zeros after each non-zero digit. The scalar
+// is read a machine word at a time (a bit-array version spent more on this than on the table
+// look-ups it feeds in small batches). s < 2^255, so 257 digits hold it.
 inline void wnaf(std::int8_t out[257], const std::uint8_t s[32]) {
-    int bits[257 + naf_width] = {};
-    for (int i = 0; i < 256; ++i) bits[i] = (s[i >> 3] >> (i & 7)) & 1;
+    std::uint64_t x[5] = {};
+    for (int i = 0; i < 32; ++i) x[i / 8] |= static_cast<std::uint64_t>(s[i]) << (8 * (i % 8));
     for (int i = 0; i < 257; ++i) out[i] = 0;
-    for (int i = 0; i < 257; ++i) {
-        if (!bits[i]) continue;
-        // Take w bits starting here as a signed digit, push the carry upward.
-        int value = 0;
-        for (int k = 0; k < naf_width && i + k < 257 + naf_width; ++k) value |= bits[i + k] << k;
-        if (value >= (1 << (naf_width - 1))) value -= 1 << naf_width;
-        out[i] = static_cast<std::int8_t>(value);
-        for (int k = 0; k < naf_width; ++k) bits[i + k] = 0;
-        if (value < 0) {
-            // value = window - 2^w: add 2^w back at position i + w (ripple carry).
-            int j = i + naf_width;
-            while (j < 257 + naf_width && bits[j]) bits[j++] = 0;
-            if (j < 257 + naf_width) bits[j] = 1;
+    constexpr std::uint64_t radix = 1u << naf_width, mask = radix - 1;
+    std::uint64_t carry = 0;  // 1 when the digit below borrowed 2^w from here
+    for (int pos = 0; pos < 257;) {
+        const int word = pos / 64, bit = pos % 64;
+        std::uint64_t bits = x[word] >> bit;
+        if (bit > 64 - naf_width) bits |= x[word + 1] << (64 - bit);
+        const std::uint64_t window = carry + (bits & mask);
+        if ((window & 1) == 0) {  // zero digit here; an even window's carry moves up with pos
+            ++pos;
+            continue;
         }
+        if (window < radix / 2) {
+            carry = 0;
+            out[pos] = static_cast<std::int8_t>(window);
+        } else {
+            carry = 1;
+            out[pos] = static_cast<std::int8_t>(static_cast<int>(window) - static_cast<int>(radix));
+        }
+        pos += naf_width;
     }
 }
 
+static_assert(naf_table == msm_odd_multiples, "msm.hpp's table layout is the width-5 wNAF table");
+
+// odd_multiples (may be null, as may each entry) supplies ready tables P, 3P, ..., 15P: the
+// verifier has them for cached public keys and the base point, and building one costs about as
+// much as seven of the additions it then saves.
 template <class G>
-ge_p3 straus(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::size_t n) {
+ge_p3 straus(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::size_t n,
+             const ge_cached* const* odd_multiples) {
     using P = typename G::point;
-    buffer<P> points(n);
-    for (std::size_t i = 0; i < n; ++i) points[i] = G::from(in_points[i]);
     buffer<std::int8_t> naf(n * 257);
     buffer<typename G::cached> table(n * naf_table);
     int top = -1;
@@ -75,11 +89,17 @@ ge_p3 straus(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::siz
         wnaf(d, scalars[i]);
         for (int b = 256; b > top; --b)
             if (d[b]) { top = b; break; }
-        const P twice = G::dbl(points[i]);
-        P odd = points[i];
+        typename G::cached* t = &table[i * naf_table];
+        if (odd_multiples != nullptr && odd_multiples[i] != nullptr) {
+            for (int k = 0; k < naf_table; ++k) t[k] = G::from_cached(odd_multiples[i][k]);
+            continue;
+        }
+        const P point = G::from(in_points[i]);
+        const typename G::cached twice = G::to_cached(G::dbl(point));
+        P odd = point;
         for (int k = 0; k < naf_table; ++k) {
-            table[i * naf_table + k] = G::to_cached(odd);
-            if (k + 1 < naf_table) odd = G::add_p3(odd, twice);
+            t[k] = G::to_cached(odd);
+            if (k + 1 < naf_table) odd = G::add(odd, twice);
         }
     }
     P acc = G::identity();
@@ -94,36 +114,43 @@ ge_p3 straus(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::siz
     return G::out(acc);
 }
 
-// Signed radix-2^c digits in [-2^(c-1), 2^(c-1)]: windows of c bits, each digit above half the
-// radix borrows one from the next window.
+// Signed radix-2^c digits in [-2^(c-1), 2^(c-1)]: windows of c bits (read from 64-bit words),
+// each digit above half the radix borrows one from the next window.
 inline void signed_digits(std::int32_t* out, int windows, int c, const std::uint8_t s[32]) {
-    const std::int32_t radix = 1 << c, half = radix / 2;
-    std::int32_t carry = 0;
+    std::uint64_t x[5] = {};
+    for (int i = 0; i < 32; ++i) x[i / 8] |= static_cast<std::uint64_t>(s[i]) << (8 * (i % 8));
+    const std::uint64_t radix = std::uint64_t{1} << c, half = radix / 2;
+    std::uint64_t carry = 0;
     for (int w = 0; w < windows; ++w) {
-        std::int32_t v = carry;
-        for (int k = 0; k < c; ++k) {
-            const int bit = w * c + k;
-            if (bit < 256) v += ((s[bit >> 3] >> (bit & 7)) & 1) << k;
-        }
+        const int bit = w * c, word = bit / 64, shift = bit % 64;
+        std::uint64_t v = word < 5 ? x[word] >> shift : 0;
+        if (shift + c > 64 && word + 1 < 5) v |= x[word + 1] << (64 - shift);
+        v = (v & (radix - 1)) + carry;
         carry = v > half ? 1 : 0;
-        out[w] = v - carry * radix;
+        out[w] = static_cast<std::int32_t>(static_cast<std::int64_t>(v) - static_cast<std::int64_t>(carry * radix));
     }
 }
 
+// Window width growing with log n (about ln n), the usual cost balance of buckets vs additions;
+// the breakpoints are the measured ones for verification batches (see msm_prefers_straus).
+inline int pippenger_window(std::size_t n) noexcept {
+    return n < 160 ? 5 : n < 400 ? 6 : n < 800 ? 7 : n < 4000 ? 8 : 10;
+}
+
+// Every input point must have Z = 1 (ge_multiscalar_mul_vartime normalises them): the bucket
+// additions then take the affine addend form, one field multiplication fewer each.
 template <class G>
-ge_p3 pippenger(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::size_t n) {
+ge_p3 pippenger(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::size_t n, int c) {
     using P = typename G::point;
     buffer<P> points(n);
     for (std::size_t i = 0; i < n; ++i) points[i] = G::from(in_points[i]);
-    // Window width growing with log n (about ln n), the usual cost balance of buckets vs additions.
-    const int c = n < 500 ? 6 : n < 800 ? 7 : n < 4000 ? 8 : 10;
     const int windows = (256 + c - 1) / c + 1;  // one more for the final carry
     const int buckets = 1 << (c - 1);
     buffer<std::int32_t> digits(n * windows);
-    buffer<typename G::cached> cached(n);
+    buffer<typename G::affine> addend(n);
     for (std::size_t i = 0; i < n; ++i) {
         signed_digits(&digits[i * windows], windows, c, scalars[i]);
-        cached[i] = G::to_cached(points[i]);
+        addend[i] = G::to_affine(points[i]);
     }
     buffer<P> bucket(buckets);
     buffer<char> used(buckets);
@@ -139,7 +166,7 @@ ge_p3 pippenger(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::
                 bucket[slot] = d > 0 ? points[i] : G::neg(points[i]);
                 used[slot] = 1;
             } else {
-                bucket[slot] = d > 0 ? G::add(bucket[slot], cached[i]) : G::sub(bucket[slot], cached[i]);
+                bucket[slot] = d > 0 ? G::madd(bucket[slot], addend[i]) : G::msub(bucket[slot], addend[i]);
             }
         }
         // sum_k (k+1) * bucket[k] as running sums from the top bucket down.
@@ -157,10 +184,14 @@ ge_p3 pippenger(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::
     return G::out(acc);
 }
 
+// algorithm: msm_auto picks by n; window 0 picks Pippenger's width by n (tests force both).
 template <class G>
-ge_p3 multiscalar_mul(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n) {
+ge_p3 multiscalar_mul(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n, int algorithm,
+                      int window, const ge_cached* const* odd_multiples) {
     if (n == 0) return ge_identity();
-    return n < pippenger_threshold ? straus<G>(scalars, points, n) : pippenger<G>(scalars, points, n);
+    if (algorithm == msm_auto) algorithm = msm_prefers_straus(n) ? msm_straus : msm_pippenger;
+    if (algorithm == msm_straus) return straus<G>(scalars, points, n, odd_multiples);
+    return pippenger<G>(scalars, points, n, window > 0 ? window : pippenger_window(n));
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 // radix-2^64 one that runs when a non-scalar backend is active.
 #include "crypto/detail/msm.hpp"
 
+#include <vector>
+
 #include "crypto/detail/msm-inl.hpp"
 #include "crypto/detail/verify_fe64.hpp"
 
@@ -14,7 +16,9 @@ namespace {
 struct group51 {
     using point = ge_p3;
     using cached = ge_cached;
+    using affine = ge_precomp;
     static point from(const ge_p3& p) noexcept { return p; }
+    static cached from_cached(const ge_cached& c) noexcept { return c; }
     static ge_p3 out(const point& p) noexcept { return p; }
     static point identity() noexcept { return ge_identity(); }
     static point dbl(const point& p) noexcept { return ge_dbl_p3(p); }
@@ -23,15 +27,49 @@ struct group51 {
     static cached to_cached(const point& p) noexcept { return ge_to_cached(p); }
     static point add_p3(const point& p, const point& q) noexcept { return ge_add_p3(p, q); }
     static point neg(const point& p) noexcept { return ge_neg(p); }
+    static affine to_affine(const point& p) noexcept {  // p.Z == 1
+        return ge_precomp{fe_carry(fe_add(p.Y, p.X)), fe_sub(p.Y, p.X), fe_mul(p.T, fe_d2)};
+    }
+    static point madd(const point& p, const affine& q) noexcept { return ge_p1p1_to_p3(ge_madd(p, q)); }
+    static point msub(const point& p, const affine& q) noexcept { return ge_p1p1_to_p3(ge_msub(p, q)); }
 };
+
+// Scales every point to Z = 1, as the bucket method needs. Decoded points (all a batch
+// verification passes) already are, so usually nothing is copied; otherwise one inversion is
+// shared by all of them (Montgomery's trick: prefix products, one inverse, walk back).
+const ge_p3* affine_points(const ge_p3* points, std::size_t n, std::vector<ge_p3>& storage) {
+    std::size_t first = n;
+    for (std::size_t i = 0; i < n && first == n; ++i)
+        if (fe_eq_mask(points[i].Z, fe_one) == 0) first = i;
+    if (first == n) return points;
+    storage.assign(points, points + n);
+    std::vector<fe> prefix(n);
+    fe acc = fe_one;
+    for (std::size_t i = first; i < n; ++i) {
+        prefix[i] = acc;
+        acc = fe_mul(acc, storage[i].Z);
+    }
+    fe inv = fe_invert(acc);  // 0 only if some Z is 0, which no valid extended point has
+    for (std::size_t i = n; i-- > first;) {
+        ge_p3& p = storage[i];
+        const fe zi = fe_mul(inv, prefix[i]);
+        inv = fe_mul(inv, p.Z);
+        const fe x = fe_mul(p.X, zi), y = fe_mul(p.Y, zi);
+        p = ge_p3{x, y, fe_one, fe_mul(x, y)};
+    }
+    return storage.data();
+}
 
 }  // namespace
 
-ge_p3 ge_multiscalar_mul_vartime(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n) {
+ge_p3 ge_multiscalar_mul_vartime(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n,
+                                 msm_algorithm algorithm, int window, const ge_cached* const* odd_multiples) {
+    std::vector<ge_p3> storage;
+    const ge_p3* in = affine_points(points, n, storage);
 #if defined(TAOCORE_HAVE_AVX2)
-    if (use_fe64_kernels()) return multiscalar_mul_fe64(scalars, points, n);
+    if (use_fe64_kernels()) return multiscalar_mul_fe64(scalars, in, n, algorithm, window, odd_multiples);
 #endif
-    return msm_impl::multiscalar_mul<group51>(scalars, points, n);
+    return msm_impl::multiscalar_mul<group51>(scalars, in, n, algorithm, window, odd_multiples);
 }
 
 }  // namespace taocore::crypto::detail
