@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "taocore/simd/backend.hpp"
+
 namespace taocore::consensus::sim {
 
 /// yuma-simulation's versions ("Yuma 1" ... "Yuma 3 ... liquid alpha on").
@@ -86,15 +88,21 @@ template <class T>
 void validate(const Input<T>& in, const Params& params);
 
 /// Runs every epoch of one scenario into `out`. `threads` > 1 splits each epoch's per-server
-/// consensus work over that many std::threads (worth it from about 256 x 1024 up).
-/// Thread-safe: distinct calls share nothing.
+/// consensus work over that many std::threads (worth it from about 256 x 1024 up). `backend`
+/// picks the kernels (default: simd::active_backend()); throws std::invalid_argument for one this
+/// machine cannot run. Backends agree bit for bit except in consensus, whose float32 AVX2
+/// selection sums stakes in another order: a column can differ only where the running stake
+/// meets kappa within double rounding. Thread-safe: distinct calls share nothing.
 template <class T>
-void simulate(const Input<T>& in, const Params& params, Version version, Output<T>& out, unsigned threads = 1);
+void simulate(const Input<T>& in, const Params& params, Version version, Output<T>& out, unsigned threads = 1,
+              std::optional<simd::backend> backend = std::nullopt);
 
 extern template void validate<float>(const Input<float>&, const Params&);
 extern template void validate<double>(const Input<double>&, const Params&);
-extern template void simulate<float>(const Input<float>&, const Params&, Version, Output<float>&, unsigned);
-extern template void simulate<double>(const Input<double>&, const Params&, Version, Output<double>&, unsigned);
+extern template void simulate<float>(const Input<float>&, const Params&, Version, Output<float>&, unsigned,
+                                     std::optional<simd::backend>);
+extern template void simulate<double>(const Input<double>&, const Params&, Version, Output<double>&, unsigned,
+                                      std::optional<simd::backend>);
 
 namespace detail {
 
