@@ -5,7 +5,9 @@
 #include "taocore/consensus/sim.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -190,17 +192,25 @@ void check_unit(double v, const char* name) {
     if (!(v >= 0.0 && v <= 1.0)) throw InvalidInput(std::string(name) + ": must be in [0, 1], got " + std::to_string(v));
 }
 
-/// Throws the error for the first negative or non-finite value of x[0..n), if any. Checks a block
-/// at a time without branching (this is a pass over every input weight) and finds the culprit
-/// only in a block that has one.
+/// Throws the error for the first negative or non-finite value of x[0..n), if any. This is a
+/// pass over every input weight, so it tests a block at a time on the bit patterns, which
+/// vectorises: a value is non-negative and finite exactly when its sign bit is clear and adding
+/// one to its exponent field does not carry into the sign bit. -0.0 fails that test but is
+/// valid; the exact per-element check of a failing block sorts it out.
 template <class T>
 void check_weights(const T* x, std::size_t n) {
+    using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+    constexpr Bits kExpOne = Bits{1} << (std::numeric_limits<T>::digits - 1);
+    constexpr Bits kSign = Bits{1} << (sizeof(T) * 8 - 1);
     constexpr std::size_t kBlock = 1024;
     for (std::size_t b = 0; b < n; b += kBlock) {
         const std::size_t e = std::min(n, b + kBlock);
-        bool ok = true;
-        for (std::size_t k = b; k < e; ++k) ok &= x[k] >= T(0) && x[k] <= std::numeric_limits<T>::max();
-        if (ok) continue;
+        Bits any = 0;
+        for (std::size_t k = b; k < e; ++k) {
+            const Bits v = std::bit_cast<Bits>(x[k]);
+            any |= v | (v + kExpOne);
+        }
+        if (!(any & kSign)) continue;
         for (std::size_t k = b; k < e; ++k) {
             if (!std::isfinite(x[k])) throw InvalidInput("weights: contains NaN or infinity");
             if (x[k] < T(0)) throw InvalidInput("weights: contains a negative value");

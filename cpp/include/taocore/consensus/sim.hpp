@@ -65,7 +65,10 @@ struct Input {
 };
 
 /// Caller-owned outputs, epoch-major: prerank/consensus/rank/incentive are epochs x servers,
-/// dividends epochs x validators, bonds epochs x validators x servers (the state after each epoch).
+/// dividends epochs x validators, bonds epochs x validators x servers (the state after each epoch)
+/// or, with every_epoch_bonds false, validators x servers: only the state after the last epoch
+/// (the run then keeps the bond state in its own two buffers, saving the caller epochs - 1
+/// matrices of memory to allocate and fill).
 template <class T>
 struct Output {
     T* prerank = nullptr;
@@ -74,6 +77,7 @@ struct Output {
     T* incentive = nullptr;
     T* dividends = nullptr;
     T* bonds = nullptr;
+    bool every_epoch_bonds = true;
 };
 
 /// Raised for bad input; the message starts with the name of the offending argument.

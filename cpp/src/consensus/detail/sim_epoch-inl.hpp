@@ -94,7 +94,9 @@ public:
     Simulator(const Input<T>& in, const Params& p, Version v, Output<T>& out, unsigned threads)
         : in_(in), p_(p), v_(v), out_(out), threads_(threads), V_(in.validators), M_(in.servers),
           Vp_((in.validators + 7) / 8 * 8), w_(V_ * M_), w_prev_(v == Version::yuma2b ? V_ * M_ : 0),
-          wt_(M_ * Vp_, std::numeric_limits<T>::quiet_NaN()), zero_bonds_(V_ * M_, T(0)), reset_bonds_(p.reset_bonds_index ? V_ * M_ : 0),
+          wt_(M_ * Vp_, std::numeric_limits<T>::quiet_NaN()), zero_bonds_(V_ * M_, T(0)),
+          reset_bonds_(p.reset_bonds_index ? V_ * M_ : 0),
+          bond_state_(out.every_epoch_bonds || in.epochs < 2 ? 0 : (in.epochs < 3 ? 1 : 2) * V_ * M_),
           s_(Vp_, T(0)), d_(V_), c_prev_(M_, T(0)), r_(M_), inc_(M_), c_mode_(M_), row_(M_), acc_(M_),
           acc2_(M_), scratch_(std::max(1u, threads)) {
         for (auto& sc : scratch_) column_scratch_init(sc, V_, Vp_);
@@ -112,9 +114,17 @@ private:
     unsigned threads_;
     std::size_t V_, M_, Vp_;
     // w_: normalised weights, row-major; wt_: the same, server-major, each column padded to Vp_.
-    std::vector<T> w_, w_prev_, wt_, zero_bonds_, reset_bonds_, s_, d_, c_prev_, r_, inc_, c_mode_, row_;
+    std::vector<T> w_, w_prev_, wt_, zero_bonds_, reset_bonds_, bond_state_, s_, d_, c_prev_, r_, inc_, c_mode_, row_;
     std::vector<double> acc_, acc2_;
     std::vector<ColumnScratch<T>> scratch_;
+
+    // Where epoch e's bonds go: the output's slot for e, or, when only the final state is kept,
+    // the output for the last epoch and two alternating internal buffers before it.
+    T* bond_slot(std::size_t e) {
+        if (out_.every_epoch_bonds) return out_.bonds + e * V_ * M_;
+        if (e + 1 == in_.epochs) return out_.bonds;
+        return bond_state_.data() + (e & 1) * V_ * M_;
+    }
 
     bool relative() const { return v_ == Version::yuma2c || v_ == Version::yuma3 || v_ == Version::yuma3_liquid; }
 
@@ -251,7 +261,7 @@ private:
         T* rank = out_.rank + e * M_;
         T* inc_out = out_.incentive + e * M_;
         T* div = out_.dividends + e * V_;
-        T* bonds = out_.bonds + e * V_ * M_;
+        T* bonds = bond_slot(e);
 
         // Yuma 2B clips and bonds with last epoch's weights (this epoch's on the first): keep
         // them by swapping buffers rather than copying.
@@ -264,7 +274,7 @@ private:
         const T* w = w_.data();
         const T* wc = (v_ == Version::yuma2b && e > 0 && fresh_weights) ? w_prev_.data() : w;
 
-        const T* b_old = e == 0 ? zero_bonds_.data() : out_.bonds + (e - 1) * V_ * M_;
+        const T* b_old = e == 0 ? zero_bonds_.data() : bond_slot(e - 1);
         if (relative() && p_.reset_bonds_index && p_.reset_bonds_epoch && *p_.reset_bonds_epoch == e) {
             std::memcpy(reset_bonds_.data(), b_old, V_ * M_ * sizeof(T));
             for (std::size_t i = 0; i < V_; ++i) reset_bonds_[i * M_ + *p_.reset_bonds_index] = T(0);
