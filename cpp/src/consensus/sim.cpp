@@ -192,13 +192,17 @@ void check_unit(double v, const char* name) {
     if (!(v >= 0.0 && v <= 1.0)) throw InvalidInput(std::string(name) + ": must be in [0, 1], got " + std::to_string(v));
 }
 
+}  // namespace
+
+namespace detail {
+
 /// Throws the error for the first negative or non-finite value of x[0..n), if any. This is a
 /// pass over every input weight, so it tests a block at a time on the bit patterns, which
 /// vectorises: a value is non-negative and finite exactly when its sign bit is clear and adding
 /// one to its exponent field does not carry into the sign bit. -0.0 fails that test but is
 /// valid; the exact per-element check of a failing block sorts it out.
 template <class T>
-void check_weights(const T* x, std::size_t n) {
+void check_weight_values(const T* x, std::size_t n) {
     using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
     constexpr Bits kExpOne = Bits{1} << (std::numeric_limits<T>::digits - 1);
     constexpr Bits kSign = Bits{1} << (sizeof(T) * 8 - 1);
@@ -218,9 +222,8 @@ void check_weights(const T* x, std::size_t n) {
     }
 }
 
-}  // namespace
-
-namespace detail {
+template void check_weight_values<float>(const float*, std::size_t);
+template void check_weight_values<double>(const double*, std::size_t);
 
 const sim_kernels& sim_kernels_for(simd::backend b) {
     if (!simd::backend_supported(b))
@@ -237,8 +240,12 @@ const sim_kernels& sim_kernels_for(simd::backend b) {
 
 }  // namespace detail
 
+namespace {
+
+/// validate(), optionally without the pass over every weight value (simulate() checks those as
+/// it reads them, which saves a pass over inputs that rarely fit in cache).
 template <class T>
-void validate(const Input<T>& in, const Params& p) {
+void validate_input(const Input<T>& in, const Params& p, bool weight_values) {
     if (in.epochs == 0) throw InvalidInput("epochs: must be at least 1");
     if (in.validators == 0) throw InvalidInput("stakes: need at least one validator");
     if (in.servers == 0) throw InvalidInput("weights: need at least one server");
@@ -248,7 +255,7 @@ void validate(const Input<T>& in, const Params& p) {
     if (in.stake_epochs != 1 && in.stake_epochs != in.epochs)
         throw InvalidInput("stakes: holds " + std::to_string(in.stake_epochs) + " epochs, expected 1 or " +
                            std::to_string(in.epochs));
-    check_weights(in.weights, in.weight_epochs * in.validators * in.servers);
+    if (weight_values) detail::check_weight_values(in.weights, in.weight_epochs * in.validators * in.servers);
     for (std::size_t e = 0; e < in.stake_epochs; ++e) {
         double total = 0.0;
         for (std::size_t i = 0; i < in.validators; ++i) {
@@ -277,10 +284,17 @@ void validate(const Input<T>& in, const Params& p) {
                            std::to_string(in.servers) + " servers)");
 }
 
+}  // namespace
+
+template <class T>
+void validate(const Input<T>& in, const Params& p) {
+    validate_input(in, p, true);
+}
+
 template <class T>
 void simulate(const Input<T>& in, const Params& params, Version version, Output<T>& out, unsigned threads,
               std::optional<simd::backend> backend) {
-    validate(in, params);
+    validate_input(in, params, false);  // the epoch loop checks each weight row as it reads it
     const detail::sim_kernels& k = detail::sim_kernels_for(backend ? *backend : simd::active_backend());
     if constexpr (std::is_same_v<T, float>)
         k.run_f32(in, params, version, out, threads);

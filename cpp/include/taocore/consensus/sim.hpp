@@ -87,7 +87,9 @@ public:
 };
 
 /// Checks shapes, finiteness, signs and parameter ranges; throws InvalidInput naming the first
-/// bad argument ("weights", "stakes", "kappa", ...). simulate() calls it first.
+/// bad argument ("weights", "stakes", "kappa", ...). simulate() makes the same checks, the
+/// weight values epoch by epoch as it reads them (so a bad weight may surface after earlier
+/// epochs' outputs were written, and after a bad-stakes error that validate() would report second).
 template <class T>
 void validate(const Input<T>& in, const Params& params);
 

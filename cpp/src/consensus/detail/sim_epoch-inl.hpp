@@ -21,10 +21,13 @@
 // server-major copy of the normalised weights (columns padded with NaN to n_pad rows, a multiple
 // of 8), made while the rows are still in cache.
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -60,6 +63,21 @@ double dot_of(const T* x, const T* y, std::size_t n) {
         for (std::size_t k = 0; k < 8; ++k) lane[k] += static_cast<double>(x[i + k] * y[i + k]);
     for (; i < n; ++i) lane[i % 8] += static_cast<double>(x[i] * y[i]);
     return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+}
+
+/// True if x[0..n) may hold a negative or non-finite value: some value's sign bit is set, or
+/// adding one to its exponent field carries into the sign bit (exponent all ones). Flags -0.0
+/// too, which check_weight_values then accepts. Branch-free, so it vectorises.
+template <class T>
+bool maybe_bad(const T* x, std::size_t n) {
+    using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+    constexpr Bits kExpOne = Bits{1} << (std::numeric_limits<T>::digits - 1);
+    Bits any = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+        const Bits v = std::bit_cast<Bits>(x[k]);
+        any |= v | (v + kExpOne);
+    }
+    return (any >> (sizeof(T) * 8 - 1)) != 0;
 }
 
 /// acc[j] += double(x[j]) for j < n.
@@ -143,6 +161,9 @@ private:
             const std::size_t rows = std::min(kRowBlock, V_ - i0);
             for (std::size_t i = i0; i < i0 + rows; ++i) {
                 const T* row = raw + i * M_;
+                // simulate() leaves the weight values to this loop: checked in cache, not in a
+                // pass of their own.
+                if (maybe_bad(row, M_)) check_weight_values(row, M_);
                 const T den = static_cast<T>(static_cast<T>(sum_of(row, M_)) + static_cast<T>(kEps));
                 T* dst = w_.data() + i * M_;
                 const T si = s_[i];

@@ -23,6 +23,12 @@ struct ColumnScratch {
     std::vector<WeightStake<T>> pairs;     // the scalar kernel's (weight, stake) pairs
 };
 
+/// Throws InvalidInput ("weights: ...") for the first negative or non-finite value of x[0..n).
+template <class T>
+void check_weight_values(const T* x, std::size_t n);
+extern template void check_weight_values<float>(const float*, std::size_t);
+extern template void check_weight_values<double>(const double*, std::size_t);
+
 struct sim_kernels {
     void (*run_f32)(const Input<float>&, const Params&, Version, Output<float>&, unsigned threads);
     void (*run_f64)(const Input<double>&, const Params&, Version, Output<double>&, unsigned threads);
