@@ -80,6 +80,41 @@ bool maybe_bad(const T* x, std::size_t n) {
     return (any >> (sizeof(T) * 8 - 1)) != 0;
 }
 
+/// e^x in float to within a few ulp, in plain float arithmetic with no branches and no library
+/// call, so that a loop around it vectorises and every backend computes the same bits (a libm
+/// expf call per element is most of a liquid-alpha epoch). x is clamped to where e^x is a normal
+/// float; past either end the sigmoid it feeds rounds to the same value anyway.
+inline float exp_float(float x) {
+    x = std::min(std::max(x, -87.0f), 88.0f);
+    // x = n ln2 + r, |r| <= ln2 / 2. Adding 1.5 * 2^23 rounds x log2(e) to an integer n and
+    // leaves n in the low mantissa bits, which gives 2^n by integer arithmetic (a float-to-int
+    // conversion would be a possibly trapping operation that keeps GCC from vectorising).
+    constexpr float kRound = 12582912.0f;
+    const float t = x * 1.44269504088896341f + kRound;
+    const float n = t - kRound;
+    const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;  // ln 2 split in two parts
+    // Taylor to degree 7: the remainder is below 6e-9 relative on |r| <= 0.35.
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    const std::uint32_t biased = std::bit_cast<std::uint32_t>(t) - std::bit_cast<std::uint32_t>(kRound) + 127u;
+    return p * std::bit_cast<float>(biased << 23);  // biased in [1, 254] after the clamp
+}
+
+/// e^x: the vectorisable float kernel for float32 runs, libm for float64.
+template <class T>
+T exp_of(T x) {
+    if constexpr (std::is_same_v<T, float>)
+        return exp_float(x);
+    else
+        return std::exp(x);
+}
+
 /// acc[j] += double(x[j]) for j < n.
 template <class T>
 void accumulate(double* acc, const T* x, std::size_t n) {
@@ -115,7 +150,7 @@ public:
           wt_(M_ * Vp_, std::numeric_limits<T>::quiet_NaN()), zero_bonds_(V_ * M_, T(0)),
           reset_bonds_(p.reset_bonds_index ? V_ * M_ : 0),
           bond_state_(out.every_epoch_bonds || in.epochs < 2 ? 0 : (in.epochs < 3 ? 1 : 2) * V_ * M_),
-          s_(Vp_, T(0)), d_(V_), c_prev_(M_, T(0)), r_(M_), inc_(M_), c_mode_(M_), row_(M_), acc_(M_),
+          s_(Vp_, T(0)), d_(V_), c_prev_(M_, T(0)), r_(M_), inc_(M_), c_mode_(M_), row_(M_), alpha_(M_), acc_(M_),
           acc2_(M_), scratch_(std::max(1u, threads)) {
         for (auto& sc : scratch_) column_scratch_init(sc, V_, Vp_);
     }
@@ -132,7 +167,7 @@ private:
     unsigned threads_;
     std::size_t V_, M_, Vp_;
     // w_: normalised weights, row-major; wt_: the same, server-major, each column padded to Vp_.
-    std::vector<T> w_, w_prev_, wt_, zero_bonds_, reset_bonds_, bond_state_, s_, d_, c_prev_, r_, inc_, c_mode_, row_;
+    std::vector<T> w_, w_prev_, wt_, zero_bonds_, reset_bonds_, bond_state_, s_, d_, c_prev_, r_, inc_, c_mode_, row_, alpha_;
     std::vector<double> acc_, acc2_;
     std::vector<ColumnScratch<T>> scratch_;
 
@@ -226,13 +261,23 @@ private:
 
     // Per-element liquid alpha: buying (W >= B_old) moves with how far W is above consensus,
     // selling with how far the bond is above W; a sigmoid maps that to [alpha_low, alpha_high].
+    // Written without a branch or select (min/max by value; sell is 0 whenever buying, so the
+    // choice is an exact sum with a 0/1 factor), so that the loop calling it vectorises.
     T liquid_alpha(T w, T b_old, T c) const {
-        const T diff = w >= b_old ? std::clamp(w - c, T(0), T(1)) : std::clamp(b_old - w, T(0), T(1));
+        const T buy = std::min(std::max(static_cast<T>(w - c), T(0)), T(1));
+        const T sell = std::min(std::max(static_cast<T>(b_old - w), T(0)), T(1));
+        const T diff = sell + buy * static_cast<T>(w >= b_old);
         const T steep = static_cast<T>(p_.alpha_sigmoid_steepness);
-        const T sig = T(1) / (T(1) + std::exp(-steep * (diff - T(0.5))));
+        const T sig = T(1) / (T(1) + exp_of(-steep * (diff - T(0.5))));
         const T lo = static_cast<T>(p_.alpha_low), hi = static_cast<T>(p_.alpha_high);
         const T span = static_cast<T>(p_.alpha_high - p_.alpha_low);
-        return std::clamp(static_cast<T>(lo + sig * span), lo, hi);
+        return std::min(std::max(static_cast<T>(lo + sig * span), lo), hi);
+    }
+
+    // Liquid alpha of one row, in a loop of its own so that it vectorises.
+    void liquid_alpha_row(const T* w, const T* b_old, T* alpha) const {
+        const T* c = c_mode_.data();
+        for (std::size_t j = 0; j < M_; ++j) alpha[j] = liquid_alpha(w[j], b_old[j], c[j]);
     }
 
     // Yuma 1/2/2B bond purchase of one row: S_i W_b with W_b = (1-beta) W + beta min(W, C).
@@ -242,7 +287,7 @@ private:
     }
 
     // Yuma 2C/3/3-liquid bond update of one row into `out`.
-    void relative_bond_row(const T* w, const T* b_old, T si, bool liquid, T* out) const {
+    void relative_bond_row(const T* w, const T* b_old, T si, bool liquid, T* out) {
         if (v_ == Version::yuma2c) {
             // Capacity-limited purchase: a validator can hold at most stake * (2^64 - 1) of a
             // server's bonds and buys at most capacity_alpha of that per epoch.
@@ -260,8 +305,10 @@ private:
         const double a64 = 1.0 - p_.bond_moving_avg;
         const T a_s = static_cast<T>(a64), keep_s = static_cast<T>(1.0 - a64);
         if (liquid) {
+            T* alpha = alpha_.data();
+            liquid_alpha_row(w, b_old, alpha);
             for (std::size_t j = 0; j < M_; ++j) {
-                const T a = liquid_alpha(w[j], b_old[j], c_mode_[j]);
+                const T a = alpha[j];
                 const T decayed = (T(1) - a) * b_old[j];
                 const T bought = std::min(static_cast<T>(a * w[j]), static_cast<T>(T(1) - decayed));
                 out[j] = std::min(static_cast<T>(decayed + bought), T(1));
@@ -358,8 +405,10 @@ private:
                 purchase_row(x, s_[i], cons, tmp);
                 for (std::size_t j = 0; j < M_; ++j) tmp[j] = tmp[j] / r_[j];
                 if (liquid) {
+                    T* alpha = alpha_.data();
+                    liquid_alpha_row(x, bo, alpha);
                     for (std::size_t j = 0; j < M_; ++j) {
-                        const T a = liquid_alpha(x[j], bo[j], c_mode_[j]);
+                        const T a = alpha[j];
                         out[j] = a * tmp[j] + (T(1) - a) * bo[j];
                     }
                 } else {
