@@ -255,9 +255,7 @@ def _run(w: Any, s: Any, version: str, backend: str, **params: Any) -> dict[str,
     s = np.ascontiguousarray(s, dtype=np.float32)
     p = dict(sim.DEFAULT_PARAMS)
     p.update(params)
-    (out,) = _core.sim.simulate_many(
-        [(w, s, w.shape[0])], version, p, "float32", 1, True, backend
-    )
+    (out,) = _core.sim.simulate_many([(w, s, w.shape[0])], version, p, "float32", 1, True, backend)
     return dict(out)
 
 
@@ -279,7 +277,9 @@ def _backend_scenarios() -> list[tuple[str, np.ndarray, np.ndarray, dict[str, An
     out.append(("dominant", rng.random((3, 150, 64), dtype=np.float32), s, {}))
     for kappa in (0.0, 0.01, 0.99, 1.0):
         w = rng.random((2, 90, 32), dtype=np.float32)
-        out.append((f"kappa {kappa}", w, rng.random((2, 90), dtype=np.float32) + 0.01, {"kappa": kappa}))
+        out.append(
+            (f"kappa {kappa}", w, rng.random((2, 90), dtype=np.float32) + 0.01, {"kappa": kappa})
+        )
     return out
 
 
@@ -308,7 +308,9 @@ def test_vector_selection_is_the_sorted_quantile(backend: str) -> None:
     v, m = 700, 48
     w = rng.random((1, v, m), dtype=np.float32) ** 3
     s = rng.random((1, v), dtype=np.float32) + 0.01
-    rows = w[0] / (w[0].sum(axis=1, keepdims=True, dtype=np.float64).astype(np.float32) + np.float32(1e-6))
+    rows = w[0] / (
+        w[0].sum(axis=1, keepdims=True, dtype=np.float64).astype(np.float32) + np.float32(1e-6)
+    )
     shares = s[0] / np.float32(s[0].sum(dtype=np.float64))
     for kappa in (0.1, 0.5, 0.77):
         got = _run(w, s, "yuma2", backend, kappa=kappa)["consensus"][0]
