@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #define TAOCORE_ISA_NS avx2
 #define TAOCORE_ISA_TABLE sim_kernels_avx2
