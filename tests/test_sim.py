@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import taocore
 from conftest import load_vectors
 from taocore import sim
+from taocore._native import _core
 
 DATA = load_vectors("yuma-sim-cases.json")
 CASES: list[dict[str, Any]] = DATA["cases"]
@@ -246,6 +247,105 @@ def test_consensus_is_the_stake_weighted_quantile() -> None:
     c = np.array([rows[2, 0], rows[2, 1]])
     c = np.floor(c / c.sum() * 65535) / 65535
     assert np.allclose(r.consensus[0], c, rtol=1e-12)
+
+
+def _run(w: Any, s: Any, version: str, backend: str, **params: Any) -> dict[str, np.ndarray]:
+    """One float32 run through the native entry point with the backend forced."""
+    w = np.ascontiguousarray(w, dtype=np.float32)
+    s = np.ascontiguousarray(s, dtype=np.float32)
+    p = dict(sim.DEFAULT_PARAMS)
+    p.update(params)
+    (out,) = _core.sim.simulate_many([(w, s, w.shape[0])], version, p, "float32", 1, True, backend)
+    return dict(out)
+
+
+def _backend_scenarios() -> list[tuple[str, np.ndarray, np.ndarray, dict[str, Any]]]:
+    """Shapes and data that exercise every path of the vector selection: columns shorter than
+    one vector, not a multiple of eight, long enough for several narrowing rounds; ties, zeros,
+    one dominant validator; kappa at both ends."""
+    rng = np.random.default_rng(11)
+    out = []
+    for v, m in ((1, 3), (5, 7), (16, 9), (17, 33), (64, 256), (203, 40), (1000, 24)):
+        w = rng.random((3, v, m), dtype=np.float32)
+        s = rng.random((3, v), dtype=np.float32) + 0.01
+        out.append((f"random {v}x{m}", w, s, {}))
+    w = rng.integers(0, 4, (3, 150, 64)).astype(np.float32)  # heavy ties and zero columns
+    s = np.ones((3, 150), dtype=np.float32)
+    out.append(("ties", w, s, {}))
+    s = rng.random((3, 150), dtype=np.float32)
+    s[:, 7] = 200.0  # one validator holds most of the stake
+    out.append(("dominant", rng.random((3, 150, 64), dtype=np.float32), s, {}))
+    for kappa in (0.0, 0.01, 0.99, 1.0):
+        w = rng.random((2, 90, 32), dtype=np.float32)
+        out.append(
+            (f"kappa {kappa}", w, rng.random((2, 90), dtype=np.float32) + 0.01, {"kappa": kappa})
+        )
+    return out
+
+
+@pytest.mark.parametrize("version", ["yuma2", "yuma3", "yuma3_liquid"])
+def test_every_backend_matches_scalar(backend: str, version: str) -> None:
+    # The backends share the epoch loop (vectorised by the compiler without reordering any
+    # rounding) and differ only in the consensus selection, whose stake sums run in another
+    # order. Stake shares within a factor 2^29 of each other sum exactly in double in any order,
+    # so on these inputs (and the yuma-simulation cases) every output is bit-identical.
+    scenarios = _backend_scenarios()
+    for case in CASES:
+        w = np.asarray(case["inputs"]["weights"], dtype=np.float32)
+        s = np.asarray(case["inputs"]["stakes"], dtype=np.float32)
+        scenarios.append((case["name"], w, s, {}))
+    for name, w, s, params in scenarios:
+        want = _run(w, s, version, "scalar", **params)
+        got = _run(w, s, version, backend, **params)
+        for field in want:
+            assert np.array_equal(got[field], want[field]), (name, field)
+
+
+def test_vector_selection_is_the_sorted_quantile(backend: str) -> None:
+    # The selection against its definition (sort each column, walk the running stake), on
+    # columns long enough for several narrowing rounds, under every kappa.
+    rng = np.random.default_rng(5)
+    v, m = 700, 48
+    w = rng.random((1, v, m), dtype=np.float32) ** 3
+    s = rng.random((1, v), dtype=np.float32) + 0.01
+    rows = w[0] / (
+        w[0].sum(axis=1, keepdims=True, dtype=np.float64).astype(np.float32) + np.float32(1e-6)
+    )
+    shares = s[0] / np.float32(s[0].sum(dtype=np.float64))
+    for kappa in (0.1, 0.5, 0.77):
+        got = _run(w, s, "yuma2", backend, kappa=kappa)["consensus"][0]
+        want = np.empty(m, dtype=np.float64)
+        for j in range(m):
+            order = np.argsort(-rows[:, j], kind="stable")
+            run = np.cumsum(shares[order].astype(np.float64))
+            want[j] = rows[order[np.argmax(run >= np.float32(kappa))], j]
+        want = want.astype(np.float32)
+        total = np.float32(want.astype(np.float64).sum())
+        want = np.floor(want / total * np.float32(65535)) / np.float32(65535)
+        assert np.allclose(got, want, rtol=0, atol=1.5 / 65535), kappa
+
+
+def test_keep_bonds_false_keeps_only_the_final_state() -> None:
+    rng = np.random.default_rng(8)
+    w = rng.random((5, 20, 30), dtype=np.float32)
+    s = rng.random(20, dtype=np.float32) + 0.01
+    for version in sim.VERSIONS:
+        for epochs in (1, 2, 5):
+            full = sim.simulate(w[:epochs], s, version)
+            last = sim.simulate(w[:epochs], s, version, keep_bonds=False)
+            assert last.bonds.shape == (1, 20, 30)
+            assert np.array_equal(last.bonds[0], full.bonds[-1]), (version, epochs)
+            for name in ("prerank", "consensus", "rank", "incentive", "dividends"):
+                assert np.array_equal(getattr(last, name), getattr(full, name)), (version, name)
+    many = sim.simulate_many([(w, s), (w[:2], s)], "yuma3", keep_bonds=False)
+    assert [r.bonds.shape[0] for r in many] == [1, 1]
+    with pytest.raises(ValueError, match="keep_bonds"):
+        sim.simulate(w, s, keep_bonds=1)  # type: ignore[arg-type]
+
+
+def test_unknown_backend_is_refused() -> None:
+    with pytest.raises(ValueError, match="backend"):
+        _run(np.ones((1, 2, 2)), np.ones((1, 2)), "yuma3", "sse9")
 
 
 # ---- bad input -------------------------------------------------------------------------------

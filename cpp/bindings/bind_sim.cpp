@@ -6,12 +6,15 @@
 #include <pybind11/stl.h>
 
 #include <atomic>
+#include <optional>
+#include <stdexcept>
 #include <exception>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "taocore/consensus/sim.hpp"
+#include "taocore/simd/backend.hpp"
 
 namespace py = pybind11;
 namespace sim = taocore::consensus::sim;
@@ -55,7 +58,7 @@ struct Job {
     py::array_t<T> prerank, consensus, rank, incentive, dividends, bonds;
     sim::Output<T> out;
 
-    Job(const py::array& w, const py::array& s, std::size_t epochs) {
+    Job(const py::array& w, const py::array& s, std::size_t epochs, bool keep_bonds) {
         weights = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(w);
         stakes = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(s);
         if (!weights || weights.ndim() != 3) throw py::value_error("weights: expected a 3-D array");
@@ -77,9 +80,9 @@ struct Job {
         rank = py::array_t<T>({E, M});
         incentive = py::array_t<T>({E, M});
         dividends = py::array_t<T>({E, V});
-        bonds = py::array_t<T>({E, V, M});
+        bonds = py::array_t<T>({keep_bonds ? E : py::ssize_t{1}, V, M});
         out = {prerank.mutable_data(), consensus.mutable_data(), rank.mutable_data(),
-               incentive.mutable_data(), dividends.mutable_data(), bonds.mutable_data()};
+               incentive.mutable_data(), dividends.mutable_data(), bonds.mutable_data(), keep_bonds};
     }
 
     py::dict result() const {
@@ -95,34 +98,38 @@ struct Job {
 };
 
 template <class T>
-py::list run_jobs(const py::list& scenarios, sim::Version version, const sim::Params& params, unsigned threads) {
+py::list run_jobs(const py::list& scenarios, sim::Version version, const sim::Params& params, unsigned threads,
+                  bool keep_bonds, std::optional<taocore::simd::backend> backend) {
     std::vector<Job<T>> jobs;
     jobs.reserve(scenarios.size());
     for (const auto& item : scenarios) {
         const auto t = item.cast<py::tuple>();
         if (t.size() != 3) throw py::value_error("scenarios: each item must be (weights, stakes, epochs)");
-        jobs.emplace_back(t[0].cast<py::array>(), t[1].cast<py::array>(), t[2].cast<std::size_t>());
+        jobs.emplace_back(t[0].cast<py::array>(), t[1].cast<py::array>(), t[2].cast<std::size_t>(), keep_bonds);
     }
     {
         py::gil_scoped_release release;
-        for (std::size_t k = 0; k < jobs.size(); ++k) {
-            try {
-                sim::validate(jobs[k].in, params);
-            } catch (const sim::InvalidInput& e) {
-                if (jobs.size() == 1) throw;
-                throw sim::InvalidInput("scenarios[" + std::to_string(k) + "]: " + e.what());
+        // Every scenario is checked before any runs (simulate() checks again, so a single
+        // scenario goes straight to it: the check is a pass over all its weights).
+        if (jobs.size() > 1) {
+            for (std::size_t k = 0; k < jobs.size(); ++k) {
+                try {
+                    sim::validate(jobs[k].in, params);
+                } catch (const sim::InvalidInput& e) {
+                    throw sim::InvalidInput("scenarios[" + std::to_string(k) + "]: " + e.what());
+                }
             }
         }
         // One scenario: its threads go to the per-epoch consensus. Several: one worker each.
         if (jobs.size() == 1) {
-            sim::simulate(jobs[0].in, params, version, jobs[0].out, threads);
+            sim::simulate(jobs[0].in, params, version, jobs[0].out, threads, backend);
         } else if (!jobs.empty()) {
             std::atomic<std::size_t> next{0};
             std::vector<std::exception_ptr> errors(jobs.size());
             auto worker = [&] {
                 for (std::size_t k = next++; k < jobs.size(); k = next++) {
                     try {
-                        sim::simulate(jobs[k].in, params, version, jobs[k].out, 1);
+                        sim::simulate(jobs[k].in, params, version, jobs[k].out, 1, backend);
                     } catch (...) {
                         errors[k] = std::current_exception();
                     }
@@ -143,11 +150,22 @@ py::list run_jobs(const py::list& scenarios, sim::Version version, const sim::Pa
 }
 
 py::list simulate_many(const py::list& scenarios, const std::string& version, const py::dict& params,
-                       const std::string& dtype, unsigned threads) {
+                       const std::string& dtype, unsigned threads, bool keep_bonds,
+                       const std::optional<std::string>& backend) {
     const sim::Version v = sim::parse_version(version);
     const sim::Params p = params_of(params);
-    if (dtype == "float32") return run_jobs<float>(scenarios, v, p, threads);
-    if (dtype == "float64") return run_jobs<double>(scenarios, v, p, threads);
+    std::optional<taocore::simd::backend> b;
+    if (backend) {
+        try {
+            b = taocore::simd::parse_backend(*backend);
+        } catch (const std::invalid_argument& e) {
+            throw py::value_error(e.what());
+        }
+        if (!taocore::simd::backend_supported(*b))
+            throw py::value_error("backend '" + *backend + "' is not supported on this machine");
+    }
+    if (dtype == "float32") return run_jobs<float>(scenarios, v, p, threads, keep_bonds, b);
+    if (dtype == "float64") return run_jobs<double>(scenarios, v, p, threads, keep_bonds, b);
     throw py::value_error("dtype: must be float32 or float64");
 }
 
@@ -155,8 +173,10 @@ py::list simulate_many(const py::list& scenarios, const std::string& version, co
 
 void bind_sim(py::module_& m) {
     m.def("simulate_many", &simulate_many, py::arg("scenarios"), py::arg("version"), py::arg("params"),
-          py::arg("dtype"), py::arg("threads"),
+          py::arg("dtype"), py::arg("threads"), py::arg("keep_bonds") = true, py::arg("backend") = py::none(),
           "Run (weights[E',V,M], stakes[E'',V], epochs) scenarios (E' and E'' are 1 or epochs); "
           "one dict of numpy arrays per scenario. GIL released; threads split one scenario's "
-          "consensus or run several scenarios side by side.");
+          "consensus or run several scenarios side by side. keep_bonds=False returns only the "
+          "final bond state (bonds[1,V,M]); backend ('scalar', 'avx2', ...) overrides the "
+          "runtime dispatch, for tests.");
 }

@@ -99,7 +99,9 @@ class SimulationResult:
     ``prerank``, ``consensus`` (normalised and quantised to 1/65535 steps), ``rank`` and
     ``incentive`` are ``[epochs, servers]``; ``dividends`` (normalised to sum ≈ 1) is
     ``[epochs, validators]``; ``bonds`` is ``[epochs, validators, servers]``, the bond state after
-    each epoch (the one the next epoch starts from). ``version`` and ``params`` record the run.
+    each epoch (the one the next epoch starts from), or ``[1, validators, servers]``, the state
+    after the last epoch only, from a run with ``keep_bonds=False``. ``version`` and ``params``
+    record the run.
     """
 
     version: str
@@ -237,6 +239,12 @@ def _threads(threads: int | None) -> int:
     return threads
 
 
+def _keep_bonds(keep_bonds: bool) -> bool:
+    if not isinstance(keep_bonds, bool | np.bool_):
+        raise ValueError(f"keep_bonds must be a bool, got {keep_bonds!r}")
+    return bool(keep_bonds)
+
+
 def _result(version: str, params: dict[str, Any], d: dict[str, Any]) -> SimulationResult:
     return SimulationResult(
         version=version,
@@ -258,6 +266,7 @@ def simulate(
     epochs: int | None = None,
     dtype: npt.DTypeLike = np.float32,
     threads: int = 1,
+    keep_bonds: bool = True,
     **params: Any,
 ) -> SimulationResult:
     """Simulate every epoch of one scenario with one Yuma version; returns a SimulationResult.
@@ -269,7 +278,10 @@ def simulate(
     "Yuma 2 (subtensor)", ..., "Yuma 3 (Rhef+relative bonds) - liquid alpha on"). ``params`` are
     yuma-simulation's parameters (see :data:`DEFAULT_PARAMS`). The run is float32 unless
     ``dtype=np.float64``; ``threads`` > 1 splits each epoch's consensus over threads (useful from
-    about 256 x 1024). The loop runs in C++ with the GIL released.
+    about 256 x 1024). ``keep_bonds=False`` returns only the final bond state
+    (``bonds`` of shape ``[1, validators, servers]``) instead of every epoch's, which spares
+    allocating and writing ``epochs - 1`` matrices (at 256 x 1024 that is 1 MiB of float32 per
+    epoch); every other output is unchanged. The loop runs in C++ with the GIL released.
 
     Raises ``ValueError`` naming the argument for wrong shapes, negative or non-finite weights or
     stakes, an epoch whose stakes sum to zero, an unknown version or parameter, or a parameter
@@ -280,8 +292,9 @@ def simulate(
     dt = _dtype(dtype)
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be a positive int, got {threads!r}")
+    keep = _keep_bonds(keep_bonds)
     scenario = _scenario(weights, stakes, epochs, dt)
-    (out,) = _core.sim.simulate_many([scenario], v, p, dt, threads)
+    (out,) = _core.sim.simulate_many([scenario], v, p, dt, threads, keep)
     return _result(v, p, out)
 
 
@@ -292,12 +305,14 @@ def simulate_many(
     epochs: int | None = None,
     dtype: npt.DTypeLike = np.float32,
     threads: int | None = None,
+    keep_bonds: bool = True,
     **params: Any,
 ) -> list[SimulationResult]:
     """Simulate independent ``(weights, stakes)`` scenarios in parallel; one result each, in order.
 
     Every scenario takes the same shapes as :func:`simulate` (they may differ in size from one
-    another) and runs with the same ``version``, ``dtype`` and ``params``. ``threads`` std::threads
+    another) and runs with the same ``version``, ``dtype``, ``keep_bonds`` and ``params``.
+    ``threads`` std::threads
     (default: one per CPU) take scenarios from a shared queue; the GIL is released throughout.
     Raises ``ValueError`` as :func:`simulate` does, naming the argument (and, for a bad scenario,
     its index).
@@ -306,6 +321,7 @@ def simulate_many(
     p = _params(params)
     dt = _dtype(dtype)
     n = _threads(threads)
+    keep = _keep_bonds(keep_bonds)
     prepared = []
     for k, item in enumerate(scenarios):
         try:
@@ -316,5 +332,5 @@ def simulate_many(
             prepared.append(_scenario(w, s, epochs, dt))
         except ValueError as exc:
             raise ValueError(f"scenarios[{k}]: {exc}") from exc
-    outs = _core.sim.simulate_many(prepared, v, p, dt, n)
+    outs = _core.sim.simulate_many(prepared, v, p, dt, n, keep)
     return [_result(v, p, d) for d in outs]

@@ -1,27 +1,22 @@
 // SPDX-License-Identifier: MIT
-// The float Yuma simulator (see consensus/sim.hpp), written from the formulas in
-// spec ecosystem.md §1.5. Each epoch is a handful of row-major passes over the validators x
-// servers matrix plus one weighted-quantile selection per server column.
-//
-// Rounding follows the float model it reproduces: elementwise arithmetic in T (float32 by
-// default), reductions accumulated in double and rounded to T once, scalar coefficients such as
-// 1 - bond_moving_avg formed in double and then rounded to T.
+// The float Yuma simulator (see consensus/sim.hpp): names, input checks, the reference
+// weighted-quantile selection and the dispatch to the per-ISA epoch loops
+// (detail/sim_epoch-inl.hpp, compiled by sim_kernels_<isa>.cpp).
 #include "taocore/consensus/sim.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
-#include <cstring>
+#include <cstdint>
+#include <limits>
 #include <string>
-#include <thread>
-#include <vector>
+#include <type_traits>
+
+#include "detail/sim_kernels.hpp"
 
 namespace taocore::consensus::sim {
 
 namespace {
-
-constexpr double kEps = 1e-6;             // the epsilon of every normalisation that has one
-constexpr double kU64Max = 18446744073709551615.0;  // bond capacity per unit of stake (Yuma 2C)
-constexpr double kQuant = 65535.0;        // consensus is quantised to u16 steps
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -197,301 +192,60 @@ void check_unit(double v, const char* name) {
     if (!(v >= 0.0 && v <= 1.0)) throw InvalidInput(std::string(name) + ": must be in [0, 1], got " + std::to_string(v));
 }
 
-/// Sum of x[0..n) in double, eight independent lanes (a single accumulator would be bound by
-/// the add latency, and without fast-math the compiler may not split it).
-template <class T>
-double sum_of(const T* x, std::size_t n) {
-    double lane[8] = {};
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (std::size_t k = 0; k < 8; ++k) lane[k] += static_cast<double>(x[i + k]);
-    for (; i < n; ++i) lane[i % 8] += static_cast<double>(x[i]);
-    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
-}
-
-/// Sum of x[k] * y[k] (products in T) in double, eight lanes.
-template <class T>
-double dot_of(const T* x, const T* y, std::size_t n) {
-    double lane[8] = {};
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (std::size_t k = 0; k < 8; ++k) lane[k] += static_cast<double>(x[i + k] * y[i + k]);
-    for (; i < n; ++i) lane[i % 8] += static_cast<double>(x[i] * y[i]);
-    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
-}
-
-/// Runs fn(begin, end) over [0, n) split into `threads` chunks; the calling thread takes one.
-template <class Fn>
-void parallel_for(std::size_t n, unsigned threads, Fn&& fn) {
-    if (threads <= 1 || n < 2) {
-        fn(std::size_t{0}, n);
-        return;
-    }
-    const std::size_t parts = std::min<std::size_t>(threads, n);
-    std::vector<std::thread> pool;
-    pool.reserve(parts - 1);
-    const std::size_t step = (n + parts - 1) / parts;
-    for (std::size_t t = 1; t < parts; ++t) {
-        const std::size_t b = t * step, e = std::min(n, b + step);
-        if (b < e) pool.emplace_back([&fn, b, e] { fn(b, e); });
-    }
-    fn(std::size_t{0}, std::min(n, step));
-    for (auto& th : pool) th.join();
-}
-
-template <class T>
-class Simulator {
-public:
-    Simulator(const Input<T>& in, const Params& p, Version v, Output<T>& out, unsigned threads)
-        : in_(in), p_(p), v_(v), out_(out), threads_(threads), V_(in.validators), M_(in.servers),
-          w_(V_ * M_), w_prev_(v == Version::yuma2b ? V_ * M_ : 0), db_(V_ * M_), zero_bonds_(V_ * M_, T(0)),
-          reset_bonds_(p.reset_bonds_index ? V_ * M_ : 0), s_(V_), d_(V_), c_prev_(M_, T(0)), r_(M_), inc_(M_),
-          c_mode_(M_), acc_(M_) {}
-
-    void run() {
-        for (std::size_t e = 0; e < in_.epochs; ++e) epoch(e);
-    }
-
-private:
-    const Input<T>& in_;
-    const Params& p_;
-    Version v_;
-    Output<T>& out_;
-    unsigned threads_;
-    std::size_t V_, M_;
-    std::vector<T> w_, w_prev_, db_, zero_bonds_, reset_bonds_, s_, d_, c_prev_, r_, inc_, c_mode_;
-    std::vector<double> acc_;
-
-    bool relative() const { return v_ == Version::yuma2c || v_ == Version::yuma3 || v_ == Version::yuma3_liquid; }
-
-    // Row-normalised weights (W / (rowsum + eps)) and stake shares (S / sum S).
-    void normalise_inputs(std::size_t e) {
-        const T* raw = in_.weights + (in_.weight_epochs == 1 ? 0 : e) * V_ * M_;
-        for (std::size_t i = 0; i < V_; ++i) {
-            const T* row = raw + i * M_;
-            const double sum = sum_of(row, M_);
-            const T den = static_cast<T>(static_cast<T>(sum) + static_cast<T>(kEps));
-            T* dst = w_.data() + i * M_;
-            for (std::size_t j = 0; j < M_; ++j) dst[j] = row[j] / den;
-        }
-        const T* stake = in_.stakes + (in_.stake_epochs == 1 ? 0 : e) * V_;
-        const T tot = static_cast<T>(sum_of(stake, V_));
-        for (std::size_t i = 0; i < V_; ++i) s_[i] = stake[i] / tot;
-    }
-
-    // out[j] = sum_i S_i * m[i][j], accumulated in double.
-    template <class Elem>
-    void stake_colsum(Elem elem, T* out) {
-        std::fill(acc_.begin(), acc_.end(), 0.0);
-        for (std::size_t i = 0; i < V_; ++i) {
-            const T si = s_[i];
-            for (std::size_t j = 0; j < M_; ++j) acc_[j] += static_cast<double>(si * elem(i, j));
-        }
-        for (std::size_t j = 0; j < M_; ++j) out[j] = static_cast<T>(acc_[j]);
-    }
-
-    void consensus(T* c) {
-        const std::size_t work = V_ * M_;
-        const unsigned threads = work >= (std::size_t{1} << 15) ? threads_ : 1;
-        const double kappa = static_cast<double>(static_cast<T>(p_.kappa));
-        parallel_for(M_, threads, [&](std::size_t b, std::size_t end) {
-            // Gather 16 columns at a time (one cache line per row): a column-at-a-time gather
-            // strides by the row length, and at power-of-two row lengths every row of a column
-            // lands in the same cache set.
-            constexpr std::size_t kBlock = 16;
-            std::vector<detail::WeightStake<T>> block(kBlock * V_), scratch(2 * V_);
-            for (std::size_t j0 = b; j0 < end; j0 += kBlock) {
-                const std::size_t width = std::min(kBlock, end - j0);
-                for (std::size_t i = 0; i < V_; ++i) {
-                    const T* row = w_.data() + i * M_ + j0;
-                    const T si = s_[i];
-                    for (std::size_t jj = 0; jj < width; ++jj) block[jj * V_ + i] = {row[jj], si};
-                }
-                for (std::size_t jj = 0; jj < width; ++jj)
-                    c[j0 + jj] = detail::weighted_quantile_desc(block.data() + jj * V_, scratch.data(), V_, kappa);
-            }
-        });
-        double total = 0.0;
-        for (std::size_t j = 0; j < M_; ++j) total += static_cast<double>(c[j]);
-        const T tot = static_cast<T>(total), q = static_cast<T>(kQuant);
-        for (std::size_t j = 0; j < M_; ++j) {
-            const T share = tot > T(0) ? c[j] / tot : T(0);
-            c[j] = std::floor(share * q) / q;
-        }
-    }
-
-    void incentive(const T* rank, T* inc) {
-        if (p_.winner_takes_all) {
-            const T top = *std::max_element(rank, rank + M_);
-            std::size_t ties = 0;
-            for (std::size_t j = 0; j < M_; ++j) ties += rank[j] == top ? 1 : 0;
-            const T share = top > T(0) ? T(1) / static_cast<T>(ties) : T(0);
-            for (std::size_t j = 0; j < M_; ++j) inc[j] = rank[j] == top ? share : T(0);
-            return;
-        }
-        double total = 0.0;
-        for (std::size_t j = 0; j < M_; ++j) total += static_cast<double>(rank[j]);
-        const T tot = static_cast<T>(total);
-        for (std::size_t j = 0; j < M_; ++j) inc[j] = tot > T(0) ? rank[j] / tot : T(0);
-    }
-
-    // Per-element liquid alpha: buying (W >= B_old) moves with how far W is above consensus,
-    // selling with how far the bond is above W; a sigmoid maps that to [alpha_low, alpha_high].
-    T liquid_alpha(T w, T b_old, T c) const {
-        const T diff = w >= b_old ? std::clamp(w - c, T(0), T(1)) : std::clamp(b_old - w, T(0), T(1));
-        const T steep = static_cast<T>(p_.alpha_sigmoid_steepness);
-        const T sig = T(1) / (T(1) + std::exp(-steep * (diff - T(0.5))));
-        const T lo = static_cast<T>(p_.alpha_low), hi = static_cast<T>(p_.alpha_high);
-        const T span = static_cast<T>(p_.alpha_high - p_.alpha_low);
-        return std::clamp(static_cast<T>(lo + sig * span), lo, hi);
-    }
-
-    // Column sums of m (double), rounded to T.
-    void colsum(const T* m, T* out) {
-        std::fill(acc_.begin(), acc_.end(), 0.0);
-        for (std::size_t i = 0; i < V_; ++i)
-            for (std::size_t j = 0; j < M_; ++j) acc_[j] += static_cast<double>(m[i * M_ + j]);
-        for (std::size_t j = 0; j < M_; ++j) out[j] = static_cast<T>(acc_[j]);
-    }
-
-    // d_[i] = sum_j m[i][j] * inc[j] (double accumulation).
-    void row_dot_incentive(const T* m) {
-        for (std::size_t i = 0; i < V_; ++i) {
-            d_[i] = static_cast<T>(dot_of(m + i * M_, inc_.data(), M_));
-        }
-    }
-
-    void epoch(std::size_t e) {
-        normalise_inputs(e);
-        T* prerank = out_.prerank + e * M_;
-        T* cons = out_.consensus + e * M_;
-        T* rank = out_.rank + e * M_;
-        T* inc_out = out_.incentive + e * M_;
-        T* div = out_.dividends + e * V_;
-        T* bonds = out_.bonds + e * V_ * M_;
-
-        const T* b_old = e == 0 ? zero_bonds_.data() : out_.bonds + (e - 1) * V_ * M_;
-        if (relative() && p_.reset_bonds_index && p_.reset_bonds_epoch && *p_.reset_bonds_epoch == e) {
-            std::memcpy(reset_bonds_.data(), b_old, V_ * M_ * sizeof(T));
-            for (std::size_t i = 0; i < V_; ++i) reset_bonds_[i * M_ + *p_.reset_bonds_index] = T(0);
-            b_old = reset_bonds_.data();
-        }
-
-        const T* w = w_.data();
-        // Yuma 2B clips and bonds with last epoch's weights (this epoch's on the first).
-        const T* wc = (v_ == Version::yuma2b && e > 0) ? w_prev_.data() : w;
-
-        stake_colsum([w, this](std::size_t i, std::size_t j) { return w[i * M_ + j]; }, prerank);
-        consensus(cons);
-        stake_colsum([wc, cons, this](std::size_t i, std::size_t j) { return std::min(wc[i * M_ + j], cons[j]); }, rank);
-        incentive(rank, inc_.data());
-        std::memcpy(inc_out, inc_.data(), M_ * sizeof(T));
-
-        const bool liquid = e > 0 && (p_.liquid_alpha || v_ == Version::yuma3_liquid);
-        if (liquid) {
-            for (std::size_t j = 0; j < M_; ++j) {
-                switch (p_.liquid_alpha_consensus_mode) {
-                    case ConsensusMode::current: c_mode_[j] = cons[j]; break;
-                    case ConsensusMode::previous: c_mode_[j] = c_prev_[j]; break;
-                    case ConsensusMode::mixed: c_mode_[j] = std::max(cons[j], c_prev_[j]); break;
-                }
-            }
-        }
-
-        const std::size_t n = V_ * M_;
-        if (v_ == Version::yuma1 || v_ == Version::yuma2 || v_ == Version::yuma2b) {
-            // Bond purchase: stake times penalised weights W_b = (1-beta) W + beta min(W, C),
-            // column-normalised.
-            const T keep_w = static_cast<T>(1.0 - p_.bond_penalty), beta = static_cast<T>(p_.bond_penalty);
-            for (std::size_t i = 0; i < V_; ++i)
-                for (std::size_t j = 0; j < M_; ++j) {
-                    const T x = wc[i * M_ + j];
-                    db_[i * M_ + j] = s_[i] * (keep_w * x + beta * std::min(x, cons[j]));
-                }
-            colsum(db_.data(), r_.data());  // r_ is scratch here
-            // Yuma 1 divides by (sum + eps); the others by the sum, leaving zero columns zero.
-            for (std::size_t j = 0; j < M_; ++j)
-                r_[j] = v_ == Version::yuma1 ? static_cast<T>(r_[j] + static_cast<T>(kEps)) : (r_[j] > T(0) ? r_[j] : T(1));
-            for (std::size_t i = 0; i < V_; ++i)
-                for (std::size_t j = 0; j < M_; ++j) {
-                    T& x = db_[i * M_ + j];
-                    x = x / r_[j];
-                }
-            if (liquid) {
-                for (std::size_t i = 0; i < V_; ++i)
-                    for (std::size_t j = 0; j < M_; ++j) {
-                        const std::size_t k = i * M_ + j;
-                        const T a = liquid_alpha(wc[k], b_old[k], c_mode_[j]);
-                        bonds[k] = a * db_[k] + (T(1) - a) * b_old[k];
-                    }
-            } else {
-                const double a64 = (e == 0 || v_ == Version::yuma1) ? 1.0 : 1.0 - p_.bond_moving_avg;
-                const T a = static_cast<T>(a64), keep = static_cast<T>(1.0 - a64);
-                for (std::size_t k = 0; k < n; ++k) bonds[k] = a * db_[k] + keep * b_old[k];
-            }
-            if (v_ == Version::yuma1) {
-                colsum(bonds, r_.data());
-                for (std::size_t i = 0; i < V_; ++i)
-                    for (std::size_t j = 0; j < M_; ++j) {
-                        T& x = bonds[i * M_ + j];
-                        x = x / static_cast<T>(r_[j] + static_cast<T>(kEps));
-                    }
-            }
-            row_dot_incentive(bonds);
-        } else {
-            if (v_ == Version::yuma2c) {
-                // Capacity-limited purchase: a validator can hold at most stake * (2^64 - 1) of a
-                // server's bonds and buys at most capacity_alpha of that per epoch.
-                const T u64 = static_cast<T>(kU64Max), ca = static_cast<T>(p_.capacity_alpha);
-                const T decay = static_cast<T>(1.0 - p_.decay_rate);
-                for (std::size_t i = 0; i < V_; ++i) {
-                    const T cap = s_[i] * u64;
-                    const T most = ca * cap;
-                    for (std::size_t j = 0; j < M_; ++j) {
-                        const std::size_t k = i * M_ + j;
-                        const T purchase = std::max(std::min(most, static_cast<T>(cap - b_old[k])), T(0)) * w[k];
-                        bonds[k] = std::min(static_cast<T>(decay * b_old[k] + purchase), cap);
-                    }
-                }
-            } else {
-                // Yuma 3: bonds per (validator, server) in [0, 1]; decay by 1 - alpha, buy alpha W.
-                const double a64 = 1.0 - p_.bond_moving_avg;
-                const T a_s = static_cast<T>(a64), keep_s = static_cast<T>(1.0 - a64);
-                for (std::size_t i = 0; i < V_; ++i)
-                    for (std::size_t j = 0; j < M_; ++j) {
-                        const std::size_t k = i * M_ + j;
-                        T a = a_s, keep = keep_s;
-                        if (liquid) {
-                            a = liquid_alpha(w[k], b_old[k], c_mode_[j]);
-                            keep = T(1) - a;
-                        }
-                        const T decayed = keep * b_old[k];
-                        const T bought = std::min(static_cast<T>(a * w[k]), static_cast<T>(T(1) - decayed));
-                        bonds[k] = std::min(static_cast<T>(decayed + bought), T(1));
-                    }
-            }
-            colsum(bonds, r_.data());
-            for (std::size_t j = 0; j < M_; ++j) r_[j] = static_cast<T>(r_[j] + static_cast<T>(kEps));
-            for (std::size_t i = 0; i < V_; ++i)
-                for (std::size_t j = 0; j < M_; ++j) db_[i * M_ + j] = bonds[i * M_ + j] / r_[j];
-            row_dot_incentive(db_.data());
-            if (v_ != Version::yuma2c)
-                for (std::size_t i = 0; i < V_; ++i) d_[i] = s_[i] * d_[i];
-        }
-        double total = 0.0;
-        for (std::size_t i = 0; i < V_; ++i) total += static_cast<double>(d_[i]);
-        const T den = static_cast<T>(static_cast<T>(total) + static_cast<T>(kEps));
-        for (std::size_t i = 0; i < V_; ++i) div[i] = d_[i] / den;
-
-        std::memcpy(c_prev_.data(), cons, M_ * sizeof(T));
-        if (v_ == Version::yuma2b) std::memcpy(w_prev_.data(), w_.data(), n * sizeof(T));
-    }
-};
-
 }  // namespace
 
+namespace detail {
+
+/// Throws the error for the first negative or non-finite value of x[0..n), if any. This is a
+/// pass over every input weight, so it tests a block at a time on the bit patterns, which
+/// vectorises: a value is non-negative and finite exactly when its sign bit is clear and adding
+/// one to its exponent field does not carry into the sign bit. -0.0 fails that test but is
+/// valid; the exact per-element check of a failing block sorts it out.
 template <class T>
-void validate(const Input<T>& in, const Params& p) {
+void check_weight_values(const T* x, std::size_t n) {
+    using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+    constexpr Bits kExpOne = Bits{1} << (std::numeric_limits<T>::digits - 1);
+    constexpr Bits kSign = Bits{1} << (sizeof(T) * 8 - 1);
+    constexpr std::size_t kBlock = 1024;
+    for (std::size_t b = 0; b < n; b += kBlock) {
+        const std::size_t e = std::min(n, b + kBlock);
+        Bits any = 0;
+        for (std::size_t k = b; k < e; ++k) {
+            const Bits v = std::bit_cast<Bits>(x[k]);
+            any |= v | (v + kExpOne);
+        }
+        if (!(any & kSign)) continue;
+        for (std::size_t k = b; k < e; ++k) {
+            if (!std::isfinite(x[k])) throw InvalidInput("weights: contains NaN or infinity");
+            if (x[k] < T(0)) throw InvalidInput("weights: contains a negative value");
+        }
+    }
+}
+
+template void check_weight_values<float>(const float*, std::size_t);
+template void check_weight_values<double>(const double*, std::size_t);
+
+const sim_kernels& sim_kernels_for(simd::backend b) {
+    if (!simd::backend_supported(b))
+        throw std::invalid_argument("backend '" + std::string(simd::backend_name(b)) +
+                                    "' is not supported on this machine");
+    switch (b) {
+#if defined(TAOCORE_HAVE_AVX2)
+        case simd::backend::avx2:
+        case simd::backend::avx512: return sim_kernels_avx2;  // no AVX-512 kernels of its own
+#endif
+        default: return sim_kernels_scalar;
+    }
+}
+
+}  // namespace detail
+
+namespace {
+
+/// validate(), optionally without the pass over every weight value (simulate() checks those as
+/// it reads them, which saves a pass over inputs that rarely fit in cache).
+template <class T>
+void validate_input(const Input<T>& in, const Params& p, bool weight_values) {
     if (in.epochs == 0) throw InvalidInput("epochs: must be at least 1");
     if (in.validators == 0) throw InvalidInput("stakes: need at least one validator");
     if (in.servers == 0) throw InvalidInput("weights: need at least one server");
@@ -501,12 +255,7 @@ void validate(const Input<T>& in, const Params& p) {
     if (in.stake_epochs != 1 && in.stake_epochs != in.epochs)
         throw InvalidInput("stakes: holds " + std::to_string(in.stake_epochs) + " epochs, expected 1 or " +
                            std::to_string(in.epochs));
-    const std::size_t nw = in.weight_epochs * in.validators * in.servers;
-    for (std::size_t k = 0; k < nw; ++k) {
-        const T x = in.weights[k];
-        if (!std::isfinite(x)) throw InvalidInput("weights: contains NaN or infinity");
-        if (x < T(0)) throw InvalidInput("weights: contains a negative value");
-    }
+    if (weight_values) detail::check_weight_values(in.weights, in.weight_epochs * in.validators * in.servers);
     for (std::size_t e = 0; e < in.stake_epochs; ++e) {
         double total = 0.0;
         for (std::size_t i = 0; i < in.validators; ++i) {
@@ -535,16 +284,29 @@ void validate(const Input<T>& in, const Params& p) {
                            std::to_string(in.servers) + " servers)");
 }
 
+}  // namespace
+
 template <class T>
-void simulate(const Input<T>& in, const Params& params, Version version, Output<T>& out, unsigned threads) {
-    validate(in, params);
-    Simulator<T> sim(in, params, version, out, threads == 0 ? 1 : threads);
-    sim.run();
+void validate(const Input<T>& in, const Params& p) {
+    validate_input(in, p, true);
+}
+
+template <class T>
+void simulate(const Input<T>& in, const Params& params, Version version, Output<T>& out, unsigned threads,
+              std::optional<simd::backend> backend) {
+    validate_input(in, params, false);  // the epoch loop checks each weight row as it reads it
+    const detail::sim_kernels& k = detail::sim_kernels_for(backend ? *backend : simd::active_backend());
+    if constexpr (std::is_same_v<T, float>)
+        k.run_f32(in, params, version, out, threads);
+    else
+        k.run_f64(in, params, version, out, threads);
 }
 
 template void validate<float>(const Input<float>&, const Params&);
 template void validate<double>(const Input<double>&, const Params&);
-template void simulate<float>(const Input<float>&, const Params&, Version, Output<float>&, unsigned);
-template void simulate<double>(const Input<double>&, const Params&, Version, Output<double>&, unsigned);
+template void simulate<float>(const Input<float>&, const Params&, Version, Output<float>&, unsigned,
+                              std::optional<simd::backend>);
+template void simulate<double>(const Input<double>&, const Params&, Version, Output<double>&, unsigned,
+                               std::optional<simd::backend>);
 
 }  // namespace taocore::consensus::sim

@@ -6,4 +6,6 @@ def simulate_many(
     params: dict[str, Any],
     dtype: str,
     threads: int,
+    keep_bonds: bool = True,
+    backend: str | None = None,
 ) -> list[dict[str, Any]]: ...

@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "taocore/simd/backend.hpp"
+
 namespace taocore::consensus::sim {
 
 /// yuma-simulation's versions ("Yuma 1" ... "Yuma 3 ... liquid alpha on").
@@ -63,7 +65,10 @@ struct Input {
 };
 
 /// Caller-owned outputs, epoch-major: prerank/consensus/rank/incentive are epochs x servers,
-/// dividends epochs x validators, bonds epochs x validators x servers (the state after each epoch).
+/// dividends epochs x validators, bonds epochs x validators x servers (the state after each epoch)
+/// or, with every_epoch_bonds false, validators x servers: only the state after the last epoch
+/// (the run then keeps the bond state in its own two buffers, saving the caller epochs - 1
+/// matrices of memory to allocate and fill).
 template <class T>
 struct Output {
     T* prerank = nullptr;
@@ -72,6 +77,7 @@ struct Output {
     T* incentive = nullptr;
     T* dividends = nullptr;
     T* bonds = nullptr;
+    bool every_epoch_bonds = true;
 };
 
 /// Raised for bad input; the message starts with the name of the offending argument.
@@ -81,20 +87,28 @@ public:
 };
 
 /// Checks shapes, finiteness, signs and parameter ranges; throws InvalidInput naming the first
-/// bad argument ("weights", "stakes", "kappa", ...). simulate() calls it first.
+/// bad argument ("weights", "stakes", "kappa", ...). simulate() makes the same checks, the
+/// weight values epoch by epoch as it reads them (so a bad weight may surface after earlier
+/// epochs' outputs were written, and after a bad-stakes error that validate() would report second).
 template <class T>
 void validate(const Input<T>& in, const Params& params);
 
 /// Runs every epoch of one scenario into `out`. `threads` > 1 splits each epoch's per-server
-/// consensus work over that many std::threads (worth it from about 256 x 1024 up).
-/// Thread-safe: distinct calls share nothing.
+/// consensus work over that many std::threads (worth it from about 256 x 1024 up). `backend`
+/// picks the kernels (default: simd::active_backend()); throws std::invalid_argument for one this
+/// machine cannot run. Backends agree bit for bit except in consensus, whose float32 AVX2
+/// selection sums stakes in another order: a column can differ only where the running stake
+/// meets kappa within double rounding. Thread-safe: distinct calls share nothing.
 template <class T>
-void simulate(const Input<T>& in, const Params& params, Version version, Output<T>& out, unsigned threads = 1);
+void simulate(const Input<T>& in, const Params& params, Version version, Output<T>& out, unsigned threads = 1,
+              std::optional<simd::backend> backend = std::nullopt);
 
 extern template void validate<float>(const Input<float>&, const Params&);
 extern template void validate<double>(const Input<double>&, const Params&);
-extern template void simulate<float>(const Input<float>&, const Params&, Version, Output<float>&, unsigned);
-extern template void simulate<double>(const Input<double>&, const Params&, Version, Output<double>&, unsigned);
+extern template void simulate<float>(const Input<float>&, const Params&, Version, Output<float>&, unsigned,
+                                     std::optional<simd::backend>);
+extern template void simulate<double>(const Input<double>&, const Params&, Version, Output<double>&, unsigned,
+                                      std::optional<simd::backend>);
 
 namespace detail {
 
