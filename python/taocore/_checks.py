@@ -55,15 +55,21 @@ def integers(name: str, value: Any) -> npt.NDArray[Any]:
 
 
 def uint_array(
-    name: str, value: Any, hi: int = U64_MAX, length: int | None = None
-) -> npt.NDArray[np.uint64]:
-    """A 1-D uint64 array with every entry in ``[0, hi]`` and, if given, exactly ``length``."""
+    name: str,
+    value: Any,
+    hi: int = U64_MAX,
+    length: int | None = None,
+    dtype: type[np.unsignedinteger[Any]] = np.uint64,
+) -> npt.NDArray[Any]:
+    """A 1-D array of ``dtype`` (uint64 unless told) with every entry in ``[0, hi]`` and, if
+    given, exactly ``length``. Arrays already of an unsigned type that cannot exceed ``hi`` are
+    not scanned again (an epoch's inputs are checked on every call)."""
     arr = integers(name, [] if value is None else value)
     if arr.size:
         if arr.dtype.kind == "i" and int(arr.min()) < 0:
             raise ValueError(f"{name} must not be negative (found {int(arr.min())})")
-        if int(arr.max()) > hi:
+        if int(np.iinfo(arr.dtype).max) > hi and int(arr.max()) > hi:
             raise ValueError(f"{name} must be at most {hi} (found {int(arr.max())})")
     if length is not None and arr.size != length:
         raise ValueError(f"{name} must have length {length}, got {arr.size}")
-    return arr.astype(np.uint64)
+    return arr.astype(dtype, copy=False)
