@@ -212,7 +212,8 @@ bool use_fe64_kernels() noexcept {
         try {
             const char* opt = std::getenv("TAOCORE_EXPERIMENTAL_FE64");
             if (opt == nullptr || std::strcmp(opt, "1") != 0) return false;
-            return simd::active_backend() != simd::backend::scalar && simd::detect_cpu_features().bmi2;
+            const simd::cpu_features& f = simd::detect_cpu_features();
+            return simd::active_backend() != simd::backend::scalar && f.bmi2 && f.adx;
         } catch (...) {
             return false;
         }
