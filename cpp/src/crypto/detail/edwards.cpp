@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "crypto/detail/verify_fe64.hpp"
+#include "taocore/crypto/field.hpp"
 #include "taocore/simd/backend.hpp"
 
 namespace taocore::crypto::detail {
@@ -200,18 +201,14 @@ void ge_odd_multiples_cached(ge_cached out[8], const ge_p3& p) noexcept {
 
 bool use_fe64_kernels() noexcept {
 #if defined(TAOCORE_HAVE_AVX2)
-    // Decided once: every non-scalar backend implies BMI2 (backend_supported checks it). An
-    // unusable TAOCORE_FORCE_BACKEND keeps the portable code (verification fails earlier anyway,
-    // when hashing throws).
-    // Opt-in only (TAOCORE_EXPERIMENTAL_FE64=1): the kernels run ~35% fewer instructions than
-    // the radix-2^51 code but were measured ~15-25% SLOWER in wall-clock on the AMD EPYC test
-    // machine -- the compiler copies fe64 aggregates with 16/32-byte vector loads right after
-    // the 8-byte stores of the assembly and the carry chains, and those loads cannot be
-    // store-forwarded. Enable by default only once the loop works in place without such copies.
+    // Decided once. Every non-scalar backend implies BMI2 (backend_supported checks it); ADX is
+    // checked here because the avx2 backend does not require it (Haswell has BMI2 but no ADX).
+    // An unusable TAOCORE_FORCE_BACKEND keeps the portable code (verification fails earlier
+    // anyway, when hashing throws).
     static const bool on = [] {
         try {
-            const char* opt = std::getenv("TAOCORE_EXPERIMENTAL_FE64");
-            if (opt == nullptr || std::strcmp(opt, "1") != 0) return false;
+            const char* opt = std::getenv("TAOCORE_VERIFY_FIELD");
+            if (opt != nullptr && std::strcmp(opt, "radix-2^51") == 0) return false;
             const simd::cpu_features& f = simd::detect_cpu_features();
             return simd::active_backend() != simd::backend::scalar && f.bmi2 && f.adx;
         } catch (...) {
@@ -475,3 +472,9 @@ ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_c
 }
 
 }  // namespace taocore::crypto::detail
+
+namespace taocore::crypto {
+
+std::string_view verify_field_name() noexcept { return detail::use_fe64_kernels() ? "radix-2^64" : "radix-2^51"; }
+
+}  // namespace taocore::crypto
