@@ -219,11 +219,6 @@ struct group64 {
     }
 };
 
-void sqn(fe64& r, const fe64& a, int n) noexcept {
-    f64::sq(r, a);
-    for (int i = 1; i < n; ++i) f64::sq(r, r);
-}
-
 }  // namespace
 
 fe fe_pow22523_fe64(const fe& z51) noexcept {
@@ -231,26 +226,26 @@ fe fe_pow22523_fe64(const fe& z51) noexcept {
     fe64 z, z2, z9, z11, z2_5_0, z2_10_0, z2_20_0, z2_50_0, z2_100_0, t;
     f64::from_fe(z, z51);
     f64::sq(z2, z);
-    sqn(t, z2, 2);
+    f64::sqn(t, z2, 2);
     f64::mul(z9, t, z);
     f64::mul(z11, z9, z2);
     f64::sq(t, z11);
     f64::mul(z2_5_0, t, z9);
-    sqn(t, z2_5_0, 5);
+    f64::sqn(t, z2_5_0, 5);
     f64::mul(z2_10_0, t, z2_5_0);
-    sqn(t, z2_10_0, 10);
+    f64::sqn(t, z2_10_0, 10);
     f64::mul(z2_20_0, t, z2_10_0);
-    sqn(t, z2_20_0, 20);
+    f64::sqn(t, z2_20_0, 20);
     f64::mul(t, t, z2_20_0);  // z^(2^40 - 1)
-    sqn(t, t, 10);
+    f64::sqn(t, t, 10);
     f64::mul(z2_50_0, t, z2_10_0);
-    sqn(t, z2_50_0, 50);
+    f64::sqn(t, z2_50_0, 50);
     f64::mul(z2_100_0, t, z2_50_0);
-    sqn(t, z2_100_0, 100);
+    f64::sqn(t, z2_100_0, 100);
     f64::mul(t, t, z2_100_0);  // z^(2^200 - 1)
-    sqn(t, t, 50);
+    f64::sqn(t, t, 50);
     f64::mul(t, t, z2_50_0);  // z^(2^250 - 1)
-    sqn(t, t, 2);
+    f64::sqn(t, t, 2);
     f64::mul(t, t, z);
     fe r;
     f64::to_fe(r, t);

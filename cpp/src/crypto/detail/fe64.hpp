@@ -41,8 +41,16 @@ struct fe64 {
 };
 
 // The memory an asm block reads through a pointer, named as an operand so the compiler orders
-// the block after the stores that produced it without a blanket "memory" clobber.
-#define TAOCORE_F64_IN(x) "m"(*reinterpret_cast<const u64(*)[4]>((x).v))
+// the block after the stores that produced it without a blanket "memory" clobber. Unoptimised
+// builds give every such operand an address register of its own, which the multiplication
+// cannot spare, so there the blocks declare a memory clobber instead.
+#if defined(__OPTIMIZE__)
+#define TAOCORE_F64_IN(x) , "m"(*reinterpret_cast<const u64(*)[4]>((x).v))
+#define TAOCORE_F64_MEMORY
+#else
+#define TAOCORE_F64_IN(x)
+#define TAOCORE_F64_MEMORY "memory",
+#endif
 
 // The fold shared by mul and sq: on entry %0..%3 hold t0..t3 and r8..r11 hold t4..t7 of a
 // 512-bit value; on exit %0..%3 hold t_lo + 38 t_hi, below 2^256. 38 * t_hi is added with
@@ -141,72 +149,111 @@ inline void mul(fe64& r, const fe64& a, const fe64& b) noexcept {
         "adcq $0, %%r11\n\t"
         TAOCORE_F64_FOLD
         : "=&r"(t0), "=&r"(t1), "=&r"(t2), "=&r"(t3)
-        : [a] "r"(a.v), [b] "r"(b.v), TAOCORE_F64_IN(a), TAOCORE_F64_IN(b)
-        : "rax", "rcx", "rdx", "r8", "r9", "r10", "r11", "cc");
+        : [a] "r"(a.v), [b] "r"(b.v) TAOCORE_F64_IN(a) TAOCORE_F64_IN(b)
+        : TAOCORE_F64_MEMORY "rax", "rcx", "rdx", "r8", "r9", "r10", "r11", "cc");
     r.v[0] = t0;
     r.v[1] = t1;
     r.v[2] = t2;
     r.v[3] = t3;
 }
 
-// a^2: the six cross products a_i a_j (i < j) summed once into words 1..6, then doubled (ADCX of
-// each word with itself, on CF) while the squares a_i^2 are added on the diagonal (ADOX, on OF),
-// and the same fold: 10 multiplications instead of 16.
-inline void sq(fe64& r, const fe64& a) noexcept {
-    u64 t0, t1, t2, t3;
+// a^(2^n), n >= 1: n squarings with the value kept in four registers throughout (a chain of
+// squarings -- the inversion and square-root exponentiations -- is bound by latency, and a
+// round trip through memory per step would lengthen it). Each squaring: the six cross products
+// a_i a_j (i < j) summed once into words 1..6 (r8..r13), then doubled (ADCX of each word with
+// itself, on CF) while the squares a_i^2 are added on the diagonal (ADOX, on OF): 10
+// multiplications instead of 16. Then the fold by 38 as in TAOCORE_F64_FOLD, written out again
+// because the words live in other registers here; the result goes back into x0..x3.
+// Thirteen registers are taken (x0..x3, the compiler's choice, and nine named ones), which still
+// fits builds that keep a frame pointer; the step counter lives in memory.
+inline void sqn(fe64& r, const fe64& a, unsigned n) noexcept {
+    u64 x0 = a.v[0], x1 = a.v[1], x2 = a.v[2], x3 = a.v[3];
     __asm__(
-        // cross sum: t1..t3 in %1..%3, t4..t6 in r8..r10
-        "movq 0(%[a]), %%rdx\n\t"
-        "mulxq 8(%[a]), %1, %2\n\t"       // a0 a1
-        "mulxq 16(%[a]), %%rax, %3\n\t"   // a0 a2
-        "addq %%rax, %2\n\t"
-        "mulxq 24(%[a]), %%rax, %%r8\n\t"  // a0 a3
-        "adcq %%rax, %3\n\t"
-        "movq 24(%[a]), %%rdx\n\t"
-        "mulxq 8(%[a]), %%rax, %%r9\n\t"   // a1 a3
-        "adcq %%rax, %%r8\n\t"
-        "mulxq 16(%[a]), %%rax, %%r10\n\t"  // a2 a3
-        "adcq %%rax, %%r9\n\t"
-        "adcq $0, %%r10\n\t"
-        "movq 8(%[a]), %%rdx\n\t"
-        "mulxq 16(%[a]), %%rax, %%rcx\n\t"  // a1 a2, at words 3 and 4
-        "addq %%rax, %3\n\t"
-        "adcq %%rcx, %%r8\n\t"
+        "1:\n\t"
+        // cross sum: t1..t6 = r8..r13
+        "movq %[x0], %%rdx\n\t"
+        "mulxq %[x1], %%r8, %%r9\n\t"     // a0 a1
+        "mulxq %[x2], %%rax, %%r10\n\t"   // a0 a2
+        "addq %%rax, %%r9\n\t"
+        "mulxq %[x3], %%rax, %%r11\n\t"   // a0 a3
+        "adcq %%rax, %%r10\n\t"
+        "movq %[x3], %%rdx\n\t"
+        "mulxq %[x1], %%rax, %%r12\n\t"   // a1 a3
+        "adcq %%rax, %%r11\n\t"
+        "mulxq %[x2], %%rax, %%r13\n\t"   // a2 a3
+        "adcq %%rax, %%r12\n\t"
+        "adcq $0, %%r13\n\t"
+        "movq %[x1], %%rdx\n\t"
+        "mulxq %[x2], %%rax, %%rcx\n\t"   // a1 a2, at words 3 and 4
+        "addq %%rax, %%r10\n\t"
+        "adcq %%rcx, %%r11\n\t"
+        "adcq $0, %%r12\n\t"
+        "adcq $0, %%r13\n\t"
+        // 2 * cross + diagonal; t0 lands in x0's register, t7 in x1's (both consumed by then;
+        // MOV leaves the flags alone, so x1 can be zeroed mid-chain)
+        "movq %[x0], %%rdx\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "mulxq %%rdx, %[x0], %%rcx\n\t"
+        "adcxq %%r8, %%r8\n\t"
+        "adoxq %%rcx, %%r8\n\t"
+        "movq %[x1], %%rdx\n\t"
+        "mulxq %%rdx, %%rax, %%rcx\n\t"
+        "adcxq %%r9, %%r9\n\t"
+        "adoxq %%rax, %%r9\n\t"
+        "adcxq %%r10, %%r10\n\t"
+        "adoxq %%rcx, %%r10\n\t"
+        "movq %[x2], %%rdx\n\t"
+        "mulxq %%rdx, %%rax, %%rcx\n\t"
+        "adcxq %%r11, %%r11\n\t"
+        "adoxq %%rax, %%r11\n\t"
+        "adcxq %%r12, %%r12\n\t"
+        "adoxq %%rcx, %%r12\n\t"
+        "movq %[x3], %%rdx\n\t"
+        "mulxq %%rdx, %%rax, %%rcx\n\t"
+        "adcxq %%r13, %%r13\n\t"
+        "adoxq %%rax, %%r13\n\t"
+        "movl $0, %k[x1]\n\t"
+        "adcxq %[x1], %[x1]\n\t"
+        "adoxq %%rcx, %[x1]\n\t"
+        // fold: (t0, r8, r9, r10) + 38 (r11, r12, r13, x1)
+        "movl $38, %%edx\n\t"
+        "mulxq %%r11, %%rax, %%rcx\n\t"
+        "xorl %%r11d, %%r11d\n\t"
+        "adcxq %%rax, %[x0]\n\t"
+        "adoxq %%rcx, %%r8\n\t"
+        "mulxq %%r12, %%rax, %%rcx\n\t"
+        "adcxq %%rax, %%r8\n\t"
+        "adoxq %%rcx, %%r9\n\t"
+        "mulxq %%r13, %%rax, %%rcx\n\t"
+        "adcxq %%rax, %%r9\n\t"
+        "adoxq %%rcx, %%r10\n\t"
+        "mulxq %[x1], %%rax, %%r12\n\t"
+        "adcxq %%rax, %%r10\n\t"
+        "adoxq %%r11, %%r12\n\t"
+        "adcxq %%r11, %%r12\n\t"
+        "imulq $38, %%r12, %%r12\n\t"
+        "addq %%r12, %[x0]\n\t"
+        "adcq $0, %%r8\n\t"
         "adcq $0, %%r9\n\t"
         "adcq $0, %%r10\n\t"
-        // 2 * cross + diagonal; t7 starts at 0 (the xor also clears CF and OF)
-        "movq 0(%[a]), %%rdx\n\t"
-        "xorl %%r11d, %%r11d\n\t"
-        "mulxq %%rdx, %0, %%rcx\n\t"
-        "adcxq %1, %1\n\t"
-        "adoxq %%rcx, %1\n\t"
-        "movq 8(%[a]), %%rdx\n\t"
-        "mulxq %%rdx, %%rax, %%rcx\n\t"
-        "adcxq %2, %2\n\t"
-        "adoxq %%rax, %2\n\t"
-        "adcxq %3, %3\n\t"
-        "adoxq %%rcx, %3\n\t"
-        "movq 16(%[a]), %%rdx\n\t"
-        "mulxq %%rdx, %%rax, %%rcx\n\t"
-        "adcxq %%r8, %%r8\n\t"
-        "adoxq %%rax, %%r8\n\t"
-        "adcxq %%r9, %%r9\n\t"
-        "adoxq %%rcx, %%r9\n\t"
-        "movq 24(%[a]), %%rdx\n\t"
-        "mulxq %%rdx, %%rax, %%rcx\n\t"
-        "adcxq %%r10, %%r10\n\t"
-        "adoxq %%rax, %%r10\n\t"
-        "adcxq %%r11, %%r11\n\t"
-        "adoxq %%rcx, %%r11\n\t"
-        TAOCORE_F64_FOLD
-        : "=&r"(t0), "=&r"(t1), "=&r"(t2), "=&r"(t3)
-        : [a] "r"(a.v), TAOCORE_F64_IN(a)
-        : "rax", "rcx", "rdx", "r8", "r9", "r10", "r11", "cc");
-    r.v[0] = t0;
-    r.v[1] = t1;
-    r.v[2] = t2;
-    r.v[3] = t3;
+        "sbbq %%rax, %%rax\n\t"
+        "andl $38, %%eax\n\t"
+        "addq %%rax, %[x0]\n\t"
+        "movq %%r8, %[x1]\n\t"
+        "movq %%r9, %[x2]\n\t"
+        "movq %%r10, %[x3]\n\t"
+        "decl %[n]\n\t"
+        "jnz 1b\n\t"
+        : [x0] "+&r"(x0), [x1] "+&r"(x1), [x2] "+&r"(x2), [x3] "+&r"(x3), [n] "+m"(n)
+        :
+        : "rax", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "cc");
+    r.v[0] = x0;
+    r.v[1] = x1;
+    r.v[2] = x2;
+    r.v[3] = x3;
 }
+
+inline void sq(fe64& r, const fe64& a) noexcept { sqn(r, a, 1); }
 
 #undef TAOCORE_F64_FOLD
 
@@ -229,8 +276,8 @@ inline void add(fe64& r, const fe64& a, const fe64& b) noexcept {
         "andl $38, %k4\n\t"
         "addq %4, %0\n\t"
         : "+&r"(t0), "+&r"(t1), "+&r"(t2), "+&r"(t3), "=&r"(c)
-        : [b] "r"(b.v), TAOCORE_F64_IN(b)
-        : "cc");
+        : [b] "r"(b.v) TAOCORE_F64_IN(b)
+        : TAOCORE_F64_MEMORY "cc");
     r.v[0] = t0;
     r.v[1] = t1;
     r.v[2] = t2;
@@ -256,8 +303,8 @@ inline void sub(fe64& r, const fe64& a, const fe64& b) noexcept {
         "andl $38, %k4\n\t"
         "subq %4, %0\n\t"
         : "+&r"(t0), "+&r"(t1), "+&r"(t2), "+&r"(t3), "=&r"(c)
-        : [b] "r"(b.v), TAOCORE_F64_IN(b)
-        : "cc");
+        : [b] "r"(b.v) TAOCORE_F64_IN(b)
+        : TAOCORE_F64_MEMORY "cc");
     r.v[0] = t0;
     r.v[1] = t1;
     r.v[2] = t2;
@@ -265,6 +312,7 @@ inline void sub(fe64& r, const fe64& a, const fe64& b) noexcept {
 }
 
 #undef TAOCORE_F64_IN
+#undef TAOCORE_F64_MEMORY
 
 inline void neg(fe64& r, const fe64& a) noexcept { sub(r, fe64{{0, 0, 0, 0}}, a); }
 
