@@ -2,7 +2,7 @@
 // Differential check of the radix-2^64 field (fe64.hpp, the MULX verification kernels) against the
 // portable radix-2^51 reference (field25519.hpp): random values and edge values (0, 1, p - 1, p,
 // p + 1, 2^255 - 1, 2^256 - 1, words of all ones, values just below 2^256 - 38, ...), as
-// canonical encodings after mul, sq, add, sub and neg, including long chains that keep feeding
+// canonical encodings after mul, sq, sqn, add, sub and neg, including long chains that keep feeding
 // unreduced outputs back in, and results written over an operand. Built and run by
 // tests/test_crypto_backends.py on CPUs that report BMI2 and ADX. Prints "ok" and the number of comparisons, or the first mismatch.
 #include <cstdio>
@@ -83,6 +83,13 @@ int main() {
                 !same(z, fe_sq(A), "mul in place", n) || !same(w, fe_sq(A), "sq in place", n) ||
                 !same(u, fe_carry(fe_add(A, A)), "add in place", n) || !same(v, fe_sub(A, B), "sub in place", n))
                 return 1;
+        }
+        {  // sqn: repeated squaring in registers, against as many reference squarings
+            const unsigned k = 1 + static_cast<unsigned>(i % 7) * 9;
+            f::fe64 x;
+            f::sqn(x, edge[i], k);
+            ++n;
+            if (!same(x, fe_sqn(A, static_cast<int>(k)), "sqn", n)) return 1;
         }
         if (!same(sq(edge[i]), fe_sq(A), "sq", n)) return 1;
         if (!same(neg(edge[i]), fe_neg(A), "neg", n)) return 1;

@@ -47,8 +47,10 @@ void to_p2(p3& r, const p1p1& p) noexcept {
     f64::mul(r.Z, p.Z, p.T);
 }
 
-// 2P from X, Y, Z alone: x^2, y^2, 2z^2 and (x + y)^2.
-void dbl(p1p1& o, const p3& p) noexcept {
+// 2P from X, Y, Z alone: x^2, y^2, 2z^2 and (x + y)^2. Forced inline: it runs ~130 times per
+// verification and the call with its register saves was measured at ~1.5% of the instructions
+// (inlining to_p3 as well made the compiler spill more and lost as much).
+[[gnu::always_inline]] inline void dbl(p1p1& o, const p3& p) noexcept {
     fe64 xx, yy, zz2, s;
     f64::sq(xx, p.X);
     f64::sq(yy, p.Y);
@@ -250,6 +252,19 @@ fe fe_pow22523_fe64(const fe& z51) noexcept {
     fe r;
     f64::to_fe(r, t);
     return r;
+}
+
+ge_p3 ge_mul_cofactor_fe64(const ge_p3& p) noexcept {
+    p3 r;
+    p1p1 q;
+    from_ge(r, p);
+    dbl(q, r);
+    to_p2(r, q);
+    dbl(q, r);
+    to_p2(r, q);
+    dbl(q, r);
+    to_p3(r, q);
+    return to_ge(r);
 }
 
 ge_p3 multiscalar_mul_fe64(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n) {

@@ -165,95 +165,109 @@ inline void mul(fe64& r, const fe64& a, const fe64& b) noexcept {
 // multiplications instead of 16. Then the fold by 38 as in TAOCORE_F64_FOLD, written out again
 // because the words live in other registers here; the result goes back into x0..x3.
 // Thirteen registers are taken (x0..x3, the compiler's choice, and nine named ones), which still
-// fits builds that keep a frame pointer; the step counter lives in memory.
+// fits builds that keep a frame pointer; sqn's step counter lives in memory, and sq is the same
+// block without the loop.
+#define TAOCORE_F64_SQUARE \
+    /* cross sum: t1..t6 = r8..r13 */ \
+    "movq %[x0], %%rdx\n\t" \
+    "mulxq %[x1], %%r8, %%r9\n\t"  /* a0 a1 */ \
+    "mulxq %[x2], %%rax, %%r10\n\t"  /* a0 a2 */ \
+    "addq %%rax, %%r9\n\t" \
+    "mulxq %[x3], %%rax, %%r11\n\t"  /* a0 a3 */ \
+    "adcq %%rax, %%r10\n\t" \
+    "movq %[x3], %%rdx\n\t" \
+    "mulxq %[x1], %%rax, %%r12\n\t"  /* a1 a3 */ \
+    "adcq %%rax, %%r11\n\t" \
+    "mulxq %[x2], %%rax, %%r13\n\t"  /* a2 a3 */ \
+    "adcq %%rax, %%r12\n\t" \
+    "adcq $0, %%r13\n\t" \
+    "movq %[x1], %%rdx\n\t" \
+    "mulxq %[x2], %%rax, %%rcx\n\t"  /* a1 a2, at words 3 and 4 */ \
+    "addq %%rax, %%r10\n\t" \
+    "adcq %%rcx, %%r11\n\t" \
+    "adcq $0, %%r12\n\t" \
+    "adcq $0, %%r13\n\t" \
+    /* 2 * cross + diagonal; t0 lands in x0's register, t7 in x1's (both consumed by then; */ \
+    /* MOV leaves the flags alone, so x1 can be zeroed mid-chain) */ \
+    "movq %[x0], %%rdx\n\t" \
+    "xorl %%eax, %%eax\n\t" \
+    "mulxq %%rdx, %[x0], %%rcx\n\t" \
+    "adcxq %%r8, %%r8\n\t" \
+    "adoxq %%rcx, %%r8\n\t" \
+    "movq %[x1], %%rdx\n\t" \
+    "mulxq %%rdx, %%rax, %%rcx\n\t" \
+    "adcxq %%r9, %%r9\n\t" \
+    "adoxq %%rax, %%r9\n\t" \
+    "adcxq %%r10, %%r10\n\t" \
+    "adoxq %%rcx, %%r10\n\t" \
+    "movq %[x2], %%rdx\n\t" \
+    "mulxq %%rdx, %%rax, %%rcx\n\t" \
+    "adcxq %%r11, %%r11\n\t" \
+    "adoxq %%rax, %%r11\n\t" \
+    "adcxq %%r12, %%r12\n\t" \
+    "adoxq %%rcx, %%r12\n\t" \
+    "movq %[x3], %%rdx\n\t" \
+    "mulxq %%rdx, %%rax, %%rcx\n\t" \
+    "adcxq %%r13, %%r13\n\t" \
+    "adoxq %%rax, %%r13\n\t" \
+    "movl $0, %k[x1]\n\t" \
+    "adcxq %[x1], %[x1]\n\t" \
+    "adoxq %%rcx, %[x1]\n\t" \
+    /* fold: (t0, r8, r9, r10) + 38 (r11, r12, r13, x1) */ \
+    "movl $38, %%edx\n\t" \
+    "mulxq %%r11, %%rax, %%rcx\n\t" \
+    "xorl %%r11d, %%r11d\n\t" \
+    "adcxq %%rax, %[x0]\n\t" \
+    "adoxq %%rcx, %%r8\n\t" \
+    "mulxq %%r12, %%rax, %%rcx\n\t" \
+    "adcxq %%rax, %%r8\n\t" \
+    "adoxq %%rcx, %%r9\n\t" \
+    "mulxq %%r13, %%rax, %%rcx\n\t" \
+    "adcxq %%rax, %%r9\n\t" \
+    "adoxq %%rcx, %%r10\n\t" \
+    "mulxq %[x1], %%rax, %%r12\n\t" \
+    "adcxq %%rax, %%r10\n\t" \
+    "adoxq %%r11, %%r12\n\t" \
+    "adcxq %%r11, %%r12\n\t" \
+    "imulq $38, %%r12, %%r12\n\t" \
+    "addq %%r12, %[x0]\n\t" \
+    "adcq $0, %%r8\n\t" \
+    "adcq $0, %%r9\n\t" \
+    "adcq $0, %%r10\n\t" \
+    "sbbq %%rax, %%rax\n\t" \
+    "andl $38, %%eax\n\t" \
+    "addq %%rax, %[x0]\n\t" \
+    "movq %%r8, %[x1]\n\t" \
+    "movq %%r9, %[x2]\n\t" \
+    "movq %%r10, %[x3]\n\t"
+
 inline void sqn(fe64& r, const fe64& a, unsigned n) noexcept {
     u64 x0 = a.v[0], x1 = a.v[1], x2 = a.v[2], x3 = a.v[3];
-    __asm__(
-        "1:\n\t"
-        // cross sum: t1..t6 = r8..r13
-        "movq %[x0], %%rdx\n\t"
-        "mulxq %[x1], %%r8, %%r9\n\t"     // a0 a1
-        "mulxq %[x2], %%rax, %%r10\n\t"   // a0 a2
-        "addq %%rax, %%r9\n\t"
-        "mulxq %[x3], %%rax, %%r11\n\t"   // a0 a3
-        "adcq %%rax, %%r10\n\t"
-        "movq %[x3], %%rdx\n\t"
-        "mulxq %[x1], %%rax, %%r12\n\t"   // a1 a3
-        "adcq %%rax, %%r11\n\t"
-        "mulxq %[x2], %%rax, %%r13\n\t"   // a2 a3
-        "adcq %%rax, %%r12\n\t"
-        "adcq $0, %%r13\n\t"
-        "movq %[x1], %%rdx\n\t"
-        "mulxq %[x2], %%rax, %%rcx\n\t"   // a1 a2, at words 3 and 4
-        "addq %%rax, %%r10\n\t"
-        "adcq %%rcx, %%r11\n\t"
-        "adcq $0, %%r12\n\t"
-        "adcq $0, %%r13\n\t"
-        // 2 * cross + diagonal; t0 lands in x0's register, t7 in x1's (both consumed by then;
-        // MOV leaves the flags alone, so x1 can be zeroed mid-chain)
-        "movq %[x0], %%rdx\n\t"
-        "xorl %%eax, %%eax\n\t"
-        "mulxq %%rdx, %[x0], %%rcx\n\t"
-        "adcxq %%r8, %%r8\n\t"
-        "adoxq %%rcx, %%r8\n\t"
-        "movq %[x1], %%rdx\n\t"
-        "mulxq %%rdx, %%rax, %%rcx\n\t"
-        "adcxq %%r9, %%r9\n\t"
-        "adoxq %%rax, %%r9\n\t"
-        "adcxq %%r10, %%r10\n\t"
-        "adoxq %%rcx, %%r10\n\t"
-        "movq %[x2], %%rdx\n\t"
-        "mulxq %%rdx, %%rax, %%rcx\n\t"
-        "adcxq %%r11, %%r11\n\t"
-        "adoxq %%rax, %%r11\n\t"
-        "adcxq %%r12, %%r12\n\t"
-        "adoxq %%rcx, %%r12\n\t"
-        "movq %[x3], %%rdx\n\t"
-        "mulxq %%rdx, %%rax, %%rcx\n\t"
-        "adcxq %%r13, %%r13\n\t"
-        "adoxq %%rax, %%r13\n\t"
-        "movl $0, %k[x1]\n\t"
-        "adcxq %[x1], %[x1]\n\t"
-        "adoxq %%rcx, %[x1]\n\t"
-        // fold: (t0, r8, r9, r10) + 38 (r11, r12, r13, x1)
-        "movl $38, %%edx\n\t"
-        "mulxq %%r11, %%rax, %%rcx\n\t"
-        "xorl %%r11d, %%r11d\n\t"
-        "adcxq %%rax, %[x0]\n\t"
-        "adoxq %%rcx, %%r8\n\t"
-        "mulxq %%r12, %%rax, %%rcx\n\t"
-        "adcxq %%rax, %%r8\n\t"
-        "adoxq %%rcx, %%r9\n\t"
-        "mulxq %%r13, %%rax, %%rcx\n\t"
-        "adcxq %%rax, %%r9\n\t"
-        "adoxq %%rcx, %%r10\n\t"
-        "mulxq %[x1], %%rax, %%r12\n\t"
-        "adcxq %%rax, %%r10\n\t"
-        "adoxq %%r11, %%r12\n\t"
-        "adcxq %%r11, %%r12\n\t"
-        "imulq $38, %%r12, %%r12\n\t"
-        "addq %%r12, %[x0]\n\t"
-        "adcq $0, %%r8\n\t"
-        "adcq $0, %%r9\n\t"
-        "adcq $0, %%r10\n\t"
-        "sbbq %%rax, %%rax\n\t"
-        "andl $38, %%eax\n\t"
-        "addq %%rax, %[x0]\n\t"
-        "movq %%r8, %[x1]\n\t"
-        "movq %%r9, %[x2]\n\t"
-        "movq %%r10, %[x3]\n\t"
-        "decl %[n]\n\t"
-        "jnz 1b\n\t"
-        : [x0] "+&r"(x0), [x1] "+&r"(x1), [x2] "+&r"(x2), [x3] "+&r"(x3), [n] "+m"(n)
-        :
-        : "rax", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "cc");
+    __asm__("1:\n\t" TAOCORE_F64_SQUARE "decl %[n]\n\t"
+            "jnz 1b\n\t"
+            : [x0] "+&r"(x0), [x1] "+&r"(x1), [x2] "+&r"(x2), [x3] "+&r"(x3), [n] "+m"(n)
+            :
+            : "rax", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "cc");
     r.v[0] = x0;
     r.v[1] = x1;
     r.v[2] = x2;
     r.v[3] = x3;
 }
 
-inline void sq(fe64& r, const fe64& a) noexcept { sqn(r, a, 1); }
+// One squaring: the same block without the loop counter.
+inline void sq(fe64& r, const fe64& a) noexcept {
+    u64 x0 = a.v[0], x1 = a.v[1], x2 = a.v[2], x3 = a.v[3];
+    __asm__(TAOCORE_F64_SQUARE
+            : [x0] "+&r"(x0), [x1] "+&r"(x1), [x2] "+&r"(x2), [x3] "+&r"(x3)
+            :
+            : "rax", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "cc");
+    r.v[0] = x0;
+    r.v[1] = x1;
+    r.v[2] = x2;
+    r.v[3] = x3;
+}
+
+#undef TAOCORE_F64_SQUARE
 
 #undef TAOCORE_F64_FOLD
 

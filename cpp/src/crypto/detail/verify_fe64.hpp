@@ -28,6 +28,8 @@ ge_p3 verify_loop_fe64(const verify_digits& digits, const ge_cached neg_a_table[
                        const ge_precomp* base, const ge_precomp* base128) noexcept;
 /// fe_pow22523 (z^(2^252 - 3)) in the radix-2^64 field: for decoding public encodings.
 fe fe_pow22523_fe64(const fe& z) noexcept;
+/// ge_mul_cofactor (8P) in the radix-2^64 field.
+ge_p3 ge_mul_cofactor_fe64(const ge_p3& p) noexcept;
 /// ge_multiscalar_mul_vartime (msm.hpp) in the radix-2^64 field: the same algorithm steps.
 ge_p3 multiscalar_mul_fe64(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n);
 #endif
