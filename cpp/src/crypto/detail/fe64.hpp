@@ -52,35 +52,36 @@ struct fe64 {
 #define TAOCORE_F64_MEMORY "memory",
 #endif
 
-// The fold shared by mul and sq: on entry %0..%3 hold t0..t3 and r8..r11 hold t4..t7 of a
-// 512-bit value; on exit %0..%3 hold t_lo + 38 t_hi, below 2^256. 38 * t_hi is added with
-// ADCX (low halves) and ADOX (high halves) in one pass, leaving a fifth word below 40; that word
-// times 38 is added once more, and a last carry out of 2^256 (possible only if the sum wrapped
-// to a small value) is worth 38 and cannot carry again.
-#define TAOCORE_F64_FOLD                       \
-    "movl $38, %%edx\n\t"                      \
-    "mulxq %%r8, %%rax, %%rcx\n\t"             \
-    "xorl %%r8d, %%r8d\n\t"                    \
-    "adcxq %%rax, %0\n\t"                      \
-    "adoxq %%rcx, %1\n\t"                      \
-    "mulxq %%r9, %%rax, %%rcx\n\t"             \
-    "adcxq %%rax, %1\n\t"                      \
-    "adoxq %%rcx, %2\n\t"                      \
-    "mulxq %%r10, %%rax, %%rcx\n\t"            \
-    "adcxq %%rax, %2\n\t"                      \
-    "adoxq %%rcx, %3\n\t"                      \
-    "mulxq %%r11, %%rax, %%r9\n\t"             \
-    "adcxq %%rax, %3\n\t"                      \
-    "adoxq %%r8, %%r9\n\t"                     \
-    "adcxq %%r8, %%r9\n\t"                     \
-    "imulq $38, %%r9, %%r9\n\t"                \
-    "addq %%r9, %0\n\t"                        \
-    "adcq $0, %1\n\t"                          \
-    "adcq $0, %2\n\t"                          \
-    "adcq $0, %3\n\t"                          \
-    "sbbq %%rax, %%rax\n\t"                    \
-    "andl $38, %%eax\n\t"                      \
-    "addq %%rax, %0\n\t"
+// The fold shared by mul and sq: on entry T0..T3 hold t0..t3 and T4..T7 hold t4..t7 of a
+// 512-bit value (register names, as asm text); on exit T0..T3 hold t_lo + 38 t_hi, below
+// 2^256. 38 * t_hi is added with ADCX (low halves) and ADOX (high halves) in one pass, leaving a
+// fifth word below 40 (in T5; T4 serves as a zero once consumed); that word times 38 is added
+// once more, and a last carry out of 2^256 (possible only if the sum wrapped to a small value)
+// is worth 38 and cannot carry again. Uses rax, rcx, rdx.
+#define TAOCORE_F64_FOLD(T0, T1, T2, T3, T4, T5, T6, T7) \
+    "movl $38, %%edx\n\t"                                \
+    "mulxq " T4 ", %%rax, %%rcx\n\t"                     \
+    "xorq " T4 ", " T4 "\n\t"                            \
+    "adcxq %%rax, " T0 "\n\t"                            \
+    "adoxq %%rcx, " T1 "\n\t"                            \
+    "mulxq " T5 ", %%rax, %%rcx\n\t"                     \
+    "adcxq %%rax, " T1 "\n\t"                            \
+    "adoxq %%rcx, " T2 "\n\t"                            \
+    "mulxq " T6 ", %%rax, %%rcx\n\t"                     \
+    "adcxq %%rax, " T2 "\n\t"                            \
+    "adoxq %%rcx, " T3 "\n\t"                            \
+    "mulxq " T7 ", %%rax, " T5 "\n\t"                    \
+    "adcxq %%rax, " T3 "\n\t"                            \
+    "adoxq " T4 ", " T5 "\n\t"                           \
+    "adcxq " T4 ", " T5 "\n\t"                           \
+    "imulq $38, " T5 ", " T5 "\n\t"                      \
+    "addq " T5 ", " T0 "\n\t"                            \
+    "adcq $0, " T1 "\n\t"                                \
+    "adcq $0, " T2 "\n\t"                                \
+    "adcq $0, " T3 "\n\t"                                \
+    "sbbq %%rax, %%rax\n\t"                              \
+    "andl $38, %%eax\n\t"                                \
+    "addq %%rax, " T0 "\n\t"
 
 // a * b: schoolbook rows a_i * b. Row 0 is one ADD/ADC chain; each later row adds its low halves
 // into t_i..t_{i+3} on the CF chain (ADCX) and its high halves into t_{i+1}..t_{i+4} on the OF
@@ -147,7 +148,7 @@ inline void mul(fe64& r, const fe64& a, const fe64& b) noexcept {
         "adcxq %%rax, %%r10\n\t"
         "adoxq %%rcx, %%r11\n\t"
         "adcq $0, %%r11\n\t"
-        TAOCORE_F64_FOLD
+        TAOCORE_F64_FOLD("%0", "%1", "%2", "%3", "%%r8", "%%r9", "%%r10", "%%r11")
         : "=&r"(t0), "=&r"(t1), "=&r"(t2), "=&r"(t3)
         : [a] "r"(a.v), [b] "r"(b.v) TAOCORE_F64_IN(a) TAOCORE_F64_IN(b)
         : TAOCORE_F64_MEMORY "rax", "rcx", "rdx", "r8", "r9", "r10", "r11", "cc");
@@ -162,8 +163,7 @@ inline void mul(fe64& r, const fe64& a, const fe64& b) noexcept {
 // round trip through memory per step would lengthen it). Each squaring: the six cross products
 // a_i a_j (i < j) summed once into words 1..6 (r8..r13), then doubled (ADCX of each word with
 // itself, on CF) while the squares a_i^2 are added on the diagonal (ADOX, on OF): 10
-// multiplications instead of 16. Then the fold by 38 as in TAOCORE_F64_FOLD, written out again
-// because the words live in other registers here; the result goes back into x0..x3.
+// multiplications instead of 16. Then TAOCORE_F64_FOLD, and the result goes back into x0..x3.
 // Thirteen registers are taken (x0..x3, the compiler's choice, and nine named ones), which still
 // fits builds that keep a frame pointer; sqn's step counter lives in memory, and sq is the same
 // block without the loop.
@@ -214,29 +214,7 @@ inline void mul(fe64& r, const fe64& a, const fe64& b) noexcept {
     "adcxq %[x1], %[x1]\n\t" \
     "adoxq %%rcx, %[x1]\n\t" \
     /* fold: (t0, r8, r9, r10) + 38 (r11, r12, r13, x1) */ \
-    "movl $38, %%edx\n\t" \
-    "mulxq %%r11, %%rax, %%rcx\n\t" \
-    "xorl %%r11d, %%r11d\n\t" \
-    "adcxq %%rax, %[x0]\n\t" \
-    "adoxq %%rcx, %%r8\n\t" \
-    "mulxq %%r12, %%rax, %%rcx\n\t" \
-    "adcxq %%rax, %%r8\n\t" \
-    "adoxq %%rcx, %%r9\n\t" \
-    "mulxq %%r13, %%rax, %%rcx\n\t" \
-    "adcxq %%rax, %%r9\n\t" \
-    "adoxq %%rcx, %%r10\n\t" \
-    "mulxq %[x1], %%rax, %%r12\n\t" \
-    "adcxq %%rax, %%r10\n\t" \
-    "adoxq %%r11, %%r12\n\t" \
-    "adcxq %%r11, %%r12\n\t" \
-    "imulq $38, %%r12, %%r12\n\t" \
-    "addq %%r12, %[x0]\n\t" \
-    "adcq $0, %%r8\n\t" \
-    "adcq $0, %%r9\n\t" \
-    "adcq $0, %%r10\n\t" \
-    "sbbq %%rax, %%rax\n\t" \
-    "andl $38, %%eax\n\t" \
-    "addq %%rax, %[x0]\n\t" \
+    TAOCORE_F64_FOLD("%[x0]", "%%r8", "%%r9", "%%r10", "%%r11", "%%r12", "%%r13", "%[x1]") \
     "movq %%r8, %[x1]\n\t" \
     "movq %%r9, %[x2]\n\t" \
     "movq %%r10, %[x3]\n\t"
@@ -268,7 +246,6 @@ inline void sq(fe64& r, const fe64& a) noexcept {
 }
 
 #undef TAOCORE_F64_SQUARE
-
 #undef TAOCORE_F64_FOLD
 
 // a + b mod 2^256 - 38: the carry out of the 256-bit sum adds 38; adding that can carry again
