@@ -1,11 +1,12 @@
 """Signature verification gives the same answers on every backend.
 
-Non-scalar backends can verify with the radix-2^64 MULX field (cpp/src/crypto/detail/fe64.hpp,
-opt-in with TAOCORE_EXPERIMENTAL_FE64=1); the portable radix-2^51 code is the reference. Each
-backend is forced with TAOCORE_FORCE_BACKEND in a subprocess that verifies the same set (vectors,
-Wycheproof under both ed25519 policies, random valid, tampered and foreign signatures, batches,
-encodings) and the answers are compared with scalar's. The field itself is checked against the
-reference by a small C++ program (tests/cpp/fe64_check.cpp).
+Non-scalar backends verify with the radix-2^64 MULX/ADX field by default (when the CPU has BMI2
+and ADX; cpp/src/crypto/detail/fe64.hpp); the portable radix-2^51 code is the reference, and
+TAOCORE_VERIFY_FIELD=radix-2^51 forces it. Each backend is forced with TAOCORE_FORCE_BACKEND in a
+subprocess that verifies the same set (vectors, Wycheproof under both ed25519 policies, random
+valid, tampered and foreign signatures, batches, encodings), once with each field, and the
+answers are compared with scalar's. The field itself is checked against the reference by a small
+C++ program (tests/cpp/fe64_check.cpp).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from pathlib import Path
 import pytest
 
 from conftest import BACKENDS
+from taocore._native import _core
+
+CPU_FEATURES = _core.runtime.cpu_features()
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +34,7 @@ import taocore._core
 from taocore import Keypair
 sys.path.insert(0, {tests!r})
 assert taocore.runtime_info()["active_backend"] == {name!r}
+assert taocore.runtime_info()["verify_field"] == {field!r}, taocore.runtime_info()
 V = json.load(open({vectors!r}))
 W = json.load(open({wycheproof!r}))
 out = []
@@ -86,16 +91,22 @@ print(json.dumps(out))
 """
 
 
-def _answers(name: str) -> list[object]:
+_FAST_FIELD = "bmi2" in CPU_FEATURES and "adx" in CPU_FEATURES
+
+
+def _answers(name: str, force_radix51: bool) -> list[object]:
+    """The answers under backend `name`, with the default field or radix-2^51 forced."""
     tests = os.path.dirname(__file__)
+    fast = name != "scalar" and _FAST_FIELD and not force_radix51
     script = _SCRIPT.format(
-        tests=tests, name=name,
+        tests=tests, name=name, field="radix-2^64" if fast else "radix-2^51",
         vectors=os.path.join(tests, "vectors", "crypto-vectors.json"),
         wycheproof=os.path.join(tests, "vectors", "wycheproof-ed25519.json"),
     )
-    # The radix-2^64 kernels are opt-in (slower wall-clock today); the test turns them on so they
-    # stay checked against the reference.
-    env = {**os.environ, "TAOCORE_FORCE_BACKEND": name, "TAOCORE_EXPERIMENTAL_FE64": "1"}
+    env = {**os.environ, "TAOCORE_FORCE_BACKEND": name}
+    env.pop("TAOCORE_VERIFY_FIELD", None)
+    if force_radix51:
+        env["TAOCORE_VERIFY_FIELD"] = "radix-2^51"
     proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                           check=True, timeout=600)
     result = json.loads(proc.stdout)
@@ -104,16 +115,17 @@ def _answers(name: str) -> list[object]:
 
 
 def test_verification_answers_identical_on_every_backend() -> None:
-    reference = _answers("scalar")
+    reference = _answers("scalar", force_radix51=False)
     flat = [x for row in reference for x in row]
     assert len(reference) > 400 and any(flat) and not all(flat)  # a real mix of answers
     assert sum(isinstance(r, list) and len(r) == 3 for r in reference) >= 10  # the vector files
     for name in BACKENDS:
         if name != "scalar":
-            assert _answers(name) == reference, name
+            assert _answers(name, force_radix51=False) == reference, name
+            assert _answers(name, force_radix51=True) == reference, name + " radix-2^51"
 
 
-@pytest.mark.skipif(len(BACKENDS) < 2, reason="no BMI2 backend on this CPU")
+@pytest.mark.skipif(len(BACKENDS) < 2 or not _FAST_FIELD, reason="no BMI2 and ADX on this CPU")
 def test_fe64_field_matches_the_reference(tmp_path: Path) -> None:
     cxx = (shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++")
            or shutil.which("clang++"))

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "taocore/crypto/field.hpp"
 #include "taocore/simd/backend.hpp"
 #include "taocore/version.hpp"
 
@@ -28,4 +29,7 @@ void bind_runtime(py::module_& m) {
     m.def(
         "active_backend", [] { return std::string(simd::backend_name(simd::active_backend())); },
         "The backend in use (raises RuntimeError if TAOCORE_FORCE_BACKEND is unusable).");
+    m.def(
+        "verify_field", [] { return std::string(crypto::verify_field_name()); },
+        "The field arithmetic of signature verification: radix-2^64 (MULX/ADX) or radix-2^51.");
 }

@@ -274,11 +274,14 @@ class Keypair:
         Like bittensor-wallet, a signature over ``b"<Bytes>" + data + b"</Bytes>"`` (the
         polkadot-js extension's wrapping) is also accepted.
         """
-        try:
-            message = _as_message(data)
-            sig = _as_bytes("signature", signature, 64)
-        except (ValueError, TypeError):
-            return False
+        if type(data) is bytes and type(signature) is bytes and len(signature) == 64:
+            message, sig = data, signature  # the common case needs no conversion (~1 us saved)
+        else:
+            try:
+                message = _as_message(data)
+                sig = _as_bytes("signature", signature, 64)
+            except (ValueError, TypeError):
+                return False
         if _signing.verify(self._crypto_type, self._public_key, message, sig):
             return True
         wrapped = b"<Bytes>" + message + b"</Bytes>"

@@ -18,6 +18,7 @@ class RuntimeInfo(TypedDict):
     cpu_features: list[str]
     available_backends: list[str]
     active_backend: str
+    verify_field: str
     python: str
     platform: str
 
@@ -28,7 +29,10 @@ def runtime_info() -> RuntimeInfo:
     ``active_backend`` is the SIMD backend every dispatched kernel uses: the best one the CPU
     supports, or the one named by the environment variable ``TAOCORE_FORCE_BACKEND``
     (``scalar``, ``avx2`` or ``avx512``). An unknown or unsupported forced value raises
-    ``RuntimeError``; taocore never falls back silently.
+    ``RuntimeError``; taocore never falls back silently. ``verify_field`` is the field arithmetic
+    signature verification runs on: ``radix-2^64`` (MULX/ADX kernels, the default on non-scalar
+    backends of CPUs with BMI2 and ADX) or ``radix-2^51`` (portable; forced with
+    ``TAOCORE_VERIFY_FIELD=radix-2^51``).
     """
     rt = _core.runtime
     return RuntimeInfo(
@@ -38,6 +42,7 @@ def runtime_info() -> RuntimeInfo:
         cpu_features=rt.cpu_features(),
         available_backends=rt.available_backends(),
         active_backend=rt.active_backend(),
+        verify_field=rt.verify_field(),
         python=sys.version.split()[0],
         platform=f"{platform.system()} {platform.machine()}",
     )

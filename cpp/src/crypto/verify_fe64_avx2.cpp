@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
-// Radix-2^64 (MULX) version of the verification point loop; see detail/verify_fe64.hpp. The
+// Radix-2^64 (MULX/ADX) version of the verification point loop; see detail/verify_fe64.hpp. The
 // group formulas are the same complete extended-coordinate formulas as edwards.cpp (a = -1,
 // Hisil-Wong-Carter-Dawson), written again over fe64 so the whole loop stays in one
 // representation: conversions happen only for the inputs (A's table, R, the base tables once)
 // and the result.
+//
+// Every formula writes its result through an out-reference and keeps its temporaries as named
+// locals: no point or field element is copied as a whole right after it was computed (see
+// fe64.hpp for why that matters more than instruction counts).
 //
 // Like fe64.hpp and msm-inl.hpp, everything here has internal linkage and calls no inline or
 // template function of the baseline code (this file is compiled with ISA flags).
@@ -16,69 +20,135 @@ namespace {
 
 using f64::fe64;
 
-struct p3 {
+struct p3 {  // extended (X:Y:Z:T); doubling reads only X, Y, Z
     fe64 X, Y, Z, T;
 };
-struct p2 {
-    fe64 X, Y, Z;
-};
-struct p1p1 {
+struct p1p1 {  // completed: x = X/Z, y = Y/T
     fe64 X, Y, Z, T;
 };
-struct cached {
-    fe64 YplusX, YminusX, Z, T2d;
+struct cached {  // Y+X, Y-X, 2Z (doubled once here rather than in every addition), 2dT
+    fe64 YplusX, YminusX, Z2, T2d;
 };
-struct precomp {
+struct precomp {  // affine y+x, y-x, 2dxy
     fe64 yplusx, yminusx, xy2d;
 };
 
-inline p3 to_p3(const p1p1& p) noexcept {
-    return p3{f64::mul(p.X, p.T), f64::mul(p.Y, p.Z), f64::mul(p.Z, p.T), f64::mul(p.X, p.Y)};
-}
-inline p2 to_p2(const p1p1& p) noexcept { return p2{f64::mul(p.X, p.T), f64::mul(p.Y, p.Z), f64::mul(p.Z, p.T)}; }
-
-// 2P from X, Y, Z alone: x^2, y^2, 2z^2 and (x + y)^2.
-inline p1p1 dbl(const p2& p) noexcept {
-    const fe64 xx = f64::sq(p.X), yy = f64::sq(p.Y), zz = f64::sq(p.Z);
-    const fe64 zz2 = f64::add(zz, zz);
-    const fe64 a = f64::sq(f64::add(p.X, p.Y));
-    const fe64 y3 = f64::add(yy, xx), z3 = f64::sub(yy, xx);
-    return p1p1{f64::sub(a, y3), y3, z3, f64::sub(zz2, z3)};
+void to_p3(p3& r, const p1p1& p) noexcept {
+    f64::mul(r.X, p.X, p.T);
+    f64::mul(r.Y, p.Y, p.Z);
+    f64::mul(r.Z, p.Z, p.T);
+    f64::mul(r.T, p.X, p.Y);
 }
 
-// P + Q (sign = +) or P - Q: -Q swaps Y+X with Y-X and negates 2dT.
+// X, Y, Z only: enough when the next step is a doubling.
+void to_p2(p3& r, const p1p1& p) noexcept {
+    f64::mul(r.X, p.X, p.T);
+    f64::mul(r.Y, p.Y, p.Z);
+    f64::mul(r.Z, p.Z, p.T);
+}
+
+// 2P from X, Y, Z alone: x^2, y^2, 2z^2 and (x + y)^2. Forced inline: it runs ~130 times per
+// verification and the call with its register saves was measured at ~1.5% of the instructions
+// (inlining to_p3 as well made the compiler spill more and lost as much).
+[[gnu::always_inline]] inline void dbl(p1p1& o, const p3& p) noexcept {
+    fe64 xx, yy, zz2, s;
+    f64::sq(xx, p.X);
+    f64::sq(yy, p.Y);
+    f64::sq(zz2, p.Z);
+    f64::add(zz2, zz2, zz2);
+    f64::add(s, p.X, p.Y);
+    f64::sq(s, s);
+    f64::add(o.Y, yy, xx);
+    f64::sub(o.Z, yy, xx);
+    f64::sub(o.X, s, o.Y);
+    f64::sub(o.T, zz2, o.Z);
+}
+
+// The tail shared by both additions: from a = (Y-X)(y-x)', b = (Y+X)(y+x)', c = T * 2d t' and
+// d = 2 Z z', the completed sum; subtracting -Q instead of adding Q swaps the roles of c's sign.
 template <bool minus>
-inline p1p1 add_cached(const p3& p, const cached& q) noexcept {
-    const fe64 a = f64::mul(f64::sub(p.Y, p.X), minus ? q.YplusX : q.YminusX);
-    const fe64 b = f64::mul(f64::add(p.Y, p.X), minus ? q.YminusX : q.YplusX);
-    const fe64 c = f64::mul(p.T, q.T2d);
-    const fe64 zz = f64::mul(p.Z, q.Z);
-    const fe64 d = f64::add(zz, zz);
-    return minus ? p1p1{f64::sub(b, a), f64::add(b, a), f64::sub(d, c), f64::add(d, c)}
-                 : p1p1{f64::sub(b, a), f64::add(b, a), f64::add(d, c), f64::sub(d, c)};
+void add_tail(p1p1& o, const fe64& a, const fe64& b, const fe64& c, const fe64& d) noexcept {
+    f64::sub(o.X, b, a);
+    f64::add(o.Y, b, a);
+    if (minus) {
+        f64::sub(o.Z, d, c);
+        f64::add(o.T, d, c);
+    } else {
+        f64::add(o.Z, d, c);
+        f64::sub(o.T, d, c);
+    }
 }
 
-// The same with an affine addend (Z = 1): one multiplication fewer.
+// P + Q (minus = false) or P - Q: -Q swaps Y+X with Y-X and negates 2dT.
 template <bool minus>
-inline p1p1 add_precomp(const p3& p, const precomp& q) noexcept {
-    const fe64 a = f64::mul(f64::sub(p.Y, p.X), minus ? q.yplusx : q.yminusx);
-    const fe64 b = f64::mul(f64::add(p.Y, p.X), minus ? q.yminusx : q.yplusx);
-    const fe64 c = f64::mul(p.T, q.xy2d);
-    const fe64 d = f64::add(p.Z, p.Z);
-    return minus ? p1p1{f64::sub(b, a), f64::add(b, a), f64::sub(d, c), f64::add(d, c)}
-                 : p1p1{f64::sub(b, a), f64::add(b, a), f64::add(d, c), f64::sub(d, c)};
+void add_cached(p1p1& o, const p3& p, const cached& q) noexcept {
+    fe64 a, b, c, d;
+    f64::sub(a, p.Y, p.X);
+    f64::mul(a, a, minus ? q.YplusX : q.YminusX);
+    f64::add(b, p.Y, p.X);
+    f64::mul(b, b, minus ? q.YminusX : q.YplusX);
+    f64::mul(c, p.T, q.T2d);
+    f64::mul(d, p.Z, q.Z2);
+    add_tail<minus>(o, a, b, c, d);
 }
 
-cached to_cached(const p3& p, const fe64& d2) noexcept {
-    return cached{f64::add(p.Y, p.X), f64::sub(p.Y, p.X), p.Z, f64::mul(p.T, d2)};
+// The same with an affine addend (z' = 1): one multiplication fewer.
+template <bool minus>
+void add_precomp(p1p1& o, const p3& p, const precomp& q) noexcept {
+    fe64 a, b, c, d;
+    f64::sub(a, p.Y, p.X);
+    f64::mul(a, a, minus ? q.yplusx : q.yminusx);
+    f64::add(b, p.Y, p.X);
+    f64::mul(b, b, minus ? q.yminusx : q.yplusx);
+    f64::mul(c, p.T, q.xy2d);
+    f64::add(d, p.Z, p.Z);
+    add_tail<minus>(o, a, b, c, d);
 }
 
-cached convert(const ge_cached& c) noexcept {
-    return cached{f64::from_fe(c.YplusX), f64::from_fe(c.YminusX), f64::from_fe(c.Z), f64::from_fe(c.T2d)};
+const fe64& d2() noexcept {
+    static const fe64 v = [] {
+        fe64 r;
+        f64::from_fe(r, fe_d2);
+        return r;
+    }();
+    return v;
 }
 
-precomp convert(const ge_precomp& c) noexcept {
-    return precomp{f64::from_fe(c.yplusx), f64::from_fe(c.yminusx), f64::from_fe(c.xy2d)};
+void to_cached(cached& r, const p3& p) noexcept {
+    f64::add(r.YplusX, p.Y, p.X);
+    f64::sub(r.YminusX, p.Y, p.X);
+    f64::add(r.Z2, p.Z, p.Z);
+    f64::mul(r.T2d, p.T, d2());
+}
+
+void convert(cached& r, const ge_cached& c) noexcept {
+    f64::from_fe(r.YplusX, c.YplusX);
+    f64::from_fe(r.YminusX, c.YminusX);
+    f64::from_fe(r.Z2, c.Z);
+    f64::add(r.Z2, r.Z2, r.Z2);
+    f64::from_fe(r.T2d, c.T2d);
+}
+
+void convert(precomp& r, const ge_precomp& c) noexcept {
+    f64::from_fe(r.yplusx, c.yplusx);
+    f64::from_fe(r.yminusx, c.yminusx);
+    f64::from_fe(r.xy2d, c.xy2d);
+}
+
+void from_ge(p3& r, const ge_p3& p) noexcept {
+    f64::from_fe(r.X, p.X);
+    f64::from_fe(r.Y, p.Y);
+    f64::from_fe(r.Z, p.Z);
+    f64::from_fe(r.T, p.T);
+}
+
+ge_p3 to_ge(const p3& p) noexcept {
+    ge_p3 r;
+    f64::to_fe(r.X, p.X);
+    f64::to_fe(r.Y, p.Y);
+    f64::to_fe(r.Z, p.Z);
+    f64::to_fe(r.T, p.T);
+    return r;
 }
 
 struct base_tables64 {
@@ -89,70 +159,139 @@ const base_tables64& tables64(const ge_precomp* base, const ge_precomp* base128)
     static const base_tables64 t = [&] {
         base_tables64 r;
         for (int j = 0; j < 64; ++j) {
-            r.base[j] = convert(base[j]);
-            r.base128[j] = convert(base128[j]);
+            convert(r.base[j], base[j]);
+            convert(r.base128[j], base128[j]);
         }
         return r;
     }();
     return t;
 }
 
-p3 from_p3(const ge_p3& p) noexcept {
-    return p3{f64::from_fe(p.X), f64::from_fe(p.Y), f64::from_fe(p.Z), f64::from_fe(p.T)};
-}
-
-ge_p3 to_ge(const p3& p) noexcept {
-    return ge_p3{f64::to_fe(p.X), f64::to_fe(p.Y), f64::to_fe(p.Z), f64::to_fe(p.T)};
-}
-
 // The group operations msm-inl.hpp needs, over fe64 (see group51 in msm.cpp for the reference).
+// The policy's by-value interface costs a copy per call; the single-signature loop below does
+// not go through it.
 struct group64 {
     using point = p3;
     using cached = detail::cached;
     using affine = precomp;
-    static point from(const ge_p3& p) noexcept { return from_p3(p); }
-    static cached from_cached(const ge_cached& c) noexcept { return convert(c); }
+    static point from(const ge_p3& p) noexcept {
+        point r;
+        from_ge(r, p);
+        return r;
+    }
+    static cached from_cached(const ge_cached& c) noexcept {
+        cached r;
+        convert(r, c);
+        return r;
+    }
     static ge_p3 out(const point& p) noexcept { return to_ge(p); }
     static point identity() noexcept { return p3{{{0, 0, 0, 0}}, {{1, 0, 0, 0}}, {{1, 0, 0, 0}}, {{0, 0, 0, 0}}}; }
-    static point dbl(const point& p) noexcept { return to_p3(detail::dbl(p2{p.X, p.Y, p.Z})); }
-    static point add(const point& p, const cached& q) noexcept { return to_p3(add_cached<false>(p, q)); }
-    static point sub(const point& p, const cached& q) noexcept { return to_p3(add_cached<true>(p, q)); }
-    static cached to_cached(const point& p) noexcept { return detail::to_cached(p, d2()); }
-    static point add_p3(const point& p, const point& q) noexcept { return add(p, to_cached(q)); }
-    static point neg(const point& p) noexcept { return p3{f64::neg(p.X), p.Y, p.Z, f64::neg(p.T)}; }
-    static affine to_affine(const point& p) noexcept {  // p.Z == 1
-        return precomp{f64::add(p.Y, p.X), f64::sub(p.Y, p.X), f64::mul(p.T, d2())};
+    static point dbl(const point& p) noexcept {
+        p1p1 q;
+        detail::dbl(q, p);
+        point r;
+        to_p3(r, q);
+        return r;
     }
-    static point madd(const point& p, const affine& q) noexcept { return to_p3(add_precomp<false>(p, q)); }
-    static point msub(const point& p, const affine& q) noexcept { return to_p3(add_precomp<true>(p, q)); }
-    static const fe64& d2() noexcept {
-        static const fe64 v = f64::from_fe(fe_d2);
-        return v;
+    static point add(const point& p, const cached& c) noexcept {
+        p1p1 q;
+        add_cached<false>(q, p, c);
+        point r;
+        to_p3(r, q);
+        return r;
+    }
+    static point sub(const point& p, const cached& c) noexcept {
+        p1p1 q;
+        add_cached<true>(q, p, c);
+        point r;
+        to_p3(r, q);
+        return r;
+    }
+    static cached to_cached(const point& p) noexcept {
+        cached r;
+        detail::to_cached(r, p);
+        return r;
+    }
+    static point add_p3(const point& p, const point& q) noexcept {
+        cached c;
+        detail::to_cached(c, q);
+        return add(p, c);
+    }
+    static point neg(const point& p) noexcept {
+        point r;
+        f64::neg(r.X, p.X);
+        r.Y = p.Y;
+        r.Z = p.Z;
+        f64::neg(r.T, p.T);
+        return r;
+    }
+    static affine to_affine(const point& p) noexcept {  // p.Z == 1: (y + x, y - x, 2d·xy)
+        affine r;
+        f64::add(r.yplusx, p.Y, p.X);
+        f64::sub(r.yminusx, p.Y, p.X);
+        f64::mul(r.xy2d, p.T, d2());
+        return r;
+    }
+    static point madd(const point& p, const affine& q) noexcept {
+        p1p1 o;
+        add_precomp<false>(o, p, q);
+        point r;
+        to_p3(r, o);
+        return r;
+    }
+    static point msub(const point& p, const affine& q) noexcept {
+        p1p1 o;
+        add_precomp<true>(o, p, q);
+        point r;
+        to_p3(r, o);
+        return r;
     }
 };
-
-fe64 sqn(fe64 a, int n) noexcept {
-    for (int i = 0; i < n; ++i) a = f64::sq(a);
-    return a;
-}
 
 }  // namespace
 
 fe fe_pow22523_fe64(const fe& z51) noexcept {
     // The addition chain of fe_pow2_250_1 / fe_pow22523 in field25519.hpp, step for step.
-    const fe64 z = f64::from_fe(z51);
-    const fe64 z2 = f64::sq(z);
-    const fe64 z9 = f64::mul(sqn(z2, 2), z);
-    const fe64 z11 = f64::mul(z9, z2);
-    const fe64 z2_5_0 = f64::mul(f64::sq(z11), z9);
-    const fe64 z2_10_0 = f64::mul(sqn(z2_5_0, 5), z2_5_0);
-    const fe64 z2_20_0 = f64::mul(sqn(z2_10_0, 10), z2_10_0);
-    const fe64 z2_40_0 = f64::mul(sqn(z2_20_0, 20), z2_20_0);
-    const fe64 z2_50_0 = f64::mul(sqn(z2_40_0, 10), z2_10_0);
-    const fe64 z2_100_0 = f64::mul(sqn(z2_50_0, 50), z2_50_0);
-    const fe64 z2_200_0 = f64::mul(sqn(z2_100_0, 100), z2_100_0);
-    const fe64 z2_250_0 = f64::mul(sqn(z2_200_0, 50), z2_50_0);
-    return f64::to_fe(f64::mul(sqn(z2_250_0, 2), z));
+    fe64 z, z2, z9, z11, z2_5_0, z2_10_0, z2_20_0, z2_50_0, z2_100_0, t;
+    f64::from_fe(z, z51);
+    f64::sq(z2, z);
+    f64::sqn(t, z2, 2);
+    f64::mul(z9, t, z);
+    f64::mul(z11, z9, z2);
+    f64::sq(t, z11);
+    f64::mul(z2_5_0, t, z9);
+    f64::sqn(t, z2_5_0, 5);
+    f64::mul(z2_10_0, t, z2_5_0);
+    f64::sqn(t, z2_10_0, 10);
+    f64::mul(z2_20_0, t, z2_10_0);
+    f64::sqn(t, z2_20_0, 20);
+    f64::mul(t, t, z2_20_0);  // z^(2^40 - 1)
+    f64::sqn(t, t, 10);
+    f64::mul(z2_50_0, t, z2_10_0);
+    f64::sqn(t, z2_50_0, 50);
+    f64::mul(z2_100_0, t, z2_50_0);
+    f64::sqn(t, z2_100_0, 100);
+    f64::mul(t, t, z2_100_0);  // z^(2^200 - 1)
+    f64::sqn(t, t, 50);
+    f64::mul(t, t, z2_50_0);  // z^(2^250 - 1)
+    f64::sqn(t, t, 2);
+    f64::mul(t, t, z);
+    fe r;
+    f64::to_fe(r, t);
+    return r;
+}
+
+ge_p3 ge_mul_cofactor_fe64(const ge_p3& p) noexcept {
+    p3 r;
+    p1p1 q;
+    from_ge(r, p);
+    dbl(q, r);
+    to_p2(r, q);
+    dbl(q, r);
+    to_p2(r, q);
+    dbl(q, r);
+    to_p3(r, q);
+    return to_ge(r);
 }
 
 ge_p3 multiscalar_mul_fe64(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n, int algorithm,
@@ -163,32 +302,51 @@ ge_p3 multiscalar_mul_fe64(const std::uint8_t (*scalars)[32], const ge_p3* point
 ge_p3 verify_loop_fe64(const verify_digits& digits, const ge_cached neg_a_table[8], const ge_p3& r_signed,
                        const ge_precomp* base, const ge_precomp* base128) noexcept {
     const base_tables64& t = tables64(base, base128);
-    const fe64 d2 = f64::from_fe(fe_d2);
     cached a_tab[8], r_tab[8];
-    for (int j = 0; j < 8; ++j) a_tab[j] = convert(neg_a_table[j]);
+    for (int j = 0; j < 8; ++j) convert(a_tab[j], neg_a_table[j]);
     // Odd multiples R', 3R', ..., 15R'.
-    const p3 r1 = from_p3(r_signed);
-    r_tab[0] = to_cached(r1, d2);
-    const p3 r2 = to_p3(dbl(p2{r1.X, r1.Y, r1.Z}));
-    for (int j = 1; j < 8; ++j) r_tab[j] = to_cached(to_p3(add_cached<false>(r2, r_tab[j - 1])), d2);
+    p3 p, r2;
+    p1p1 q;
+    from_ge(p, r_signed);
+    to_cached(r_tab[0], p);
+    dbl(q, p);
+    to_p3(r2, q);
+    for (int j = 1; j < 8; ++j) {
+        add_cached<false>(q, r2, r_tab[j - 1]);
+        to_p3(p, q);
+        to_cached(r_tab[j], p);
+    }
 
-    const fe64 zero{{0, 0, 0, 0}}, one{{1, 0, 0, 0}};
-    p2 r{zero, one, one};
+    // p holds the running point: X, Y, Z before a doubling, all four before an addition.
+    p = p3{{{0, 0, 0, 0}}, {{1, 0, 0, 0}}, {{1, 0, 0, 0}}, {{0, 0, 0, 0}}};
     for (int i = digits.top;; --i) {
-        p1p1 q = dbl(r);
+        dbl(q, p);
         const int dc = digits.c[i], dd = digits.d[i], dl = digits.lo[i], dh = digits.hi[i];
-        if (dc > 0) q = add_cached<false>(to_p3(q), a_tab[dc / 2]);
-        else if (dc < 0) q = add_cached<true>(to_p3(q), a_tab[(-dc) / 2]);
-        if (dd > 0) q = add_cached<false>(to_p3(q), r_tab[dd / 2]);
-        else if (dd < 0) q = add_cached<true>(to_p3(q), r_tab[(-dd) / 2]);
-        if (dl > 0) q = add_precomp<false>(to_p3(q), t.base[dl / 2]);
-        else if (dl < 0) q = add_precomp<true>(to_p3(q), t.base[(-dl) / 2]);
-        if (dh > 0) q = add_precomp<false>(to_p3(q), t.base128[dh / 2]);
-        else if (dh < 0) q = add_precomp<true>(to_p3(q), t.base128[(-dh) / 2]);
-        if (i == 0) {
-            return to_ge(to_p3(q));
+        if (dc != 0) {
+            to_p3(p, q);
+            if (dc > 0) add_cached<false>(q, p, a_tab[dc / 2]);
+            else add_cached<true>(q, p, a_tab[(-dc) / 2]);
         }
-        r = to_p2(q);
+        if (dd != 0) {
+            to_p3(p, q);
+            if (dd > 0) add_cached<false>(q, p, r_tab[dd / 2]);
+            else add_cached<true>(q, p, r_tab[(-dd) / 2]);
+        }
+        if (dl != 0) {
+            to_p3(p, q);
+            if (dl > 0) add_precomp<false>(q, p, t.base[dl / 2]);
+            else add_precomp<true>(q, p, t.base[(-dl) / 2]);
+        }
+        if (dh != 0) {
+            to_p3(p, q);
+            if (dh > 0) add_precomp<false>(q, p, t.base128[dh / 2]);
+            else add_precomp<true>(q, p, t.base128[(-dh) / 2]);
+        }
+        if (i == 0) {
+            to_p3(p, q);
+            return to_ge(p);
+        }
+        to_p2(p, q);
     }
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "crypto/detail/verify_fe64.hpp"
+#include "taocore/crypto/field.hpp"
 #include "taocore/simd/backend.hpp"
 
 namespace taocore::crypto::detail {
@@ -150,9 +151,10 @@ struct u256 {
 };
 
 int u256_bitlen(const u256& a) noexcept {
-    for (int i = 3; i >= 0; --i)
-        if (a.w[i] != 0) return 64 * i + 64 - __builtin_clzll(a.w[i]);
-    return 0;
+    if (a.w[3] != 0) return 256 - __builtin_clzll(a.w[3]);
+    if (a.w[2] != 0) return 192 - __builtin_clzll(a.w[2]);
+    if (a.w[1] != 0) return 128 - __builtin_clzll(a.w[1]);
+    return a.w[0] != 0 ? 64 - __builtin_clzll(a.w[0]) : 0;
 }
 
 bool u256_geq(const u256& a, const u256& b) noexcept {
@@ -162,11 +164,11 @@ bool u256_geq(const u256& a, const u256& b) noexcept {
 }
 
 void u256_sub(u256& a, const u256& b) noexcept {
-    unsigned char borrow = 0;
+    std::uint64_t borrow = 0;
     for (int i = 0; i < 4; ++i) {
-        const u128 d = static_cast<u128>(a.w[i]) - b.w[i] - borrow;
-        a.w[i] = static_cast<std::uint64_t>(d);
-        borrow = static_cast<unsigned char>((d >> 64) != 0);
+        const std::uint64_t x = a.w[i], y = x - b.w[i];
+        a.w[i] = y - borrow;
+        borrow = static_cast<std::uint64_t>(x < b.w[i]) | static_cast<std::uint64_t>(y < borrow);
     }
 }
 
@@ -181,11 +183,58 @@ u256 u256_shl(const u256& a, int n) noexcept {  // 0 <= n < 256
     return r;
 }
 
-void u256_shr1(u256& a) noexcept {
-    a.w[0] = (a.w[0] >> 1) | (a.w[1] << 63);
-    a.w[1] = (a.w[1] >> 1) | (a.w[2] << 63);
-    a.w[2] = (a.w[2] >> 1) | (a.w[3] << 63);
-    a.w[3] >>= 1;
+// Bits n .. n+63 of a (0 <= n <= 192).
+std::uint64_t u256_bits_at(const u256& a, int n) noexcept {
+    const int i = n / 64, bits = n % 64;
+    std::uint64_t v = a.w[i] >> bits;
+    if (bits != 0 && i < 3) v |= a.w[i + 1] << (64 - bits);
+    return v;
+}
+
+// a -= q * b, for q * b <= a. (Borrows are kept as 64-bit compares: compilers spill 128-bit
+// differences to the stack.)
+void u256_submul(u256& a, const u256& b, std::uint64_t q) noexcept {
+    std::uint64_t carry = 0, borrow = 0;
+    for (int i = 0; i < 4; ++i) {
+        const u128 p = static_cast<u128>(b.w[i]) * q + carry;
+        const std::uint64_t lo = static_cast<std::uint64_t>(p), x = a.w[i], y = x - lo;
+        carry = static_cast<std::uint64_t>(p >> 64);
+        a.w[i] = y - borrow;
+        borrow = static_cast<std::uint64_t>(x < lo) | static_cast<std::uint64_t>(y < borrow);
+    }
+}
+
+// One Euclid step for a > b >= 2^127, la = bitlen(a), lb = bitlen(b): a becomes a mod b (and la
+// its length), and the quotient q = a / b is returned times t (the caller's cofactor; q * t <
+// 2^127 by the half-GCD bounds). q is built from estimates on the top 64 bits A, B of the
+// remainder and of b at the remainder's top position n: A <= a / 2^n and B + 1 > b / 2^n, so
+// A / (B + 1) never exceeds the true quotient, and while the lengths differ by under 32 bits it
+// is within a few units of it (usually one pass, rarely two). A longer quotient (probability
+// about 2^-31 per step) is taken a power of two at a time. The bit-serial long division this
+// replaces cost ~20k instructions per verification.
+u128 u256_divstep(u256& a, int& la, const u256& b, int lb, u128 t) noexcept {
+    u128 qt = 0;
+    for (;;) {
+        if (la == lb) {  // then a < 2 b: q = 1, no estimate needed (about 40% of the steps)
+            u256_sub(a, b);
+            la = u256_bitlen(a);
+            return qt + t;
+        }
+        const int n = la - 64;  // la > lb >= 128 here, so n >= 64
+        const std::uint64_t A = u256_bits_at(a, n), B = u256_bits_at(b, n);
+        if (B >> 32 != 0) {
+            std::uint64_t q = B == ~std::uint64_t{0} ? 0 : A / (B + 1);
+            if (q == 0) q = 1;  // a >= b
+            u256_submul(a, b, q);
+            qt += t * q;
+        } else {
+            const int shift = la - lb - 1;  // >= 31: b << shift <= a
+            u256_sub(a, u256_shl(b, shift));
+            qt += t << shift;
+        }
+        la = u256_bitlen(a);
+        if (la < lb || (la == lb && !u256_geq(a, b))) return qt;
+    }
 }
 
 void u256_to_bytes(std::uint8_t out[32], const u256& a) noexcept { std::memcpy(out, a.w, 32); }
@@ -200,19 +249,16 @@ void ge_odd_multiples_cached(ge_cached out[8], const ge_p3& p) noexcept {
 
 bool use_fe64_kernels() noexcept {
 #if defined(TAOCORE_HAVE_AVX2)
-    // Decided once: every non-scalar backend implies BMI2 (backend_supported checks it). An
-    // unusable TAOCORE_FORCE_BACKEND keeps the portable code (verification fails earlier anyway,
-    // when hashing throws).
-    // Opt-in only (TAOCORE_EXPERIMENTAL_FE64=1): the kernels run ~35% fewer instructions than
-    // the radix-2^51 code but were measured ~15-25% SLOWER in wall-clock on the AMD EPYC test
-    // machine -- the compiler copies fe64 aggregates with 16/32-byte vector loads right after
-    // the 8-byte stores of the assembly and the carry chains, and those loads cannot be
-    // store-forwarded. Enable by default only once the loop works in place without such copies.
+    // Decided once. Every non-scalar backend implies BMI2 (backend_supported checks it); ADX is
+    // checked here because the avx2 backend does not require it (Haswell has BMI2 but no ADX).
+    // An unusable TAOCORE_FORCE_BACKEND keeps the portable code (verification fails earlier
+    // anyway, when hashing throws).
     static const bool on = [] {
         try {
-            const char* opt = std::getenv("TAOCORE_EXPERIMENTAL_FE64");
-            if (opt == nullptr || std::strcmp(opt, "1") != 0) return false;
-            return simd::active_backend() != simd::backend::scalar && simd::detect_cpu_features().bmi2;
+            const char* opt = std::getenv("TAOCORE_VERIFY_FIELD");
+            if (opt != nullptr && std::strcmp(opt, "radix-2^51") == 0) return false;
+            const simd::cpu_features& f = simd::detect_cpu_features();
+            return simd::active_backend() != simd::backend::scalar && f.bmi2 && f.adx;
         } catch (...) {
             return false;
         }
@@ -285,6 +331,11 @@ ge_p3 ge_dbl_p3(const ge_p3& p) noexcept { return ge_p1p1_to_p3(ge_dbl(to_p2(p))
 ge_p3 ge_neg(const ge_p3& p) noexcept { return ge_p3{fe_neg(p.X), p.Y, p.Z, fe_neg(p.T)}; }
 
 ge_p3 ge_mul_cofactor(const ge_p3& p) noexcept {
+#if defined(TAOCORE_HAVE_AVX2)
+    // Only verification multiplies by the cofactor (public points), and the ed25519 check does
+    // it once per signature; the radix-2^64 doublings are branch-free all the same.
+    if (use_fe64_kernels()) return ge_mul_cofactor_fe64(p);
+#endif
     ge_p2 r = to_p2(p);
     r = ge_p1p1_to_p2(ge_dbl(r));
     r = ge_p1p1_to_p2(ge_dbl(r));
@@ -405,27 +456,19 @@ ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_c
     u256 r_prev{{0x5812631a5cf5d3edULL, 0x14def9dea2f79cd6ULL, 0, 0x1000000000000000ULL}};  // l
     u256 r_cur;
     scalar_to_bytes(reinterpret_cast<std::uint8_t*>(r_cur.w), k);
-    // While r_cur >= 2^127 every |t| <= l / 2^127 < 2^126 (and a shifted t <= 2 q |t| < 2^127), so
+    // While r_cur >= 2^127 every |t| <= l / 2^127 < 2^126 (and every partial q |t| < 2^127), so
     // the t's fit in 128 bits.
     u128 t_prev = 0, t_cur = 1;
     bool d_negative = false;
-    while (u256_bitlen(r_cur) > 127) {
-        int j = u256_bitlen(r_prev) - u256_bitlen(r_cur);
+    int len_prev = 253, len_cur = u256_bitlen(r_cur);  // l has 253 bits
+    while (len_cur > 127) {
         u256 rem = r_prev;
-        u128 acc = t_prev;
-        u256 sr = u256_shl(r_cur, j);
-        u128 st = t_cur << j;
-        for (;;) {  // binary long division of r_prev by r_cur, mirrored on the t's
-            if (u256_geq(rem, sr)) {
-                u256_sub(rem, sr);
-                acc += st;
-            }
-            if (j-- == 0) break;
-            u256_shr1(sr);
-            st >>= 1;
-        }
+        int len_rem = len_prev;
+        const u128 acc = t_prev + u256_divstep(rem, len_rem, r_cur, len_cur, t_cur);
         r_prev = r_cur;
+        len_prev = len_cur;
         r_cur = rem;
+        len_cur = len_rem;
         t_prev = t_cur;
         t_cur = acc;
         d_negative = !d_negative;
@@ -449,7 +492,8 @@ ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_c
     wnaf_bytes(naf_c, c_bytes, 5);
     wnaf_bytes(naf_d, d_bytes, 5);
     const base_tables& t = tables();
-    int i = 255;
+    // All four values are below 2^128, and a NAF has no digit above the value's bit length.
+    int i = 128;
     while (i >= 0 && naf_lo[i] == 0 && naf_hi[i] == 0 && naf_c[i] == 0 && naf_d[i] == 0) --i;
     if (i < 0) return ge_identity();
 #if defined(TAOCORE_HAVE_AVX2)
@@ -476,3 +520,9 @@ ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_c
 }
 
 }  // namespace taocore::crypto::detail
+
+namespace taocore::crypto {
+
+std::string_view verify_field_name() noexcept { return detail::use_fe64_kernels() ? "radix-2^64" : "radix-2^51"; }
+
+}  // namespace taocore::crypto

@@ -47,7 +47,7 @@ ge_p3 ge_add_p3(const ge_p3& p, const ge_p3& q) noexcept;
 ge_p3 ge_sub_p3(const ge_p3& p, const ge_p3& q) noexcept;
 ge_p3 ge_dbl_p3(const ge_p3& p) noexcept;
 ge_p3 ge_neg(const ge_p3& p) noexcept;
-/// 8*P.
+/// 8*P, for public points (verification); the radix-2^64 kernels when use_fe64_kernels().
 ge_p3 ge_mul_cofactor(const ge_p3& p) noexcept;
 /// True iff P is the neutral element (X == 0 and Y == Z). Not constant time.
 bool ge_is_identity_vartime(const ge_p3& p) noexcept;

@@ -182,7 +182,19 @@ void strobe128::key(bytes_view data, bool more) noexcept {
     overwrite(data);
 }
 
-merlin_transcript::merlin_transcript(bytes_view label) noexcept : s_(lit("Merlin v1.0")) {
+namespace {
+
+// Every transcript starts from STROBE initialised with Merlin's protocol label, which costs one
+// Keccak-f permutation (of the three or four a 32-byte sr25519 verification runs). The state
+// depends on nothing else, so it is built once and copied; it holds no secret.
+const strobe128& merlin_initial_strobe() noexcept {
+    static const strobe128 s(lit("Merlin v1.0"));
+    return s;
+}
+
+}  // namespace
+
+merlin_transcript::merlin_transcript(bytes_view label) noexcept : s_(merlin_initial_strobe()) {
     append_message(lit("dom-sep"), label);
 }
 

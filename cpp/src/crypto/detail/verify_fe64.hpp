@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The point loop of ge_verify_combination_vartime in the radix-2^64 field (fe64.hpp), built in
-// verify_fe64_avx2.cpp with -mbmi2 and called only when simd::active_backend() is not scalar
-// (avx2 and avx512 both imply BMI2). It must give exactly the point the radix-2^51 loop in
+// verify_fe64_avx2.cpp with the avx2 flags and called only when use_fe64_kernels() (a non-scalar
+// backend, BMI2 and ADX). It must give exactly the point the radix-2^51 loop in
 // edwards.cpp gives, up to projective representation (tests/test_crypto_backends.py forces each
 // backend and compares every verification result).
 #pragma once
@@ -28,15 +28,16 @@ ge_p3 verify_loop_fe64(const verify_digits& digits, const ge_cached neg_a_table[
                        const ge_precomp* base, const ge_precomp* base128) noexcept;
 /// fe_pow22523 (z^(2^252 - 3)) in the radix-2^64 field: for decoding public encodings.
 fe fe_pow22523_fe64(const fe& z) noexcept;
+/// ge_mul_cofactor (8P) in the radix-2^64 field.
+ge_p3 ge_mul_cofactor_fe64(const ge_p3& p) noexcept;
 /// ge_multiscalar_mul_vartime (msm.hpp) in the radix-2^64 field: the same algorithm steps
 /// (algorithm is an msm_algorithm; every point must already have Z = 1).
 ge_p3 multiscalar_mul_fe64(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n, int algorithm,
                            int window, const ge_cached* const* odd_multiples);
 #endif
 
-/// True when the radix-2^64 kernels may run: a non-scalar backend is active and the environment
-/// sets TAOCORE_EXPERIMENTAL_FE64=1 (off by default: fewer instructions, but slower wall-clock
-/// on the machine measured; see edwards.cpp).
+/// True when the radix-2^64 kernels run: a non-scalar backend is active, the CPU has BMI2 and
+/// ADX, and TAOCORE_VERIFY_FIELD does not force radix-2^51 (see taocore/crypto/field.hpp).
 bool use_fe64_kernels() noexcept;
 
 /// z^(2^252 - 3) for public z (decoding keys and signatures): the radix-2^64 chain when the
