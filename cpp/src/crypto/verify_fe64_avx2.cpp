@@ -186,36 +186,31 @@ struct group64 {
     }
     static ge_p3 out(const point& p) noexcept { return to_ge(p); }
     static point identity() noexcept { return p3{{{0, 0, 0, 0}}, {{1, 0, 0, 0}}, {{1, 0, 0, 0}}, {{0, 0, 0, 0}}}; }
-    static point dbl(const point& p) noexcept {
+    // In place: each reads p whole before to_p3 writes it.
+    static void dbl(point& p) noexcept {
         p1p1 q;
         detail::dbl(q, p);
-        point r;
-        to_p3(r, q);
-        return r;
+        to_p3(p, q);
     }
-    static point add(const point& p, const cached& c) noexcept {
+    static void add(point& p, const cached& c) noexcept {
         p1p1 q;
         add_cached<false>(q, p, c);
-        point r;
-        to_p3(r, q);
-        return r;
+        to_p3(p, q);
     }
-    static point sub(const point& p, const cached& c) noexcept {
+    static void sub(point& p, const cached& c) noexcept {
         p1p1 q;
         add_cached<true>(q, p, c);
-        point r;
-        to_p3(r, q);
-        return r;
+        to_p3(p, q);
     }
     static cached to_cached(const point& p) noexcept {
         cached r;
         detail::to_cached(r, p);
         return r;
     }
-    static point add_p3(const point& p, const point& q) noexcept {
+    static void add_p3(point& p, const point& q) noexcept {
         cached c;
         detail::to_cached(c, q);
-        return add(p, c);
+        add(p, c);
     }
     static point neg(const point& p) noexcept {
         point r;
@@ -232,19 +227,15 @@ struct group64 {
         f64::mul(r.xy2d, p.T, d2());
         return r;
     }
-    static point madd(const point& p, const affine& q) noexcept {
+    static void madd(point& p, const affine& q) noexcept {
         p1p1 o;
         add_precomp<false>(o, p, q);
-        point r;
-        to_p3(r, o);
-        return r;
+        to_p3(p, o);
     }
-    static point msub(const point& p, const affine& q) noexcept {
+    static void msub(point& p, const affine& q) noexcept {
         p1p1 o;
         add_precomp<true>(o, p, q);
-        point r;
-        to_p3(r, o);
-        return r;
+        to_p3(p, o);
     }
 };
 

@@ -3,9 +3,11 @@
 // signed digits) written once over a group-operations policy G, so the portable radix-2^51 build
 // (msm.cpp) and the radix-2^64 MULX build (verify_fe64_avx2.cpp) run the same steps in the same
 // order. G provides: point, cached, affine, from(ge_p3), from_cached(ge_cached), out(point) -> ge_p3,
-// identity(), dbl(p),
-// add(p, cached), sub(p, cached), to_cached(p), add_p3(p, q), neg(p), to_affine(p) (for a point
-// with Z = 1), madd(p, affine), msub(p, affine).
+// identity(), to_cached(p), neg(p), to_affine(p) (for a point with Z = 1), and the operations
+// that update a point in place: dbl(p), add(p, cached), sub(p, cached), add_p3(p, q),
+// madd(p, affine), msub(p, affine). In place because these run hundreds of thousands of times per
+// batch, and a returned point copied over the old one is read back as wide vector loads of words
+// just written one by one (store-forwarding stalls).
 // Everything has internal linkage and no standard-library template is instantiated (buffers are
 // the local `buffer` below): the radix-2^64 instance is compiled with ISA flags, and any inline
 // or template function with external linkage could be merged by the linker with a baseline copy.
@@ -94,21 +96,22 @@ ge_p3 straus(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::siz
             for (int k = 0; k < naf_table; ++k) t[k] = G::from_cached(odd_multiples[i][k]);
             continue;
         }
-        const P point = G::from(in_points[i]);
-        const typename G::cached twice = G::to_cached(G::dbl(point));
-        P odd = point;
+        P odd = G::from(in_points[i]);
+        P doubled = odd;
+        G::dbl(doubled);
+        const typename G::cached twice = G::to_cached(doubled);
         for (int k = 0; k < naf_table; ++k) {
             t[k] = G::to_cached(odd);
-            if (k + 1 < naf_table) odd = G::add(odd, twice);
+            if (k + 1 < naf_table) G::add(odd, twice);
         }
     }
     P acc = G::identity();
     for (int b = top; b >= 0; --b) {
-        acc = G::dbl(acc);
+        G::dbl(acc);
         for (std::size_t i = 0; i < n; ++i) {
             const int d = naf[i * 257 + b];
-            if (d > 0) acc = G::add(acc, table[i * naf_table + d / 2]);
-            else if (d < 0) acc = G::sub(acc, table[i * naf_table + (-d) / 2]);
+            if (d > 0) G::add(acc, table[i * naf_table + d / 2]);
+            else if (d < 0) G::sub(acc, table[i * naf_table + (-d) / 2]);
         }
     }
     return G::out(acc);
@@ -156,7 +159,7 @@ ge_p3 pippenger(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::
     buffer<char> used(buckets);
     P acc = G::identity();
     for (int w = windows - 1; w >= 0; --w) {
-        for (int k = 0; k < c; ++k) acc = G::dbl(acc);
+        for (int k = 0; k < c; ++k) G::dbl(acc);
         for (int k = 0; k < buckets; ++k) used[k] = 0;
         for (std::size_t i = 0; i < n; ++i) {
             const std::int32_t d = digits[i * windows + w];
@@ -165,8 +168,10 @@ ge_p3 pippenger(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::
             if (!used[slot]) {
                 bucket[slot] = d > 0 ? points[i] : G::neg(points[i]);
                 used[slot] = 1;
+            } else if (d > 0) {
+                G::madd(bucket[slot], addend[i]);
             } else {
-                bucket[slot] = d > 0 ? G::madd(bucket[slot], addend[i]) : G::msub(bucket[slot], addend[i]);
+                G::msub(bucket[slot], addend[i]);
             }
         }
         // sum_k (k+1) * bucket[k] as running sums from the top bucket down.
@@ -174,12 +179,13 @@ ge_p3 pippenger(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::
         bool any = false;
         for (int k = buckets - 1; k >= 0; --k) {
             if (used[k]) {
-                running = any ? G::add_p3(running, bucket[k]) : bucket[k];
+                if (any) G::add_p3(running, bucket[k]);
+                else running = bucket[k];
                 any = true;
             }
-            if (any) total = G::add_p3(total, running);
+            if (any) G::add_p3(total, running);
         }
-        acc = G::add_p3(acc, total);
+        G::add_p3(acc, total);
     }
     return G::out(acc);
 }

@@ -21,17 +21,17 @@ struct group51 {
     static cached from_cached(const ge_cached& c) noexcept { return c; }
     static ge_p3 out(const point& p) noexcept { return p; }
     static point identity() noexcept { return ge_identity(); }
-    static point dbl(const point& p) noexcept { return ge_dbl_p3(p); }
-    static point add(const point& p, const cached& q) noexcept { return ge_p1p1_to_p3(ge_add(p, q)); }
-    static point sub(const point& p, const cached& q) noexcept { return ge_p1p1_to_p3(ge_sub(p, q)); }
+    static void dbl(point& p) noexcept { p = ge_dbl_p3(p); }
+    static void add(point& p, const cached& q) noexcept { p = ge_p1p1_to_p3(ge_add(p, q)); }
+    static void sub(point& p, const cached& q) noexcept { p = ge_p1p1_to_p3(ge_sub(p, q)); }
     static cached to_cached(const point& p) noexcept { return ge_to_cached(p); }
-    static point add_p3(const point& p, const point& q) noexcept { return ge_add_p3(p, q); }
+    static void add_p3(point& p, const point& q) noexcept { p = ge_add_p3(p, q); }
     static point neg(const point& p) noexcept { return ge_neg(p); }
     static affine to_affine(const point& p) noexcept {  // p.Z == 1
         return ge_precomp{fe_carry(fe_add(p.Y, p.X)), fe_sub(p.Y, p.X), fe_mul(p.T, fe_d2)};
     }
-    static point madd(const point& p, const affine& q) noexcept { return ge_p1p1_to_p3(ge_madd(p, q)); }
-    static point msub(const point& p, const affine& q) noexcept { return ge_p1p1_to_p3(ge_msub(p, q)); }
+    static void madd(point& p, const affine& q) noexcept { p = ge_p1p1_to_p3(ge_madd(p, q)); }
+    static void msub(point& p, const affine& q) noexcept { p = ge_p1p1_to_p3(ge_msub(p, q)); }
 };
 
 // Scales every point to Z = 1, as the bucket method needs. Decoded points (all a batch
