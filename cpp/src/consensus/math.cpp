@@ -392,13 +392,27 @@ Vector column_sums(const SparseMatrix& m, std::size_t columns) {
     return col_sum;
 }
 
-// Divide each entry by its column's divisor (entries of zero-divisor columns stay as they are).
+// saturating_div(a, divisor[col]) for many entries: one divider per column. A zero divisor
+// leaves the entry as it is (the column normalisations' rule).
+class ColumnDivision {
+public:
+    explicit ColumnDivision(const Vector& divisor) : divisor_(divisor) {
+        by_.reserve(divisor.size());
+        for (I32F32 d : divisor) by_.emplace_back(d);
+    }
+    [[gnu::always_inline]] I32F32 operator()(const Entry& e) const noexcept {
+        return divisor_[e.col].is_zero() ? e.value : by_[e.col].saturating(e.value);
+    }
+
+private:
+    const Vector& divisor_;
+    std::vector<fixed::I32F32Divider> by_;
+};
+
 void divide_columns(SparseMatrix& m, const Vector& divisor) {
-    std::vector<fixed::I32F32Divider> by;
-    by.reserve(divisor.size());
-    for (I32F32 d : divisor) by.emplace_back(d);
+    const ColumnDivision divide(divisor);
     for (Entry& e : m.entries())
-        if (e.col < divisor.size() && !divisor[e.col].is_zero()) e.value = by[e.col].saturating(e.value);
+        if (e.col < divisor.size()) e.value = divide(e);
 }
 }  // namespace
 
@@ -513,34 +527,15 @@ SparseMatrix mat_vec_mul_sparse(const SparseMatrix& m, const Vector& v) {
 
 Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, std::size_t columns) {
     const Vector col_sum = column_sums(m, columns);
-    // Per column: the divider for its sum and v_j; a zero sum leaves the entry as it is.
-    // Per column: v_j and the invariant division by its sum. Entries in [0, 1) of a column whose
-    // sum is at least 2^-31 (every bond, in practice) are one 64-bit division of e·2^32 by the
-    // sum's bits; anything else takes the general saturating division, and a zero sum leaves
-    // the entry as it is.
-    struct Column {
-        fixed::U64Divider fraction;
-        I32F32 v;
-    };
-    std::vector<Column> column(columns);
-    for (std::size_t j = 0; j < columns; ++j) {
-        const std::int64_t d = col_sum[j].bits;
-        column[j] = {fixed::U64Divider(d >= 2 ? static_cast<std::uint64_t>(d) : 1), j < v.size() ? v[j] : I32F32::zero()};
-    }
-    constexpr std::int64_t one = std::int64_t{1} << 32;
+    const ColumnDivision normalise(col_sum);
     Vector out(m.size(), I32F32::zero());
     for (std::size_t i = 0; i < m.size(); ++i) {
         I32F32 acc = I32F32::zero();
         for (const Entry& e : m[i]) {
-            if (e.col >= columns) continue;
-            const Column& c = column[e.col];
-            if (c.v.is_zero()) continue;  // floor(x · 0) adds nothing (also covers col >= v.size())
-            I32F32 normalised;
-            if (e.value.bits >= 0 && e.value.bits < one && col_sum[e.col].bits >= 2) [[likely]]
-                normalised.bits = static_cast<std::int64_t>(c.fraction(static_cast<std::uint64_t>(e.value.bits) << 32));
-            else
-                normalised = col_sum[e.col].is_zero() ? e.value : fixed::saturating_div(e.value, col_sum[e.col]);
-            acc = fixed::add(acc, fixed::mul(normalised, c.v));
+            if (e.col >= columns || e.col >= v.size()) continue;
+            const I32F32 vj = v[e.col];
+            if (vj.is_zero()) continue;  // floor(x · 0) adds nothing
+            acc = fixed::add(acc, fixed::mul(normalise(e), vj));
         }
         out[i] = acc;
     }
