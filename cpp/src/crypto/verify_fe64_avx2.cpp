@@ -64,10 +64,18 @@ void to_p2(p3& r, const p1p1& p) noexcept {
     f64::sub(o.T, zz2, o.Z);
 }
 
-// The tail shared by both additions: from a = (Y-X)(y-x)', b = (Y+X)(y+x)', c = T * 2d t' and
-// d = 2 Z z', the completed sum; subtracting -Q instead of adding Q swaps the roles of c's sign.
+// P + Q (minus = false) or P - Q from Q's y+x, y-x and 2d·t and d = 2 Z z': with
+// a = (Y-X)(y-x), b = (Y+X)(y+x) and c = T·2d·t the completed sum is (b-a, b+a, d+c, d-c);
+// -Q swaps y+x with y-x and negates 2d·t, i.e. swaps the roles of c's sign.
 template <bool minus>
-void add_tail(p1p1& o, const fe64& a, const fe64& b, const fe64& c, const fe64& d) noexcept {
+void add_parts(p1p1& o, const p3& p, const fe64& yplusx, const fe64& yminusx, const fe64& t2d,
+               const fe64& d) noexcept {
+    fe64 a, b, c;
+    f64::sub(a, p.Y, p.X);
+    f64::mul(a, a, minus ? yplusx : yminusx);
+    f64::add(b, p.Y, p.X);
+    f64::mul(b, b, minus ? yminusx : yplusx);
+    f64::mul(c, p.T, t2d);
     f64::sub(o.X, b, a);
     f64::add(o.Y, b, a);
     if (minus) {
@@ -79,30 +87,19 @@ void add_tail(p1p1& o, const fe64& a, const fe64& b, const fe64& c, const fe64& 
     }
 }
 
-// P + Q (minus = false) or P - Q: -Q swaps Y+X with Y-X and negates 2dT.
 template <bool minus>
 void add_cached(p1p1& o, const p3& p, const cached& q) noexcept {
-    fe64 a, b, c, d;
-    f64::sub(a, p.Y, p.X);
-    f64::mul(a, a, minus ? q.YplusX : q.YminusX);
-    f64::add(b, p.Y, p.X);
-    f64::mul(b, b, minus ? q.YminusX : q.YplusX);
-    f64::mul(c, p.T, q.T2d);
+    fe64 d;
     f64::mul(d, p.Z, q.Z2);
-    add_tail<minus>(o, a, b, c, d);
+    add_parts<minus>(o, p, q.YplusX, q.YminusX, q.T2d, d);
 }
 
 // The same with an affine addend (z' = 1): one multiplication fewer.
 template <bool minus>
 void add_precomp(p1p1& o, const p3& p, const precomp& q) noexcept {
-    fe64 a, b, c, d;
-    f64::sub(a, p.Y, p.X);
-    f64::mul(a, a, minus ? q.yplusx : q.yminusx);
-    f64::add(b, p.Y, p.X);
-    f64::mul(b, b, minus ? q.yminusx : q.yplusx);
-    f64::mul(c, p.T, q.xy2d);
+    fe64 d;
     f64::add(d, p.Z, p.Z);
-    add_tail<minus>(o, a, b, c, d);
+    add_parts<minus>(o, p, q.yplusx, q.yminusx, q.xy2d, d);
 }
 
 const fe64& d2() noexcept {
