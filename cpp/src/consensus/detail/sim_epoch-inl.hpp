@@ -121,6 +121,26 @@ void accumulate(double* acc, const T* x, std::size_t n) {
     for (std::size_t j = 0; j < n; ++j) acc[j] += static_cast<double>(x[j]);
 }
 
+/// acc[j] += term(r, j) for r < rows, in order, for each column j < m: a block of rows added into
+/// column sums with each column's accumulator held in a register across the block rather than
+/// loaded and stored once per row. Same sums, in the same order, as adding the rows one by one.
+template <std::size_t R, class Term>
+void column_sums_fixed(std::size_t m, double* acc, const Term& term) {
+    for (std::size_t j = 0; j < m; ++j) {
+        double a = acc[j];
+        for (std::size_t r = 0; r < R; ++r) a += term(r, j);
+        acc[j] = a;
+    }
+}
+
+/// column_sums_fixed for any number of rows (blocks of kRowBlock get the register-held sums).
+template <class Term>
+void column_sums(std::size_t rows, std::size_t m, double* acc, const Term& term) {
+    if (rows == kRowBlock) return column_sums_fixed<kRowBlock>(m, acc, term);
+    for (std::size_t r = 0; r < rows; ++r)
+        column_sums_fixed<1>(m, acc, [&](std::size_t, std::size_t j) { return term(r, j); });
+}
+
 /// Runs fn(begin, end, part) over [0, n) split into `threads` parts; the calling thread takes
 /// part 0.
 template <class Fn>
@@ -194,21 +214,23 @@ private:
         std::fill(acc_.begin(), acc_.end(), 0.0);
         for (std::size_t i0 = 0; i0 < V_; i0 += kRowBlock) {
             const std::size_t rows = std::min(kRowBlock, V_ - i0);
-            for (std::size_t i = i0; i < i0 + rows; ++i) {
-                const T* row = raw + i * M_;
+            T den[kRowBlock], si[kRowBlock];
+            for (std::size_t r = 0; r < rows; ++r) {
+                const T* row = raw + (i0 + r) * M_;
                 // simulate() leaves the weight values to this loop: checked in cache, not in a
                 // pass of their own.
                 if (maybe_bad(row, M_)) check_weight_values(row, M_);
-                const T den = static_cast<T>(static_cast<T>(sum_of(row, M_)) + static_cast<T>(kEps));
-                T* dst = w_.data() + i * M_;
-                const T si = s_[i];
-                double* acc = acc_.data();
-                for (std::size_t j = 0; j < M_; ++j) {
-                    const T x = row[j] / den;
-                    dst[j] = x;
-                    acc[j] += static_cast<double>(si * x);
-                }
+                den[r] = static_cast<T>(static_cast<T>(sum_of(row, M_)) + static_cast<T>(kEps));
+                si[r] = s_[i0 + r];
             }
+            for (std::size_t r = 0; r < rows; ++r) {
+                const T* src = raw + (i0 + r) * M_;
+                T* dst = w_.data() + (i0 + r) * M_;
+                for (std::size_t j = 0; j < M_; ++j) dst[j] = src[j] / den[r];
+            }
+            const T* wb = w_.data() + i0 * M_;
+            column_sums(rows, M_, acc_.data(),
+                        [&](std::size_t r, std::size_t j) { return static_cast<double>(si[r] * wb[r * M_ + j]); });
             transpose_rows(w_.data() + i0 * M_, M_, rows, M_, wt_.data() + i0, Vp_);
         }
         for (std::size_t j = 0; j < M_; ++j) prerank[j] = static_cast<T>(acc_[j]);
@@ -280,10 +302,13 @@ private:
         for (std::size_t j = 0; j < M_; ++j) alpha[j] = liquid_alpha(w[j], b_old[j], c[j]);
     }
 
-    // Yuma 1/2/2B bond purchase of one row: S_i W_b with W_b = (1-beta) W + beta min(W, C).
-    void purchase_row(const T* x, T si, const T* cons, T* out) const {
+    // Yuma 1/2/2B bond purchase: S_i W_b with W_b = (1-beta) W + beta min(W, C).
+    T purchase(T x, T si, T c) const {
         const T keep_w = static_cast<T>(1.0 - p_.bond_penalty), beta = static_cast<T>(p_.bond_penalty);
-        for (std::size_t j = 0; j < M_; ++j) out[j] = si * (keep_w * x[j] + beta * std::min(x[j], cons[j]));
+        return si * (keep_w * x + beta * std::min(x, c));
+    }
+    void purchase_row(const T* x, T si, const T* cons, T* out) const {
+        for (std::size_t j = 0; j < M_; ++j) out[j] = purchase(x[j], si, cons[j]);
     }
 
     // Yuma 2C/3/3-liquid bond update of one row into `out`.
@@ -368,18 +393,25 @@ private:
         std::fill(acc_.begin(), acc_.end(), 0.0);
         std::fill(acc2_.begin(), acc2_.end(), 0.0);
         T* tmp = row_.data();
-        for (std::size_t i = 0; i < V_; ++i) {
-            const T si = s_[i];
-            const T* x = wc + i * M_;
-            double* racc = acc_.data();
-            for (std::size_t j = 0; j < M_; ++j) racc[j] += static_cast<double>(si * std::min(x[j], cons[j]));
+        for (std::size_t i0 = 0; i0 < V_; i0 += kRowBlock) {
+            const std::size_t rows = std::min(kRowBlock, V_ - i0);
+            const T* si = s_.data() + i0;
+            const T* xb = wc + i0 * M_;
+            column_sums(rows, M_, acc_.data(), [&](std::size_t r, std::size_t j) {
+                return static_cast<double>(si[r] * std::min(xb[r * M_ + j], cons[j]));
+            });
             if (relative()) {
-                T* out = bonds + i * M_;
-                relative_bond_row(w + i * M_, b_old + i * M_, si, liquid, out);
-                accumulate(acc2_.data(), out, M_);
+                for (std::size_t r = 0; r < rows; ++r) {
+                    const std::size_t i = i0 + r;
+                    relative_bond_row(w + i * M_, b_old + i * M_, si[r], liquid, bonds + i * M_);
+                }
+                const T* ob = bonds + i0 * M_;
+                column_sums(rows, M_, acc2_.data(),
+                            [&](std::size_t r, std::size_t j) { return static_cast<double>(ob[r * M_ + j]); });
             } else {
-                purchase_row(x, si, cons, tmp);
-                accumulate(acc2_.data(), tmp, M_);
+                column_sums(rows, M_, acc2_.data(), [&](std::size_t r, std::size_t j) {
+                    return static_cast<double>(purchase(xb[r * M_ + j], si[r], cons[j]));
+                });
             }
         }
         for (std::size_t j = 0; j < M_; ++j) rank[j] = static_cast<T>(acc_[j]);
