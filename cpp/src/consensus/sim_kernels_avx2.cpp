@@ -169,6 +169,18 @@ void pick_pivots(const float* w, const float* s, std::size_t n, double share, bo
     if (p_hi == -inf) p_hi = inf;  // nothing in the sample reaches it: leave the top open
 }
 
+/// Pivots for a set of n pairs known to lie in [lo, hi]: where the running stake would reach
+/// `share` of the set's stake, -/+ kMargin standard errors, if the weights were spread evenly
+/// over the band. Only steers the search.
+void interpolate_pivots(float hi, float lo, std::size_t n, double share, float& p_hi, float& p_lo) {
+    constexpr double kMargin = 1.5;
+    const double q = std::clamp(share, 0.0, 1.0);
+    const double d = kMargin * std::sqrt(q * (1.0 - q) / static_cast<double>(n)) + 1.0 / static_cast<double>(n);
+    const double span = static_cast<double>(hi) - static_cast<double>(lo);
+    p_hi = q - d > 0.0 ? static_cast<float>(static_cast<double>(hi) - (q - d) * span) : hi;
+    p_lo = q + d < 1.0 ? static_cast<float>(static_cast<double>(hi) - (q + d) * span) : lo;
+}
+
 float column_min(const float* col, std::size_t n) {
     float m = col[0];
     for (std::size_t i = 1; i < n; ++i) m = std::min(m, col[i]);
@@ -196,6 +208,12 @@ float column_quantile_f32(const float* col, const float* s, std::size_t n, std::
     double acc = 0.0;        // stake of everything ranked above the current set
     double set_stake = 1.0;  // the set's stake (stake shares sum to about 1): only steers pivots
     bool one_pivot = false;
+    // After a round that kept the band between two finite pivots, the set is that band, and
+    // the next pivots are interpolated inside it (as if the weights were spread evenly across
+    // it) rather than sampled: near the quantile the density hardly changes, and a sample costs
+    // more than the pass it steers on a set this small.
+    bool banded = false;
+    float band_hi = 0.0f, band_lo = 0.0f;
     for (;;) {
         if (cn <= kSmall) {
             alignas(32) float ow[16], os[16];
@@ -207,7 +225,12 @@ float column_quantile_f32(const float* col, const float* s, std::size_t n, std::
             return column_min(col, n);  // the stake never reached kappa
         }
         float p_hi, p_lo;
-        pick_pivots(cw, cs, cn, set_stake > 0.0 ? (kappa - acc) / set_stake : 0.0, one_pivot, p_hi, p_lo);
+        const double share = set_stake > 0.0 ? (kappa - acc) / set_stake : 0.0;
+        if (banded && !one_pivot)
+            interpolate_pivots(band_hi, band_lo, cn, share, p_hi, p_lo);
+        else
+            pick_pivots(cw, cs, cn, share, one_pivot, p_hi, p_lo);
+        banded = false;
         double above = 0.0;
         std::size_t k = pack_band(cw, cs, cpad, p_lo, p_hi, bw[next], bs[next], above);
         const double inside = sum8(bs[next], round8(k));
@@ -223,6 +246,9 @@ float column_quantile_f32(const float* col, const float* s, std::size_t n, std::
             acc += above;
             set_stake = inside;
             one_pivot = k == cn;  // no progress (all in the band): split at one value next
+            banded = std::isfinite(p_hi) && std::isfinite(p_lo);
+            band_hi = p_hi;
+            band_lo = p_lo;
         } else {
             // Missed low: the quantile is below p_lo (or the stake never reaches kappa).
             const double rest = set_stake - above - inside;
