@@ -188,10 +188,11 @@ float column_min(const float* col, std::size_t n) {
 }
 
 /// The float32 selection (same answer as weighted_quantile_desc): narrow the candidates with two
-/// pivots taken from a sample around where its running stake reaches the target, one
-/// vector pass each (compare, pack the band, sum the stake above it), until few are left; then
-/// sort those and walk their running stake. A pass that misses (the quantile lies outside the
-/// band) repacks the side it lies in, so every round shrinks the set.
+/// pivots around where the running stake reaches the target (from a sample of the set, or
+/// interpolated inside the band the previous round kept), one vector pass each (compare, pack
+/// the band, sum the stake above it), until few are left; then sort those and walk their running
+/// stake. A pass that misses (the quantile lies outside the band) repacks the side it lies in, so
+/// every round shrinks the set.
 float column_quantile_f32(const float* col, const float* s, std::size_t n, std::size_t n_pad, double kappa,
                           ColumnScratch<float>& sc) {
     if (kappa <= 0.0) {
