@@ -55,6 +55,24 @@ scalar hash_to_scalar(byte_span a, byte_span b, byte_span c) {
     return s;
 }
 
+// ed25519_prepare_zip215 up to R's square root, which is left running in r (see
+// ge_decode_job): out.R is not set.
+bool start_zip215(verify_item& out, ge_decode_job& r, byte_span pk, byte_span message, byte_span sig,
+                  ge_cached* neg_a_table) noexcept {
+    if (pk.size() != public_key_size || sig.size() != signature_size) return false;
+    const std::uint8_t* s_bytes = sig.data() + 32;
+    if (!scalar_is_canonical(s_bytes)) return false;  // ZIP-215 still requires s < l
+    if (!decode_public_key_cached(key_encoding::ed25519_zip215, pk.data(), out.A, neg_a_table)) return false;
+    if (!ge_decode_start(r, sig.data(), false)) return false;
+    try {
+        out.k = hash_to_scalar(sig.first(32), pk, message);
+    } catch (...) {
+        return false;  // only an unusable TAOCORE_FORCE_BACKEND can throw here
+    }
+    out.s = scalar_from_canonical_bytes(s_bytes);
+    return true;
+}
+
 }  // namespace
 
 public_key public_from_seed(byte_span seed) {
@@ -97,9 +115,12 @@ bool verify(byte_span pk, byte_span message, byte_span sig, verify_policy policy
     if (policy != verify_policy::strict) {
         verify_item item;
         ge_cached neg_a_table[8];
-        if (!ed25519_prepare_zip215(item, pk, message, sig, neg_a_table)) return false;
+        ge_decode_job r;
+        if (!start_zip215(item, r, pk, message, sig, neg_a_table)) return false;
         // [8](sB - kA - R) == 0; multiplying by d != 0 mod l first does not change the answer.
-        return ge_is_identity_vartime(ge_mul_cofactor(ge_verify_combination_vartime(item.s, item.k, neg_a_table, item.R)));
+        ge_p3 p;
+        return ge_verify_combination_vartime(p, item.s, item.k, neg_a_table, r) &&
+               ge_is_identity_vartime(ge_mul_cofactor(p));
     }
     if (pk.size() != public_key_size || sig.size() != signature_size) return false;
     const std::uint8_t* s_bytes = sig.data() + 32;
@@ -131,19 +152,8 @@ namespace taocore::crypto::detail {
 
 bool ed25519_prepare_zip215(verify_item& out, bytes_in pk, bytes_in message, bytes_in sig,
                             ge_cached* neg_a_table) noexcept {
-    using namespace taocore::crypto::ed25519;
-    if (pk.size() != public_key_size || sig.size() != signature_size) return false;
-    const std::uint8_t* s_bytes = sig.data() + 32;
-    if (!scalar_is_canonical(s_bytes)) return false;  // ZIP-215 still requires s < l
-    if (!decode_public_key_cached(key_encoding::ed25519_zip215, pk.data(), out.A, neg_a_table)) return false;
-    if (!ge_from_bytes_vartime(out.R, sig.data(), false)) return false;
-    try {
-        out.k = hash_to_scalar(sig.first(32), pk, message);
-    } catch (...) {
-        return false;  // only an unusable TAOCORE_FORCE_BACKEND can throw here
-    }
-    out.s = scalar_from_canonical_bytes(s_bytes);
-    return true;
+    ge_decode_job r;
+    return ed25519::start_zip215(out, r, pk, message, sig, neg_a_table) && ge_decode_finish(r, out.R);
 }
 
 }  // namespace taocore::crypto::detail

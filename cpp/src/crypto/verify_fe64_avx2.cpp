@@ -15,6 +15,8 @@
 #include "crypto/detail/msm-inl.hpp"
 #include "crypto/detail/verify_fe64.hpp"
 
+#include <new>
+
 namespace taocore::crypto::detail {
 namespace {
 
@@ -238,35 +240,78 @@ struct group64 {
 
 }  // namespace
 
-fe fe_pow22523_fe64(const fe& z51) noexcept {
-    // The addition chain of fe_pow2_250_1 / fe_pow22523 in field25519.hpp, step for step.
-    fe64 z, z2, z9, z11, z2_5_0, z2_10_0, z2_20_0, z2_50_0, z2_100_0, t;
-    f64::from_fe(z, z51);
-    f64::sq(z2, z);
-    f64::sqn(t, z2, 2);
-    f64::mul(z9, t, z);
-    f64::mul(z11, z9, z2);
-    f64::sq(t, z11);
-    f64::mul(z2_5_0, t, z9);
-    f64::sqn(t, z2_5_0, 5);
-    f64::mul(z2_10_0, t, z2_5_0);
-    f64::sqn(t, z2_10_0, 10);
-    f64::mul(z2_20_0, t, z2_10_0);
-    f64::sqn(t, z2_20_0, 20);
-    f64::mul(t, t, z2_20_0);  // z^(2^40 - 1)
-    f64::sqn(t, t, 10);
-    f64::mul(z2_50_0, t, z2_10_0);
-    f64::sqn(t, z2_50_0, 50);
-    f64::mul(z2_100_0, t, z2_50_0);
-    f64::sqn(t, z2_100_0, 100);
-    f64::mul(t, t, z2_100_0);  // z^(2^200 - 1)
-    f64::sqn(t, t, 50);
-    f64::mul(t, t, z2_50_0);  // z^(2^250 - 1)
-    f64::sqn(t, t, 2);
-    f64::mul(t, t, z);
-    fe r;
-    f64::to_fe(r, t);
-    return r;
+namespace {
+
+// The addition chain of fe_pow2_250_1 / fe_pow22523 in field25519.hpp as data: each step raises
+// a saved power to 2^squarings and multiplies it by another saved power (or by nothing), so
+// pow22523_fe64_advance can stop between any two squarings.
+namespace pow {
+enum reg : std::uint8_t { z1, z2, z9, z11, z2_5_0, z2_10_0, z2_20_0, z2_40_0, z2_50_0, z2_100_0, z2_200_0, z2_250_0,
+                          result, regs, nothing = regs };
+struct step {
+    reg dst, src;
+    std::uint8_t squarings;
+    reg times;
+};
+constexpr step chain[] = {
+    {z2, z1, 1, nothing},           {z9, z2, 2, z1},
+    {z11, z9, 0, z2},               {z2_5_0, z11, 1, z9},
+    {z2_10_0, z2_5_0, 5, z2_5_0},   {z2_20_0, z2_10_0, 10, z2_10_0},
+    {z2_40_0, z2_20_0, 20, z2_20_0}, {z2_50_0, z2_40_0, 10, z2_10_0},
+    {z2_100_0, z2_50_0, 50, z2_50_0}, {z2_200_0, z2_100_0, 100, z2_100_0},
+    {z2_250_0, z2_200_0, 50, z2_50_0}, {result, z2_250_0, 2, z1},
+};
+constexpr int steps = sizeof chain / sizeof chain[0];
+
+struct state {
+    fe64 saved[regs];
+    fe64 acc;       // chain[at].src squared so far, once started
+    int at;         // the step under way
+    int remaining;  // its squarings still to do
+    bool started;   // whether acc holds them (else they start from saved[src])
+};
+static_assert(sizeof(state) <= sizeof(pow22523_job::state) && alignof(state) <= 32);
+}  // namespace pow
+
+}  // namespace
+
+void pow22523_fe64_start(pow22523_job& job, const fe& z) noexcept {
+    pow::state& st = *new (job.state) pow::state;
+    f64::from_fe(st.saved[pow::z1], z);
+    st.at = 0;
+    st.remaining = pow::chain[0].squarings;
+    st.started = false;
+    job.running = true;
+}
+
+void pow22523_fe64_advance(pow22523_job& job, int squarings) noexcept {
+    pow::state& st = *std::launder(reinterpret_cast<pow::state*>(job.state));
+    // Values are squared and multiplied where they lie (no fresh fe64 is copied as a whole; see
+    // fe64.hpp): a step's last squaring writes straight to its destination when nothing follows.
+    for (;;) {
+        const pow::step& op = pow::chain[st.at];
+        const fe64& from = st.started ? st.acc : st.saved[op.src];
+        if (st.remaining > 0) {
+            if (squarings <= 0) return;
+            const int n = st.remaining < squarings ? st.remaining : squarings;
+            const bool last = n == st.remaining;
+            f64::sqn(last && op.times == pow::nothing ? st.saved[op.dst] : st.acc, from, static_cast<unsigned>(n));
+            st.started = true;
+            st.remaining -= n;
+            squarings -= n;
+            if (!last) return;
+            if (op.times != pow::nothing) f64::mul(st.saved[op.dst], st.acc, st.saved[op.times]);
+        } else {
+            f64::mul(st.saved[op.dst], from, st.saved[op.times]);
+        }
+        if (++st.at == pow::steps) {
+            f64::to_fe(job.result, st.saved[pow::result]);
+            job.running = false;
+            return;
+        }
+        st.remaining = pow::chain[st.at].squarings;
+        st.started = false;
+    }
 }
 
 ge_p3 ge_mul_cofactor_fe64(const ge_p3& p) noexcept {

@@ -269,11 +269,32 @@ bool use_fe64_kernels() noexcept {
 #endif
 }
 
-fe fe_pow22523_public(const fe& z) noexcept {
+void pow22523_start(pow22523_job& job, const fe& z) noexcept {
 #if defined(TAOCORE_HAVE_AVX2)
-    if (use_fe64_kernels()) return fe_pow22523_fe64(z);
+    if (use_fe64_kernels()) return pow22523_fe64_start(job, z);
 #endif
-    return fe_pow22523(z);
+    job.result = fe_pow22523(z);
+    job.running = false;
+}
+
+void pow22523_advance(pow22523_job& job, int squarings) noexcept {
+#if defined(TAOCORE_HAVE_AVX2)
+    if (job.running) pow22523_fe64_advance(job, squarings);
+#else
+    (void)job;
+    (void)squarings;
+#endif
+}
+
+const fe& pow22523_finish(pow22523_job& job) noexcept {
+    pow22523_advance(job, 1 << 20);
+    return job.result;
+}
+
+fe fe_pow22523_public(const fe& z) noexcept {
+    pow22523_job job;
+    pow22523_start(job, z);
+    return pow22523_finish(job);
 }
 
 ge_p3 ge_identity() noexcept { return ge_p3{fe_zero, fe_one, fe_one, fe_zero}; }
@@ -353,31 +374,43 @@ void ge_to_bytes(std::uint8_t out[32], const ge_p3& p) noexcept {
     out[31] = static_cast<std::uint8_t>(out[31] | (fe_is_negative(x) << 7));
 }
 
-bool ge_from_bytes_vartime(ge_p3& out, const std::uint8_t in[32], bool require_canonical) noexcept {
-    const fe y = fe_from_bytes(in);
-    const std::uint64_t sign = in[31] >> 7;
+bool ge_decode_start(ge_decode_job& job, const std::uint8_t in[32], bool require_canonical) noexcept {
+    job.y = fe_from_bytes(in);
+    job.sign = in[31] >> 7;
+    job.require_canonical = require_canonical;
     if (require_canonical) {
         std::uint8_t check[32];
-        fe_to_bytes(check, y);
-        check[31] = static_cast<std::uint8_t>(check[31] | (sign << 7));
+        fe_to_bytes(check, job.y);
+        check[31] = static_cast<std::uint8_t>(check[31] | (job.sign << 7));
         if (std::memcmp(check, in, 32) != 0) return false;
     }
-    const fe yy = fe_sq(y);
-    const fe u = fe_sub(yy, fe_one);
-    const fe v = fe_add(fe_mul(yy, fe_d), fe_one);
+    const fe yy = fe_sq(job.y);
+    job.u = fe_sub(yy, fe_one);
+    job.v = fe_add(fe_mul(yy, fe_d), fe_one);
     // x = u v^3 (u v^7)^((p-5)/8), then fix up by sqrt(-1) if v x^2 = -u (RFC 8032 §5.1.3).
-    const fe v3 = fe_mul(fe_sq(v), v);
-    fe x = fe_mul(fe_mul(u, v3), fe_pow22523_public(fe_mul(u, fe_mul(fe_sq(v3), v))));
-    const fe vxx = fe_mul(v, fe_sq(x));
+    job.v3 = fe_mul(fe_sq(job.v), job.v);
+    pow22523_start(job.root, fe_mul(job.u, fe_mul(fe_sq(job.v3), job.v)));
+    return true;
+}
+
+bool ge_decode_finish(ge_decode_job& job, ge_p3& out) noexcept {
+    const fe& u = job.u;
+    fe x = fe_mul(fe_mul(u, job.v3), pow22523_finish(job.root));
+    const fe vxx = fe_mul(job.v, fe_sq(x));
     if (fe_eq_mask(vxx, u) == 0) {
         if (fe_eq_mask(vxx, fe_neg(u)) == 0) return false;
         x = fe_mul(x, fe_sqrtm1);
     }
     const bool x_zero = fe_is_zero_mask(x) != 0;
-    if (x_zero && sign == 1 && require_canonical) return false;
-    if (fe_is_negative(x) != sign) x = fe_neg(x);
-    out = ge_p3{x, fe_carry(y), fe_one, fe_mul(x, y)};
+    if (x_zero && job.sign == 1 && job.require_canonical) return false;
+    if (fe_is_negative(x) != job.sign) x = fe_neg(x);
+    out = ge_p3{x, fe_carry(job.y), fe_one, fe_mul(x, job.y)};
     return true;
+}
+
+bool ge_from_bytes_vartime(ge_p3& out, const std::uint8_t in[32], bool require_canonical) noexcept {
+    ge_decode_job job;
+    return ge_decode_start(job, in, require_canonical) && ge_decode_finish(job, out);
 }
 
 ge_p3 ge_scalarmult_base(const scalar& s) noexcept {
@@ -448,8 +481,18 @@ ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_p
     return ge_verify_combination_vartime(s, k, a_tab, R);
 }
 
-ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_cached a_tab[8],
-                                    const ge_p3& R) noexcept {
+namespace {
+
+// Squarings of a pending decoding's root run per half-GCD step and per wNAF recoding: a step
+// takes about as long as one to two dependent squarings, and the chain (~250 squarings) outlasts
+// all of that work, so every step gets a share and the rest runs at the end.
+constexpr int root_squarings_per_step = 2;
+constexpr int root_squarings_per_recoding = 6;
+
+// The body of both ge_verify_combination_vartime overloads: R is either given or still being
+// decoded (pending_r, from ge_decode_start; then false means R did not decode).
+bool verify_combination(ge_p3& out, const scalar& s, const scalar& k, const ge_cached a_tab[8], const ge_p3* given_r,
+                        ge_decode_job* pending_r) noexcept {
     // Extended Euclid on (l, k), keeping r_i = t_i * k (mod l), stopped at the first r_i < 2^127.
     // Then |t_i| <= l / r_{i-1} < 2^126, and c = r_i, d = t_i give k = c/d. The t_i alternate in
     // sign (t_1 = 1, t_2 = -q_1, ...), so only magnitudes are kept: |t_{i+1}| = |t_{i-1}| + q|t_i|.
@@ -472,6 +515,7 @@ ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_c
         t_prev = t_cur;
         t_cur = acc;
         d_negative = !d_negative;
+        if (pending_r != nullptr) pow22523_advance(pending_r->root, root_squarings_per_step);
     }
     std::uint8_t c_bytes[32], d_bytes[32] = {};
     u256_to_bytes(c_bytes, r_cur);
@@ -487,22 +531,37 @@ ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_c
     std::memcpy(hi, ds_bytes + 16, 16);
 
     std::int8_t naf_lo[256], naf_hi[256], naf_c[256], naf_d[256];
-    wnaf_bytes(naf_lo, lo, 8);
-    wnaf_bytes(naf_hi, hi, 8);
-    wnaf_bytes(naf_c, c_bytes, 5);
-    wnaf_bytes(naf_d, d_bytes, 5);
+    const auto recode = [&](std::int8_t naf[256], const std::uint8_t bytes[32], int w) {
+        wnaf_bytes(naf, bytes, w);
+        if (pending_r != nullptr) pow22523_advance(pending_r->root, root_squarings_per_recoding);
+    };
+    recode(naf_lo, lo, 8);
+    recode(naf_hi, hi, 8);
+    recode(naf_c, c_bytes, 5);
+    recode(naf_d, d_bytes, 5);
+    ge_p3 decoded_r;
+    if (pending_r != nullptr) {
+        if (!ge_decode_finish(*pending_r, decoded_r)) return false;
+        given_r = &decoded_r;
+    }
+    const ge_p3 r_signed = d_negative ? *given_r : ge_neg(*given_r);
     const base_tables& t = tables();
     // All four values are below 2^128, and a NAF has no digit above the value's bit length.
     int i = 128;
     while (i >= 0 && naf_lo[i] == 0 && naf_hi[i] == 0 && naf_c[i] == 0 && naf_d[i] == 0) --i;
-    if (i < 0) return ge_identity();
+    if (i < 0) {
+        out = ge_identity();
+        return true;
+    }
 #if defined(TAOCORE_HAVE_AVX2)
-    if (use_fe64_kernels())
-        return verify_loop_fe64(verify_digits{naf_c, naf_d, naf_lo, naf_hi, i}, a_tab, d_negative ? R : ge_neg(R),
-                                t.wnaf_base, t.wnaf_base128);
+    if (use_fe64_kernels()) {
+        out = verify_loop_fe64(verify_digits{naf_c, naf_d, naf_lo, naf_hi, i}, a_tab, r_signed, t.wnaf_base,
+                               t.wnaf_base128);
+        return true;
+    }
 #endif
     ge_cached r_tab[8];  // a_tab holds -A, -3A, ..., -15A
-    ge_odd_multiples_cached(r_tab, d_negative ? R : ge_neg(R));
+    ge_odd_multiples_cached(r_tab, r_signed);
     ge_p2 r{fe_zero, fe_one, fe_one};
     for (;; --i) {
         ge_p1p1 q = ge_dbl(r);
@@ -514,9 +573,26 @@ ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_c
         else if (naf_lo[i] < 0) q = msub(ge_p1p1_to_p3(q), t.wnaf_base[(-naf_lo[i]) / 2]);
         if (naf_hi[i] > 0) q = madd(ge_p1p1_to_p3(q), t.wnaf_base128[naf_hi[i] / 2]);
         else if (naf_hi[i] < 0) q = msub(ge_p1p1_to_p3(q), t.wnaf_base128[(-naf_hi[i]) / 2]);
-        if (i == 0) return ge_p1p1_to_p3(q);
+        if (i == 0) {
+            out = ge_p1p1_to_p3(q);
+            return true;
+        }
         r = ge_p1p1_to_p2(q);
     }
+}
+
+}  // namespace
+
+ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_cached a_tab[8],
+                                    const ge_p3& R) noexcept {
+    ge_p3 out;
+    verify_combination(out, s, k, a_tab, &R, nullptr);
+    return out;
+}
+
+bool ge_verify_combination_vartime(ge_p3& out, const scalar& s, const scalar& k, const ge_cached neg_a_table[8],
+                                   ge_decode_job& pending_r) noexcept {
+    return verify_combination(out, s, k, neg_a_table, nullptr, &pending_r);
 }
 
 }  // namespace taocore::crypto::detail

@@ -26,8 +26,10 @@ struct verify_digits {
 /// the 64 odd multiples of B and 2^128 B (affine, from edwards.cpp's tables). Variable time.
 ge_p3 verify_loop_fe64(const verify_digits& digits, const ge_cached neg_a_table[8], const ge_p3& r_signed,
                        const ge_precomp* base, const ge_precomp* base128) noexcept;
-/// fe_pow22523 (z^(2^252 - 3)) in the radix-2^64 field: for decoding public encodings.
-fe fe_pow22523_fe64(const fe& z) noexcept;
+/// The radix-2^64 steps of pow22523_job (below): start sets job.running, and advance clears it
+/// and fills job.result once the chain is complete.
+void pow22523_fe64_start(pow22523_job& job, const fe& z) noexcept;
+void pow22523_fe64_advance(pow22523_job& job, int squarings) noexcept;
 /// ge_mul_cofactor (8P) in the radix-2^64 field.
 ge_p3 ge_mul_cofactor_fe64(const ge_p3& p) noexcept;
 /// ge_multiscalar_mul_vartime (msm.hpp) in the radix-2^64 field: the same algorithm steps
