@@ -6,6 +6,7 @@
 #include <string>
 
 #include "crypto/detail/edwards.hpp"
+#include "crypto/detail/hot_keys.hpp"
 #include "crypto/detail/key_cache.hpp"
 #include "crypto/detail/scalar25519.hpp"
 #include "crypto/detail/secure_zero.hpp"
@@ -119,8 +120,10 @@ bool verify(byte_span pk, byte_span message, byte_span sig, verify_policy policy
         if (!start_zip215(item, r, pk, message, sig, neg_a_table)) return false;
         // [8](sB - kA - R) == 0; multiplying by d != 0 mod l first does not change the answer.
         ge_p3 p;
-        return ge_verify_combination_vartime(p, item.s, item.k, neg_a_table, r) &&
-               ge_is_identity_vartime(ge_mul_cofactor(p));
+        const auto hot = hot_ed25519_key(pk.data(), item.A);
+        const bool decoded = hot ? ge_verify_combination_wide_vartime(p, item.s, item.k, *hot, r)
+                                 : ge_verify_combination_vartime(p, item.s, item.k, neg_a_table, r);
+        return decoded && ge_is_identity_vartime(ge_mul_cofactor(p));
     }
     if (pk.size() != public_key_size || sig.size() != signature_size) return false;
     const std::uint8_t* s_bytes = sig.data() + 32;

@@ -150,21 +150,56 @@ ge_p3 to_ge(const p3& p) noexcept {
     return r;
 }
 
+// The odd multiples of B, 2^64 B, 2^128 B and 2^192 B (base_powers in verify_fe64.hpp).
 struct base_tables64 {
-    precomp base[64], base128[64];
+    precomp t[base_powers][base_table_size];
 };
 
-const base_tables64& tables64(const ge_precomp* base, const ge_precomp* base128) noexcept {
+const base_tables64& tables64(const ge_precomp* const base[base_powers]) noexcept {
     static const base_tables64 t = [&] {
         base_tables64 r;
-        for (int j = 0; j < 64; ++j) {
-            convert(r.base[j], base[j]);
-            convert(r.base128[j], base128[j]);
-        }
+        for (int i = 0; i < base_powers; ++i)
+            for (int j = 0; j < base_table_size; ++j) convert(r.t[i][j], base[i][j]);
         return r;
     }();
     return t;
 }
+
+// out[j] = (2j + 1) P for j < n.
+void odd_multiples(cached* out, int n, const p3& p) noexcept {
+    p3 p2, m;
+    p1p1 q;
+    to_cached(out[0], p);
+    dbl(q, p);
+    to_p3(p2, q);
+    for (int j = 1; j < n; ++j) {
+        add_cached<false>(q, p2, out[j - 1]);
+        to_p3(m, q);
+        to_cached(out[j], m);
+    }
+}
+
+// The running point's step for one digit: nothing for 0, else (q as a full point) +- the
+// table's entry |digit| (odd). q holds the completed point before and after.
+template <class Entry>
+[[gnu::always_inline]] inline void add_digit(p1p1& q, p3& p, int digit, const Entry* table) noexcept {
+    if (digit == 0) return;
+    to_p3(p, q);
+    const int idx = (digit > 0 ? digit : -digit) / 2;
+    if constexpr (sizeof(Entry) == sizeof(cached)) {
+        if (digit > 0) add_cached<false>(q, p, table[idx]);
+        else add_cached<true>(q, p, table[idx]);
+    } else {
+        if (digit > 0) add_precomp<false>(q, p, table[idx]);
+        else add_precomp<true>(q, p, table[idx]);
+    }
+}
+
+// A hot key's tables (wide_key_tables): odd multiples of -A, -2^64 A and -2^128 A.
+struct wide_tables {
+    cached t[wide_key_parts][wide_key_table_size];
+};
+static_assert(sizeof(wide_tables) <= sizeof(wide_key_tables::bytes) && alignof(wide_tables) <= 32);
 
 // The group operations msm-inl.hpp needs, over fe64 (see group51 in msm.cpp for the reference).
 // The policy's by-value interface costs a copy per call; the single-signature loop below does
@@ -333,48 +368,65 @@ ge_p3 multiscalar_mul_fe64(const std::uint8_t (*scalars)[32], const ge_p3* point
 }
 
 ge_p3 verify_loop_fe64(const verify_digits& digits, const ge_cached neg_a_table[8], const ge_p3& r_signed,
-                       const ge_precomp* base, const ge_precomp* base128) noexcept {
-    const base_tables64& t = tables64(base, base128);
+                       const ge_precomp* const base[base_powers]) noexcept {
+    const base_tables64& t = tables64(base);
     cached a_tab[8], r_tab[8];
     for (int j = 0; j < 8; ++j) convert(a_tab[j], neg_a_table[j]);
-    // Odd multiples R', 3R', ..., 15R'.
-    p3 p, r2;
+    p3 p;
     p1p1 q;
     from_ge(p, r_signed);
-    to_cached(r_tab[0], p);
-    dbl(q, p);
-    to_p3(r2, q);
-    for (int j = 1; j < 8; ++j) {
-        add_cached<false>(q, r2, r_tab[j - 1]);
-        to_p3(p, q);
-        to_cached(r_tab[j], p);
-    }
+    odd_multiples(r_tab, 8, p);
 
     // p holds the running point: X, Y, Z before a doubling, all four before an addition.
     p = p3{{{0, 0, 0, 0}}, {{1, 0, 0, 0}}, {{1, 0, 0, 0}}, {{0, 0, 0, 0}}};
     for (int i = digits.top;; --i) {
         dbl(q, p);
-        const int dc = digits.c[i], dd = digits.d[i], dl = digits.lo[i], dh = digits.hi[i];
-        if (dc != 0) {
+        add_digit(q, p, digits.c[i], a_tab);
+        add_digit(q, p, digits.d[i], r_tab);
+        add_digit(q, p, digits.lo[i], t.t[0]);
+        add_digit(q, p, digits.hi[i], t.t[2]);
+        if (i == 0) {
             to_p3(p, q);
-            if (dc > 0) add_cached<false>(q, p, a_tab[dc / 2]);
-            else add_cached<true>(q, p, a_tab[(-dc) / 2]);
+            return to_ge(p);
         }
-        if (dd != 0) {
-            to_p3(p, q);
-            if (dd > 0) add_cached<false>(q, p, r_tab[dd / 2]);
-            else add_cached<true>(q, p, r_tab[(-dd) / 2]);
+        to_p2(p, q);
+    }
+}
+
+void wide_key_build_fe64(wide_key_tables& out, const ge_p3& A) noexcept {
+    wide_tables& w = *new (out.bytes) wide_tables;
+    p3 p;
+    p1p1 q;
+    from_ge(p, A);
+    f64::neg(p.X, p.X);
+    f64::neg(p.T, p.T);
+    for (int part = 0;; ++part) {
+        odd_multiples(w.t[part], wide_key_table_size, p);
+        if (part + 1 == wide_key_parts) return;
+        for (int j = 0; j < 64; ++j) {
+            dbl(q, p);
+            if (j < 63) to_p2(p, q);
+            else to_p3(p, q);
         }
-        if (dl != 0) {
-            to_p3(p, q);
-            if (dl > 0) add_precomp<false>(q, p, t.base[dl / 2]);
-            else add_precomp<true>(q, p, t.base[(-dl) / 2]);
-        }
-        if (dh != 0) {
-            to_p3(p, q);
-            if (dh > 0) add_precomp<false>(q, p, t.base128[dh / 2]);
-            else add_precomp<true>(q, p, t.base128[(-dh) / 2]);
-        }
+    }
+}
+
+ge_p3 verify_loop_wide_fe64(const wide_digits& digits, const wide_key_tables& key, const ge_p3& r_signed,
+                            const ge_precomp* const base[base_powers]) noexcept {
+    const base_tables64& t = tables64(base);
+    const wide_tables& w = *std::launder(reinterpret_cast<const wide_tables*>(key.bytes));
+    cached r_tab[8];
+    p3 p;
+    p1p1 q;
+    from_ge(p, r_signed);
+    odd_multiples(r_tab, 8, p);
+
+    p = p3{{{0, 0, 0, 0}}, {{1, 0, 0, 0}}, {{1, 0, 0, 0}}, {{0, 0, 0, 0}}};
+    for (int i = digits.top;; --i) {
+        dbl(q, p);
+        add_digit(q, p, digits.d[i], r_tab);
+        for (int j = 0; j < wide_key_parts; ++j) add_digit(q, p, digits.c[j][i], w.t[j]);
+        for (int j = 0; j < base_powers; ++j) add_digit(q, p, digits.b[j][i], t.t[j]);
         if (i == 0) {
             to_p3(p, q);
             return to_ge(p);

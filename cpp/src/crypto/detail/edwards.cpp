@@ -43,11 +43,12 @@ ge_p2 to_p2(const ge_p3& p) noexcept { return ge_p2{p.X, p.Y, p.Z}; }
 
 // Fixed-base table: window i (0..31) holds j * 256^i * B for j = 1..8 in affine form; the
 // odd-position radix-16 digits are handled by multiplying the partial sum by 16 (ref10 layout).
-// wnaf_base holds B, 3B, ..., 127B for the width-8 wNAF of the base scalar in verification.
 struct base_tables {
     ge_precomp fixed[32][8];
-    ge_precomp wnaf_base[64];
-    ge_precomp wnaf_base128[64];  // odd multiples of 2^128 * B (half-size-scalar verification)
+    // wnaf_base[i] holds the odd multiples of 2^(64 i) B: the half-size-scalar verification
+    // splits the base scalar in two halves (i = 0, 2), a hot key's verification in four.
+    ge_precomp wnaf_base[base_powers][base_table_size];
+    const ge_precomp* base_ptrs[base_powers];
 };
 
 base_tables build_tables() noexcept {
@@ -66,15 +67,18 @@ base_tables build_tables() noexcept {
     const auto odd_multiples = [](ge_precomp* out, const ge_p3& base) {
         const ge_p3 two = ge_dbl_p3(base);
         ge_p3 q = base;
-        for (int j = 0; j < 64; ++j) {
+        for (int j = 0; j < base_table_size; ++j) {
             out[j] = to_precomp(q);
             q = ge_add_p3(q, two);
         }
     };
-    odd_multiples(t.wnaf_base, b);
-    ge_p3 b128 = b;
-    for (int k = 0; k < 128; ++k) b128 = ge_dbl_p3(b128);
-    odd_multiples(t.wnaf_base128, b128);
+    ge_p3 bi = b;
+    for (int i = 0; i < base_powers; ++i) {
+        odd_multiples(t.wnaf_base[i], bi);
+        t.base_ptrs[i] = t.wnaf_base[i];
+        if (i + 1 < base_powers)
+            for (int k = 0; k < 64; ++k) bi = ge_dbl_p3(bi);
+    }
     return t;
 }
 
@@ -465,9 +469,9 @@ ge_p3 ge_double_scalarmult_vartime(const scalar& a, const ge_p3& A, const scalar
             s = ge_sub(ge_p1p1_to_p3(s), ai[(-naf_a[i]) / 2]);
         }
         if (naf_b[i] > 0) {
-            s = madd(ge_p1p1_to_p3(s), t.wnaf_base[naf_b[i] / 2]);
+            s = madd(ge_p1p1_to_p3(s), t.wnaf_base[0][naf_b[i] / 2]);
         } else if (naf_b[i] < 0) {
-            s = msub(ge_p1p1_to_p3(s), t.wnaf_base[(-naf_b[i]) / 2]);
+            s = msub(ge_p1p1_to_p3(s), t.wnaf_base[0][(-naf_b[i]) / 2]);
         }
         r = ge_p1p1_to_p2(s);
         if (i == 0) return ge_p1p1_to_p3(s);
@@ -489,22 +493,25 @@ namespace {
 constexpr int root_squarings_per_step = 2;
 constexpr int root_squarings_per_recoding = 6;
 
-// The body of both ge_verify_combination_vartime overloads: R is either given or still being
-// decoded (pending_r, from ge_decode_start; then false means R did not decode).
-bool verify_combination(ge_p3& out, const scalar& s, const scalar& k, const ge_cached a_tab[8], const ge_p3* given_r,
-                        ge_decode_job* pending_r) noexcept {
-    // Extended Euclid on (l, k), keeping r_i = t_i * k (mod l), stopped at the first r_i < 2^127.
-    // Then |t_i| <= l / r_{i-1} < 2^126, and c = r_i, d = t_i give k = c/d. The t_i alternate in
-    // sign (t_1 = 1, t_2 = -q_1, ...), so only magnitudes are kept: |t_{i+1}| = |t_{i-1}| + q|t_i|.
+// k = c/d mod l (up to d's sign) with c below 2^c_bits and d below 2^(253 - c_bits), as little-endian
+// bytes. Extended Euclid on (l, k), keeping r_i = t_i * k (mod l), stopped at the first r_i <
+// 2^c_bits: then |t_i| <= l / r_{i-1} < 2^(253 - c_bits), and c = r_i, d = t_i. The t_i alternate in
+// sign (t_1 = 1, t_2 = -q_1, ...), so only magnitudes are kept: |t_{i+1}| = |t_{i-1}| + q|t_i|.
+// Needs c_bits >= 127 (the t's, and every partial q |t|, then fit in 128 bits). A pending
+// decoding's root advances by a share of squarings per step.
+struct challenge_split {
+    std::uint8_t c[32], d[32];
+    bool d_negative;
+};
+
+void split_challenge(challenge_split& out, const scalar& k, int c_bits, ge_decode_job* pending_r) noexcept {
     u256 r_prev{{0x5812631a5cf5d3edULL, 0x14def9dea2f79cd6ULL, 0, 0x1000000000000000ULL}};  // l
     u256 r_cur;
     scalar_to_bytes(reinterpret_cast<std::uint8_t*>(r_cur.w), k);
-    // While r_cur >= 2^127 every |t| <= l / 2^127 < 2^126 (and every partial q |t| < 2^127), so
-    // the t's fit in 128 bits.
     u128 t_prev = 0, t_cur = 1;
     bool d_negative = false;
     int len_prev = 253, len_cur = u256_bitlen(r_cur);  // l has 253 bits
-    while (len_cur > 127) {
+    while (len_cur > c_bits) {
         u256 rem = r_prev;
         int len_rem = len_prev;
         const u128 acc = t_prev + u256_divstep(rem, len_rem, r_cur, len_cur, t_cur);
@@ -517,28 +524,45 @@ bool verify_combination(ge_p3& out, const scalar& s, const scalar& k, const ge_c
         d_negative = !d_negative;
         if (pending_r != nullptr) pow22523_advance(pending_r->root, root_squarings_per_step);
     }
-    std::uint8_t c_bytes[32], d_bytes[32] = {};
-    u256_to_bytes(c_bytes, r_cur);
-    std::memcpy(d_bytes, &t_cur, 16);
+    u256_to_bytes(out.c, r_cur);
+    std::memset(out.d, 0, sizeof out.d);
+    std::memcpy(out.d, &t_cur, 16);
+    out.d_negative = d_negative;
+}
 
-    // d * (sB - kA - R) = (d s) B - c A - d R, with (d s) split as lo + 2^128 hi for the two base
-    // tables; the signs of c and d move onto the points.
-    scalar ds = scalar_mul(s, scalar_from_canonical_bytes(d_bytes));
-    if (d_negative) ds = scalar_neg(ds);
+// d s mod l as bytes, negated when d is: d * (sB - kA - R) = (d s) B - c A - d R, with the signs
+// of c and d moved onto the points.
+void scaled_base_scalar(std::uint8_t out[32], const scalar& s, const challenge_split& h) noexcept {
+    scalar ds = scalar_mul(s, scalar_from_canonical_bytes(h.d));
+    if (h.d_negative) ds = scalar_neg(ds);
+    scalar_to_bytes(out, ds);
+}
+
+void recode(std::int8_t naf[256], const std::uint8_t bytes[32], int w, ge_decode_job* pending_r) noexcept {
+    wnaf_bytes(naf, bytes, w);
+    if (pending_r != nullptr) pow22523_advance(pending_r->root, root_squarings_per_recoding);
+}
+
+// The body of both ge_verify_combination_vartime overloads: R is either given or still being
+// decoded (pending_r, from ge_decode_start; then false means R did not decode).
+bool verify_combination(ge_p3& out, const scalar& s, const scalar& k, const ge_cached a_tab[8], const ge_p3* given_r,
+                        ge_decode_job* pending_r) noexcept {
+    challenge_split h;
+    split_challenge(h, k, 127, pending_r);
+    const std::uint8_t* c_bytes = h.c;
+    const std::uint8_t* d_bytes = h.d;
+    const bool d_negative = h.d_negative;
+    // (d s) split as lo + 2^128 hi for the two base tables.
     std::uint8_t ds_bytes[32], lo[32] = {}, hi[32] = {};
-    scalar_to_bytes(ds_bytes, ds);
+    scaled_base_scalar(ds_bytes, s, h);
     std::memcpy(lo, ds_bytes, 16);
     std::memcpy(hi, ds_bytes + 16, 16);
 
     std::int8_t naf_lo[256], naf_hi[256], naf_c[256], naf_d[256];
-    const auto recode = [&](std::int8_t naf[256], const std::uint8_t bytes[32], int w) {
-        wnaf_bytes(naf, bytes, w);
-        if (pending_r != nullptr) pow22523_advance(pending_r->root, root_squarings_per_recoding);
-    };
-    recode(naf_lo, lo, 8);
-    recode(naf_hi, hi, 8);
-    recode(naf_c, c_bytes, 5);
-    recode(naf_d, d_bytes, 5);
+    recode(naf_lo, lo, 8, pending_r);
+    recode(naf_hi, hi, 8, pending_r);
+    recode(naf_c, c_bytes, 5, pending_r);
+    recode(naf_d, d_bytes, 5, pending_r);
     ge_p3 decoded_r;
     if (pending_r != nullptr) {
         if (!ge_decode_finish(*pending_r, decoded_r)) return false;
@@ -555,8 +579,7 @@ bool verify_combination(ge_p3& out, const scalar& s, const scalar& k, const ge_c
     }
 #if defined(TAOCORE_HAVE_AVX2)
     if (use_fe64_kernels()) {
-        out = verify_loop_fe64(verify_digits{naf_c, naf_d, naf_lo, naf_hi, i}, a_tab, r_signed, t.wnaf_base,
-                               t.wnaf_base128);
+        out = verify_loop_fe64(verify_digits{naf_c, naf_d, naf_lo, naf_hi, i}, a_tab, r_signed, t.base_ptrs);
         return true;
     }
 #endif
@@ -569,10 +592,10 @@ bool verify_combination(ge_p3& out, const scalar& s, const scalar& k, const ge_c
         else if (naf_c[i] < 0) q = ge_sub(ge_p1p1_to_p3(q), a_tab[(-naf_c[i]) / 2]);
         if (naf_d[i] > 0) q = ge_add(ge_p1p1_to_p3(q), r_tab[naf_d[i] / 2]);
         else if (naf_d[i] < 0) q = ge_sub(ge_p1p1_to_p3(q), r_tab[(-naf_d[i]) / 2]);
-        if (naf_lo[i] > 0) q = madd(ge_p1p1_to_p3(q), t.wnaf_base[naf_lo[i] / 2]);
-        else if (naf_lo[i] < 0) q = msub(ge_p1p1_to_p3(q), t.wnaf_base[(-naf_lo[i]) / 2]);
-        if (naf_hi[i] > 0) q = madd(ge_p1p1_to_p3(q), t.wnaf_base128[naf_hi[i] / 2]);
-        else if (naf_hi[i] < 0) q = msub(ge_p1p1_to_p3(q), t.wnaf_base128[(-naf_hi[i]) / 2]);
+        if (naf_lo[i] > 0) q = madd(ge_p1p1_to_p3(q), t.wnaf_base[0][naf_lo[i] / 2]);
+        else if (naf_lo[i] < 0) q = msub(ge_p1p1_to_p3(q), t.wnaf_base[0][(-naf_lo[i]) / 2]);
+        if (naf_hi[i] > 0) q = madd(ge_p1p1_to_p3(q), t.wnaf_base[2][naf_hi[i] / 2]);
+        else if (naf_hi[i] < 0) q = msub(ge_p1p1_to_p3(q), t.wnaf_base[2][(-naf_hi[i]) / 2]);
         if (i == 0) {
             out = ge_p1p1_to_p3(q);
             return true;
@@ -594,6 +617,40 @@ bool ge_verify_combination_vartime(ge_p3& out, const scalar& s, const scalar& k,
                                    ge_decode_job& pending_r) noexcept {
     return verify_combination(out, s, k, neg_a_table, nullptr, &pending_r);
 }
+
+#if defined(TAOCORE_HAVE_AVX2)
+bool ge_verify_combination_wide_vartime(ge_p3& out, const scalar& s, const scalar& k, const wide_key_tables& key,
+                                        ge_decode_job& pending_r) noexcept {
+    // c below 2^189 in three 64-bit parts for the key's three tables, d below 2^64, and d s in
+    // four 64-bit parts: every digit string ends by position 64 (a width-w NAF of a 64-bit value
+    // can carry into bit 64).
+    challenge_split h;
+    split_challenge(h, k, 189, &pending_r);
+    std::uint8_t ds_bytes[32];
+    scaled_base_scalar(ds_bytes, s, h);
+    std::int8_t naf_d[256], naf_c[wide_key_parts][256], naf_b[base_powers][256];
+    const auto recode_part = [&](std::int8_t naf[256], const std::uint8_t* part, int w) {
+        std::uint8_t bytes[32] = {};
+        std::memcpy(bytes, part, 8);
+        recode(naf, bytes, w, &pending_r);
+    };
+    recode_part(naf_d, h.d, 5);
+    for (int j = 0; j < wide_key_parts; ++j) recode_part(naf_c[j], h.c + 8 * j, wide_key_window);
+    for (int j = 0; j < base_powers; ++j) recode_part(naf_b[j], ds_bytes + 8 * j, 8);
+    ge_p3 r;
+    if (!ge_decode_finish(pending_r, r)) return false;
+    wide_digits digits{naf_d, {naf_c[0], naf_c[1], naf_c[2]}, {naf_b[0], naf_b[1], naf_b[2], naf_b[3]}, 64};
+    const auto any_digit = [&](int i) {
+        bool any = naf_d[i] != 0;
+        for (const auto& c : naf_c) any = any || c[i] != 0;
+        for (const auto& b : naf_b) any = any || b[i] != 0;
+        return any;
+    };
+    while (digits.top > 0 && !any_digit(digits.top)) --digits.top;
+    out = verify_loop_wide_fe64(digits, key, h.d_negative ? r : ge_neg(r), tables().base_ptrs);
+    return true;
+}
+#endif
 
 }  // namespace taocore::crypto::detail
 

@@ -20,14 +20,48 @@ struct verify_digits {
     int top;
 };
 
+/// Verification's base tables: the odd multiples B, 3B, ..., 127B (width-8 wNAF) of B, 2^64 B,
+/// 2^128 B and 2^192 B (edwards.cpp builds them, affine).
+inline constexpr int base_powers = 4;
+inline constexpr int base_table_size = 64;
+
+/// A hot key's tables for verify_loop_wide_fe64: the odd multiples (width-6 wNAF) of -A, -2^64 A
+/// and -2^128 A in the radix-2^64 field, built by wide_key_build_fe64 (opaque here: the layout
+/// is verify_fe64_avx2.cpp's).
+inline constexpr int wide_key_parts = 3;
+inline constexpr int wide_key_window = 6;
+inline constexpr int wide_key_table_size = 1 << (wide_key_window - 2);
+struct wide_key_tables {
+    alignas(32) unsigned char bytes[wide_key_parts * wide_key_table_size * 128];
+};
+
+/// The digits (each array indexed up to top) of d * (sB - kA - R) with k = c/d split for a hot
+/// key: d (below 2^64) for R', c = c0 + 2^64 c1 + 2^128 c2 for -A, and d s = sum b_j 2^(64 j)
+/// for the base tables.
+struct wide_digits {
+    const std::int8_t* d;
+    const std::int8_t* c[wide_key_parts];
+    const std::int8_t* b[base_powers];
+    int top;
+};
+
 #if defined(TAOCORE_HAVE_AVX2)
 /// sum over digits of c * (-A) + d * R' + lo * B + hi * 2^128 B, where neg_a_table holds the odd
-/// multiples of -A (cached form), r_signed is R' (R or -R, already signed) and base / base128 are
-/// the 64 odd multiples of B and 2^128 B (affine, from edwards.cpp's tables). Variable time.
+/// multiples of -A (cached form) and r_signed is R' (R or -R, already signed). Variable time.
 ge_p3 verify_loop_fe64(const verify_digits& digits, const ge_cached neg_a_table[8], const ge_p3& r_signed,
-                       const ge_precomp* base, const ge_precomp* base128) noexcept;
-/// The radix-2^64 steps of pow22523_job (below): start sets job.running, and advance clears it
-/// and fills job.result once the chain is complete.
+                       const ge_precomp* const base[base_powers]) noexcept;
+/// Fills out with A's tables (see wide_key_tables).
+void wide_key_build_fe64(wide_key_tables& out, const ge_p3& A) noexcept;
+/// The sum of wide_digits' terms: 64 doublings where verify_loop_fe64 needs 128. Variable time.
+ge_p3 verify_loop_wide_fe64(const wide_digits& digits, const wide_key_tables& key, const ge_p3& r_signed,
+                            const ge_precomp* const base[base_powers]) noexcept;
+/// ge_verify_combination_vartime for a hot key (tables from wide_key_build_fe64 for this A):
+/// k = c/d with c below 2^189 and d below 2^64 instead of two 127-bit halves, so the loop
+/// needs half the doublings. Same answer and the same point up to the factor d.
+bool ge_verify_combination_wide_vartime(ge_p3& out, const scalar& s, const scalar& k, const wide_key_tables& key,
+                                        ge_decode_job& pending_r) noexcept;
+/// The radix-2^64 steps of pow22523_job (edwards.hpp): start sets job.running, and advance
+/// clears it and fills job.result once the chain is complete.
 void pow22523_fe64_start(pow22523_job& job, const fe& z) noexcept;
 void pow22523_fe64_advance(pow22523_job& job, int squarings) noexcept;
 /// ge_mul_cofactor (8P) in the radix-2^64 field.
