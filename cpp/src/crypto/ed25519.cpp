@@ -120,10 +120,15 @@ bool verify(byte_span pk, byte_span message, byte_span sig, verify_policy policy
         if (!start_zip215(item, r, pk, message, sig, neg_a_table)) return false;
         // [8](sB - kA - R) == 0; multiplying by d != 0 mod l first does not change the answer.
         ge_p3 p;
-        const auto hot = hot_ed25519_key(pk.data(), item.A);
-        const bool decoded = hot ? ge_verify_combination_wide_vartime(p, item.s, item.k, *hot, r)
-                                 : ge_verify_combination_vartime(p, item.s, item.k, neg_a_table, r);
-        return decoded && ge_is_identity_vartime(ge_mul_cofactor(p));
+        if (const auto hot = hot_ed25519_key(pk.data(), item.A)) {
+            // sB - kA first (R's root advancing meanwhile), then - R.
+            p = ge_hot_combination_vartime(item.s, item.k, *hot, &r.root);
+            if (!ge_decode_finish(r, item.R)) return false;
+            p = ge_sub_p3(p, item.R);
+        } else if (!ge_verify_combination_vartime(p, item.s, item.k, neg_a_table, r)) {
+            return false;
+        }
+        return ge_is_identity_vartime(ge_mul_cofactor(p));
     }
     if (pk.size() != public_key_size || sig.size() != signature_size) return false;
     const std::uint8_t* s_bytes = sig.data() + 32;

@@ -195,11 +195,15 @@ template <class Entry>
     }
 }
 
-// A hot key's tables (wide_key_tables): odd multiples of -A, -2^64 A and -2^128 A.
-struct wide_tables {
-    cached t[wide_key_parts][wide_key_table_size];
+// Squarings of R's pending square root per doubling of verify_loop_hot_fe64: the chain's ~250
+// spread over the loop's 64 steps, where they fill issue slots the point formulas leave.
+constexpr int hot_root_squarings = 4;
+
+// A hot key's tables (hot_key_tables): odd multiples of -2^(64 j) A.
+struct hot_tables {
+    cached t[base_powers][hot_key_table_size];
 };
-static_assert(sizeof(wide_tables) <= sizeof(wide_key_tables::bytes) && alignof(wide_tables) <= 32);
+static_assert(sizeof(hot_tables) <= sizeof(hot_key_tables::bytes) && alignof(hot_tables) <= 32);
 
 // The group operations msm-inl.hpp needs, over fe64 (see group51 in msm.cpp for the reference).
 // The policy's by-value interface costs a copy per call; the single-signature loop below does
@@ -393,16 +397,16 @@ ge_p3 verify_loop_fe64(const verify_digits& digits, const ge_cached neg_a_table[
     }
 }
 
-void wide_key_build_fe64(wide_key_tables& out, const ge_p3& A) noexcept {
-    wide_tables& w = *new (out.bytes) wide_tables;
+void hot_key_build_fe64(hot_key_tables& out, const ge_p3& A) noexcept {
+    hot_tables& h = *new (out.bytes) hot_tables;
     p3 p;
     p1p1 q;
     from_ge(p, A);
     f64::neg(p.X, p.X);
     f64::neg(p.T, p.T);
     for (int part = 0;; ++part) {
-        odd_multiples(w.t[part], wide_key_table_size, p);
-        if (part + 1 == wide_key_parts) return;
+        odd_multiples(h.t[part], hot_key_table_size, p);
+        if (part + 1 == base_powers) return;
         for (int j = 0; j < 64; ++j) {
             dbl(q, p);
             if (j < 63) to_p2(p, q);
@@ -411,22 +415,17 @@ void wide_key_build_fe64(wide_key_tables& out, const ge_p3& A) noexcept {
     }
 }
 
-ge_p3 verify_loop_wide_fe64(const wide_digits& digits, const wide_key_tables& key, const ge_p3& r_signed,
-                            const ge_precomp* const base[base_powers]) noexcept {
+ge_p3 verify_loop_hot_fe64(const hot_digits& digits, const hot_key_tables& key, pow22523_job* background,
+                           const ge_precomp* const base[base_powers]) noexcept {
     const base_tables64& t = tables64(base);
-    const wide_tables& w = *std::launder(reinterpret_cast<const wide_tables*>(key.bytes));
-    cached r_tab[8];
-    p3 p;
+    const hot_tables& h = *std::launder(reinterpret_cast<const hot_tables*>(key.bytes));
+    p3 p{{{0, 0, 0, 0}}, {{1, 0, 0, 0}}, {{1, 0, 0, 0}}, {{0, 0, 0, 0}}};
     p1p1 q;
-    from_ge(p, r_signed);
-    odd_multiples(r_tab, 8, p);
-
-    p = p3{{{0, 0, 0, 0}}, {{1, 0, 0, 0}}, {{1, 0, 0, 0}}, {{0, 0, 0, 0}}};
     for (int i = digits.top;; --i) {
         dbl(q, p);
-        add_digit(q, p, digits.d[i], r_tab);
-        for (int j = 0; j < wide_key_parts; ++j) add_digit(q, p, digits.c[j][i], w.t[j]);
-        for (int j = 0; j < base_powers; ++j) add_digit(q, p, digits.b[j][i], t.t[j]);
+        for (int j = 0; j < base_powers; ++j) add_digit(q, p, digits.k[64 * j + i], h.t[j]);
+        for (int j = 0; j < base_powers; ++j) add_digit(q, p, digits.s[64 * j + i], t.t[j]);
+        if (background != nullptr && background->running) pow22523_fe64_advance(*background, hot_root_squarings);
         if (i == 0) {
             to_p3(p, q);
             return to_ge(p);

@@ -493,25 +493,25 @@ namespace {
 constexpr int root_squarings_per_step = 2;
 constexpr int root_squarings_per_recoding = 6;
 
-// k = c/d mod l (up to d's sign) with c below 2^c_bits and d below 2^(253 - c_bits), as little-endian
-// bytes. Extended Euclid on (l, k), keeping r_i = t_i * k (mod l), stopped at the first r_i <
-// 2^c_bits: then |t_i| <= l / r_{i-1} < 2^(253 - c_bits), and c = r_i, d = t_i. The t_i alternate in
-// sign (t_1 = 1, t_2 = -q_1, ...), so only magnitudes are kept: |t_{i+1}| = |t_{i-1}| + q|t_i|.
-// Needs c_bits >= 127 (the t's, and every partial q |t|, then fit in 128 bits). A pending
+// k = c/d mod l (up to d's sign) with c, d below 2^127, as little-endian bytes. Extended Euclid
+// on (l, k), keeping r_i = t_i * k (mod l), stopped at the first r_i < 2^127: then |t_i| <= l /
+// r_{i-1} < 2^126, and c = r_i, d = t_i. The t_i alternate in sign (t_1 = 1, t_2 = -q_1, ...),
+// so only magnitudes are kept: |t_{i+1}| = |t_{i-1}| + q|t_i|. While r_cur >= 2^127 every |t| <=
+// l / 2^127 < 2^126 (and every partial q |t| < 2^127), so the t's fit in 128 bits. A pending
 // decoding's root advances by a share of squarings per step.
 struct challenge_split {
     std::uint8_t c[32], d[32];
     bool d_negative;
 };
 
-void split_challenge(challenge_split& out, const scalar& k, int c_bits, ge_decode_job* pending_r) noexcept {
+void split_challenge(challenge_split& out, const scalar& k, ge_decode_job* pending_r) noexcept {
     u256 r_prev{{0x5812631a5cf5d3edULL, 0x14def9dea2f79cd6ULL, 0, 0x1000000000000000ULL}};  // l
     u256 r_cur;
     scalar_to_bytes(reinterpret_cast<std::uint8_t*>(r_cur.w), k);
     u128 t_prev = 0, t_cur = 1;
     bool d_negative = false;
     int len_prev = 253, len_cur = u256_bitlen(r_cur);  // l has 253 bits
-    while (len_cur > c_bits) {
+    while (len_cur > 127) {
         u256 rem = r_prev;
         int len_rem = len_prev;
         const u128 acc = t_prev + u256_divstep(rem, len_rem, r_cur, len_cur, t_cur);
@@ -548,7 +548,7 @@ void recode(std::int8_t naf[256], const std::uint8_t bytes[32], int w, ge_decode
 bool verify_combination(ge_p3& out, const scalar& s, const scalar& k, const ge_cached a_tab[8], const ge_p3* given_r,
                         ge_decode_job* pending_r) noexcept {
     challenge_split h;
-    split_challenge(h, k, 127, pending_r);
+    split_challenge(h, k, pending_r);
     const std::uint8_t* c_bytes = h.c;
     const std::uint8_t* d_bytes = h.d;
     const bool d_negative = h.d_negative;
@@ -619,36 +619,21 @@ bool ge_verify_combination_vartime(ge_p3& out, const scalar& s, const scalar& k,
 }
 
 #if defined(TAOCORE_HAVE_AVX2)
-bool ge_verify_combination_wide_vartime(ge_p3& out, const scalar& s, const scalar& k, const wide_key_tables& key,
-                                        ge_decode_job& pending_r) noexcept {
-    // c below 2^189 in three 64-bit parts for the key's three tables, d below 2^64, and d s in
-    // four 64-bit parts: every digit string ends by position 64 (a width-w NAF of a 64-bit value
-    // can carry into bit 64).
-    challenge_split h;
-    split_challenge(h, k, 189, &pending_r);
-    std::uint8_t ds_bytes[32];
-    scaled_base_scalar(ds_bytes, s, h);
-    std::int8_t naf_d[256], naf_c[wide_key_parts][256], naf_b[base_powers][256];
-    const auto recode_part = [&](std::int8_t naf[256], const std::uint8_t* part, int w) {
-        std::uint8_t bytes[32] = {};
-        std::memcpy(bytes, part, 8);
-        recode(naf, bytes, w, &pending_r);
-    };
-    recode_part(naf_d, h.d, 5);
-    for (int j = 0; j < wide_key_parts; ++j) recode_part(naf_c[j], h.c + 8 * j, wide_key_window);
-    for (int j = 0; j < base_powers; ++j) recode_part(naf_b[j], ds_bytes + 8 * j, 8);
-    ge_p3 r;
-    if (!ge_decode_finish(pending_r, r)) return false;
-    wide_digits digits{naf_d, {naf_c[0], naf_c[1], naf_c[2]}, {naf_b[0], naf_b[1], naf_b[2], naf_b[3]}, 64};
+ge_p3 ge_hot_combination_vartime(const scalar& s, const scalar& k, const hot_key_tables& key,
+                                 pow22523_job* background) noexcept {
+    // One wNAF per scalar: its digits at 64 j .. 64 j + 63 are those of the part on 2^(64 j) P
+    // (a signed-digit form of a sum of parts needs no carry between them).
+    std::int8_t naf_k[256], naf_s[256];
+    wnaf(naf_k, k, hot_key_window);
+    wnaf(naf_s, s, 8);
+    int top = 63;
     const auto any_digit = [&](int i) {
-        bool any = naf_d[i] != 0;
-        for (const auto& c : naf_c) any = any || c[i] != 0;
-        for (const auto& b : naf_b) any = any || b[i] != 0;
-        return any;
+        for (int j = 0; j < base_powers; ++j)
+            if (naf_k[64 * j + i] != 0 || naf_s[64 * j + i] != 0) return true;
+        return false;
     };
-    while (digits.top > 0 && !any_digit(digits.top)) --digits.top;
-    out = verify_loop_wide_fe64(digits, key, h.d_negative ? r : ge_neg(r), tables().base_ptrs);
-    return true;
+    while (top > 0 && !any_digit(top)) --top;
+    return verify_loop_hot_fe64(hot_digits{naf_k, naf_s, top}, key, background, tables().base_ptrs);
 }
 #endif
 

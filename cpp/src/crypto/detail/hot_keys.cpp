@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// A small direct-mapped table (256 slots, each a key and its tables, about 6 KB once built): the
+// A small direct-mapped table (256 slots, each a key and its tables, about 8 KB once built): the
 // keys a validator checks again and again are few, and a miss costs only the ordinary
 // verification. A slot holds a shared_ptr so that a verification keeps its tables alive while
 // another thread replaces the slot.
@@ -18,12 +18,12 @@ struct slot {
     std::mutex lock;
     std::uint8_t key[32];
     bool used = false;
-    std::shared_ptr<const wide_key_tables> tables;  // null while the key has been seen only once
+    std::shared_ptr<const hot_key_tables> tables;  // null while the key has been seen only once
 };
 
 }  // namespace
 
-std::shared_ptr<const wide_key_tables> hot_ed25519_key(const std::uint8_t pk[32], const ge_p3& A) noexcept {
+std::shared_ptr<const hot_key_tables> hot_ed25519_key(const std::uint8_t pk[32], const ge_p3& A) noexcept {
 #if defined(TAOCORE_HAVE_AVX2)
     if (!use_fe64_kernels()) return nullptr;
     try {
@@ -40,8 +40,8 @@ std::shared_ptr<const wide_key_tables> hot_ed25519_key(const std::uint8_t pk[32]
             }
             if (sl.tables) return sl.tables;
         }
-        auto built = std::make_shared<wide_key_tables>();
-        wide_key_build_fe64(*built, A);
+        auto built = std::make_shared<hot_key_tables>();
+        hot_key_build_fe64(*built, A);
         std::lock_guard<std::mutex> guard(sl.lock);
         if (sl.used && std::memcmp(sl.key, pk, 32) == 0) sl.tables = built;
         return built;

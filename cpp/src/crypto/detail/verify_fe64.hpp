@@ -25,23 +25,20 @@ struct verify_digits {
 inline constexpr int base_powers = 4;
 inline constexpr int base_table_size = 64;
 
-/// A hot key's tables for verify_loop_wide_fe64: the odd multiples (width-6 wNAF) of -A, -2^64 A
-/// and -2^128 A in the radix-2^64 field, built by wide_key_build_fe64 (opaque here: the layout
-/// is verify_fe64_avx2.cpp's).
-inline constexpr int wide_key_parts = 3;
-inline constexpr int wide_key_window = 6;
-inline constexpr int wide_key_table_size = 1 << (wide_key_window - 2);
-struct wide_key_tables {
-    alignas(32) unsigned char bytes[wide_key_parts * wide_key_table_size * 128];
+/// A hot key's tables for verify_loop_hot_fe64: the odd multiples (width-6 wNAF) of -A,
+/// -2^64 A, -2^128 A and -2^192 A in the radix-2^64 field, built by hot_key_build_fe64 (opaque
+/// here: the layout is verify_fe64_avx2.cpp's).
+inline constexpr int hot_key_window = 6;
+inline constexpr int hot_key_table_size = 1 << (hot_key_window - 2);
+struct hot_key_tables {
+    alignas(32) unsigned char bytes[base_powers * hot_key_table_size * 128];
 };
 
-/// The digits (each array indexed up to top) of d * (sB - kA - R) with k = c/d split for a hot
-/// key: d (below 2^64) for R', c = c0 + 2^64 c1 + 2^128 c2 for -A, and d s = sum b_j 2^(64 j)
-/// for the base tables.
-struct wide_digits {
-    const std::int8_t* d;
-    const std::int8_t* c[wide_key_parts];
-    const std::int8_t* b[base_powers];
+/// The wNAF digits (256 each) of k (width hot_key_window) and s (width 8): position 64 j + i
+/// is digit i of the part of 2^(64 j) A, resp. 2^(64 j) B. top >= 0 is the highest i any part
+/// is non-zero at.
+struct hot_digits {
+    const std::int8_t *k, *s;
     int top;
 };
 
@@ -50,16 +47,17 @@ struct wide_digits {
 /// multiples of -A (cached form) and r_signed is R' (R or -R, already signed). Variable time.
 ge_p3 verify_loop_fe64(const verify_digits& digits, const ge_cached neg_a_table[8], const ge_p3& r_signed,
                        const ge_precomp* const base[base_powers]) noexcept;
-/// Fills out with A's tables (see wide_key_tables).
-void wide_key_build_fe64(wide_key_tables& out, const ge_p3& A) noexcept;
-/// The sum of wide_digits' terms: 64 doublings where verify_loop_fe64 needs 128. Variable time.
-ge_p3 verify_loop_wide_fe64(const wide_digits& digits, const wide_key_tables& key, const ge_p3& r_signed,
-                            const ge_precomp* const base[base_powers]) noexcept;
-/// ge_verify_combination_vartime for a hot key (tables from wide_key_build_fe64 for this A):
-/// k = c/d with c below 2^189 and d below 2^64 instead of two 127-bit halves, so the loop
-/// needs half the doublings. Same answer and the same point up to the factor d.
-bool ge_verify_combination_wide_vartime(ge_p3& out, const scalar& s, const scalar& k, const wide_key_tables& key,
-                                        ge_decode_job& pending_r) noexcept;
+/// Fills out with A's tables (see hot_key_tables).
+void hot_key_build_fe64(hot_key_tables& out, const ge_p3& A) noexcept;
+/// s B - k A from hot-key tables: 64 doublings where the half-size-scalar loop needs 128, and no
+/// table for R, whose decoding (background, if not null) advances a few squarings per doubling
+/// since R is only needed after the loop. Variable time.
+ge_p3 verify_loop_hot_fe64(const hot_digits& digits, const hot_key_tables& key, pow22523_job* background,
+                           const ge_precomp* const base[base_powers]) noexcept;
+/// s B - k A for a hot key (tables from hot_key_build_fe64 for this A), advancing background's
+/// chain meanwhile (see verify_loop_hot_fe64).
+ge_p3 ge_hot_combination_vartime(const scalar& s, const scalar& k, const hot_key_tables& key,
+                                 pow22523_job* background) noexcept;
 /// The radix-2^64 steps of pow22523_job (edwards.hpp): start sets job.running, and advance
 /// clears it and fills job.result once the chain is complete.
 void pow22523_fe64_start(pow22523_job& job, const fe& z) noexcept;
