@@ -134,18 +134,30 @@ bool verify(byte_span pk, byte_span message, byte_span sig, verify_policy policy
     const std::uint8_t* s_bytes = sig.data() + 32;
     if (!scalar_is_canonical(s_bytes)) return false;  // RFC 8032 §5.1.7
     ge_p3 A, R;
-    if (!ge_from_bytes_vartime(A, pk.data(), true)) return false;
-    // libsodium's small-order blocklist ignores the sign bit and covers the non-canonical
-    // encodings y = p, p + 1; a lenient decode followed by [8]P == 0 is the same set.
-    const bool r_ok = ge_from_bytes_vartime(R, sig.data(), false);
+    // With y canonical, the lenient (cached) decoding gives the strict one's point, or succeeds
+    // where the strict one fails only for x = 0 with the sign bit: A = (0, +-1), of small order
+    // and rejected just below either way.
+    if (!ge_y_is_canonical(pk.data()) || !decode_public_key_cached(key_encoding::ed25519_zip215, pk.data(), A, nullptr))
+        return false;
     if (ge_is_identity_vartime(ge_mul_cofactor(A))) return false;
-    if (r_ok && ge_is_identity_vartime(ge_mul_cofactor(R))) return false;
     scalar k;
     try {
         k = hash_to_scalar(sig.first(32), pk, message);
     } catch (...) {
         return false;  // only an unusable TAOCORE_FORCE_BACKEND can throw here
     }
+    if (const auto hot = hot_ed25519_key(pk.data(), A)) {
+        // encode(sB - kA) == R's bytes iff they decode under the strict rule to that very point
+        // (encodings are unique once canonical), so R is decoded -- its root advancing during the
+        // loop -- and compared as a point. The small-order rule (below) then sees the same R.
+        ge_decode_job r;
+        if (!ge_decode_start(r, sig.data(), true)) return false;
+        const ge_p3 p = ge_hot_combination_vartime(scalar_from_canonical_bytes(s_bytes), k, *hot, &r.root);
+        return ge_decode_finish(r, R) && !ge_is_identity_vartime(ge_mul_cofactor(R)) && ge_equal_vartime(p, R);
+    }
+    // libsodium's small-order blocklist ignores the sign bit and covers the non-canonical
+    // encodings y = p, p + 1; a lenient decode followed by [8]P == 0 is the same set.
+    if (ge_from_bytes_vartime(R, sig.data(), false) && ge_is_identity_vartime(ge_mul_cofactor(R))) return false;
     const scalar s = scalar_from_canonical_bytes(s_bytes);
     // Cofactorless: the exact point must match, so no half-size-scalar shortcut here.
     std::uint8_t check[32];

@@ -378,16 +378,22 @@ void ge_to_bytes(std::uint8_t out[32], const ge_p3& p) noexcept {
     out[31] = static_cast<std::uint8_t>(out[31] | (fe_is_negative(x) << 7));
 }
 
+bool ge_y_is_canonical(const std::uint8_t in[32]) noexcept {
+    std::uint8_t check[32];
+    fe_to_bytes(check, fe_from_bytes(in));
+    check[31] = static_cast<std::uint8_t>(check[31] | (in[31] & 0x80));
+    return std::memcmp(check, in, 32) == 0;
+}
+
+bool ge_equal_vartime(const ge_p3& p, const ge_p3& q) noexcept {
+    return fe_eq_mask(fe_mul(p.X, q.Z), fe_mul(q.X, p.Z)) != 0 && fe_eq_mask(fe_mul(p.Y, q.Z), fe_mul(q.Y, p.Z)) != 0;
+}
+
 bool ge_decode_start(ge_decode_job& job, const std::uint8_t in[32], bool require_canonical) noexcept {
+    if (require_canonical && !ge_y_is_canonical(in)) return false;
     job.y = fe_from_bytes(in);
     job.sign = in[31] >> 7;
     job.require_canonical = require_canonical;
-    if (require_canonical) {
-        std::uint8_t check[32];
-        fe_to_bytes(check, job.y);
-        check[31] = static_cast<std::uint8_t>(check[31] | (job.sign << 7));
-        if (std::memcmp(check, in, 32) != 0) return false;
-    }
     const fe yy = fe_sq(job.y);
     job.u = fe_sub(yy, fe_one);
     job.v = fe_add(fe_mul(yy, fe_d), fe_one);

@@ -49,6 +49,11 @@ ge_p3 ge_dbl_p3(const ge_p3& p) noexcept;
 ge_p3 ge_neg(const ge_p3& p) noexcept;
 /// 8*P, for public points (verification); the radix-2^64 kernels when use_fe64_kernels().
 ge_p3 ge_mul_cofactor(const ge_p3& p) noexcept;
+/// True iff P and Q are the same point. Not constant time.
+bool ge_equal_vartime(const ge_p3& p, const ge_p3& q) noexcept;
+/// True iff y in an encoding (bits 0..254) is below p: the canonical-encoding half of RFC 8032's
+/// strict decoding.
+bool ge_y_is_canonical(const std::uint8_t in[32]) noexcept;
 /// True iff P is the neutral element (X == 0 and Y == Z). Not constant time.
 bool ge_is_identity_vartime(const ge_p3& p) noexcept;
 
