@@ -25,10 +25,10 @@ struct verify_digits {
 inline constexpr int base_powers = 4;
 inline constexpr int base_table_size = 64;
 
-/// A hot key's tables for verify_loop_hot_fe64: the odd multiples (width-6 wNAF) of -A,
+/// A hot key's tables for verify_loop_hot_fe64: the odd multiples (width-7 wNAF) of -A,
 /// -2^64 A, -2^128 A and -2^192 A in the radix-2^64 field, built by hot_key_build_fe64 (opaque
 /// here: the layout is verify_fe64_avx2.cpp's).
-inline constexpr int hot_key_window = 6;
+inline constexpr int hot_key_window = 7;
 inline constexpr int hot_key_table_size = 1 << (hot_key_window - 2);
 struct hot_key_tables {
     alignas(32) unsigned char bytes[base_powers * hot_key_table_size * 128];
