@@ -33,10 +33,21 @@ ge_p1p1 msub(const ge_p3& p, const ge_precomp& q) noexcept {
     return ge_p1p1{fe_sub(b, a), fe_add(b, a), fe_sub(d, c), fe_add(d, c)};
 }
 
-ge_precomp to_precomp(const ge_p3& p) noexcept {
-    const fe zi = fe_invert(p.Z);
-    const fe x = fe_mul(p.X, zi), y = fe_mul(p.Y, zi);
-    return ge_precomp{fe_carry(fe_add(y, x)), fe_sub(y, x), fe_mul(fe_mul(x, y), fe_d2)};
+// out[i] = in[i] in affine (precomp) form for i < n <= 64, with one inversion for all of them
+// (Montgomery's trick): the tables hold ~770 points, and an inversion each made building them
+// cost milliseconds on first use.
+void to_precomp_all(ge_precomp* out, const ge_p3* in, int n) noexcept {
+    static_assert(base_table_size <= 64);
+    fe prefix[64];  // prefix[i] = Z_0 ... Z_i
+    prefix[0] = in[0].Z;
+    for (int i = 1; i < n; ++i) prefix[i] = fe_mul(prefix[i - 1], in[i].Z);
+    fe inv = fe_invert(prefix[n - 1]);  // 1 / (Z_0 ... Z_i), i counting down
+    for (int i = n - 1; i >= 0; --i) {
+        const fe zi = i > 0 ? fe_mul(inv, prefix[i - 1]) : inv;
+        if (i > 0) inv = fe_mul(inv, in[i].Z);
+        const fe x = fe_mul(in[i].X, zi), y = fe_mul(in[i].Y, zi);
+        out[i] = ge_precomp{fe_carry(fe_add(y, x)), fe_sub(y, x), fe_mul(fe_mul(x, y), fe_d2)};
+    }
 }
 
 ge_p2 to_p2(const ge_p3& p) noexcept { return ge_p2{p.X, p.Y, p.Z}; }
@@ -45,8 +56,7 @@ ge_p2 to_p2(const ge_p3& p) noexcept { return ge_p2{p.X, p.Y, p.Z}; }
 // odd-position radix-16 digits are handled by multiplying the partial sum by 16 (ref10 layout).
 struct base_tables {
     ge_precomp fixed[32][8];
-    // wnaf_base[i] holds the odd multiples of 2^(64 i) B: the half-size-scalar verification
-    // splits the base scalar in two halves (i = 0, 2), a hot key's verification in four.
+    // wnaf_base[i] holds the odd multiples of 2^(32 i) B (see base_powers in verify_fe64.hpp).
     ge_precomp wnaf_base[base_powers][base_table_size];
     const ge_precomp* base_ptrs[base_powers];
 };
@@ -55,29 +65,32 @@ base_tables build_tables() noexcept {
     base_tables t;
     ge_p3 b;
     ge_from_bytes_vartime(b, base_encoding, true);
+    ge_p3 points[64];  // converted 64 at a time (eight windows of the fixed table)
     ge_p3 p = b;
     for (int i = 0; i < 32; ++i) {
         ge_p3 q = p;
         for (int j = 0; j < 8; ++j) {
-            t.fixed[i][j] = to_precomp(q);
+            points[8 * (i % 8) + j] = q;
             q = ge_add_p3(q, p);
         }
         for (int k = 0; k < 8; ++k) p = ge_dbl_p3(p);
+        if (i % 8 == 7) to_precomp_all(&t.fixed[i - 7][0], points, 64);
     }
-    const auto odd_multiples = [](ge_precomp* out, const ge_p3& base) {
+    const auto odd_multiples = [&points](ge_precomp* out, const ge_p3& base) {
         const ge_p3 two = ge_dbl_p3(base);
         ge_p3 q = base;
         for (int j = 0; j < base_table_size; ++j) {
-            out[j] = to_precomp(q);
+            points[j] = q;
             q = ge_add_p3(q, two);
         }
+        to_precomp_all(out, points, base_table_size);
     };
     ge_p3 bi = b;
     for (int i = 0; i < base_powers; ++i) {
         odd_multiples(t.wnaf_base[i], bi);
         t.base_ptrs[i] = t.wnaf_base[i];
         if (i + 1 < base_powers)
-            for (int k = 0; k < 64; ++k) bi = ge_dbl_p3(bi);
+            for (int k = 0; k < base_part_bits; ++k) bi = ge_dbl_p3(bi);
     }
     return t;
 }
@@ -600,8 +613,8 @@ bool verify_combination(ge_p3& out, const scalar& s, const scalar& k, const ge_c
         else if (naf_d[i] < 0) q = ge_sub(ge_p1p1_to_p3(q), r_tab[(-naf_d[i]) / 2]);
         if (naf_lo[i] > 0) q = madd(ge_p1p1_to_p3(q), t.wnaf_base[0][naf_lo[i] / 2]);
         else if (naf_lo[i] < 0) q = msub(ge_p1p1_to_p3(q), t.wnaf_base[0][(-naf_lo[i]) / 2]);
-        if (naf_hi[i] > 0) q = madd(ge_p1p1_to_p3(q), t.wnaf_base[2][naf_hi[i] / 2]);
-        else if (naf_hi[i] < 0) q = msub(ge_p1p1_to_p3(q), t.wnaf_base[2][(-naf_hi[i]) / 2]);
+        if (naf_hi[i] > 0) q = madd(ge_p1p1_to_p3(q), t.wnaf_base[base_power_128][naf_hi[i] / 2]);
+        else if (naf_hi[i] < 0) q = msub(ge_p1p1_to_p3(q), t.wnaf_base[base_power_128][(-naf_hi[i]) / 2]);
         if (i == 0) {
             out = ge_p1p1_to_p3(q);
             return true;
@@ -627,15 +640,15 @@ bool ge_verify_combination_vartime(ge_p3& out, const scalar& s, const scalar& k,
 #if defined(TAOCORE_HAVE_AVX2)
 ge_p3 ge_hot_combination_vartime(const scalar& s, const scalar& k, const hot_key_tables& key,
                                  pow22523_job* background) noexcept {
-    // One wNAF per scalar: its digits at 64 j .. 64 j + 63 are those of the part on 2^(64 j) P
+    // One wNAF per scalar: its digits at 32 j .. 32 j + 31 are those of the part on 2^(32 j) P
     // (a signed-digit form of a sum of parts needs no carry between them).
     std::int8_t naf_k[256], naf_s[256];
     wnaf(naf_k, k, hot_key_window);
     wnaf(naf_s, s, 8);
-    int top = 63;
+    int top = base_part_bits - 1;
     const auto any_digit = [&](int i) {
         for (int j = 0; j < base_powers; ++j)
-            if (naf_k[64 * j + i] != 0 || naf_s[64 * j + i] != 0) return true;
+            if (naf_k[base_part_bits * j + i] != 0 || naf_s[base_part_bits * j + i] != 0) return true;
         return false;
     };
     while (top > 0 && !any_digit(top)) --top;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// A small direct-mapped table (256 slots, each a key and its tables, 16 KB once built): the
+// A small direct-mapped table (256 slots, each a key and its tables, 32 KB once built): the
 // keys a validator checks again and again are few, and a miss costs only the ordinary
 // verification. A slot holds a shared_ptr so that a verification keeps its tables alive while
 // another thread replaces the slot.

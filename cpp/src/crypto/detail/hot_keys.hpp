@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // ed25519 keys seen more than once, with the tables of ge_hot_combination_vartime: the odd
-// multiples of -A, -2^64 A, -2^128 A and -2^192 A (192 doublings and 128 additions to build, about
-// two verifications' worth, paid once per key). With them sB - kA takes 64 doublings and needs
-// neither the half-size split of k nor a table of R (see verify_fe64.hpp). A key's first
-// verification only records it (a key used once pays nothing extra); the second builds them.
+// multiples of -2^(32 j) A for j < 8 (224 doublings and 256 additions to build, paid once per
+// key). With them sB - kA takes 32 doublings and needs neither the half-size split of k nor a
+// table of R (see verify_fe64.hpp). A key's first verification only records it (a key used once
+// pays nothing extra); the second builds the tables.
 #pragma once
 
 #include <cstdint>

@@ -20,22 +20,25 @@ struct verify_digits {
     int top;
 };
 
-/// Verification's base tables: the odd multiples B, 3B, ..., 127B (width-8 wNAF) of B, 2^64 B,
-/// 2^128 B and 2^192 B (edwards.cpp builds them, affine).
-inline constexpr int base_powers = 4;
+/// Verification's base tables: the odd multiples B, 3B, ..., 127B (width-8 wNAF) of 2^(32 j) B
+/// for j < base_powers (edwards.cpp builds them, affine). The half-size-scalar loop reads j = 0
+/// and j = base_power_128 (2^128 B); a hot key's loop splits s in base_powers 32-bit parts.
+inline constexpr int base_powers = 8;
+inline constexpr int base_part_bits = 256 / base_powers;
+inline constexpr int base_power_128 = 128 / base_part_bits;
 inline constexpr int base_table_size = 64;
 
-/// A hot key's tables for verify_loop_hot_fe64: the odd multiples (width-7 wNAF) of -A,
-/// -2^64 A, -2^128 A and -2^192 A in the radix-2^64 field, built by hot_key_build_fe64 (opaque
-/// here: the layout is verify_fe64_avx2.cpp's).
+/// A hot key's tables for verify_loop_hot_fe64: the odd multiples (width-7 wNAF) of -2^(32 j) A
+/// for j < base_powers in the radix-2^64 field, built by hot_key_build_fe64 (opaque here: the
+/// layout is verify_fe64_avx2.cpp's).
 inline constexpr int hot_key_window = 7;
 inline constexpr int hot_key_table_size = 1 << (hot_key_window - 2);
 struct hot_key_tables {
     alignas(32) unsigned char bytes[base_powers * hot_key_table_size * 128];
 };
 
-/// The wNAF digits (256 each) of k (width hot_key_window) and s (width 8): position 64 j + i
-/// is digit i of the part of 2^(64 j) A, resp. 2^(64 j) B. top >= 0 is the highest i any part
+/// The wNAF digits (256 each) of k (width hot_key_window) and s (width 8): position 32 j + i
+/// is digit i of the part of 2^(32 j) A, resp. 2^(32 j) B. top >= 0 is the highest i any part
 /// is non-zero at.
 struct hot_digits {
     const std::int8_t *k, *s;
@@ -49,7 +52,7 @@ ge_p3 verify_loop_fe64(const verify_digits& digits, const ge_cached neg_a_table[
                        const ge_precomp* const base[base_powers]) noexcept;
 /// Fills out with A's tables (see hot_key_tables).
 void hot_key_build_fe64(hot_key_tables& out, const ge_p3& A) noexcept;
-/// s B - k A from hot-key tables: 64 doublings where the half-size-scalar loop needs 128, and no
+/// s B - k A from hot-key tables: 32 doublings where the half-size-scalar loop needs 128, and no
 /// table for R, whose decoding (background, if not null) advances a few squarings per doubling
 /// since R is only needed after the loop. Variable time.
 ge_p3 verify_loop_hot_fe64(const hot_digits& digits, const hot_key_tables& key, pow22523_job* background,
