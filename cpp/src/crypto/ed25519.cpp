@@ -149,7 +149,8 @@ bool verify(byte_span pk, byte_span message, byte_span sig, verify_policy policy
     if (const auto hot = hot_ed25519_key(pk.data(), A)) {
         // encode(sB - kA) == R's bytes iff they decode under the strict rule to that very point
         // (encodings are unique once canonical), so R is decoded -- its root advancing during the
-        // loop -- and compared as a point. The small-order rule (below) then sees the same R.
+        // loop -- and compared as a point. A non-canonical R fails here and below alike, so the
+        // small-order rule needs only this decoding.
         ge_decode_job r;
         if (!ge_decode_start(r, sig.data(), true)) return false;
         const ge_p3 p = ge_hot_combination_vartime(scalar_from_canonical_bytes(s_bytes), k, *hot, &r.root);

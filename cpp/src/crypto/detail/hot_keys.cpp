@@ -13,12 +13,15 @@ namespace taocore::crypto::detail {
 namespace {
 
 constexpr std::size_t slots = 256;
+// Building a key's tables costs about two ordinary verifications, so a key earns them on its
+// third verification: a key checked only twice never pays for them.
+constexpr int build_at_sighting = 3;
 
 struct slot {
     std::mutex lock;
     std::uint8_t key[32];
-    bool used = false;
-    std::shared_ptr<const hot_key_tables> tables;  // null while the key has been seen only once
+    int sightings = 0;  // 0: empty
+    std::shared_ptr<const hot_key_tables> tables;  // null until build_at_sighting
 };
 
 }  // namespace
@@ -32,18 +35,19 @@ std::shared_ptr<const hot_key_tables> hot_ed25519_key(const std::uint8_t pk[32],
         slot& sl = (*table)[(pk[0] | static_cast<std::size_t>(pk[1]) << 8) % slots];
         {
             std::lock_guard<std::mutex> guard(sl.lock);
-            if (!sl.used || std::memcmp(sl.key, pk, 32) != 0) {
+            if (sl.sightings == 0 || std::memcmp(sl.key, pk, 32) != 0) {
                 std::memcpy(sl.key, pk, 32);
-                sl.used = true;
+                sl.sightings = 1;
                 sl.tables.reset();
                 return nullptr;
             }
             if (sl.tables) return sl.tables;
+            if (++sl.sightings < build_at_sighting) return nullptr;
         }
         auto built = std::make_shared<hot_key_tables>();
         hot_key_build_fe64(*built, A);
         std::lock_guard<std::mutex> guard(sl.lock);
-        if (sl.used && std::memcmp(sl.key, pk, 32) == 0) sl.tables = built;
+        if (sl.sightings != 0 && std::memcmp(sl.key, pk, 32) == 0) sl.tables = built;
         return built;
     } catch (...) {
         return nullptr;  // allocation failure: the ordinary verification
