@@ -6,6 +6,7 @@
 #include <string>
 
 #include "crypto/detail/edwards.hpp"
+#include "crypto/detail/hot_keys.hpp"
 #include "crypto/detail/key_cache.hpp"
 #include "crypto/detail/scalar25519.hpp"
 #include "crypto/detail/secure_zero.hpp"
@@ -55,6 +56,24 @@ scalar hash_to_scalar(byte_span a, byte_span b, byte_span c) {
     return s;
 }
 
+// ed25519_prepare_zip215 up to R's square root, which is left running in r (see
+// ge_decode_job): out.R is not set.
+bool start_zip215(verify_item& out, ge_decode_job& r, byte_span pk, byte_span message, byte_span sig,
+                  ge_cached* neg_a_table) noexcept {
+    if (pk.size() != public_key_size || sig.size() != signature_size) return false;
+    const std::uint8_t* s_bytes = sig.data() + 32;
+    if (!scalar_is_canonical(s_bytes)) return false;  // ZIP-215 still requires s < l
+    if (!decode_public_key_cached(key_encoding::ed25519_zip215, pk.data(), out.A, neg_a_table)) return false;
+    if (!ge_decode_start(r, sig.data(), false)) return false;
+    try {
+        out.k = hash_to_scalar(sig.first(32), pk, message);
+    } catch (...) {
+        return false;  // only an unusable TAOCORE_FORCE_BACKEND can throw here
+    }
+    out.s = scalar_from_canonical_bytes(s_bytes);
+    return true;
+}
+
 }  // namespace
 
 public_key public_from_seed(byte_span seed) {
@@ -97,26 +116,49 @@ bool verify(byte_span pk, byte_span message, byte_span sig, verify_policy policy
     if (policy != verify_policy::strict) {
         verify_item item;
         ge_cached neg_a_table[8];
-        if (!ed25519_prepare_zip215(item, pk, message, sig, neg_a_table)) return false;
+        ge_decode_job r;
+        if (!start_zip215(item, r, pk, message, sig, neg_a_table)) return false;
         // [8](sB - kA - R) == 0; multiplying by d != 0 mod l first does not change the answer.
-        return ge_is_identity_vartime(ge_mul_cofactor(ge_verify_combination_vartime(item.s, item.k, neg_a_table, item.R)));
+        ge_p3 p;
+        if (const auto hot = hot_ed25519_key(pk.data(), item.A)) {
+            // sB - kA first (R's root advancing meanwhile), then - R.
+            p = ge_hot_combination_vartime(item.s, item.k, *hot, &r.root);
+            if (!ge_decode_finish(r, item.R)) return false;
+            p = ge_sub_p3(p, item.R);
+        } else if (!ge_verify_combination_vartime(p, item.s, item.k, neg_a_table, r)) {
+            return false;
+        }
+        return ge_is_identity_vartime(ge_mul_cofactor(p));
     }
     if (pk.size() != public_key_size || sig.size() != signature_size) return false;
     const std::uint8_t* s_bytes = sig.data() + 32;
     if (!scalar_is_canonical(s_bytes)) return false;  // RFC 8032 §5.1.7
     ge_p3 A, R;
-    if (!ge_from_bytes_vartime(A, pk.data(), true)) return false;
-    // libsodium's small-order blocklist ignores the sign bit and covers the non-canonical
-    // encodings y = p, p + 1; a lenient decode followed by [8]P == 0 is the same set.
-    const bool r_ok = ge_from_bytes_vartime(R, sig.data(), false);
+    // With y canonical, the lenient (cached) decoding gives the strict one's point, or succeeds
+    // where the strict one fails only for x = 0 with the sign bit: A = (0, +-1), of small order
+    // and rejected just below either way.
+    if (!ge_y_is_canonical(pk.data()) || !decode_public_key_cached(key_encoding::ed25519_zip215, pk.data(), A, nullptr))
+        return false;
     if (ge_is_identity_vartime(ge_mul_cofactor(A))) return false;
-    if (r_ok && ge_is_identity_vartime(ge_mul_cofactor(R))) return false;
     scalar k;
     try {
         k = hash_to_scalar(sig.first(32), pk, message);
     } catch (...) {
         return false;  // only an unusable TAOCORE_FORCE_BACKEND can throw here
     }
+    if (const auto hot = hot_ed25519_key(pk.data(), A)) {
+        // encode(sB - kA) == R's bytes iff they decode under the strict rule to that very point
+        // (encodings are unique once canonical), so R is decoded -- its root advancing during the
+        // loop -- and compared as a point. A non-canonical R fails here and below alike, so the
+        // small-order rule needs only this decoding.
+        ge_decode_job r;
+        if (!ge_decode_start(r, sig.data(), true)) return false;
+        const ge_p3 p = ge_hot_combination_vartime(scalar_from_canonical_bytes(s_bytes), k, *hot, &r.root);
+        return ge_decode_finish(r, R) && !ge_is_identity_vartime(ge_mul_cofactor(R)) && ge_equal_vartime(p, R);
+    }
+    // libsodium's small-order blocklist ignores the sign bit and covers the non-canonical
+    // encodings y = p, p + 1; a lenient decode followed by [8]P == 0 is the same set.
+    if (ge_from_bytes_vartime(R, sig.data(), false) && ge_is_identity_vartime(ge_mul_cofactor(R))) return false;
     const scalar s = scalar_from_canonical_bytes(s_bytes);
     // Cofactorless: the exact point must match, so no half-size-scalar shortcut here.
     std::uint8_t check[32];
@@ -131,19 +173,8 @@ namespace taocore::crypto::detail {
 
 bool ed25519_prepare_zip215(verify_item& out, bytes_in pk, bytes_in message, bytes_in sig,
                             ge_cached* neg_a_table) noexcept {
-    using namespace taocore::crypto::ed25519;
-    if (pk.size() != public_key_size || sig.size() != signature_size) return false;
-    const std::uint8_t* s_bytes = sig.data() + 32;
-    if (!scalar_is_canonical(s_bytes)) return false;  // ZIP-215 still requires s < l
-    if (!decode_public_key_cached(key_encoding::ed25519_zip215, pk.data(), out.A, neg_a_table)) return false;
-    if (!ge_from_bytes_vartime(out.R, sig.data(), false)) return false;
-    try {
-        out.k = hash_to_scalar(sig.first(32), pk, message);
-    } catch (...) {
-        return false;  // only an unusable TAOCORE_FORCE_BACKEND can throw here
-    }
-    out.s = scalar_from_canonical_bytes(s_bytes);
-    return true;
+    ge_decode_job r;
+    return ed25519::start_zip215(out, r, pk, message, sig, neg_a_table) && ge_decode_finish(r, out.R);
 }
 
 }  // namespace taocore::crypto::detail

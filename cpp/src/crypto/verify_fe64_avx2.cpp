@@ -15,6 +15,8 @@
 #include "crypto/detail/msm-inl.hpp"
 #include "crypto/detail/verify_fe64.hpp"
 
+#include <new>
+
 namespace taocore::crypto::detail {
 namespace {
 
@@ -148,21 +150,56 @@ ge_p3 to_ge(const p3& p) noexcept {
     return r;
 }
 
+// The odd multiples of B, 2^64 B, 2^128 B and 2^192 B (base_powers in verify_fe64.hpp).
 struct base_tables64 {
-    precomp base[64], base128[64];
+    precomp t[base_powers][base_table_size];
 };
 
-const base_tables64& tables64(const ge_precomp* base, const ge_precomp* base128) noexcept {
+const base_tables64& tables64(const ge_precomp* const base[base_powers]) noexcept {
     static const base_tables64 t = [&] {
         base_tables64 r;
-        for (int j = 0; j < 64; ++j) {
-            convert(r.base[j], base[j]);
-            convert(r.base128[j], base128[j]);
-        }
+        for (int i = 0; i < base_powers; ++i)
+            for (int j = 0; j < base_table_size; ++j) convert(r.t[i][j], base[i][j]);
         return r;
     }();
     return t;
 }
+
+// out[j] = (2j + 1) P for j < n.
+void odd_multiples(cached* out, int n, const p3& p) noexcept {
+    p3 p2, m;
+    p1p1 q;
+    to_cached(out[0], p);
+    dbl(q, p);
+    to_p3(p2, q);
+    for (int j = 1; j < n; ++j) {
+        add_cached<false>(q, p2, out[j - 1]);
+        to_p3(m, q);
+        to_cached(out[j], m);
+    }
+}
+
+// The running point's step for one digit: nothing for 0, else (q as a full point) +- the
+// table's entry |digit| (odd). q holds the completed point before and after.
+template <class Entry>
+[[gnu::always_inline]] inline void add_digit(p1p1& q, p3& p, int digit, const Entry* table) noexcept {
+    if (digit == 0) return;
+    to_p3(p, q);
+    const int idx = (digit > 0 ? digit : -digit) / 2;
+    if constexpr (sizeof(Entry) == sizeof(cached)) {
+        if (digit > 0) add_cached<false>(q, p, table[idx]);
+        else add_cached<true>(q, p, table[idx]);
+    } else {
+        if (digit > 0) add_precomp<false>(q, p, table[idx]);
+        else add_precomp<true>(q, p, table[idx]);
+    }
+}
+
+// A hot key's tables (hot_key_tables): odd multiples of -2^(64 j) A.
+struct hot_tables {
+    cached t[base_powers][hot_key_table_size];
+};
+static_assert(sizeof(hot_tables) <= sizeof(hot_key_tables::bytes) && alignof(hot_tables) <= 32);
 
 // The group operations msm-inl.hpp needs, over fe64 (see group51 in msm.cpp for the reference).
 // The policy's by-value interface costs a copy per call; the single-signature loop below does
@@ -238,35 +275,79 @@ struct group64 {
 
 }  // namespace
 
-fe fe_pow22523_fe64(const fe& z51) noexcept {
-    // The addition chain of fe_pow2_250_1 / fe_pow22523 in field25519.hpp, step for step.
-    fe64 z, z2, z9, z11, z2_5_0, z2_10_0, z2_20_0, z2_50_0, z2_100_0, t;
-    f64::from_fe(z, z51);
-    f64::sq(z2, z);
-    f64::sqn(t, z2, 2);
-    f64::mul(z9, t, z);
-    f64::mul(z11, z9, z2);
-    f64::sq(t, z11);
-    f64::mul(z2_5_0, t, z9);
-    f64::sqn(t, z2_5_0, 5);
-    f64::mul(z2_10_0, t, z2_5_0);
-    f64::sqn(t, z2_10_0, 10);
-    f64::mul(z2_20_0, t, z2_10_0);
-    f64::sqn(t, z2_20_0, 20);
-    f64::mul(t, t, z2_20_0);  // z^(2^40 - 1)
-    f64::sqn(t, t, 10);
-    f64::mul(z2_50_0, t, z2_10_0);
-    f64::sqn(t, z2_50_0, 50);
-    f64::mul(z2_100_0, t, z2_50_0);
-    f64::sqn(t, z2_100_0, 100);
-    f64::mul(t, t, z2_100_0);  // z^(2^200 - 1)
-    f64::sqn(t, t, 50);
-    f64::mul(t, t, z2_50_0);  // z^(2^250 - 1)
-    f64::sqn(t, t, 2);
-    f64::mul(t, t, z);
-    fe r;
-    f64::to_fe(r, t);
-    return r;
+namespace {
+
+// The addition chain of fe_pow2_250_1 / fe_pow22523 in field25519.hpp as data: each step raises
+// a saved power to 2^squarings and multiplies it by another saved power (or by nothing), so
+// pow22523_fe64_advance can stop between any two squarings.
+namespace pow {
+enum reg : std::uint8_t { z1, z2, z9, z11, z2_5_0, z2_10_0, z2_20_0, z2_40_0, z2_50_0, z2_100_0, z2_200_0, z2_250_0,
+                          result, regs, nothing = regs };
+struct step {
+    reg dst, src;
+    std::uint8_t squarings;
+    reg times;
+};
+constexpr step chain[] = {
+    {z2, z1, 1, nothing},           {z9, z2, 2, z1},
+    {z11, z9, 0, z2},               {z2_5_0, z11, 1, z9},
+    {z2_10_0, z2_5_0, 5, z2_5_0},   {z2_20_0, z2_10_0, 10, z2_10_0},
+    {z2_40_0, z2_20_0, 20, z2_20_0}, {z2_50_0, z2_40_0, 10, z2_10_0},
+    {z2_100_0, z2_50_0, 50, z2_50_0}, {z2_200_0, z2_100_0, 100, z2_100_0},
+    {z2_250_0, z2_200_0, 50, z2_50_0}, {result, z2_250_0, 2, z1},
+};
+constexpr int steps = sizeof chain / sizeof chain[0];
+
+struct state {
+    fe64 saved[regs];
+    fe64 acc;       // chain[at].src squared so far, once started
+    int at;         // the step under way
+    int remaining;  // its squarings still to do
+    bool started;   // whether acc holds them (else they start from saved[src])
+};
+static_assert(sizeof(state) <= sizeof(pow22523_job::state) && alignof(state) <= 32);
+}  // namespace pow
+
+}  // namespace
+
+void pow22523_fe64_start(pow22523_job& job, const fe& z) noexcept {
+    pow::state& st = *new (job.state) pow::state;
+    f64::from_fe(st.saved[pow::z1], z);
+    st.at = 0;
+    st.remaining = pow::chain[0].squarings;
+    st.started = false;
+    job.running = true;
+}
+
+void pow22523_fe64_advance(pow22523_job& job, int squarings) noexcept {
+    if (!job.running) return;
+    pow::state& st = *std::launder(reinterpret_cast<pow::state*>(job.state));
+    // Values are squared and multiplied where they lie (no fresh fe64 is copied as a whole; see
+    // fe64.hpp): a step's last squaring writes straight to its destination when nothing follows.
+    for (;;) {
+        const pow::step& op = pow::chain[st.at];
+        const fe64& from = st.started ? st.acc : st.saved[op.src];
+        if (st.remaining > 0) {
+            if (squarings <= 0) return;
+            const int n = st.remaining < squarings ? st.remaining : squarings;
+            const bool last = n == st.remaining;
+            f64::sqn(last && op.times == pow::nothing ? st.saved[op.dst] : st.acc, from, static_cast<unsigned>(n));
+            st.started = true;
+            st.remaining -= n;
+            squarings -= n;
+            if (!last) return;
+            if (op.times != pow::nothing) f64::mul(st.saved[op.dst], st.acc, st.saved[op.times]);
+        } else {
+            f64::mul(st.saved[op.dst], from, st.saved[op.times]);
+        }
+        if (++st.at == pow::steps) {
+            f64::to_fe(job.result, st.saved[pow::result]);
+            job.running = false;
+            return;
+        }
+        st.remaining = pow::chain[st.at].squarings;
+        st.started = false;
+    }
 }
 
 ge_p3 ge_mul_cofactor_fe64(const ge_p3& p) noexcept {
@@ -288,47 +369,70 @@ ge_p3 multiscalar_mul_fe64(const std::uint8_t (*scalars)[32], const ge_p3* point
 }
 
 ge_p3 verify_loop_fe64(const verify_digits& digits, const ge_cached neg_a_table[8], const ge_p3& r_signed,
-                       const ge_precomp* base, const ge_precomp* base128) noexcept {
-    const base_tables64& t = tables64(base, base128);
+                       const ge_precomp* const base[base_powers]) noexcept {
+    const base_tables64& t = tables64(base);
     cached a_tab[8], r_tab[8];
     for (int j = 0; j < 8; ++j) convert(a_tab[j], neg_a_table[j]);
-    // Odd multiples R', 3R', ..., 15R'.
-    p3 p, r2;
+    p3 p;
     p1p1 q;
     from_ge(p, r_signed);
-    to_cached(r_tab[0], p);
-    dbl(q, p);
-    to_p3(r2, q);
-    for (int j = 1; j < 8; ++j) {
-        add_cached<false>(q, r2, r_tab[j - 1]);
-        to_p3(p, q);
-        to_cached(r_tab[j], p);
-    }
+    odd_multiples(r_tab, 8, p);
 
     // p holds the running point: X, Y, Z before a doubling, all four before an addition.
     p = p3{{{0, 0, 0, 0}}, {{1, 0, 0, 0}}, {{1, 0, 0, 0}}, {{0, 0, 0, 0}}};
     for (int i = digits.top;; --i) {
         dbl(q, p);
-        const int dc = digits.c[i], dd = digits.d[i], dl = digits.lo[i], dh = digits.hi[i];
-        if (dc != 0) {
+        add_digit(q, p, digits.c[i], a_tab);
+        add_digit(q, p, digits.d[i], r_tab);
+        add_digit(q, p, digits.lo[i], t.t[0]);
+        add_digit(q, p, digits.hi[i], t.t[base_power_128]);
+        if (i == 0) {
             to_p3(p, q);
-            if (dc > 0) add_cached<false>(q, p, a_tab[dc / 2]);
-            else add_cached<true>(q, p, a_tab[(-dc) / 2]);
+            return to_ge(p);
         }
-        if (dd != 0) {
-            to_p3(p, q);
-            if (dd > 0) add_cached<false>(q, p, r_tab[dd / 2]);
-            else add_cached<true>(q, p, r_tab[(-dd) / 2]);
+        to_p2(p, q);
+    }
+}
+
+void hot_key_build_fe64(hot_key_tables& out, const ge_p3& A) noexcept {
+    hot_tables& h = *new (out.bytes) hot_tables;
+    p3 p;
+    p1p1 q;
+    from_ge(p, A);
+    f64::neg(p.X, p.X);
+    f64::neg(p.T, p.T);
+    for (int part = 0;; ++part) {
+        odd_multiples(h.t[part], hot_key_table_size, p);
+        if (part + 1 == base_powers) return;
+        for (int j = 0; j < base_part_bits; ++j) {
+            dbl(q, p);
+            if (j + 1 < base_part_bits) to_p2(p, q);
+            else to_p3(p, q);
         }
-        if (dl != 0) {
-            to_p3(p, q);
-            if (dl > 0) add_precomp<false>(q, p, t.base[dl / 2]);
-            else add_precomp<true>(q, p, t.base[(-dl) / 2]);
+    }
+}
+
+ge_p3 verify_loop_hot_fe64(const hot_digits& digits, const hot_key_tables& key, pow22523_job* background,
+                           const ge_precomp* const base[base_powers]) noexcept {
+    const base_tables64& t = tables64(base);
+    const hot_tables& h = *std::launder(reinterpret_cast<const hot_tables*>(key.bytes));
+    // One squaring of R's root at a time, spread over the step (eight per step: the chain's ~250
+    // over 32 steps): each is a short dependent chain the out-of-order core runs beside the point
+    // formulas (one block of four per step, with 64 steps, was measured ~3% slower).
+    const auto root_step = [background] {
+        if (background != nullptr) pow22523_fe64_advance(*background, 1);
+    };
+    p3 p{{{0, 0, 0, 0}}, {{1, 0, 0, 0}}, {{1, 0, 0, 0}}, {{0, 0, 0, 0}}};
+    p1p1 q;
+    for (int i = digits.top;; --i) {
+        dbl(q, p);
+        for (int j = 0; j < base_powers; ++j) {
+            add_digit(q, p, digits.k[base_part_bits * j + i], h.t[j]);
+            if (j % 2 == 1) root_step();
         }
-        if (dh != 0) {
-            to_p3(p, q);
-            if (dh > 0) add_precomp<false>(q, p, t.base128[dh / 2]);
-            else add_precomp<true>(q, p, t.base128[(-dh) / 2]);
+        for (int j = 0; j < base_powers; ++j) {
+            add_digit(q, p, digits.s[base_part_bits * j + i], t.t[j]);
+            if (j % 2 == 1) root_step();
         }
         if (i == 0) {
             to_p3(p, q);

@@ -33,48 +33,65 @@ ge_p1p1 msub(const ge_p3& p, const ge_precomp& q) noexcept {
     return ge_p1p1{fe_sub(b, a), fe_add(b, a), fe_sub(d, c), fe_add(d, c)};
 }
 
-ge_precomp to_precomp(const ge_p3& p) noexcept {
-    const fe zi = fe_invert(p.Z);
-    const fe x = fe_mul(p.X, zi), y = fe_mul(p.Y, zi);
-    return ge_precomp{fe_carry(fe_add(y, x)), fe_sub(y, x), fe_mul(fe_mul(x, y), fe_d2)};
+// out[i] = in[i] in affine (precomp) form for i < n <= 64, with one inversion for all of them
+// (Montgomery's trick): the tables hold ~770 points, and an inversion each made building them
+// cost milliseconds on first use.
+void to_precomp_all(ge_precomp* out, const ge_p3* in, int n) noexcept {
+    static_assert(base_table_size <= 64);
+    fe prefix[64];  // prefix[i] = Z_0 ... Z_i
+    prefix[0] = in[0].Z;
+    for (int i = 1; i < n; ++i) prefix[i] = fe_mul(prefix[i - 1], in[i].Z);
+    fe inv = fe_invert(prefix[n - 1]);  // 1 / (Z_0 ... Z_i), i counting down
+    for (int i = n - 1; i >= 0; --i) {
+        const fe zi = i > 0 ? fe_mul(inv, prefix[i - 1]) : inv;
+        if (i > 0) inv = fe_mul(inv, in[i].Z);
+        const fe x = fe_mul(in[i].X, zi), y = fe_mul(in[i].Y, zi);
+        out[i] = ge_precomp{fe_carry(fe_add(y, x)), fe_sub(y, x), fe_mul(fe_mul(x, y), fe_d2)};
+    }
 }
 
 ge_p2 to_p2(const ge_p3& p) noexcept { return ge_p2{p.X, p.Y, p.Z}; }
 
 // Fixed-base table: window i (0..31) holds j * 256^i * B for j = 1..8 in affine form; the
 // odd-position radix-16 digits are handled by multiplying the partial sum by 16 (ref10 layout).
-// wnaf_base holds B, 3B, ..., 127B for the width-8 wNAF of the base scalar in verification.
 struct base_tables {
     ge_precomp fixed[32][8];
-    ge_precomp wnaf_base[64];
-    ge_precomp wnaf_base128[64];  // odd multiples of 2^128 * B (half-size-scalar verification)
+    // wnaf_base[i] holds the odd multiples of 2^(32 i) B (see base_powers in verify_fe64.hpp).
+    ge_precomp wnaf_base[base_powers][base_table_size];
+    const ge_precomp* base_ptrs[base_powers];
 };
 
 base_tables build_tables() noexcept {
     base_tables t;
     ge_p3 b;
     ge_from_bytes_vartime(b, base_encoding, true);
+    ge_p3 points[64];  // converted 64 at a time (eight windows of the fixed table)
     ge_p3 p = b;
     for (int i = 0; i < 32; ++i) {
         ge_p3 q = p;
         for (int j = 0; j < 8; ++j) {
-            t.fixed[i][j] = to_precomp(q);
+            points[8 * (i % 8) + j] = q;
             q = ge_add_p3(q, p);
         }
         for (int k = 0; k < 8; ++k) p = ge_dbl_p3(p);
+        if (i % 8 == 7) to_precomp_all(&t.fixed[i - 7][0], points, 64);
     }
-    const auto odd_multiples = [](ge_precomp* out, const ge_p3& base) {
+    const auto odd_multiples = [&points](ge_precomp* out, const ge_p3& base) {
         const ge_p3 two = ge_dbl_p3(base);
         ge_p3 q = base;
-        for (int j = 0; j < 64; ++j) {
-            out[j] = to_precomp(q);
+        for (int j = 0; j < base_table_size; ++j) {
+            points[j] = q;
             q = ge_add_p3(q, two);
         }
+        to_precomp_all(out, points, base_table_size);
     };
-    odd_multiples(t.wnaf_base, b);
-    ge_p3 b128 = b;
-    for (int k = 0; k < 128; ++k) b128 = ge_dbl_p3(b128);
-    odd_multiples(t.wnaf_base128, b128);
+    ge_p3 bi = b;
+    for (int i = 0; i < base_powers; ++i) {
+        odd_multiples(t.wnaf_base[i], bi);
+        t.base_ptrs[i] = t.wnaf_base[i];
+        if (i + 1 < base_powers)
+            for (int k = 0; k < base_part_bits; ++k) bi = ge_dbl_p3(bi);
+    }
     return t;
 }
 
@@ -269,11 +286,32 @@ bool use_fe64_kernels() noexcept {
 #endif
 }
 
-fe fe_pow22523_public(const fe& z) noexcept {
+void pow22523_start(pow22523_job& job, const fe& z) noexcept {
 #if defined(TAOCORE_HAVE_AVX2)
-    if (use_fe64_kernels()) return fe_pow22523_fe64(z);
+    if (use_fe64_kernels()) return pow22523_fe64_start(job, z);
 #endif
-    return fe_pow22523(z);
+    job.result = fe_pow22523(z);
+    job.running = false;
+}
+
+void pow22523_advance(pow22523_job& job, int squarings) noexcept {
+#if defined(TAOCORE_HAVE_AVX2)
+    if (job.running) pow22523_fe64_advance(job, squarings);
+#else
+    (void)job;
+    (void)squarings;
+#endif
+}
+
+const fe& pow22523_finish(pow22523_job& job) noexcept {
+    pow22523_advance(job, 1 << 20);
+    return job.result;
+}
+
+fe fe_pow22523_public(const fe& z) noexcept {
+    pow22523_job job;
+    pow22523_start(job, z);
+    return pow22523_finish(job);
 }
 
 ge_p3 ge_identity() noexcept { return ge_p3{fe_zero, fe_one, fe_one, fe_zero}; }
@@ -353,31 +391,49 @@ void ge_to_bytes(std::uint8_t out[32], const ge_p3& p) noexcept {
     out[31] = static_cast<std::uint8_t>(out[31] | (fe_is_negative(x) << 7));
 }
 
-bool ge_from_bytes_vartime(ge_p3& out, const std::uint8_t in[32], bool require_canonical) noexcept {
-    const fe y = fe_from_bytes(in);
-    const std::uint64_t sign = in[31] >> 7;
-    if (require_canonical) {
-        std::uint8_t check[32];
-        fe_to_bytes(check, y);
-        check[31] = static_cast<std::uint8_t>(check[31] | (sign << 7));
-        if (std::memcmp(check, in, 32) != 0) return false;
-    }
-    const fe yy = fe_sq(y);
-    const fe u = fe_sub(yy, fe_one);
-    const fe v = fe_add(fe_mul(yy, fe_d), fe_one);
+bool ge_y_is_canonical(const std::uint8_t in[32]) noexcept {
+    std::uint8_t check[32];
+    fe_to_bytes(check, fe_from_bytes(in));
+    check[31] = static_cast<std::uint8_t>(check[31] | (in[31] & 0x80));
+    return std::memcmp(check, in, 32) == 0;
+}
+
+bool ge_equal_vartime(const ge_p3& p, const ge_p3& q) noexcept {
+    return fe_eq_mask(fe_mul(p.X, q.Z), fe_mul(q.X, p.Z)) != 0 && fe_eq_mask(fe_mul(p.Y, q.Z), fe_mul(q.Y, p.Z)) != 0;
+}
+
+bool ge_decode_start(ge_decode_job& job, const std::uint8_t in[32], bool require_canonical) noexcept {
+    if (require_canonical && !ge_y_is_canonical(in)) return false;
+    job.y = fe_from_bytes(in);
+    job.sign = in[31] >> 7;
+    job.require_canonical = require_canonical;
+    const fe yy = fe_sq(job.y);
+    job.u = fe_sub(yy, fe_one);
+    job.v = fe_add(fe_mul(yy, fe_d), fe_one);
     // x = u v^3 (u v^7)^((p-5)/8), then fix up by sqrt(-1) if v x^2 = -u (RFC 8032 §5.1.3).
-    const fe v3 = fe_mul(fe_sq(v), v);
-    fe x = fe_mul(fe_mul(u, v3), fe_pow22523_public(fe_mul(u, fe_mul(fe_sq(v3), v))));
-    const fe vxx = fe_mul(v, fe_sq(x));
+    job.v3 = fe_mul(fe_sq(job.v), job.v);
+    pow22523_start(job.root, fe_mul(job.u, fe_mul(fe_sq(job.v3), job.v)));
+    return true;
+}
+
+bool ge_decode_finish(ge_decode_job& job, ge_p3& out) noexcept {
+    const fe& u = job.u;
+    fe x = fe_mul(fe_mul(u, job.v3), pow22523_finish(job.root));
+    const fe vxx = fe_mul(job.v, fe_sq(x));
     if (fe_eq_mask(vxx, u) == 0) {
         if (fe_eq_mask(vxx, fe_neg(u)) == 0) return false;
         x = fe_mul(x, fe_sqrtm1);
     }
     const bool x_zero = fe_is_zero_mask(x) != 0;
-    if (x_zero && sign == 1 && require_canonical) return false;
-    if (fe_is_negative(x) != sign) x = fe_neg(x);
-    out = ge_p3{x, fe_carry(y), fe_one, fe_mul(x, y)};
+    if (x_zero && job.sign == 1 && job.require_canonical) return false;
+    if (fe_is_negative(x) != job.sign) x = fe_neg(x);
+    out = ge_p3{x, fe_carry(job.y), fe_one, fe_mul(x, job.y)};
     return true;
+}
+
+bool ge_from_bytes_vartime(ge_p3& out, const std::uint8_t in[32], bool require_canonical) noexcept {
+    ge_decode_job job;
+    return ge_decode_start(job, in, require_canonical) && ge_decode_finish(job, out);
 }
 
 ge_p3 ge_scalarmult_base(const scalar& s) noexcept {
@@ -432,9 +488,9 @@ ge_p3 ge_double_scalarmult_vartime(const scalar& a, const ge_p3& A, const scalar
             s = ge_sub(ge_p1p1_to_p3(s), ai[(-naf_a[i]) / 2]);
         }
         if (naf_b[i] > 0) {
-            s = madd(ge_p1p1_to_p3(s), t.wnaf_base[naf_b[i] / 2]);
+            s = madd(ge_p1p1_to_p3(s), t.wnaf_base[0][naf_b[i] / 2]);
         } else if (naf_b[i] < 0) {
-            s = msub(ge_p1p1_to_p3(s), t.wnaf_base[(-naf_b[i]) / 2]);
+            s = msub(ge_p1p1_to_p3(s), t.wnaf_base[0][(-naf_b[i]) / 2]);
         }
         r = ge_p1p1_to_p2(s);
         if (i == 0) return ge_p1p1_to_p3(s);
@@ -448,16 +504,29 @@ ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_p
     return ge_verify_combination_vartime(s, k, a_tab, R);
 }
 
-ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_cached a_tab[8],
-                                    const ge_p3& R) noexcept {
-    // Extended Euclid on (l, k), keeping r_i = t_i * k (mod l), stopped at the first r_i < 2^127.
-    // Then |t_i| <= l / r_{i-1} < 2^126, and c = r_i, d = t_i give k = c/d. The t_i alternate in
-    // sign (t_1 = 1, t_2 = -q_1, ...), so only magnitudes are kept: |t_{i+1}| = |t_{i-1}| + q|t_i|.
+namespace {
+
+// Squarings of a pending decoding's root run per half-GCD step and per wNAF recoding: a step
+// takes about as long as one to two dependent squarings, and the chain (~250 squarings) outlasts
+// all of that work, so every step gets a share and the rest runs at the end.
+constexpr int root_squarings_per_step = 2;
+constexpr int root_squarings_per_recoding = 6;
+
+// k = c/d mod l (up to d's sign) with c, d below 2^127, as little-endian bytes. Extended Euclid
+// on (l, k), keeping r_i = t_i * k (mod l), stopped at the first r_i < 2^127: then |t_i| <= l /
+// r_{i-1} < 2^126, and c = r_i, d = t_i. The t_i alternate in sign (t_1 = 1, t_2 = -q_1, ...),
+// so only magnitudes are kept: |t_{i+1}| = |t_{i-1}| + q|t_i|. While r_cur >= 2^127 every |t| <=
+// l / 2^127 < 2^126 (and every partial q |t| < 2^127), so the t's fit in 128 bits. A pending
+// decoding's root advances by a share of squarings per step.
+struct challenge_split {
+    std::uint8_t c[32], d[32];
+    bool d_negative;
+};
+
+void split_challenge(challenge_split& out, const scalar& k, ge_decode_job* pending_r) noexcept {
     u256 r_prev{{0x5812631a5cf5d3edULL, 0x14def9dea2f79cd6ULL, 0, 0x1000000000000000ULL}};  // l
     u256 r_cur;
     scalar_to_bytes(reinterpret_cast<std::uint8_t*>(r_cur.w), k);
-    // While r_cur >= 2^127 every |t| <= l / 2^127 < 2^126 (and every partial q |t| < 2^127), so
-    // the t's fit in 128 bits.
     u128 t_prev = 0, t_cur = 1;
     bool d_negative = false;
     int len_prev = 253, len_cur = u256_bitlen(r_cur);  // l has 253 bits
@@ -472,37 +541,69 @@ ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_c
         t_prev = t_cur;
         t_cur = acc;
         d_negative = !d_negative;
+        if (pending_r != nullptr) pow22523_advance(pending_r->root, root_squarings_per_step);
     }
-    std::uint8_t c_bytes[32], d_bytes[32] = {};
-    u256_to_bytes(c_bytes, r_cur);
-    std::memcpy(d_bytes, &t_cur, 16);
+    u256_to_bytes(out.c, r_cur);
+    std::memset(out.d, 0, sizeof out.d);
+    std::memcpy(out.d, &t_cur, 16);
+    out.d_negative = d_negative;
+}
 
-    // d * (sB - kA - R) = (d s) B - c A - d R, with (d s) split as lo + 2^128 hi for the two base
-    // tables; the signs of c and d move onto the points.
-    scalar ds = scalar_mul(s, scalar_from_canonical_bytes(d_bytes));
-    if (d_negative) ds = scalar_neg(ds);
+// d s mod l as bytes, negated when d is: d * (sB - kA - R) = (d s) B - c A - d R, with the signs
+// of c and d moved onto the points.
+void scaled_base_scalar(std::uint8_t out[32], const scalar& s, const challenge_split& h) noexcept {
+    scalar ds = scalar_mul(s, scalar_from_canonical_bytes(h.d));
+    if (h.d_negative) ds = scalar_neg(ds);
+    scalar_to_bytes(out, ds);
+}
+
+void recode(std::int8_t naf[256], const std::uint8_t bytes[32], int w, ge_decode_job* pending_r) noexcept {
+    wnaf_bytes(naf, bytes, w);
+    if (pending_r != nullptr) pow22523_advance(pending_r->root, root_squarings_per_recoding);
+}
+
+// The body of both ge_verify_combination_vartime overloads: R is either given or still being
+// decoded (pending_r, from ge_decode_start; then false means R did not decode).
+bool verify_combination(ge_p3& out, const scalar& s, const scalar& k, const ge_cached a_tab[8], const ge_p3* given_r,
+                        ge_decode_job* pending_r) noexcept {
+    challenge_split h;
+    split_challenge(h, k, pending_r);
+    const std::uint8_t* c_bytes = h.c;
+    const std::uint8_t* d_bytes = h.d;
+    const bool d_negative = h.d_negative;
+    // (d s) split as lo + 2^128 hi for the two base tables.
     std::uint8_t ds_bytes[32], lo[32] = {}, hi[32] = {};
-    scalar_to_bytes(ds_bytes, ds);
+    scaled_base_scalar(ds_bytes, s, h);
     std::memcpy(lo, ds_bytes, 16);
     std::memcpy(hi, ds_bytes + 16, 16);
 
     std::int8_t naf_lo[256], naf_hi[256], naf_c[256], naf_d[256];
-    wnaf_bytes(naf_lo, lo, 8);
-    wnaf_bytes(naf_hi, hi, 8);
-    wnaf_bytes(naf_c, c_bytes, 5);
-    wnaf_bytes(naf_d, d_bytes, 5);
+    recode(naf_lo, lo, 8, pending_r);
+    recode(naf_hi, hi, 8, pending_r);
+    recode(naf_c, c_bytes, 5, pending_r);
+    recode(naf_d, d_bytes, 5, pending_r);
+    ge_p3 decoded_r;
+    if (pending_r != nullptr) {
+        if (!ge_decode_finish(*pending_r, decoded_r)) return false;
+        given_r = &decoded_r;
+    }
+    const ge_p3 r_signed = d_negative ? *given_r : ge_neg(*given_r);
     const base_tables& t = tables();
     // All four values are below 2^128, and a NAF has no digit above the value's bit length.
     int i = 128;
     while (i >= 0 && naf_lo[i] == 0 && naf_hi[i] == 0 && naf_c[i] == 0 && naf_d[i] == 0) --i;
-    if (i < 0) return ge_identity();
+    if (i < 0) {
+        out = ge_identity();
+        return true;
+    }
 #if defined(TAOCORE_HAVE_AVX2)
-    if (use_fe64_kernels())
-        return verify_loop_fe64(verify_digits{naf_c, naf_d, naf_lo, naf_hi, i}, a_tab, d_negative ? R : ge_neg(R),
-                                t.wnaf_base, t.wnaf_base128);
+    if (use_fe64_kernels()) {
+        out = verify_loop_fe64(verify_digits{naf_c, naf_d, naf_lo, naf_hi, i}, a_tab, r_signed, t.base_ptrs);
+        return true;
+    }
 #endif
     ge_cached r_tab[8];  // a_tab holds -A, -3A, ..., -15A
-    ge_odd_multiples_cached(r_tab, d_negative ? R : ge_neg(R));
+    ge_odd_multiples_cached(r_tab, r_signed);
     ge_p2 r{fe_zero, fe_one, fe_one};
     for (;; --i) {
         ge_p1p1 q = ge_dbl(r);
@@ -510,14 +611,50 @@ ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_c
         else if (naf_c[i] < 0) q = ge_sub(ge_p1p1_to_p3(q), a_tab[(-naf_c[i]) / 2]);
         if (naf_d[i] > 0) q = ge_add(ge_p1p1_to_p3(q), r_tab[naf_d[i] / 2]);
         else if (naf_d[i] < 0) q = ge_sub(ge_p1p1_to_p3(q), r_tab[(-naf_d[i]) / 2]);
-        if (naf_lo[i] > 0) q = madd(ge_p1p1_to_p3(q), t.wnaf_base[naf_lo[i] / 2]);
-        else if (naf_lo[i] < 0) q = msub(ge_p1p1_to_p3(q), t.wnaf_base[(-naf_lo[i]) / 2]);
-        if (naf_hi[i] > 0) q = madd(ge_p1p1_to_p3(q), t.wnaf_base128[naf_hi[i] / 2]);
-        else if (naf_hi[i] < 0) q = msub(ge_p1p1_to_p3(q), t.wnaf_base128[(-naf_hi[i]) / 2]);
-        if (i == 0) return ge_p1p1_to_p3(q);
+        if (naf_lo[i] > 0) q = madd(ge_p1p1_to_p3(q), t.wnaf_base[0][naf_lo[i] / 2]);
+        else if (naf_lo[i] < 0) q = msub(ge_p1p1_to_p3(q), t.wnaf_base[0][(-naf_lo[i]) / 2]);
+        if (naf_hi[i] > 0) q = madd(ge_p1p1_to_p3(q), t.wnaf_base[base_power_128][naf_hi[i] / 2]);
+        else if (naf_hi[i] < 0) q = msub(ge_p1p1_to_p3(q), t.wnaf_base[base_power_128][(-naf_hi[i]) / 2]);
+        if (i == 0) {
+            out = ge_p1p1_to_p3(q);
+            return true;
+        }
         r = ge_p1p1_to_p2(q);
     }
 }
+
+}  // namespace
+
+ge_p3 ge_verify_combination_vartime(const scalar& s, const scalar& k, const ge_cached a_tab[8],
+                                    const ge_p3& R) noexcept {
+    ge_p3 out;
+    verify_combination(out, s, k, a_tab, &R, nullptr);
+    return out;
+}
+
+bool ge_verify_combination_vartime(ge_p3& out, const scalar& s, const scalar& k, const ge_cached neg_a_table[8],
+                                   ge_decode_job& pending_r) noexcept {
+    return verify_combination(out, s, k, neg_a_table, nullptr, &pending_r);
+}
+
+#if defined(TAOCORE_HAVE_AVX2)
+ge_p3 ge_hot_combination_vartime(const scalar& s, const scalar& k, const hot_key_tables& key,
+                                 pow22523_job* background) noexcept {
+    // One wNAF per scalar: its digits at 32 j .. 32 j + 31 are those of the part on 2^(32 j) P
+    // (a signed-digit form of a sum of parts needs no carry between them).
+    std::int8_t naf_k[256], naf_s[256];
+    wnaf(naf_k, k, hot_key_window);
+    wnaf(naf_s, s, 8);
+    int top = base_part_bits - 1;
+    const auto any_digit = [&](int i) {
+        for (int j = 0; j < base_powers; ++j)
+            if (naf_k[base_part_bits * j + i] != 0 || naf_s[base_part_bits * j + i] != 0) return true;
+        return false;
+    };
+    while (top > 0 && !any_digit(top)) --top;
+    return verify_loop_hot_fe64(hot_digits{naf_k, naf_s, top}, key, background, tables().base_ptrs);
+}
+#endif
 
 }  // namespace taocore::crypto::detail
 

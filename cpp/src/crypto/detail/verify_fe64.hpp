@@ -20,14 +20,51 @@ struct verify_digits {
     int top;
 };
 
+/// Verification's base tables: the odd multiples B, 3B, ..., 127B (width-8 wNAF) of 2^(32 j) B
+/// for j < base_powers (edwards.cpp builds them, affine). The half-size-scalar loop reads j = 0
+/// and j = base_power_128 (2^128 B); a hot key's loop splits s in base_powers 32-bit parts.
+inline constexpr int base_powers = 8;
+inline constexpr int base_part_bits = 256 / base_powers;
+inline constexpr int base_power_128 = 128 / base_part_bits;
+inline constexpr int base_table_size = 64;
+
+/// A hot key's tables for verify_loop_hot_fe64: the odd multiples (width-7 wNAF) of -2^(32 j) A
+/// for j < base_powers in the radix-2^64 field, built by hot_key_build_fe64 (opaque here: the
+/// layout is verify_fe64_avx2.cpp's).
+inline constexpr int hot_key_window = 7;
+inline constexpr int hot_key_table_size = 1 << (hot_key_window - 2);
+struct hot_key_tables {
+    alignas(32) unsigned char bytes[base_powers * hot_key_table_size * 128];
+};
+
+/// The wNAF digits (256 each) of k (width hot_key_window) and s (width 8): position 32 j + i
+/// is digit i of the part of 2^(32 j) A, resp. 2^(32 j) B. top >= 0 is the highest i any part
+/// is non-zero at.
+struct hot_digits {
+    const std::int8_t *k, *s;
+    int top;
+};
+
 #if defined(TAOCORE_HAVE_AVX2)
 /// sum over digits of c * (-A) + d * R' + lo * B + hi * 2^128 B, where neg_a_table holds the odd
-/// multiples of -A (cached form), r_signed is R' (R or -R, already signed) and base / base128 are
-/// the 64 odd multiples of B and 2^128 B (affine, from edwards.cpp's tables). Variable time.
+/// multiples of -A (cached form) and r_signed is R' (R or -R, already signed). Variable time.
 ge_p3 verify_loop_fe64(const verify_digits& digits, const ge_cached neg_a_table[8], const ge_p3& r_signed,
-                       const ge_precomp* base, const ge_precomp* base128) noexcept;
-/// fe_pow22523 (z^(2^252 - 3)) in the radix-2^64 field: for decoding public encodings.
-fe fe_pow22523_fe64(const fe& z) noexcept;
+                       const ge_precomp* const base[base_powers]) noexcept;
+/// Fills out with A's tables (see hot_key_tables).
+void hot_key_build_fe64(hot_key_tables& out, const ge_p3& A) noexcept;
+/// s B - k A from hot-key tables: 32 doublings where the half-size-scalar loop needs 128, and no
+/// table for R, whose decoding (background, if not null) advances a few squarings per doubling
+/// since R is only needed after the loop. Variable time.
+ge_p3 verify_loop_hot_fe64(const hot_digits& digits, const hot_key_tables& key, pow22523_job* background,
+                           const ge_precomp* const base[base_powers]) noexcept;
+/// s B - k A for a hot key (tables from hot_key_build_fe64 for this A), advancing background's
+/// chain meanwhile (see verify_loop_hot_fe64).
+ge_p3 ge_hot_combination_vartime(const scalar& s, const scalar& k, const hot_key_tables& key,
+                                 pow22523_job* background) noexcept;
+/// The radix-2^64 steps of pow22523_job (edwards.hpp): start sets job.running, and advance
+/// clears it and fills job.result once the chain is complete.
+void pow22523_fe64_start(pow22523_job& job, const fe& z) noexcept;
+void pow22523_fe64_advance(pow22523_job& job, int squarings) noexcept;
 /// ge_mul_cofactor (8P) in the radix-2^64 field.
 ge_p3 ge_mul_cofactor_fe64(const ge_p3& p) noexcept;
 /// ge_multiscalar_mul_vartime (msm.hpp) in the radix-2^64 field: the same algorithm steps
