@@ -9,6 +9,7 @@ taocore faster). Every signature is checked before it is timed.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import timeit
 from collections.abc import Callable
@@ -55,6 +56,36 @@ def bench_messages(size: int, ours: Keypair, bt: BtKeypair, pair: tuple[bytes, b
         "PyNaCl": per_call(lambda: vk.verify(msg, ed_sig), repeat)}))
 
 
+def bench_key_rotation(n_keys: int, size: int, repeat: int) -> None:
+    """Verification with a different key on each call, cycling through more keys than taocore's
+    key caches hold (4096 decoded keys, 256 hot ed25519 keys): the cost of a key seen for the
+    first time, where the rows above time one key checked again and again."""
+    msg = os.urandom(size)
+    seeds = [os.urandom(32) for _ in range(n_keys)]
+    sr_items, ed_items = [], []
+    for seed in seeds:
+        sr_key = Keypair.create_from_seed(seed)
+        ed_key = Keypair.create_from_seed(seed, crypto_type="ed25519")
+        sr_items.append((sr_key, sr_key.sign(msg)))
+        nacl_key = nacl.signing.SigningKey(seed)
+        ed_sig = ed_key.sign(msg)
+        assert nacl_key.sign(msg).signature == ed_sig
+        ed_items.append((ed_key, nacl_key.verify_key, ed_sig))
+    assert all(sr25519.verify(sig, msg, k.public_key) for k, sig in sr_items)
+
+    def rotate(fn: Callable[..., object], items: list[tuple[object, ...]]) -> Callable[[], object]:
+        cycle = itertools.cycle(items)
+        return lambda: fn(*next(cycle))
+
+    print(f"\n-- {size} B messages, {n_keys} keys in rotation (no cache hits)")
+    print(row("sr25519 verify", per_call(rotate(lambda k, s: k.verify(msg, s), sr_items), repeat), {
+        "py-sr25519": per_call(rotate(lambda k, s: sr25519.verify(s, msg, k.public_key), sr_items),
+                               repeat)}))
+    ours = per_call(rotate(lambda k, _vk, s: k.verify(msg, s), ed_items), repeat)
+    print(row("ed25519 verify", ours, {
+        "PyNaCl": per_call(rotate(lambda _k, vk, s: vk.verify(msg, s), ed_items), repeat)}))
+
+
 def bench_batch(n: int, repeat: int) -> None:
     """One batch size: taocore's batch against the oracle verifying the same signatures singly."""
     keys = [Keypair.create_from_seed(os.urandom(32)) for _ in range(n)]
@@ -87,6 +118,7 @@ def main() -> None:
     ed = Keypair.create_from_seed(seed, crypto_type="ed25519")
     for size in (32, 1024):
         bench_messages(size, ours, bt, (pub, sec), nacl_key, ed, args.repeat)
+    bench_key_rotation(8192, 32, args.repeat)
     print("\n-- sr25519 batch verification (per signature)")
     for n in (16, 64, 256, 1024):
         bench_batch(n, args.repeat)
