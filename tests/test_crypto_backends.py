@@ -137,3 +137,20 @@ def test_fe64_field_matches_the_reference(tmp_path: Path) -> None:
                     "-o", str(exe)], check=True, capture_output=True, timeout=300)
     run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0 and run.stdout.startswith("ok"), run.stdout + run.stderr
+
+
+@pytest.mark.skipif("avx512ifma" not in CPU_FEATURES, reason="no AVX-512 IFMA on this CPU")
+def test_ifma_exponentiation_matches_the_reference(tmp_path: Path) -> None:
+    # The batch decoder's side-by-side inverse square roots (pow22523_ifma_avx512.cpp).
+    cxx = (shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++")
+           or shutil.which("clang++"))
+    if cxx is None:
+        pytest.skip("no C++ compiler")
+    exe = tmp_path / "pow22523_ifma_check"
+    subprocess.run([cxx, "-O2", "-std=c++20", "-mavx2", "-mbmi2", "-mavx512f", "-mavx512vl",
+                    "-mavx512bw", "-mavx512dq", "-mavx512ifma", "-Wall", "-Wextra", "-Wshadow",
+                    "-Werror", f"-I{ROOT / 'cpp' / 'src'}", f"-I{ROOT / 'cpp' / 'include'}",
+                    str(ROOT / "tests" / "cpp" / "pow22523_ifma_check.cpp"), "-o", str(exe)],
+                   check=True, capture_output=True, timeout=300)
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and run.stdout.startswith("ok"), run.stdout + run.stderr

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "crypto/detail/msm.hpp"
+#include "crypto/detail/ristretto.hpp"
 #include "crypto/detail/verify_item.hpp"
 #include "taocore/crypto/ed25519.hpp"
 #include "taocore/crypto/merlin.hpp"
@@ -25,11 +26,22 @@ constexpr std::size_t min_batch = 4;
 
 using neg_table = std::array<ge_cached, msm_odd_multiples>;
 
+// sr25519 items come back without R: batch_range decodes all of them at once.
 bool prepare(signature_scheme scheme, verify_item& item, byte_span pk, byte_span msg, byte_span sig,
              ge_cached* neg_a_table) {
     return scheme == signature_scheme::sr25519
-               ? sr25519_prepare(item, pk, msg, sig, sr25519::substrate_context, neg_a_table)
+               ? sr25519_prepare(item, pk, msg, sig, sr25519::substrate_context, neg_a_table, false)
                : ed25519_prepare_zip215(item, pk, msg, sig, neg_a_table);
+}
+
+// The R of every sr25519 signature, decoded together (their inverse square roots run side by side).
+bool decode_signature_points(verify_item* items, const byte_span* sigs, std::size_t n) {
+    std::vector<const std::uint8_t*> enc(n);
+    std::vector<ge_p3> r(n);
+    for (std::size_t i = 0; i < n; ++i) enc[i] = sigs[i].data();  // 64 bytes, checked by prepare
+    if (!ristretto_decode_many(r.data(), enc.data(), n)) return false;
+    for (std::size_t i = 0; i < n; ++i) items[i].R = r[i];
+    return true;
 }
 
 bool verify_one(signature_scheme scheme, byte_span pk, byte_span msg, byte_span sig) {
@@ -92,6 +104,7 @@ bool batch_range(signature_scheme scheme, const byte_span* pks, const byte_span*
     for (std::size_t i = 0; i < n; ++i)
         if (!prepare(scheme, items[i], pks[i], msgs[i], sigs[i], tables.empty() ? nullptr : tables[i].data()))
             return false;
+    if (scheme == signature_scheme::sr25519 && !decode_signature_points(items.data(), sigs, n)) return false;
     return batch_equation(scheme, items.data(), n, tables.empty() ? nullptr : tables.data());
 }
 

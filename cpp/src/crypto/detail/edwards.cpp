@@ -276,6 +276,24 @@ fe fe_pow22523_public(const fe& z) noexcept {
     return fe_pow22523(z);
 }
 
+void fe_pow22523_public_many(fe* z, std::size_t n) noexcept {
+#if defined(TAOCORE_HAVE_AVX512)
+    // Decided once, like use_fe64_kernels (whose radix-2^51 override this follows too).
+    static const bool ifma = [] {
+        try {
+            return use_fe64_kernels() && simd::active_backend() == simd::backend::avx512;
+        } catch (...) {
+            return false;
+        }
+    }();
+    if (ifma) {
+        fe_pow22523_many_ifma(z, n);
+        return;
+    }
+#endif
+    for (std::size_t i = 0; i < n; ++i) z[i] = fe_pow22523_public(z[i]);
+}
+
 ge_p3 ge_identity() noexcept { return ge_p3{fe_zero, fe_one, fe_one, fe_zero}; }
 
 ge_p3 ge_basepoint() noexcept {

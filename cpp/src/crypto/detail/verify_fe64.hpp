@@ -35,6 +35,11 @@ ge_p3 ge_mul_cofactor_fe64(const ge_p3& p) noexcept;
 ge_p3 multiscalar_mul_fe64(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n, int algorithm,
                            int window, const ge_cached* const* odd_multiples);
 #endif
+#if defined(TAOCORE_HAVE_AVX512)
+/// z[i]^(2^252 - 3) for i < n, sixteen at a time in radix 2^52 with AVX-512 IFMA
+/// (pow22523_ifma_avx512.cpp); only when the avx512 backend is active.
+void fe_pow22523_many_ifma(fe* z, std::size_t n) noexcept;
+#endif
 
 /// True when the radix-2^64 kernels run: a non-scalar backend is active, the CPU has BMI2 and
 /// ADX, and TAOCORE_VERIFY_FIELD does not force radix-2^51 (see taocore/crypto/field.hpp).
@@ -43,5 +48,8 @@ bool use_fe64_kernels() noexcept;
 /// z^(2^252 - 3) for public z (decoding keys and signatures): the radix-2^64 chain when the
 /// kernels may run, else fe_pow22523. Secret values keep calling fe_pow22523 directly.
 fe fe_pow22523_public(const fe& z) noexcept;
+/// z[i] = z[i]^(2^252 - 3) for i < n, public values: side by side with AVX-512 IFMA when the
+/// avx512 backend is active, else fe_pow22523_public one by one.
+void fe_pow22523_public_many(fe* z, std::size_t n) noexcept;
 
 }  // namespace taocore::crypto::detail
