@@ -276,17 +276,24 @@ fe fe_pow22523_public(const fe& z) noexcept {
     return fe_pow22523(z);
 }
 
-void fe_pow22523_public_many(fe* z, std::size_t n) noexcept {
+bool use_ifma_kernels() noexcept {
 #if defined(TAOCORE_HAVE_AVX512)
-    // Decided once, like use_fe64_kernels (whose radix-2^51 override this follows too).
-    static const bool ifma = [] {
+    static const bool on = [] {  // decided once, like use_fe64_kernels
         try {
             return use_fe64_kernels() && simd::active_backend() == simd::backend::avx512;
         } catch (...) {
             return false;
         }
     }();
-    if (ifma) {
+    return on;
+#else
+    return false;
+#endif
+}
+
+void fe_pow22523_public_many(fe* z, std::size_t n) noexcept {
+#if defined(TAOCORE_HAVE_AVX512)
+    if (use_ifma_kernels()) {
         fe_pow22523_many_ifma(z, n);
         return;
     }

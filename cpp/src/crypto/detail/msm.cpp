@@ -66,6 +66,9 @@ ge_p3 ge_multiscalar_mul_vartime(const std::uint8_t (*scalars)[32], const ge_p3*
                                  msm_algorithm algorithm, int window, const ge_cached* const* odd_multiples) {
     std::vector<ge_p3> storage;
     const ge_p3* in = affine_points(points, n, storage);
+#if defined(TAOCORE_HAVE_AVX512)
+    if (use_ifma_kernels()) return multiscalar_mul_ifma(scalars, in, n, algorithm, window, odd_multiples);
+#endif
 #if defined(TAOCORE_HAVE_AVX2)
     if (use_fe64_kernels()) return multiscalar_mul_fe64(scalars, in, n, algorithm, window, odd_multiples);
 #endif
