@@ -82,7 +82,8 @@ bool batch_equation(signature_scheme scheme, const verify_item* items, std::size
         points[1 + n + i] = ge_neg(items[i].A);
     }
     scalar_to_bytes(sc[0], b_coeff);
-    points[0] = ge_basepoint();
+    static const ge_p3 base = ge_basepoint();  // decoding it costs an exponentiation
+    points[0] = base;
     std::vector<const ge_cached*> tables;
     if (neg_a_tables != nullptr) {
         tables.assign(points.size(), nullptr);

@@ -63,35 +63,51 @@ struct cached {  // lanes Y - X, Y + X, 2Z, 2dT (an affine addend is the same wi
     f4 v;
 };
 
+// a - b in the lanes set in mask, a + b in the others (one normalisation for both).
+template <int mask>
+inline void add_sub(f4& r, const f4& a, const f4& b) noexcept {
+    constexpr int m32 = (mask & 1 ? 0x03 : 0) | (mask & 2 ? 0x0c : 0) | (mask & 4 ? 0x30 : 0) | (mask & 8 ? 0xc0 : 0);
+    V::reg z[5];
+    for (int k = 0; k < 5; ++k) {
+        const V::reg negated = V::sub(V::set1(f52::p4[k]), b.l[k]);  // see f52::sub
+        z[k] = V::add(a.l[k], _mm256_blend_epi32(b.l[k], negated, m32));
+    }
+    f52::normalize<V>(r, z);
+}
+
 // (Y - X, Y + X, Z, T) from (X, Y, Z, T).
 inline void sums(f4& t, const f4& p) noexcept {
-    f4 a, b, z, s, d;
+    f4 a, b, z;
     perm<_MM_SHUFFLE(3, 2, 1, 1)>(a, p);  // Y, Y, Z, T
     perm<_MM_SHUFFLE(0, 0, 0, 0)>(b, p);  // X everywhere
     zero(z);
     blend<0b1100>(b, b, z);  // X, X, 0, 0
-    f52::add<V>(s, a, b);
-    f52::sub<V>(d, a, b);
-    blend<0b1110>(t, d, s);
+    add_sub<0b0001>(t, a, b);
 }
 
-// p + q: (A, B, D, C) = (Y1 - X1, Y1 + X1, Z1, T1) * q, then (E, G, F, E) * (F, H, G, H) with
+// p[j] + q[j] for j < K, each step for all K before the next so the additions' latencies overlap:
+// (A, B, D, C) = (Y1 - X1, Y1 + X1, Z1, T1) * q, then (E, G, F, E) * (F, H, G, H) with
 // E = B - A, F = D - C, G = D + C, H = B + A.
+template <int K>
+inline void add_cached(point* const p[K], const f4* const q[K]) noexcept {
+    f4 t[K], m[K], a[K], b[K], l[K], r[K];
+    for (int j = 0; j < K; ++j) sums(t[j], p[j]->v);
+    for (int j = 0; j < K; ++j) f52::mul<V>(m[j], t[j], *q[j]);
+    for (int j = 0; j < K; ++j) {
+        perm<_MM_SHUFFLE(1, 2, 2, 1)>(a[j], m[j]);  // B, D, D, B
+        perm<_MM_SHUFFLE(0, 3, 3, 0)>(b[j], m[j]);  // A, C, C, A
+        add_sub<0b1101>(l[j], a[j], b[j]);           // E, G, F, E
+        perm<_MM_SHUFFLE(1, 2, 1, 2)>(a[j], m[j]);  // D, B, D, B
+        perm<_MM_SHUFFLE(0, 3, 0, 3)>(b[j], m[j]);  // C, A, C, A
+        add_sub<0b0001>(r[j], a[j], b[j]);           // F, H, G, H
+    }
+    for (int j = 0; j < K; ++j) f52::mul<V>(p[j]->v, l[j], r[j]);
+}
+
 inline void add_cached(point& p, const f4& q) noexcept {
-    f4 t, m, s1, s2, plus, minus, l, r, x;
-    sums(t, p.v);
-    f52::mul<V>(m, t, q);
-    perm<_MM_SHUFFLE(2, 2, 1, 1)>(s1, m);  // B, B, D, D
-    perm<_MM_SHUFFLE(3, 3, 0, 0)>(s2, m);  // A, A, C, C
-    f52::add<V>(plus, s1, s2);             // H, H, G, G
-    f52::sub<V>(minus, s1, s2);            // E, E, F, F
-    perm<_MM_SHUFFLE(0, 2, 0, 0)>(l, minus);
-    perm<_MM_SHUFFLE(2, 2, 2, 2)>(x, plus);
-    blend<0b0010>(l, l, x);  // E, G, F, E
-    perm<_MM_SHUFFLE(2, 2, 2, 2)>(r, minus);
-    perm<_MM_SHUFFLE(0, 2, 0, 0)>(x, plus);
-    blend<0b1110>(r, r, x);  // F, H, G, H
-    f52::mul<V>(p.v, l, r);
+    point* const pp[1] = {&p};
+    const f4* const qq[1] = {&q};
+    add_cached<1>(pp, qq);
 }
 
 // -q = (Y + X, Y - X, 2Z, -2dT).
@@ -117,7 +133,7 @@ const f4& cached_scale() noexcept {  // lanes 1, 1, 2, 2d
 // 2P: (xx, yy, zz, s) = (X, Y, Z, X + Y)^2; with YY = yy + xx, ZZ = yy - xx, XX = s - YY and
 // TT = 2zz - ZZ, 2P = (XX, YY, ZZ, XX) * (TT, ZZ, TT, YY).
 inline void dbl(point& p) noexcept {
-    f4 u, w, z, sqv, a, b, plus, minus, w1, w2, from, xt, l, r, x;
+    f4 u, w, z, sqv, a, b, plus, minus, w1, w2, from, xt, l, r;
     zero(z);
     perm<_MM_SHUFFLE(0, 2, 1, 0)>(u, p.v);  // X, Y, Z, X
     perm<_MM_SHUFFLE(1, 1, 1, 1)>(w, p.v);
@@ -204,6 +220,21 @@ struct group_ifma {
     static affine to_affine(const point& p) noexcept { return to_cached(p); }  // Z = 1: 2Z = 2
     static void madd(point& p, const affine& q) noexcept { add(p, q); }
     static void msub(point& p, const affine& q) noexcept { sub(p, q); }
+    static void madd_pair(point& p1, const affine& q1, bool minus1, point& p2, const affine& q2,
+                          bool minus2) noexcept {
+        f4 n1, n2;
+        if (minus1) negate_cached(n1, q1.v);
+        if (minus2) negate_cached(n2, q2.v);
+        point* const pp[2] = {&p1, &p2};
+        const f4* const qq[2] = {minus1 ? &n1 : &q1.v, minus2 ? &n2 : &q2.v};
+        add_cached<2>(pp, qq);
+    }
+    static void add_p3_pair(point& p1, const point& q1, point& p2, const point& q2) noexcept {
+        const cached c1 = to_cached(q1), c2 = to_cached(q2);  // both read before either sum is written
+        point* const pp[2] = {&p1, &p2};
+        const f4* const qq[2] = {&c1.v, &c2.v};
+        add_cached<2>(pp, qq);
+    }
 };
 
 }  // namespace

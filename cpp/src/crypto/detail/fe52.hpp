@@ -143,10 +143,11 @@ inline void add(fe52<V>& r, const fe52<V>& a, const fe52<V>& b) noexcept {
 
 // a - b as a + 4p - b: 4p's limbs (2^54 - 76, 2^54 - 4 three times, 2^49 - 4) are at least every
 // normal limb of b, so no lane goes negative.
+constexpr u64 p4[5] = {(u64{1} << 54) - 76, (u64{1} << 54) - 4, (u64{1} << 54) - 4, (u64{1} << 54) - 4,
+                       (u64{1} << 49) - 4};
+
 template <class V>
 inline void sub(fe52<V>& r, const fe52<V>& a, const fe52<V>& b) noexcept {
-    constexpr u64 p4[5] = {(u64{1} << 54) - 76, (u64{1} << 54) - 4, (u64{1} << 54) - 4, (u64{1} << 54) - 4,
-                           (u64{1} << 49) - 4};
     typename V::reg z[5];
     for (int k = 0; k < 5; ++k) z[k] = V::sub(V::add(a.l[k], V::set1(p4[k])), b.l[k]);
     normalize<V>(r, z);

@@ -2,7 +2,8 @@
 // Written for taocore's batch verification: no library offers a multi-scalar multiplication over
 // this group representation, and it is where a batch spends nearly all of its time. The
 // algorithms live in msm-inl.hpp; this is the portable radix-2^51 instance, the reference for the
-// radix-2^64 one that runs when a non-scalar backend is active.
+// radix-2^64 one that runs when a non-scalar backend is active and the IFMA one that runs under
+// the avx512 backend.
 #include "crypto/detail/msm.hpp"
 
 #include <vector>
