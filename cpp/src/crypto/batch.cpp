@@ -74,7 +74,7 @@ bool batch_equation(signature_scheme scheme, const verify_item* items, std::size
     for (std::size_t i = 0; i < n; ++i) {
         std::uint8_t z_bytes[32] = {};
         std::memcpy(z_bytes, rnd.data() + 16 * i, 16);
-        const scalar z = scalar_from_bytes_mod_order(z_bytes);
+        const scalar z = scalar_from_canonical_bytes(z_bytes);  // below 2^128 < l
         b_coeff = scalar_muladd(z, items[i].s, b_coeff);
         std::memcpy(sc[1 + i], z_bytes, 32);
         scalar_to_bytes(sc[1 + n + i], scalar_mul(z, items[i].k));
