@@ -63,6 +63,8 @@ const ge_p3* affine_points(const ge_p3* points, std::size_t n, std::vector<ge_p3
 
 }  // namespace
 
+bool msm_prefers_straus(std::size_t n) noexcept { return n < (use_ifma_kernels() ? 64 : 192); }
+
 ge_p3 ge_multiscalar_mul_vartime(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n,
                                  msm_algorithm algorithm, int window, const ge_cached* const* odd_multiples) {
     std::vector<ge_p3> storage;
