@@ -6,7 +6,8 @@ TAOCORE_VERIFY_FIELD=radix-2^51 forces it. Each backend is forced with TAOCORE_F
 subprocess that verifies the same set (vectors, Wycheproof under both ed25519 policies, random
 valid, tampered and foreign signatures, batches, encodings), once with each field, and the
 answers are compared with scalar's. The field itself is checked against the reference by a small
-C++ program (tests/cpp/fe64_check.cpp).
+C++ program (tests/cpp/fe64_check.cpp), and so is the radix-2^52 AVX-512 IFMA field that the
+avx512 backend's batch verification uses (tests/cpp/fe52_check.cpp).
 """
 
 from __future__ import annotations
@@ -135,5 +136,23 @@ def test_fe64_field_matches_the_reference(tmp_path: Path) -> None:
     subprocess.run([cxx, "-O2", "-std=c++20", "-mbmi2", "-Wall", "-Wextra", "-Wshadow", "-Werror",
                     f"-I{ROOT / 'cpp' / 'src'}", str(ROOT / "tests" / "cpp" / "fe64_check.cpp"),
                     "-o", str(exe)], check=True, capture_output=True, timeout=300)
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and run.stdout.startswith("ok"), run.stdout + run.stderr
+
+
+@pytest.mark.skipif("avx512ifma" not in CPU_FEATURES, reason="no AVX-512 IFMA on this CPU")
+def test_ifma_field_matches_the_reference(tmp_path: Path) -> None:
+    # The radix-2^52 field under the avx512 backend's batch decoding and multi-scalar
+    # multiplication (cpp/src/crypto/detail/fe52.hpp).
+    cxx = (shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++")
+           or shutil.which("clang++"))
+    if cxx is None:
+        pytest.skip("no C++ compiler")
+    exe = tmp_path / "fe52_check"
+    subprocess.run([cxx, "-O2", "-std=c++20", "-mavx2", "-mbmi2", "-mavx512f", "-mavx512vl",
+                    "-mavx512bw", "-mavx512dq", "-mavx512ifma", "-Wall", "-Wextra", "-Wshadow",
+                    "-Werror", f"-I{ROOT / 'cpp' / 'src'}", f"-I{ROOT / 'cpp' / 'include'}",
+                    str(ROOT / "tests" / "cpp" / "fe52_check.cpp"), "-o", str(exe)],
+                   check=True, capture_output=True, timeout=300)
     run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0 and run.stdout.startswith("ok"), run.stdout + run.stderr

@@ -1,15 +1,20 @@
 """The multi-scalar multiplication under batch verification, against a naive sum in Python
 integers: each algorithm (Straus with built or supplied tables, Pippenger at every window width
 the verifier can pick and more), affine and projective inputs, and the edge cases a batch can
-feed it (one point, the identity, zero scalars, small-order points, scalars near 2^255)."""
+feed it (one point, the identity, zero scalars, small-order points, scalars near 2^255). The
+file runs once more under every other backend (each has its own instance: radix 2^51, the
+radix-2^64 MULX one, the AVX-512 IFMA one)."""
 
 from __future__ import annotations
 
 import os
 import random
+import subprocess
+import sys
 
 import pytest
 
+from conftest import BACKENDS
 from taocore import _core
 
 P = 2**255 - 19
@@ -152,3 +157,16 @@ def test_empty_and_errors() -> None:
         _core.crypto._multiscalar_mul(b"\0" * 32, b"")
     with pytest.raises(ValueError):
         _core.crypto._multiscalar_mul(b"\0" * 32, encode(BASE), algorithm=2, window=17)
+
+
+@pytest.mark.skipif("TAOCORE_FORCE_BACKEND" in os.environ, reason="already a forced run")
+@pytest.mark.parametrize(
+    "backend", [b for b in BACKENDS if b != _core.runtime.active_backend()]
+)
+def test_every_backend(backend: str) -> None:
+    env = {**os.environ, "TAOCORE_FORCE_BACKEND": backend}
+    run = subprocess.run([sys.executable, "-m", "pytest", __file__, "-q", "-x", "-p",
+                          "no:cacheprovider", "-k", "not every_backend"],
+                         env=env, capture_output=True, text=True, timeout=600,
+                         cwd=os.path.dirname(__file__))
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "crypto/detail/msm.hpp"
+#include "crypto/detail/ristretto.hpp"
 #include "crypto/detail/verify_item.hpp"
 #include "taocore/crypto/ed25519.hpp"
 #include "taocore/crypto/merlin.hpp"
@@ -25,11 +26,22 @@ constexpr std::size_t min_batch = 4;
 
 using neg_table = std::array<ge_cached, msm_odd_multiples>;
 
+// sr25519 items come back without R: batch_range decodes all of them at once.
 bool prepare(signature_scheme scheme, verify_item& item, byte_span pk, byte_span msg, byte_span sig,
              ge_cached* neg_a_table) {
     return scheme == signature_scheme::sr25519
-               ? sr25519_prepare(item, pk, msg, sig, sr25519::substrate_context, neg_a_table)
+               ? sr25519_prepare(item, pk, msg, sig, sr25519::substrate_context, neg_a_table, false)
                : ed25519_prepare_zip215(item, pk, msg, sig, neg_a_table);
+}
+
+// The R of every sr25519 signature, decoded together (their inverse square roots run side by side).
+bool decode_signature_points(verify_item* items, const byte_span* sigs, std::size_t n) {
+    std::vector<const std::uint8_t*> enc(n);
+    std::vector<ge_p3> r(n);
+    for (std::size_t i = 0; i < n; ++i) enc[i] = sigs[i].data();  // 64 bytes, checked by prepare
+    if (!ristretto_decode_many(r.data(), enc.data(), n)) return false;
+    for (std::size_t i = 0; i < n; ++i) items[i].R = r[i];
+    return true;
 }
 
 bool verify_one(signature_scheme scheme, byte_span pk, byte_span msg, byte_span sig) {
@@ -55,12 +67,14 @@ bool batch_equation(signature_scheme scheme, const verify_item* items, std::size
     std::vector<ge_p3> points(2 * n + 1);
     auto* sc = reinterpret_cast<std::uint8_t(*)[32]>(scalars.data());
     scalar b_coeff = scalar_zero;
-    std::uint8_t rnd[32];
+    // The 128-bit coefficients, fresh from the OS in one request (a system call per signature
+    // pair cost a few percent of a large batch).
+    std::vector<std::uint8_t> rnd(16 * n);
+    os_random(rnd.data(), rnd.size());
     for (std::size_t i = 0; i < n; ++i) {
-        if (i % 2 == 0) os_rng32(rnd, nullptr);  // two 128-bit coefficients per draw
         std::uint8_t z_bytes[32] = {};
-        std::memcpy(z_bytes, rnd + 16 * (i % 2), 16);
-        const scalar z = scalar_from_bytes_mod_order(z_bytes);
+        std::memcpy(z_bytes, rnd.data() + 16 * i, 16);
+        const scalar z = scalar_from_canonical_bytes(z_bytes);  // below 2^128 < l
         b_coeff = scalar_muladd(z, items[i].s, b_coeff);
         std::memcpy(sc[1 + i], z_bytes, 32);
         scalar_to_bytes(sc[1 + n + i], scalar_mul(z, items[i].k));
@@ -68,7 +82,8 @@ bool batch_equation(signature_scheme scheme, const verify_item* items, std::size
         points[1 + n + i] = ge_neg(items[i].A);
     }
     scalar_to_bytes(sc[0], b_coeff);
-    points[0] = ge_basepoint();
+    static const ge_p3 base = ge_basepoint();  // decoding it costs an exponentiation
+    points[0] = base;
     std::vector<const ge_cached*> tables;
     if (neg_a_tables != nullptr) {
         tables.assign(points.size(), nullptr);
@@ -92,6 +107,7 @@ bool batch_range(signature_scheme scheme, const byte_span* pks, const byte_span*
     for (std::size_t i = 0; i < n; ++i)
         if (!prepare(scheme, items[i], pks[i], msgs[i], sigs[i], tables.empty() ? nullptr : tables[i].data()))
             return false;
+    if (scheme == signature_scheme::sr25519 && !decode_signature_points(items.data(), sigs, n)) return false;
     return batch_equation(scheme, items.data(), n, tables.empty() ? nullptr : tables.data());
 }
 
@@ -160,7 +176,7 @@ void verify_many(signature_scheme scheme, const byte_span* public_keys, const by
         workers.emplace_back([&, lo, hi] {
             try {
                 many_range(scheme, public_keys + lo, messages + lo, signatures + lo, hi - lo, ok + lo);
-            } catch (...) {  // os_rng32 can fail; report it instead of terminating
+            } catch (...) {  // os_random can fail; report it instead of terminating
                 std::lock_guard<std::mutex> guard(failure_lock);
                 failure = std::current_exception();
             }

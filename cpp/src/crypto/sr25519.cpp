@@ -258,7 +258,7 @@ bool ristretto255_is_valid(byte_span encoding) noexcept {
 namespace taocore::crypto::detail {
 
 bool sr25519_prepare(verify_item& out, bytes_in pk, bytes_in message, bytes_in sig, bytes_in context,
-                     ge_cached* neg_a_table) noexcept {
+                     ge_cached* neg_a_table, bool decode_r) noexcept {
     using namespace taocore::crypto::sr25519;
     if (pk.size() != public_key_size || sig.size() != signature_size) return false;
     if ((sig[63] & 0x80) == 0) return false;  // not marked as a schnorrkel signature
@@ -267,7 +267,7 @@ bool sr25519_prepare(verify_item& out, bytes_in pk, bytes_in message, bytes_in s
     s_bytes[31] &= 0x7f;
     if (!scalar_is_canonical(s_bytes)) return false;
     if (!decode_public_key_cached(key_encoding::ristretto255, pk.data(), out.A, neg_a_table)) return false;
-    if (!ristretto_decode(out.R, sig.data())) return false;
+    if (decode_r && !ristretto_decode(out.R, sig.data())) return false;
     try {
         transcript t = signing_transcript(context, message, pk);
         t.append_message(lit("sign:R"), sig.first(32));

@@ -17,8 +17,11 @@ using bytes_view = std::span<const std::uint8_t>;
 /// os_rng32; tests pass a fixed value to reproduce known answers.
 using rng32_fn = void (*)(std::uint8_t out[32], void* ctx);
 
-/// Fills out with 32 bytes from getrandom(2) (falling back to /dev/urandom); throws
-/// std::runtime_error if the OS cannot provide them.
+/// Fills out[0..n) from getrandom(2) (falling back to /dev/urandom); throws std::runtime_error
+/// if the OS cannot provide them.
+void os_random(std::uint8_t* out, std::size_t n);
+
+/// os_random(out, 32), in the rng32_fn shape.
 void os_rng32(std::uint8_t out[32], void* ctx);
 
 class strobe128 {

@@ -314,6 +314,31 @@ fe fe_pow22523_public(const fe& z) noexcept {
     return pow22523_finish(job);
 }
 
+bool use_ifma_kernels() noexcept {
+#if defined(TAOCORE_HAVE_AVX512)
+    static const bool on = [] {  // decided once, like use_fe64_kernels
+        try {
+            return use_fe64_kernels() && simd::active_backend() == simd::backend::avx512;
+        } catch (...) {
+            return false;
+        }
+    }();
+    return on;
+#else
+    return false;
+#endif
+}
+
+void fe_pow22523_public_many(fe* z, std::size_t n) noexcept {
+#if defined(TAOCORE_HAVE_AVX512)
+    if (use_ifma_kernels()) {
+        fe_pow22523_many_ifma(z, n);
+        return;
+    }
+#endif
+    for (std::size_t i = 0; i < n; ++i) z[i] = fe_pow22523_public(z[i]);
+}
+
 ge_p3 ge_identity() noexcept { return ge_p3{fe_zero, fe_one, fe_one, fe_zero}; }
 
 ge_p3 ge_basepoint() noexcept {

@@ -196,15 +196,18 @@ inline fe fe_pow22523(const fe& z) noexcept {
     return fe_mul(fe_sqn(t, 2), z);
 }
 
-/// RFC 9496 SQRT_RATIO_M1(u, v): sets r to the non-negative sqrt(u/v) or sqrt(i*u/v); returns
-/// an all-ones mask iff u/v was square (u = 0 counts as square).
-/// pow22523 computes z^(2^252 - 3) (fe_pow22523 by default; decoders of public encodings pass a
-/// faster equivalent).
-inline std::uint64_t fe_sqrt_ratio_m1(fe& r, const fe& u, const fe& v,
-                                      fe (*pow22523)(const fe&) noexcept = fe_pow22523) noexcept {
+/// fe_sqrt_ratio_m1 (below) in two halves, so callers with many ratios can run the
+/// exponentiations side by side: _begin returns the exponentiation's input u v^7 (and sets
+/// uv3 = u v^3), _end takes its result pw = (u v^7)^(2^252 - 3).
+inline fe fe_sqrt_ratio_m1_begin(fe& uv3, const fe& u, const fe& v) noexcept {
     const fe v3 = fe_mul(fe_sq(v), v);
     const fe v7 = fe_mul(fe_sq(v3), v);
-    fe x = fe_mul(fe_mul(u, v3), pow22523(fe_mul(u, v7)));
+    uv3 = fe_mul(u, v3);
+    return fe_mul(u, v7);
+}
+
+inline std::uint64_t fe_sqrt_ratio_m1_end(fe& r, const fe& u, const fe& v, const fe& uv3, const fe& pw) noexcept {
+    fe x = fe_mul(uv3, pw);
     const fe check = fe_mul(v, fe_sq(x));
     const fe neg_u = fe_neg(u);
     const std::uint64_t correct = fe_eq_mask(check, u);
@@ -213,6 +216,17 @@ inline std::uint64_t fe_sqrt_ratio_m1(fe& r, const fe& u, const fe& v,
     fe_cmov(x, fe_mul(x, fe_sqrtm1), flipped | flipped_i);
     r = fe_abs(x);
     return correct | flipped;
+}
+
+/// RFC 9496 SQRT_RATIO_M1(u, v): sets r to the non-negative sqrt(u/v) or sqrt(i*u/v); returns
+/// an all-ones mask iff u/v was square (u = 0 counts as square).
+/// pow22523 computes z^(2^252 - 3) (fe_pow22523 by default; decoders of public encodings pass a
+/// faster equivalent).
+inline std::uint64_t fe_sqrt_ratio_m1(fe& r, const fe& u, const fe& v,
+                                      fe (*pow22523)(const fe&) noexcept = fe_pow22523) noexcept {
+    fe uv3;
+    const fe w = fe_sqrt_ratio_m1_begin(uv3, u, v);
+    return fe_sqrt_ratio_m1_end(r, u, v, uv3, pow22523(w));
 }
 
 }  // namespace taocore::crypto::detail

@@ -37,17 +37,18 @@ std::uint32_t checked_len(std::size_t n) {
 
 }  // namespace
 
-void os_rng32(std::uint8_t out[32], void*) {
+void os_random(std::uint8_t* out, std::size_t n) {
     std::size_t got = 0;
 #if defined(__APPLE__)
-    // macOS has no getrandom(2); getentropy fills up to 256 bytes from the kernel CSPRNG.
-    if (getentropy(out, 32) == 0) return;
-#endif
-    while (got < 32) {
-#if defined(__APPLE__)
-        break;  // fall through to /dev/urandom below
+    // macOS has no getrandom(2); getentropy fills up to 256 bytes a call from the kernel CSPRNG.
+    while (got < n) {
+        const std::size_t k = std::min<std::size_t>(n - got, 256);
+        if (getentropy(out + got, k) != 0) break;  // fall through to /dev/urandom below
+        got += k;
+    }
 #else
-        const ssize_t r = getrandom(out + got, 32 - got, 0);
+    while (got < n) {
+        const ssize_t r = getrandom(out + got, n - got, 0);
         if (r > 0) {
             got += static_cast<std::size_t>(r);
         } else if (r < 0 && errno == EINTR) {
@@ -55,25 +56,27 @@ void os_rng32(std::uint8_t out[32], void*) {
         } else {
             break;
         }
-#endif
     }
-    if (got == 32) return;
+#endif
+    if (got == n) return;
     // getrandom unavailable (very old kernel or seccomp): the urandom device is equivalent.
     const int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw std::runtime_error("os_rng32: no OS randomness available");
-    while (got < 32) {
-        const ssize_t r = ::read(fd, out + got, 32 - got);
+    if (fd < 0) throw std::runtime_error("os_random: no OS randomness available");
+    while (got < n) {
+        const ssize_t r = ::read(fd, out + got, n - got);
         if (r > 0) {
             got += static_cast<std::size_t>(r);
         } else if (r < 0 && errno == EINTR) {
             continue;
         } else {
             ::close(fd);
-            throw std::runtime_error("os_rng32: reading /dev/urandom failed");
+            throw std::runtime_error("os_random: reading /dev/urandom failed");
         }
     }
     ::close(fd);
 }
+
+void os_rng32(std::uint8_t out[32], void*) { os_random(out, 32); }
 
 strobe128::strobe128(bytes_view protocol_label) noexcept {
     std::memset(st_, 0, sizeof st_);

@@ -7,6 +7,7 @@
 namespace taocore::crypto::detail {
 
 using crypto::bytes_view;
+using crypto::os_random;
 using crypto::os_rng32;
 using crypto::rng32_fn;
 using crypto::strobe128;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The multi-scalar multiplication algorithms of msm.cpp (Straus with width-5 wNAF, Pippenger with
 // signed digits) written once over a group-operations policy G, so the portable radix-2^51 build
-// (msm.cpp) and the radix-2^64 MULX build (verify_fe64_avx2.cpp) run the same steps in the same
-// order. G provides: point, cached, affine, from(ge_p3), from_cached(ge_cached), out(point) -> ge_p3,
+// (msm.cpp), the radix-2^64 MULX build (verify_fe64_avx2.cpp) and the AVX-512 IFMA build
+// (msm_ifma_avx512.cpp) run the same steps in the same order. G provides: point, cached, affine, from(ge_p3), from_cached(ge_cached), out(point) -> ge_p3,
 // identity(), to_cached(p), neg(p), to_affine(p) (for a point with Z = 1), and the operations
 // that update a point in place: dbl(p), add(p, cached), sub(p, cached), add_p3(p, q),
 // madd(p, affine), msub(p, affine). In place because these run hundreds of thousands of times per
@@ -24,15 +24,16 @@ namespace taocore::crypto::detail::msm_impl {
 namespace {
 
 // A heap array of trivially copyable T, zero-filled (operator new throws std::bad_alloc, as the
-// std::vector it replaces did).
+// std::vector it replaces did), aligned for T (the IFMA instance's points hold 256-bit registers).
 template <class T>
 class buffer {
 public:
-    explicit buffer(std::size_t n) : p_(static_cast<T*>(::operator new(n * sizeof(T) + 1))) {
+    explicit buffer(std::size_t n)
+        : p_(static_cast<T*>(::operator new(n * sizeof(T) + 1, std::align_val_t{alignof(T)}))) {
         unsigned char* b = reinterpret_cast<unsigned char*>(p_);
         for (std::size_t i = 0; i < n * sizeof(T); ++i) b[i] = 0;
     }
-    ~buffer() { ::operator delete(p_); }
+    ~buffer() { ::operator delete(p_, std::align_val_t{alignof(T)}); }
     buffer(const buffer&) = delete;
     buffer& operator=(const buffer&) = delete;
     T& operator[](std::size_t i) noexcept { return p_[i]; }
@@ -140,6 +141,35 @@ inline int pippenger_window(std::size_t n) noexcept {
     return n < 160 ? 5 : n < 400 ? 6 : n < 800 ? 7 : n < 4000 ? 8 : 10;
 }
 
+// Two independent updates, p1 op= q1 and p2 op= q2, that must read every input before writing
+// either output (the aggregation below passes the same point as p2 and q1). Policies that can run
+// them side by side (the IFMA one, whose additions are bound by latency rather than throughput)
+// provide madd_pair / add_p3_pair; for the others these are the two calls in turn, giving the
+// same points.
+template <class G>
+void madd_pair(typename G::point& p1, const typename G::affine& q1, bool minus1, typename G::point& p2,
+               const typename G::affine& q2, bool minus2) noexcept {
+    if constexpr (requires { G::madd_pair(p1, q1, minus1, p2, q2, minus2); }) {
+        G::madd_pair(p1, q1, minus1, p2, q2, minus2);
+    } else {
+        if (minus1) G::msub(p1, q1);
+        else G::madd(p1, q1);
+        if (minus2) G::msub(p2, q2);
+        else G::madd(p2, q2);
+    }
+}
+
+template <class G>
+void add_p3_pair(typename G::point& p1, const typename G::point& q1, typename G::point& p2,
+                 const typename G::point& q2) noexcept {
+    if constexpr (requires { G::add_p3_pair(p1, q1, p2, q2); }) {
+        G::add_p3_pair(p1, q1, p2, q2);
+    } else {
+        G::add_p3(p1, q1);  // p1 first: q1 may be p2
+        G::add_p3(p2, q2);
+    }
+}
+
 // Every input point must have Z = 1 (ge_multiscalar_mul_vartime normalises them): the bucket
 // additions then take the affine addend form, one field multiplication fewer each.
 template <class G>
@@ -161,30 +191,50 @@ ge_p3 pippenger(const std::uint8_t (*scalars)[32], const ge_p3* in_points, std::
     for (int w = windows - 1; w >= 0; --w) {
         for (int k = 0; k < c; ++k) G::dbl(acc);
         for (int k = 0; k < buckets; ++k) used[k] = 0;
+        const auto add_one = [&](int slot, std::size_t i, bool minus) {
+            if (minus) G::msub(bucket[slot], addend[i]);
+            else G::madd(bucket[slot], addend[i]);
+        };
+        // Additions go in pairs for different buckets: one waits for the next, and two for the
+        // same bucket run one after the other, so every bucket still receives its points in order.
+        std::size_t pending = n;
+        int pending_slot = 0;
+        bool pending_minus = false;
         for (std::size_t i = 0; i < n; ++i) {
             const std::int32_t d = digits[i * windows + w];
             if (d == 0) continue;
             const int slot = (d > 0 ? d : -d) - 1;
+            const bool minus = d < 0;
             if (!used[slot]) {
-                bucket[slot] = d > 0 ? points[i] : G::neg(points[i]);
+                bucket[slot] = minus ? G::neg(points[i]) : points[i];
                 used[slot] = 1;
-            } else if (d > 0) {
-                G::madd(bucket[slot], addend[i]);
-            } else {
-                G::msub(bucket[slot], addend[i]);
+                continue;
             }
+            if (pending != n && pending_slot != slot) {
+                madd_pair<G>(bucket[pending_slot], addend[pending], pending_minus, bucket[slot], addend[i], minus);
+                pending = n;
+                continue;
+            }
+            if (pending != n) add_one(pending_slot, pending, pending_minus);
+            pending = i;
+            pending_slot = slot;
+            pending_minus = minus;
         }
-        // sum_k (k+1) * bucket[k] as running sums from the top bucket down.
+        if (pending != n) add_one(pending_slot, pending, pending_minus);
+        // sum_k (k+1) * bucket[k] as running sums from the top bucket down: total gains each
+        // running sum one step late, so that addition pairs with the next step's running one.
         P running = G::identity(), total = G::identity();
         bool any = false;
         for (int k = buckets - 1; k >= 0; --k) {
-            if (used[k]) {
-                if (any) G::add_p3(running, bucket[k]);
-                else running = bucket[k];
-                any = true;
+            if (!any) {
+                if (used[k]) running = bucket[k];
+                any = used[k] != 0;
+                continue;
             }
-            if (any) G::add_p3(total, running);
+            if (used[k]) add_p3_pair<G>(total, running, running, bucket[k]);
+            else G::add_p3(total, running);
         }
+        if (any) G::add_p3(total, running);
         G::add_p3(acc, total);
     }
     return G::out(acc);

@@ -2,7 +2,8 @@
 // Written for taocore's batch verification: no library offers a multi-scalar multiplication over
 // this group representation, and it is where a batch spends nearly all of its time. The
 // algorithms live in msm-inl.hpp; this is the portable radix-2^51 instance, the reference for the
-// radix-2^64 one that runs when a non-scalar backend is active.
+// radix-2^64 one that runs when a non-scalar backend is active and the IFMA one that runs under
+// the avx512 backend.
 #include "crypto/detail/msm.hpp"
 
 #include <vector>
@@ -62,10 +63,15 @@ const ge_p3* affine_points(const ge_p3* points, std::size_t n, std::vector<ge_p3
 
 }  // namespace
 
+bool msm_prefers_straus(std::size_t n) noexcept { return n < (use_ifma_kernels() ? 64 : 192); }
+
 ge_p3 ge_multiscalar_mul_vartime(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n,
                                  msm_algorithm algorithm, int window, const ge_cached* const* odd_multiples) {
     std::vector<ge_p3> storage;
     const ge_p3* in = affine_points(points, n, storage);
+#if defined(TAOCORE_HAVE_AVX512)
+    if (use_ifma_kernels()) return multiscalar_mul_ifma(scalars, in, n, algorithm, window, odd_multiples);
+#endif
 #if defined(TAOCORE_HAVE_AVX2)
     if (use_fe64_kernels()) return multiscalar_mul_fe64(scalars, in, n, algorithm, window, odd_multiples);
 #endif

@@ -18,10 +18,12 @@ enum msm_algorithm : int { msm_auto = 0, msm_straus = 1, msm_pippenger = 2 };
 inline constexpr int msm_odd_multiples = 8;
 
 /// Whether msm_auto runs Straus for n points (the only algorithm that reads odd_multiples).
-/// Measured crossover (callgrind, batches of 2k + 1 points with half the scalars 128-bit and the
-/// tables of the public keys and B supplied, as verification builds them; without tables Straus
-/// would stop paying at about 112 points).
-constexpr bool msm_prefers_straus(std::size_t n) noexcept { return n < 192; }
+/// Measured crossovers, batches of 2k + 1 points with half the scalars 128-bit and the tables of
+/// the public keys and B supplied, as verification builds them: 192 points for the radix-2^51
+/// and radix-2^64 instances (callgrind; without tables Straus would stop paying at about 112),
+/// 64 for the IFMA one (wall clock), whose Straus additions all wait on one accumulator while
+/// Pippenger's go in independent pairs.
+bool msm_prefers_straus(std::size_t n) noexcept;
 
 /// sum_i scalars[i] * points[i]; each scalar is 32 little-endian bytes below 2^255.
 /// Not constant time: public inputs only. algorithm / window force the algorithm and

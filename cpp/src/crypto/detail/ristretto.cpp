@@ -2,6 +2,7 @@
 #include "crypto/detail/ristretto.hpp"
 
 #include <cstring>
+#include <vector>
 
 #include "crypto/detail/verify_fe64.hpp"
 
@@ -28,27 +29,62 @@ void ristretto_encode(std::uint8_t out[32], const ge_p3& p) noexcept {
     fe_to_bytes(out, s);
 }
 
-bool ristretto_decode(ge_p3& out, const std::uint8_t in[32]) noexcept {
-    const fe s = fe_from_bytes(in);
+namespace {
+
+// DECODE up to the inverse square root, and from it on: ristretto_decode and
+// ristretto_decode_many differ only in how the exponentiation between the two halves runs.
+struct decode_state {
+    fe s, u1, u2, v, v_u2_sqr, uv3;
+};
+
+// False for a non-canonical or negative s; else sets the exponentiation's input pow_in.
+bool decode_begin(decode_state& st, fe& pow_in, const std::uint8_t in[32]) noexcept {
+    st.s = fe_from_bytes(in);
     std::uint8_t check[32];
-    fe_to_bytes(check, s);
+    fe_to_bytes(check, st.s);
     if (std::memcmp(check, in, 32) != 0) return false;  // s >= p (or bit 255 set)
     if (in[0] & 1) return false;                        // negative s
-    const fe ss = fe_sq(s);
-    const fe u1 = fe_sub(fe_one, ss);
-    const fe u2 = fe_add(fe_one, ss);
-    const fe u2_sqr = fe_sq(u2);
-    const fe v = fe_sub(fe_neg(fe_mul(fe_d, fe_sq(u1))), u2_sqr);
+    const fe ss = fe_sq(st.s);
+    st.u1 = fe_sub(fe_one, ss);
+    st.u2 = fe_add(fe_one, ss);
+    const fe u2_sqr = fe_sq(st.u2);
+    st.v = fe_sub(fe_neg(fe_mul(fe_d, fe_sq(st.u1))), u2_sqr);
+    st.v_u2_sqr = fe_mul(st.v, u2_sqr);
+    pow_in = fe_sqrt_ratio_m1_begin(st.uv3, fe_one, st.v_u2_sqr);
+    return true;
+}
+
+bool decode_end(ge_p3& out, const decode_state& st, const fe& pw) noexcept {
     fe invsqrt;
-    // Encodings are public: the exponentiation may use the radix-2^64 kernels.
-    const std::uint64_t was_square = fe_sqrt_ratio_m1(invsqrt, fe_one, fe_mul(v, u2_sqr), fe_pow22523_public);
-    const fe den_x = fe_mul(invsqrt, u2);
-    const fe den_y = fe_mul(fe_mul(invsqrt, den_x), v);
-    const fe x = fe_abs(fe_mul(fe_add(s, s), den_x));
-    const fe y = fe_mul(u1, den_y);
+    const std::uint64_t was_square = fe_sqrt_ratio_m1_end(invsqrt, fe_one, st.v_u2_sqr, st.uv3, pw);
+    const fe den_x = fe_mul(invsqrt, st.u2);
+    const fe den_y = fe_mul(fe_mul(invsqrt, den_x), st.v);
+    const fe x = fe_abs(fe_mul(fe_add(st.s, st.s), den_x));
+    const fe y = fe_mul(st.u1, den_y);
     const fe t = fe_mul(x, y);
     if (was_square == 0 || fe_is_negative(t) != 0 || fe_is_zero_mask(y) != 0) return false;
     out = ge_p3{x, y, fe_one, t};
+    return true;
+}
+
+}  // namespace
+
+bool ristretto_decode(ge_p3& out, const std::uint8_t in[32]) noexcept {
+    decode_state st;
+    fe pw;
+    if (!decode_begin(st, pw, in)) return false;
+    // Encodings are public: the exponentiation may use the radix-2^64 kernels.
+    return decode_end(out, st, fe_pow22523_public(pw));
+}
+
+bool ristretto_decode_many(ge_p3* out, const std::uint8_t* const* in, std::size_t n) {
+    std::vector<decode_state> st(n);
+    std::vector<fe> pw(n);
+    for (std::size_t i = 0; i < n; ++i)
+        if (!decode_begin(st[i], pw[i], in[i])) return false;
+    fe_pow22523_public_many(pw.data(), n);
+    for (std::size_t i = 0; i < n; ++i)
+        if (!decode_end(out[i], st[i], pw[i])) return false;
     return true;
 }
 

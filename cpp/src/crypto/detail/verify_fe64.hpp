@@ -72,6 +72,19 @@ ge_p3 ge_mul_cofactor_fe64(const ge_p3& p) noexcept;
 ge_p3 multiscalar_mul_fe64(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n, int algorithm,
                            int window, const ge_cached* const* odd_multiples);
 #endif
+#if defined(TAOCORE_HAVE_AVX512)
+/// z[i]^(2^252 - 3) for i < n, sixteen at a time in radix 2^52 with AVX-512 IFMA
+/// (pow22523_ifma_avx512.cpp); only when use_ifma_kernels().
+void fe_pow22523_many_ifma(fe* z, std::size_t n) noexcept;
+/// ge_multiscalar_mul_vartime with each point's coordinates in the lanes of IFMA registers
+/// (msm_ifma_avx512.cpp): the same algorithm steps; only when use_ifma_kernels().
+ge_p3 multiscalar_mul_ifma(const std::uint8_t (*scalars)[32], const ge_p3* points, std::size_t n, int algorithm,
+                           int window, const ge_cached* const* odd_multiples);
+#endif
+
+/// True when the AVX-512 IFMA kernels run: the avx512 backend is active (it implies IFMA) and
+/// use_fe64_kernels() (so TAOCORE_VERIFY_FIELD=radix-2^51 turns these off too).
+bool use_ifma_kernels() noexcept;
 
 /// True when the radix-2^64 kernels run: a non-scalar backend is active, the CPU has BMI2 and
 /// ADX, and TAOCORE_VERIFY_FIELD does not force radix-2^51 (see taocore/crypto/field.hpp).
@@ -80,5 +93,8 @@ bool use_fe64_kernels() noexcept;
 /// z^(2^252 - 3) for public z (decoding keys and signatures): the radix-2^64 chain when the
 /// kernels may run, else fe_pow22523. Secret values keep calling fe_pow22523 directly.
 fe fe_pow22523_public(const fe& z) noexcept;
+/// z[i] = z[i]^(2^252 - 3) for i < n, public values: side by side with AVX-512 IFMA when the
+/// avx512 backend is active, else fe_pow22523_public one by one.
+void fe_pow22523_public_many(fe* z, std::size_t n) noexcept;
 
 }  // namespace taocore::crypto::detail
