@@ -52,6 +52,17 @@ SparseMatrix load_bonds(const SparseU16& m, std::size_t n, bool proportion, std:
     if (m.indptr.empty()) return SparseMatrix(n);
     SparseMatrix out;
     out.reserve(n, m.indices.size());
+    const std::uint64_t latest_registration = *std::max_element(block_at_registration.begin(), block_at_registration.end());
+    if (!math::mask_applies(math::MaskOp::less_equal, last_tempo, latest_registration)) {
+        // Every uid registered before last_tempo: the mask keeps everything.
+        for (std::size_t i = 0; i < n; ++i) {
+            Entry* w = out.begin_row(m.indptr[i + 1] - m.indptr[i]);
+            for (std::uint64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k)
+                *w++ = {m.indices[k], proportion ? math::u16_proportion_to_fixed(m.values[k]) : math::u16_to_fixed(m.values[k])};
+            out.end_row(w);
+        }
+        return out;
+    }
     for (std::size_t i = 0; i < n; ++i) {
         Entry* w = out.begin_row(m.indptr[i + 1] - m.indptr[i]);
         for (std::uint64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k) {
@@ -195,6 +206,9 @@ EpochResult epoch(const SubnetState& s) {
     SparseMatrix weights;
     const std::size_t owner = s.owner_uid ? *s.owner_uid : static_cast<std::size_t>(-1);
     weights.reserve(n, s.weights.indices.size());
+    // A row set (and committed) after every registration loses no entry to the two registration
+    // masks, only its self weight: it is loaded and summed in one plain pass.
+    const std::uint64_t latest_registration = *std::max_element(s.block_at_registration.begin(), s.block_at_registration.end());
     for (std::size_t i = 0; i < n; ++i) {
         if (s.weights.indptr.empty() || forbid[i]) {
             weights.close_row();
@@ -203,6 +217,20 @@ EpochResult epoch(const SubnetState& s) {
         const std::uint64_t commit = s.commit_reveal ? s.commit_blocks[i] : 0;
         const std::size_t self = i == owner ? static_cast<std::size_t>(-1) : i;
         Entry* w = weights.begin_row(s.weights.indptr[i + 1] - s.weights.indptr[i]);
+        if (last_update[i] > latest_registration && (!s.commit_reveal || commit >= latest_registration)) {
+            std::uint64_t row_total = 0;  // u16 values: 64 bits cannot overflow
+            for (std::uint64_t k = s.weights.indptr[i]; k < s.weights.indptr[i + 1]; ++k) {
+                const std::uint16_t j = s.weights.indices[k], v = s.weights.values[k];
+                const bool keep = j != self;
+                *w = {j, math::u16_to_fixed(v)};
+                row_total += keep ? v : 0;
+                w += keep ? 1 : 0;
+            }
+            weights.end_row(w);
+            // The row's I32F32 sum, wrapping as the chain's additions do.
+            math::inplace_whole_row_normalize(weights[i], I32F32::from_bits(static_cast<std::int64_t>(row_total << 32)));
+            continue;
+        }
         for (std::uint64_t k = s.weights.indptr[i]; k < s.weights.indptr[i + 1]; ++k) {
             const std::uint16_t j = s.weights.indices[k];
             const std::uint64_t registered = s.block_at_registration[j];
@@ -218,11 +246,12 @@ EpochResult epoch(const SubnetState& s) {
     // 8. Consensus, clipping, validator trust.
     const I32F32 kappa = math::u16_proportion_to_fixed(s.kappa);
     const Vector consensus = math::weighted_median_col_sparse(active_stake, weights, n, kappa);
-    const SparseMatrix clipped = math::col_clip_sparse(weights, consensus);
-    const Vector validator_trust = math::row_sum_sparse(clipped);
+    math::ClippedSums clip = math::col_clip_sums_sparse(weights, consensus, active_stake);
+    const SparseMatrix& clipped = clip.clipped;
+    const Vector& validator_trust = clip.row_sum;
 
     // 9. Incentive.
-    Vector incentive = math::matmul_sparse(clipped, active_stake, n);
+    Vector incentive = std::move(clip.matmul);
     math::inplace_normalize(incentive);
 
     // 10. Weights for bonds.

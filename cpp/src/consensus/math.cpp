@@ -10,6 +10,7 @@
 #include <new>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <utility>
 
 namespace taocore::consensus::math {
@@ -368,15 +369,17 @@ void inplace_row_normalize(Row row) noexcept {
         negative |= static_cast<std::uint64_t>(e.value.bits) >> 63;
     }
     if (s <= I32F32::zero()) return;
-    if (fraction_bits == 0 && negative == 0) {
-        // Whole, non-negative numbers (the weights as set, u16): with w and s whole the quotient
-        // floor(w·2^32 / s) is one invariant 64-bit division of w·2^32 (w < 2^31, as w <= s).
-        const fixed::U64Divider by(static_cast<std::uint64_t>(s.bits) >> 32);
-        for (Entry& e : row) e.value.bits = static_cast<std::int64_t>(by(static_cast<std::uint64_t>(e.value.bits)));
-        return;
-    }
+    if (fraction_bits == 0 && negative == 0) return inplace_whole_row_normalize(row, s);
     const fixed::I32F32Divider by(s);
     for (Entry& e : row) e.value = by.saturating(e.value);
+}
+
+void inplace_whole_row_normalize(Row row, I32F32 s) noexcept {
+    if (s <= I32F32::zero()) return;
+    // With w and s whole the quotient floor(w·2^32 / s) is one invariant 64-bit division of
+    // w·2^32 (w < 2^31, as w <= s).
+    const fixed::U64Divider by(static_cast<std::uint64_t>(s.bits) >> 32);
+    for (Entry& e : row) e.value.bits = static_cast<std::int64_t>(by(static_cast<std::uint64_t>(e.value.bits)));
 }
 
 void inplace_row_normalize_sparse(SparseMatrix& m) noexcept {
@@ -394,19 +397,52 @@ Vector column_sums(const SparseMatrix& m, std::size_t columns) {
 
 // saturating_div(a, divisor[col]) for many entries: one divider per column. A zero divisor
 // leaves the entry as it is (the column normalisations' rule).
+//
+// Two cases of I32F32Divider cover nearly every entry, each one invariant 64-bit division: a
+// fraction (0 <= a < 1) over a divisor d > 2^-31 divides a·2^32 by d's bits, and a whole a over a
+// whole d divides a by d/2^32 (Yuma's bonds as stored). They are tried first, in I32F32Divider's
+// order, with compact per-column dividers; a column's general divider is only built when one of
+// its entries needs it.
 class ColumnDivision {
 public:
-    explicit ColumnDivision(const Vector& divisor) : divisor_(divisor) {
-        by_.reserve(divisor.size());
-        for (I32F32 d : divisor) by_.emplace_back(d);
+    explicit ColumnDivision(const Vector& divisor) : divisor_(divisor), columns_(divisor.size()), general_(divisor.size()) {
+        for (std::size_t j = 0; j < divisor.size(); ++j) {
+            const std::int64_t d = divisor[j].bits;
+            Column& c = columns_[j];
+            if (d >= 2) c.fraction = fixed::U64Divider(static_cast<std::uint64_t>(d));
+            c.fraction_usable = d >= 2;
+            c.whole_usable = d > 0 && (d & 0xffffffff) == 0;
+            if (c.whole_usable) c.whole = fixed::U64Divider(static_cast<std::uint64_t>(d) >> 32);
+        }
     }
-    [[gnu::always_inline]] I32F32 operator()(const Entry& e) const noexcept {
-        return divisor_[e.col].is_zero() ? e.value : by_[e.col].saturating(e.value);
+    [[gnu::always_inline]] I32F32 operator()(const Entry& e) const {
+        const auto a = static_cast<std::uint64_t>(e.value.bits);
+        const Column& c = columns_[e.col];
+        if (a < (std::uint64_t{1} << 32) && c.fraction_usable) [[likely]]
+            return I32F32::from_bits(static_cast<std::int64_t>(c.fraction(a << 32)));
+        // Whole a >= 0 (a/2^32 < 2^31): the 2^32 factors cancel.
+        if (c.whole_usable && (a & 0x80000000ffffffffu) == 0)
+            return I32F32::from_bits(static_cast<std::int64_t>(c.whole(a)));
+        return general(e);
     }
 
 private:
+    struct Column {
+        fixed::U64Divider fraction, whole;
+        bool fraction_usable = false, whole_usable = false;
+    };
+
+    I32F32 general(const Entry& e) const {
+        const I32F32 d = divisor_[e.col];
+        if (d.is_zero()) return e.value;
+        std::optional<fixed::I32F32Divider>& by = general_[e.col];
+        if (!by) by.emplace(d);
+        return by->saturating(e.value);
+    }
+
     const Vector& divisor_;
-    std::vector<fixed::I32F32Divider> by_;
+    std::vector<Column> columns_;
+    mutable std::vector<std::optional<fixed::I32F32Divider>> general_;
 };
 
 void divide_columns(SparseMatrix& m, const Vector& divisor) {
@@ -528,14 +564,14 @@ SparseMatrix mat_vec_mul_sparse(const SparseMatrix& m, const Vector& v) {
 Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, std::size_t columns) {
     const Vector col_sum = column_sums(m, columns);
     const ColumnDivision normalise(col_sum);
+    const std::size_t usable = std::min(columns, v.size());
+    const I32F32* const vj = v.data();
     Vector out(m.size(), I32F32::zero());
     for (std::size_t i = 0; i < m.size(); ++i) {
         I32F32 acc = I32F32::zero();
         for (const Entry& e : m[i]) {
-            if (e.col >= columns || e.col >= v.size()) continue;
-            const I32F32 vj = v[e.col];
-            if (vj.is_zero()) continue;  // floor(x · 0) adds nothing
-            acc = fixed::add(acc, fixed::mul(normalise(e), vj));
+            // floor(x · 0) adds nothing
+            if (e.col < usable && !vj[e.col].is_zero()) acc = fixed::add(acc, fixed::mul(normalise(e), vj[e.col]));
         }
         out[i] = acc;
     }
@@ -550,13 +586,35 @@ SparseMatrix col_clip_sparse(const SparseMatrix& m, const Vector& threshold) {
         Entry* w = out.begin_row(m[i].size());
         for (const Entry& e : m[i]) {
             if (e.col >= columns) continue;
-            // Above the threshold the entry becomes the threshold, and is dropped if that is <= 0.
-            const I32F32 th = threshold[e.col];
-            const bool clip = th < e.value;
-            *w = {e.col, clip ? th : e.value};
-            w += clip && th <= I32F32::zero() ? 0 : 1;
+            *w = e;
+            w += clip_entry(*w, threshold[e.col]) ? 1 : 0;
         }
         out.end_row(w);
+    }
+    return out;
+}
+
+ClippedSums col_clip_sums_sparse(const SparseMatrix& m, const Vector& threshold, const Vector& v) {
+    const std::size_t columns = threshold.size();
+    ClippedSums out{SparseMatrix(), Vector(m.size(), I32F32::zero()), Vector(columns, I32F32::zero())};
+    out.clipped.reserve(m.size(), m.nnz());
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        Entry* const first = out.clipped.begin_row(m[i].size());
+        Entry* w = first;
+        I32F32 row_sum = I32F32::zero();
+        for (const Entry& e : m[i]) {
+            if (e.col >= columns) continue;
+            *w = e;
+            const bool kept = clip_entry(*w, threshold[e.col]);
+            row_sum = fixed::add(row_sum, kept ? w->value : I32F32::zero());
+            w += kept ? 1 : 0;
+        }
+        out.clipped.end_row(w);
+        out.row_sum[i] = row_sum;
+        // A zero multiplier adds floor(0 · x) = 0 to every column.
+        if (i < v.size() && !v[i].is_zero())
+            for (const Entry* e = first; e != w; ++e)
+                out.matmul[e->col] = saturating_add(out.matmul[e->col], fixed::mul(v[i], e->value));
     }
     return out;
 }

@@ -222,6 +222,9 @@ Vector vec_mul(const Vector& a, const Vector& b);
 
 // ---- sparse matrices (§7.4 – §7.7) ---------------------------------------------------------------
 void inplace_row_normalize(Row row) noexcept;  // divide by the row sum if it is > 0
+/// inplace_row_normalize for a row of whole, non-negative numbers whose (wrapping) I32F32 sum is
+/// `sum`, known to the caller (the epoch's weights, summed while they are loaded).
+void inplace_whole_row_normalize(Row row, I32F32 sum) noexcept;
 void inplace_row_normalize_sparse(SparseMatrix& m) noexcept;
 void inplace_col_normalize_sparse(SparseMatrix& m, std::size_t columns);
 void inplace_col_max_upscale_sparse(SparseMatrix& m, std::size_t columns);
@@ -264,6 +267,22 @@ SparseMatrix mat_vec_mul_sparse(const SparseMatrix& m, const Vector& v);
 /// per row, Σ_j floor((m_ij / colsum_j) · v_j) with the same divisions and floors.
 Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, std::size_t columns);
 SparseMatrix col_clip_sparse(const SparseMatrix& m, const Vector& threshold);
+/// col_clip_sparse's rule for one entry below column threshold `th`: above it the entry becomes
+/// the threshold, and is dropped (false) if that is <= 0.
+inline bool clip_entry(Entry& e, I32F32 th) noexcept {
+    const bool clip = th < e.value;
+    if (clip) e.value = th;
+    return !(clip && th <= I32F32::zero());
+}
+/// The clipped weights with, from the same pass, their row sums (row_sum_sparse) and
+/// matmul_sparse(clipped, v, threshold.size()): the epoch's consensus clip, validator trust and
+/// incentive.
+struct ClippedSums {
+    SparseMatrix clipped;
+    Vector row_sum;
+    Vector matmul;
+};
+ClippedSums col_clip_sums_sparse(const SparseMatrix& m, const Vector& threshold, const Vector& v);
 SparseMatrix interpolate_sparse(const SparseMatrix& m1, const SparseMatrix& m2, std::size_t columns, I32F32 ratio);
 SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha);
 /// Yuma3's EMA of one entry: min((1−α)·old + max(α·new, 0), 1), saturating.
