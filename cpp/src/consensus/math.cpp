@@ -432,7 +432,7 @@ private:
         bool fraction_usable = false, whole_usable = false;
     };
 
-    I32F32 general(const Entry& e) const {
+    [[gnu::noinline]] I32F32 general(const Entry& e) const {
         const I32F32 d = divisor_[e.col];
         if (d.is_zero()) return e.value;
         std::optional<fixed::I32F32Divider>& by = general_[e.col];
