@@ -586,8 +586,10 @@ SparseMatrix col_clip_sparse(const SparseMatrix& m, const Vector& threshold) {
         Entry* w = out.begin_row(m[i].size());
         for (const Entry& e : m[i]) {
             if (e.col >= columns) continue;
-            *w = e;
-            w += clip_entry(*w, threshold[e.col]) ? 1 : 0;
+            Entry c = e;
+            const bool kept = clip_entry(c, threshold[e.col]);
+            *w = c;
+            w += kept ? 1 : 0;
         }
         out.end_row(w);
     }
@@ -604,9 +606,11 @@ ClippedSums col_clip_sums_sparse(const SparseMatrix& m, const Vector& threshold,
         I32F32 row_sum = I32F32::zero();
         for (const Entry& e : m[i]) {
             if (e.col >= columns) continue;
-            *w = e;
-            const bool kept = clip_entry(*w, threshold[e.col]);
-            row_sum = fixed::add(row_sum, kept ? w->value : I32F32::zero());
+            Entry c = e;  // clipped in registers, then stored once
+            const bool kept = clip_entry(c, threshold[e.col]);
+            *w = c;
+            // A dropped entry's value is the threshold, <= 0: masked out of the sum.
+            row_sum = fixed::add(row_sum, I32F32::from_bits(c.value.bits & -static_cast<std::int64_t>(kept)));
             w += kept ? 1 : 0;
         }
         out.clipped.end_row(w);

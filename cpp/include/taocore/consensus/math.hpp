@@ -270,9 +270,12 @@ SparseMatrix col_clip_sparse(const SparseMatrix& m, const Vector& threshold);
 /// col_clip_sparse's rule for one entry below column threshold `th`: above it the entry becomes
 /// the threshold, and is dropped (false) if that is <= 0.
 inline bool clip_entry(Entry& e, I32F32 th) noexcept {
-    const bool clip = th < e.value;
-    if (clip) e.value = th;
-    return !(clip && th <= I32F32::zero());
+    // With masks, not branches (which compilers also make of a min here): whether a weight is
+    // above its column's consensus is a coin toss.
+    const std::int64_t v = e.value.bits, t = th.bits;
+    const std::uint64_t clip = 0 - static_cast<std::uint64_t>(t < v);
+    e.value.bits = v ^ static_cast<std::int64_t>(static_cast<std::uint64_t>(v ^ t) & clip);
+    return (clip & static_cast<std::uint64_t>(t <= 0)) == 0;
 }
 /// The clipped weights with, from the same pass, their row sums (row_sum_sparse) and
 /// matmul_sparse(clipped, v, threshold.size()): the epoch's consensus clip, validator trust and
