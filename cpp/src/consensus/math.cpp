@@ -830,17 +830,23 @@ Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score
     const I32F32 minority = saturating_sub(stake_sum, majority);
     const std::size_t k = use_stake.size();
     // Column-major scores of the voting rows (absent entries are 0).
-    detail::CachedArray<I32F32> scores(columns * k);
+    // Column j's votes start at j·stride. The scatter below writes one vote to every column in
+    // turn, so a stride of a multiple of 128 bytes (k = 64 validators: 512) would put all the
+    // columns in a few L1 sets and miss on nearly every write: the stride is rounded to whole
+    // 32-byte vectors and kept off multiples of 128 bytes.
+    std::size_t stride = (k + 3) / 4 * 4;
+    if (stride % 16 == 0) stride += 4;
+    detail::CachedArray<I32F32> scores(columns * stride);
     for (std::size_t i = 0; i < score.size() && i < stake.size(); ++i) {
         if (position[i] < 0) continue;
         for (const Entry& e : score[i])
-            if (e.col < columns) scores[e.col * k + static_cast<std::size_t>(position[i])] = e.value;
+            if (e.col < columns) scores[e.col * stride + static_cast<std::size_t>(position[i])] = e.value;
     }
     Vector median(columns, I32F32::zero());
     MedianScratch scratch;
     const PartitionFn partition = partition_for(sums_cannot_saturate(use_stake.data(), k));
     for (std::size_t j = 0; j < columns; ++j) {
-        median[j] = weighted_median_span(use_stake.data(), scores.data() + j * k, k, minority, I32F32::zero(),
+        median[j] = weighted_median_span(use_stake.data(), scores.data() + j * stride, k, minority, I32F32::zero(),
                                          stake_sum, partition, scratch);
     }
     return median;
