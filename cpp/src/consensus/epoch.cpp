@@ -47,20 +47,31 @@ void validate_sparse(const SparseU16& m, std::size_t n, const char* field) {
 // The stored bonds as I32F32 (u16 proportions for Yuma3, whole numbers for Yuma), without the
 // entries the mask drops: bonds to uids registered at or after `last_tempo` (the chain's
 // scalar_vec_mask_sparse_matrix(<=) right after loading them, fused into the load).
+// With col_sum (n entries), also their column sums (math::column_sums).
 SparseMatrix load_bonds(const SparseU16& m, std::size_t n, bool proportion, std::uint64_t last_tempo,
-                        const std::vector<std::uint64_t>& block_at_registration) {
+                        const std::vector<std::uint64_t>& block_at_registration, Vector* col_sum = nullptr) {
+    if (col_sum != nullptr) col_sum->assign(n, I32F32::zero());
     if (m.indptr.empty()) return SparseMatrix(n);
     SparseMatrix out;
     out.reserve(n, m.indices.size());
     const std::uint64_t latest_registration = *std::max_element(block_at_registration.begin(), block_at_registration.end());
     if (!math::mask_applies(math::MaskOp::less_equal, last_tempo, latest_registration)) {
         // Every uid registered before last_tempo: the mask keeps everything.
-        for (std::size_t i = 0; i < n; ++i) {
-            Entry* w = out.begin_row(m.indptr[i + 1] - m.indptr[i]);
-            for (std::uint64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k)
-                *w++ = {m.indices[k], proportion ? math::u16_proportion_to_fixed(m.values[k]) : math::u16_to_fixed(m.values[k])};
-            out.end_row(w);
-        }
+        auto load = [&](auto convert, auto&& sum) {
+            for (std::size_t i = 0; i < n; ++i) {
+                Entry* w = out.begin_row(m.indptr[i + 1] - m.indptr[i]);
+                for (std::uint64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k) {
+                    *w = {m.indices[k], convert(m.values[k])};
+                    sum(*w++);
+                }
+                out.end_row(w);
+            }
+        };
+        auto no_sum = [](const Entry&) {};
+        auto add_sum = [&](const Entry& e) { (*col_sum)[e.col] = fixed::saturating_add((*col_sum)[e.col], e.value); };
+        if (proportion) load(math::u16_proportion_to_fixed, no_sum);
+        else if (col_sum == nullptr) load(math::u16_to_fixed, no_sum);
+        else load(math::u16_to_fixed, add_sum);
         return out;
     }
     for (std::size_t i = 0; i < n; ++i) {
@@ -72,6 +83,7 @@ SparseMatrix load_bonds(const SparseU16& m, std::size_t n, bool proportion, std:
         }
         out.end_row(w);
     }
+    if (col_sum != nullptr) *col_sum = math::column_sums(out, n);
     return out;
 }
 
@@ -268,18 +280,21 @@ EpochResult epoch(const SubnetState& s) {
     Vector dividends;
     SparseMatrix new_bonds;
     if (!s.yuma3) {
-        SparseMatrix bonds = load_bonds(s.bonds, n, false, last_tempo, s.block_at_registration);
-        math::inplace_col_normalize_sparse(bonds, n);
-        SparseMatrix delta = math::row_hadamard_sparse(bond_weights, active_stake);
-        math::inplace_col_normalize_sparse(delta, n);
+        // Each column normalisation's sums come from the pass that wrote the matrix.
+        Vector col_sum;
+        SparseMatrix bonds = load_bonds(s.bonds, n, false, last_tempo, s.block_at_registration, &col_sum);
+        math::inplace_col_normalize_sparse(bonds, col_sum);
+        SparseMatrix delta = math::row_hadamard_sparse(bond_weights, active_stake, &col_sum);
+        math::inplace_col_normalize_sparse(delta, col_sum);
         const I32F32 alpha = math::bonds_moving_average_alpha(s.bonds_moving_average);
-        new_bonds = math::mat_ema_sparse(delta, bonds, alpha);
-        math::inplace_col_normalize_sparse(new_bonds, n);
-        dividends = math::matmul_transpose_sparse(new_bonds, incentive);
+        new_bonds = math::mat_ema_sparse(delta, bonds, alpha, &col_sum);
+        Vector col_max;
+        dividends = math::col_normalize_matmul_transpose_sparse(new_bonds, col_sum, incentive, col_max);
         math::inplace_normalize(dividends);
-        math::inplace_col_max_upscale_sparse(new_bonds, n);
+        math::inplace_col_max_upscale_sparse(new_bonds, col_max);
     } else {
         SparseMatrix bonds = load_bonds(s.bonds, n, true, last_tempo, s.block_at_registration);
+        Vector total_bonds;
         const bool any_consensus = std::any_of(consensus.begin(), consensus.end(), [](I32F32 c) { return !c.is_zero(); });
         if (s.liquid_alpha && any_consensus) {
             const I32F32 low = math::u16_proportion_to_fixed(s.alpha_low);
@@ -316,11 +331,13 @@ EpochResult epoch(const SubnetState& s) {
                 return alpha_row[j];
             };
             new_bonds = math::mat_ema_alpha_sparse(bond_weights, bonds, n, alpha_at);
+            total_bonds = math::col_normalized_row_dot(new_bonds, incentive, n);
         } else {
             const I32F32 alpha = math::bonds_moving_average_alpha(s.bonds_moving_average);
-            new_bonds = math::mat_ema_sparse(bond_weights, bonds, alpha);
+            Vector col_sum;
+            new_bonds = math::mat_ema_sparse(bond_weights, bonds, alpha, &col_sum);
+            total_bonds = math::col_normalized_row_dot(new_bonds, incentive, col_sum);
         }
-        const Vector total_bonds = math::col_normalized_row_dot(new_bonds, incentive, n);
         dividends = math::vec_mul(total_bonds, active_stake);
         math::inplace_normalize(dividends);
     }

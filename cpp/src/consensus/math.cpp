@@ -387,13 +387,27 @@ void inplace_row_normalize_sparse(SparseMatrix& m) noexcept {
 }
 
 namespace {
-// Per-column sums (saturating) of the entries with col < columns.
+// column_sums' running sums as a plain array: in the loops that write entries, a std::vector's
+// size and data would be reloaded after every entry written (the compiler cannot rule out that
+// the entry stores reach them).
+struct ColumnSums {
+    I32F32* sum;
+    std::size_t columns;
+    explicit ColumnSums(Vector& v) noexcept : sum(v.data()), columns(v.size()) {}
+    [[gnu::always_inline]] void add(const Entry& e) const noexcept {
+        if (e.col < columns) sum[e.col] = saturating_add(sum[e.col], e.value);
+    }
+};
+}  // namespace
+
 Vector column_sums(const SparseMatrix& m, std::size_t columns) {
     Vector col_sum(columns, I32F32::zero());
-    for (const Entry& e : m.entries())
-        if (e.col < columns) col_sum[e.col] = saturating_add(col_sum[e.col], e.value);
+    const ColumnSums sums(col_sum);
+    for (const Entry& e : m.entries()) sums.add(e);
     return col_sum;
 }
+
+namespace {
 
 // saturating_div(a, divisor[col]) for many entries: one divider per column. A zero divisor
 // leaves the entry as it is (the column normalisations' rule).
@@ -456,11 +470,39 @@ void inplace_col_normalize_sparse(SparseMatrix& m, std::size_t columns) {
     divide_columns(m, column_sums(m, columns));
 }
 
+void inplace_col_normalize_sparse(SparseMatrix& m, const Vector& col_sum) { divide_columns(m, col_sum); }
+
+namespace {
+[[gnu::always_inline]] inline void raise_column_max(I32F32* col_max, std::size_t columns, const Entry& e) noexcept {
+    if (e.col < columns && col_max[e.col] < e.value) col_max[e.col] = e.value;
+}
+}  // namespace
+
 void inplace_col_max_upscale_sparse(SparseMatrix& m, std::size_t columns) {
     Vector col_max(columns, I32F32::zero());
-    for (const Entry& e : m.entries())
-        if (e.col < columns && col_max[e.col] < e.value) col_max[e.col] = e.value;
+    for (const Entry& e : m.entries()) raise_column_max(col_max.data(), columns, e);
     divide_columns(m, col_max);
+}
+
+void inplace_col_max_upscale_sparse(SparseMatrix& m, const Vector& col_max) { divide_columns(m, col_max); }
+
+Vector col_normalize_matmul_transpose_sparse(SparseMatrix& m, const Vector& col_sum, const Vector& v, Vector& col_max) {
+    const ColumnDivision divide(col_sum);
+    const std::size_t columns = col_sum.size(), v_size = v.size();
+    col_max.assign(columns, I32F32::zero());
+    I32F32* const max = col_max.data();
+    const I32F32* const vj = v.data();
+    Vector out(m.size(), I32F32::zero());
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        I32F32 acc = I32F32::zero();
+        for (Entry& e : m[i]) {
+            if (e.col < columns) e.value = divide(e);
+            raise_column_max(max, columns, e);
+            if (e.col < v_size) acc = saturating_add(acc, fixed::mul(vj[e.col], e.value));
+        }
+        out[i] = acc;
+    }
+    return out;
 }
 
 void mask_rows_inplace(const std::vector<bool>& mask, SparseMatrix& m) noexcept {
@@ -535,13 +577,22 @@ Vector matmul_transpose_sparse(const SparseMatrix& m, const Vector& v) {
     return out;
 }
 
-SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v) {
+SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v, Vector* col_sum) {
     SparseMatrix out;
     out.reserve(m.size(), m.nnz());
+    Vector unused;
+    if (col_sum != nullptr) std::fill(col_sum->begin(), col_sum->end(), I32F32::zero());
+    const ColumnSums sums(col_sum != nullptr ? *col_sum : unused);
     for (std::size_t i = 0; i < m.size(); ++i) {
         Entry* w = out.begin_row(i < v.size() ? m[i].size() : 0);
-        if (i < v.size())
-            for (const Entry& e : m[i]) *w++ = {e.col, fixed::mul(e.value, v[i])};
+        if (i < v.size()) {
+            const I32F32 factor = v[i];
+            for (const Entry& e : m[i]) {
+                const Entry p{e.col, fixed::mul(e.value, factor)};
+                *w++ = p;
+                sums.add(p);  // no columns without col_sum
+            }
+        }
         out.end_row(w);
     }
     return out;
@@ -562,9 +613,12 @@ SparseMatrix mat_vec_mul_sparse(const SparseMatrix& m, const Vector& v) {
 }
 
 Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, std::size_t columns) {
-    const Vector col_sum = column_sums(m, columns);
+    return col_normalized_row_dot(m, v, column_sums(m, columns));
+}
+
+Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, const Vector& col_sum) {
     const ColumnDivision normalise(col_sum);
-    const std::size_t usable = std::min(columns, v.size());
+    const std::size_t usable = std::min(col_sum.size(), v.size());
     const I32F32* const vj = v.data();
     Vector out(m.size(), I32F32::zero());
     for (std::size_t i = 0; i < m.size(); ++i) {
@@ -646,13 +700,14 @@ SparseMatrix interpolate_sparse(const SparseMatrix& m1, const SparseMatrix& m2, 
     return out;
 }
 
-SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha) {
+SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha, Vector* col_sum) {
     // The chain densifies each row to the number of rows (the matrices are n × n).
     const std::size_t columns = next.size();
     const I32F32 keep = saturating_sub(I32F32::one(), alpha);
     SparseMatrix out;
     out.reserve(next.size(), next.nnz() + prev.nnz());
     Vector row(columns, I32F32::zero());
+    if (col_sum != nullptr) col_sum->assign(columns, I32F32::zero());
     for (std::size_t i = 0; i < next.size(); ++i) {
         const bool has_prev = i < prev.size() && !prev[i].empty();
         if (!next[i].empty() || has_prev) {
@@ -662,10 +717,21 @@ SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, 
                 for (const Entry& e : prev[i])
                     if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(keep, e.value));
             Entry* w = out.begin_row(columns);
-            for (std::size_t j = 0; j < columns; ++j) {
-                *w = {static_cast<std::uint16_t>(j), row[j]};
-                w += row[j] > I32F32::zero() ? 1 : 0;
-                row[j] = I32F32::zero();
+            auto emit = [&](auto&& sum) {
+                for (std::size_t j = 0; j < columns; ++j) {
+                    const I32F32 v = row[j];
+                    *w = {static_cast<std::uint16_t>(j), v};
+                    const bool kept = v > I32F32::zero();
+                    w += kept ? 1 : 0;
+                    sum(j, kept ? v : I32F32::zero());  // adding 0 changes no saturating sum
+                    row[j] = I32F32::zero();
+                }
+            };
+            if (col_sum == nullptr) {
+                emit([](std::size_t, I32F32) {});
+            } else {
+                I32F32* const sums = col_sum->data();
+                emit([sums](std::size_t j, I32F32 v) { sums[j] = saturating_add(sums[j], v); });
             }
             out.end_row(w);
         } else {

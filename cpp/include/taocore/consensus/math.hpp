@@ -227,6 +227,18 @@ void inplace_row_normalize(Row row) noexcept;  // divide by the row sum if it is
 void inplace_whole_row_normalize(Row row, I32F32 sum) noexcept;
 void inplace_row_normalize_sparse(SparseMatrix& m) noexcept;
 void inplace_col_normalize_sparse(SparseMatrix& m, std::size_t columns);
+/// Per-column saturating sums of the entries with col < columns, added in storage order (the
+/// column normalisation's divisors). The producers below can return them from the pass that
+/// writes the entries, which adds them in the same order.
+Vector column_sums(const SparseMatrix& m, std::size_t columns);
+/// inplace_col_normalize_sparse with its divisors known: col_sum = column_sums(m, col_sum.size()).
+void inplace_col_normalize_sparse(SparseMatrix& m, const Vector& col_sum);
+/// inplace_col_normalize_sparse(m, col_sum) (sums as above), then matmul_transpose_sparse(m, v),
+/// returned, and the column maxima of the normalised m (inplace_col_max_upscale_sparse's
+/// divisors) into col_max, all from one pass over the entries (Yuma's bonds and dividends).
+Vector col_normalize_matmul_transpose_sparse(SparseMatrix& m, const Vector& col_sum, const Vector& v, Vector& col_max);
+/// inplace_col_max_upscale_sparse with its divisors known (the column maxima).
+void inplace_col_max_upscale_sparse(SparseMatrix& m, const Vector& col_max);
 void inplace_col_max_upscale_sparse(SparseMatrix& m, std::size_t columns);
 SparseMatrix mask_rows_sparse(const std::vector<bool>& mask, const SparseMatrix& m);
 SparseMatrix mask_diag_sparse(const SparseMatrix& m);
@@ -261,11 +273,14 @@ SparseMatrix scalar_vec_mask_sparse_matrix(const SparseMatrix& m, std::uint64_t 
 Vector row_sum_sparse(const SparseMatrix& m);
 Vector matmul_sparse(const SparseMatrix& m, const Vector& v, std::size_t columns);
 Vector matmul_transpose_sparse(const SparseMatrix& m, const Vector& v);
-SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v);
+/// col_sum, when given, receives column_sums(result, col_sum->size()).
+SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v, Vector* col_sum = nullptr);
 SparseMatrix mat_vec_mul_sparse(const SparseMatrix& m, const Vector& v);
 /// row_sum(mat_vec_mul_sparse(col-normalised copy of m, v)) without building the two matrices:
 /// per row, Σ_j floor((m_ij / colsum_j) · v_j) with the same divisions and floors.
 Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, std::size_t columns);
+/// The same with the column sums known (col_sum = column_sums(m, columns)).
+Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, const Vector& col_sum);
 SparseMatrix col_clip_sparse(const SparseMatrix& m, const Vector& threshold);
 /// col_clip_sparse's rule for one entry below column threshold `th`: above it the entry becomes
 /// the threshold, and is dropped (false) if that is <= 0.
@@ -287,7 +302,8 @@ struct ClippedSums {
 };
 ClippedSums col_clip_sums_sparse(const SparseMatrix& m, const Vector& threshold, const Vector& v);
 SparseMatrix interpolate_sparse(const SparseMatrix& m1, const SparseMatrix& m2, std::size_t columns, I32F32 ratio);
-SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha);
+/// col_sum, when given, receives column_sums(result, next.size()).
+SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha, Vector* col_sum = nullptr);
 /// Yuma3's EMA of one entry: min((1−α)·old + max(α·new, 0), 1), saturating.
 inline I32F32 ema_alpha_entry(I32F32 alpha, I32F32 next, I32F32 prev) noexcept {
     const I32F32 one = I32F32::one();
