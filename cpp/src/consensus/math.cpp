@@ -171,11 +171,13 @@ namespace {
 // number i is (t·2^32) / (i·2^32) = floor(t / i), which always fits.
 //
 // Each term waits on the previous one (a multiply and a division: about a dozen cycles), so one
-// series is latency-bound; liquid alpha needs one per bond entry, and `Lanes` independent series
-// advance together so that the processor overlaps them. Per lane the steps are exactly the
-// single series'; a lane stops when its term floors to zero (every later term is zero and adds
-// nothing) or an operation overflows (the series fails: nullopt).
-constexpr std::size_t exp_lanes = 4;
+// series is latency-bound; liquid alpha needs one per bond entry, and `exp_lanes` independent
+// series advance together so that the processor overlaps them. Per lane the steps are exactly
+// the single series': a lane stops when its term floors to zero (every later term is zero and
+// adds nothing) or an operation overflows (the series fails: nullopt). The lanes run without
+// branches: a stopped lane's term stays zero (its products and additions are then zero), and a
+// failed lane's term is set to zero; the step loop ends when every term is zero.
+constexpr std::size_t exp_lanes = 8;
 
 void exp_series_lanes(const I32F32* x_in, std::size_t count, std::optional<I32F32>* out) noexcept {
     static const auto by_index = [] {
@@ -185,8 +187,8 @@ void exp_series_lanes(const I32F32* x_in, std::size_t count, std::optional<I32F3
     }();
     std::uint64_t xb[exp_lanes] = {}, term[exp_lanes] = {};
     std::int64_t result[exp_lanes] = {};
-    bool negative[exp_lanes] = {}, running[exp_lanes] = {}, failed[exp_lanes] = {};
-    std::size_t active = 0;
+    bool negative[exp_lanes] = {}, series[exp_lanes] = {}, failed[exp_lanes] = {};
+    std::uint64_t any = 0;
     for (std::size_t l = 0; l < count; ++l) {
         I32F32 x = x_in[l];
         out[l] = std::nullopt;
@@ -205,33 +207,26 @@ void exp_series_lanes(const I32F32* x_in, std::size_t count, std::optional<I32F3
         if (!first) continue;  // fails: nullopt
         xb[l] = term[l] = static_cast<std::uint64_t>(x.bits);
         result[l] = first->bits;
-        running[l] = true;
-        ++active;
+        series[l] = true;
+        any |= term[l];
     }
-    for (std::size_t i = 2; i <= 31 && active != 0; ++i) {
+    for (std::size_t i = 2; i <= 31 && any != 0; ++i) {
         const fixed::U64Divider& by = by_index[i];
+        any = 0;
         for (std::size_t l = 0; l < exp_lanes; ++l) {
-            if (!running[l]) continue;
             const fixed::u128 product = (static_cast<fixed::u128>(term[l]) * xb[l]) >> 32;
             const std::uint64_t t = by(static_cast<std::uint64_t>(product));
             std::int64_t sum = 0;
-            const bool overflow = product > static_cast<fixed::u128>(std::numeric_limits<std::int64_t>::max()) ||
+            const bool overflow = (product >> 63) != 0 ||  // above the i64 range
                                   __builtin_add_overflow(result[l], static_cast<std::int64_t>(t), &sum);
-            term[l] = t;
-            if (overflow) {
-                failed[l] = true;
-                running[l] = false;
-                --active;
-            } else if (t == 0) {
-                running[l] = false;
-                --active;
-            } else {
-                result[l] = sum;
-            }
+            failed[l] = failed[l] || overflow;
+            result[l] = overflow ? result[l] : sum;
+            term[l] = overflow ? 0 : t;
+            any |= term[l];
         }
     }
     for (std::size_t l = 0; l < count; ++l) {
-        if (failed[l] || (!running[l] && xb[l] == 0)) continue;  // failed, or answered above
+        if (!series[l] || failed[l]) continue;  // answered above, or failed
         const I32F32 r = I32F32::from_bits(result[l]);
         out[l] = negative[l] ? fixed::one_over(r) : std::optional<I32F32>(r);
     }
