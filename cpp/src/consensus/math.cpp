@@ -829,8 +829,14 @@ private:
 // list order, as the chain's vectors do, because the next pivot is the middle element of the
 // surviving list. The first round reads the caller's arrays; then three lists rotate: the
 // surviving one and the two sides being written.
+//
+// free_pivot: lo and hi are 0 and the plain (unsaturated) total of the stakes. Then lo and hi
+// stay the exact stake below and up to the surviving list, and the result is the one score x
+// with stake(< x) <= minority < stake(<= x) (the lowest or highest score when minority is
+// outside [0, total)), whichever pivots lead there: the median of three replaces the middle
+// element, for fewer and shorter rounds.
 I32F32 weighted_median_span(const I32F32* stake, const I32F32* score, std::size_t k, I32F32 minority, I32F32 lo,
-                            I32F32 hi, PartitionFn partition, MedianScratch& scratch) {
+                            I32F32 hi, PartitionFn partition, MedianScratch& scratch, bool free_pivot) {
     static_assert(sizeof(I32F32) == sizeof(std::int64_t));
     if (k == 0) return I32F32::zero();
     scratch.fit(k);
@@ -841,7 +847,11 @@ I32F32 weighted_median_span(const I32F32* stake, const I32F32* score, std::size_
     for (std::size_t iteration = 0; iteration <= k; ++iteration) {
         if (n == 0) return I32F32::zero();
         if (n == 1) return I32F32::from_bits(cur_score[0]);
-        const std::int64_t pivot = cur_score[n / 2];
+        std::int64_t pivot = cur_score[n / 2];
+        if (free_pivot) {
+            const std::int64_t a = cur_score[0], c = cur_score[n - 1];
+            pivot = std::max(std::min(a, pivot), std::min(std::max(a, pivot), c));
+        }
         // The two lists other than the survivors' (any two at the start).
         const int below_list = cur == 0 ? 1 : 0;
         const int above_list = cur == 2 || cur < 0 ? 1 : 2;
@@ -872,7 +882,7 @@ I32F32 weighted_median(const Vector& stake, const Vector& score, I32F32 minority
     MedianScratch scratch;
     const std::size_t k = std::min(stake.size(), score.size());
     return weighted_median_span(stake.data(), score.data(), k, minority, lo, hi,
-                                partition_for(sums_cannot_saturate(stake.data(), k)), scratch);
+                                partition_for(sums_cannot_saturate(stake.data(), k)), scratch, false);
 }
 
 Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score, std::size_t columns,
@@ -905,10 +915,11 @@ Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score
     }
     Vector median(columns, I32F32::zero());
     MedianScratch scratch;
-    const PartitionFn partition = partition_for(sums_cannot_saturate(use_stake.data(), k));
+    const bool plain = sums_cannot_saturate(use_stake.data(), k);
+    const PartitionFn partition = partition_for(plain);
     for (std::size_t j = 0; j < columns; ++j) {
         median[j] = weighted_median_span(use_stake.data(), scores.data() + j * stride, k, minority, I32F32::zero(),
-                                         stake_sum, partition, scratch);
+                                         stake_sum, partition, scratch, plain);
     }
     return median;
 }
