@@ -182,9 +182,9 @@ private:
 /// floor(x · 65535) clamped to [0, 65535] (saturating I32F32 product, then saturating to u16).
 inline std::uint16_t fixed_proportion_to_u16(I32F32 x) noexcept {
     if (x.bits <= 0) return 0;
-    const fixed::u128 p = static_cast<fixed::u128>(x.bits) * 65535u;  // bits of x·65535
-    const fixed::u128 whole = p >> 32;
-    return whole > 65535 ? 65535 : static_cast<std::uint16_t>(whole);
+    // x >= 1 saturates; below, the bits of x·65535 fit 64 bits.
+    if (x.bits >= (std::int64_t{1} << 32)) return 65535;
+    return static_cast<std::uint16_t>((static_cast<std::uint64_t>(x.bits) * 65535u) >> 32);
 }
 /// x / 65535 as I32F32 (checked_div, truncated). Since 2^32 = 65535·65537 + 1, the quotient
 /// floor(x·2^32 / 65535) is x·65537 + floor(x / 65535) exactly, with no division.
