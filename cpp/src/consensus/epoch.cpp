@@ -68,10 +68,9 @@ SparseMatrix load_bonds(const SparseU16& m, std::size_t n, bool proportion, std:
             }
         };
         auto no_sum = [](const Entry&) {};
-        auto add_sum = [&](const Entry& e) { (*col_sum)[e.col] = fixed::saturating_add((*col_sum)[e.col], e.value); };
         if (proportion) load(math::u16_proportion_to_fixed, no_sum);
         else if (col_sum == nullptr) load(math::u16_to_fixed, no_sum);
-        else load(math::u16_to_fixed, add_sum);
+        else load(math::u16_to_fixed, [sums = math::ColumnSums(*col_sum)](const Entry& e) { sums.add(e); });
         return out;
     }
     for (std::size_t i = 0; i < n; ++i) {

@@ -382,17 +382,6 @@ void inplace_row_normalize_sparse(SparseMatrix& m) noexcept {
 }
 
 namespace {
-// column_sums' running sums as a plain array: in the loops that write entries, a std::vector's
-// size and data would be reloaded after every entry written (the compiler cannot rule out that
-// the entry stores reach them).
-struct ColumnSums {
-    I32F32* sum;
-    std::size_t columns;
-    explicit ColumnSums(Vector& v) noexcept : sum(v.data()), columns(v.size()) {}
-    [[gnu::always_inline]] void add(const Entry& e) const noexcept {
-        if (e.col < columns) sum[e.col] = saturating_add(sum[e.col], e.value);
-    }
-};
 }  // namespace
 
 Vector column_sums(const SparseMatrix& m, std::size_t columns) {

@@ -231,6 +231,17 @@ void inplace_col_normalize_sparse(SparseMatrix& m, std::size_t columns);
 /// column normalisation's divisors). The producers below can return them from the pass that
 /// writes the entries, which adds them in the same order.
 Vector column_sums(const SparseMatrix& m, std::size_t columns);
+/// column_sums' running sums, for the loops that write entries and sum them on the way: over a
+/// plain array, since a std::vector's size and data would be reloaded after every entry written
+/// (the compiler cannot rule out that the entry stores reach them).
+struct ColumnSums {
+    I32F32* sum;
+    std::size_t columns;
+    explicit ColumnSums(Vector& v) noexcept : sum(v.data()), columns(v.size()) {}
+    [[gnu::always_inline]] void add(const Entry& e) const noexcept {
+        if (e.col < columns) sum[e.col] = fixed::saturating_add(sum[e.col], e.value);
+    }
+};
 /// inplace_col_normalize_sparse with its divisors known: col_sum = column_sums(m, col_sum.size()).
 void inplace_col_normalize_sparse(SparseMatrix& m, const Vector& col_sum);
 /// inplace_col_normalize_sparse(m, col_sum) (sums as above), then matmul_transpose_sparse(m, v),
