@@ -420,3 +420,19 @@ def test_alpha_sigmoid_many_is_alpha_of_each(cwb: tuple[list[int], list[int], li
         C.alpha_sigmoid(ci, wi, bi, lo, hi, st_bits) for ci, wi, bi in zip(c, w, b, strict=True)
     ]
     assert C.alpha_sigmoid_many(c, w, b, lo, hi, st_bits) == want
+
+
+@given(st.lists(st.integers(-3, 3), max_size=40), st.integers(0, 45))
+@settings(max_examples=300, deadline=None)
+def test_topk_is_the_chains_stable_sort(values: list[int], k: int) -> None:
+    # The chain sorts uids stably by value and drops the first n - k (ties: the lower uid loses).
+    n = len(values)
+    want = [True] * n
+    if n >= k:
+        for uid in sorted(range(n), key=lambda u: values[u])[: n - k]:
+            want[uid] = False
+    assert C.is_topk(values, k) == want
+    nonzero = [v != 0 for v in values]
+    if n >= k:
+        nonzero = [w and v != 0 for w, v in zip(want, values, strict=True)]
+    assert C.is_topk_nonzero(values, k) == nonzero

@@ -311,8 +311,11 @@ std::vector<bool> topk_from(const Vector& v, std::size_t k, std::vector<bool> re
     if (n < k) return result;
     std::vector<std::size_t> idx(n);
     std::iota(idx.begin(), idx.end(), 0);
-    // Stable ascending order: among equal values the lower uid sorts first and loses.
-    std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
+    // The chain sorts stably in ascending order and drops the first n - k: among equal values the
+    // lower uid sorts first and loses. That order is (value, uid), so the dropped set is the
+    // n - k lowest in it, which a selection finds without sorting.
+    std::nth_element(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(n - k), idx.end(),
+                     [&](std::size_t a, std::size_t b) { return v[a] < v[b] || (v[a] == v[b] && a < b); });
     for (std::size_t i = 0; i < n - k; ++i) result[idx[i]] = false;
     return result;
 }
