@@ -714,13 +714,20 @@ SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, 
                     row[j] = I32F32::zero();
                 }
             };
-            if (col_sum == nullptr) {
+            // Column sums on the way for a mostly full row; over the entries kept for a sparse
+            // one, most of whose columns hold nothing.
+            const bool full = next[i].size() + (has_prev ? prev[i].size() : 0) >= columns / 2;
+            if (col_sum == nullptr || !full) {
                 emit([](std::size_t, I32F32) {});
             } else {
                 I32F32* const sums = col_sum->data();
                 emit([sums](std::size_t j, I32F32 v) { sums[j] = saturating_add(sums[j], v); });
             }
             out.end_row(w);
+            if (col_sum != nullptr && !full) {
+                const ColumnSums sums(*col_sum);
+                for (const Entry& e : out[i]) sums.add(e);
+            }
         } else {
             out.close_row();
         }
