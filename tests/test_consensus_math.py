@@ -375,6 +375,36 @@ def test_exp_many_is_exp_of_each(x: list[int]) -> None:
     assert C.exp_safe_many(x) == [C.exp_safe(v) for v in x]
 
 
+def _exp_reference(x: int) -> int:
+    """exp_safe on I32F32 bits, step by step as spec §1.3 states it (checked Taylor series)."""
+    i64_max = (1 << 63) - 1
+    x = max(-(20 << 32), min(20 << 32, x))
+    if x == 0:
+        return ONE
+    if x == ONE:
+        return 22_802_600 << 9
+    mag = abs(x)
+    result, term = mag + ONE, mag
+    for i in range(2, 32):
+        product = term * mag >> 32
+        if product > i64_max:
+            return 0 if x <= 0 else i64_max  # the series fails
+        term = product // i
+        if term == 0:
+            break
+        result += term
+        if result > i64_max:
+            return 0 if x <= 0 else i64_max
+    return (1 << 64) // result if x < 0 else result
+
+
+@given(st.lists(_exp_inputs, min_size=0, max_size=19))
+@settings(max_examples=300, deadline=None)
+def test_exp_many_matches_the_series_step_by_step(x: list[int]) -> None:
+    # The lanes run branch-free in batches of several entries: each must still be its own series.
+    assert C.exp_safe_many(x) == [_exp_reference(v) for v in x]
+
+
 @given(st.integers(0, 12).flatmap(lambda k: st.tuples(
            st.lists(st.integers(0, ONE), min_size=k, max_size=k),
            st.lists(st.integers(0, ONE), min_size=k, max_size=k),
@@ -390,3 +420,19 @@ def test_alpha_sigmoid_many_is_alpha_of_each(cwb: tuple[list[int], list[int], li
         C.alpha_sigmoid(ci, wi, bi, lo, hi, st_bits) for ci, wi, bi in zip(c, w, b, strict=True)
     ]
     assert C.alpha_sigmoid_many(c, w, b, lo, hi, st_bits) == want
+
+
+@given(st.lists(st.integers(-3, 3), max_size=40), st.integers(0, 45))
+@settings(max_examples=300, deadline=None)
+def test_topk_is_the_chains_stable_sort(values: list[int], k: int) -> None:
+    # The chain sorts uids stably by value and drops the first n - k (ties: the lower uid loses).
+    n = len(values)
+    want = [True] * n
+    if n >= k:
+        for uid in sorted(range(n), key=lambda u: values[u])[: n - k]:
+            want[uid] = False
+    assert C.is_topk(values, k) == want
+    nonzero = [v != 0 for v in values]
+    if n >= k:
+        nonzero = [w and v != 0 for w, v in zip(want, values, strict=True)]
+    assert C.is_topk_nonzero(values, k) == nonzero

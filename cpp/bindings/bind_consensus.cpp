@@ -23,10 +23,15 @@ using taocore::fixed::I32F32;
 
 namespace {
 
+// The value under `key`, or null (one lookup: the state dicts are read field by field on every
+// epoch call).
+py::handle item_of(const py::dict& d, const char* key) { return PyDict_GetItemString(d.ptr(), key); }
+
 template <class T>
 std::vector<T> vec_of(const py::dict& d, const char* key) {
-    if (!d.contains(key)) return {};
-    auto arr = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(d[key]);
+    const py::handle value = item_of(d, key);
+    if (!value) return {};
+    auto arr = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(value);
     if (!arr) throw py::value_error(std::string(key) + ": expected a 1-D array");
     if (arr.ndim() != 1) throw py::value_error(std::string(key) + ": expected a 1-D array");
     std::vector<T> out(static_cast<std::size_t>(arr.shape(0)));
@@ -41,8 +46,8 @@ std::vector<bool> bools_of(const py::dict& d, const char* key) {
 
 template <class T>
 T scalar_of(const py::dict& d, const char* key, T fallback) {
-    if (!d.contains(key)) return fallback;
-    return d[key].cast<T>();
+    const py::handle value = item_of(d, key);
+    return value ? value.cast<T>() : fallback;
 }
 
 SparseU16 sparse_of(const py::dict& d, const std::string& prefix) {
@@ -65,7 +70,7 @@ SubnetState state_of(const py::dict& d) {
     s.tao_stake = vec_of<std::uint64_t>(d, "tao_stake");
     s.tao_weight = scalar_of<std::uint64_t>(d, "tao_weight", 0);
     s.stake_threshold = scalar_of<std::uint64_t>(d, "stake_threshold", 0);
-    if (d.contains("owner_uid") && !d["owner_uid"].is_none()) s.owner_uid = d["owner_uid"].cast<std::uint16_t>();
+    if (const py::handle owner = item_of(d, "owner_uid"); owner && !owner.is_none()) s.owner_uid = owner.cast<std::uint16_t>();
     s.validator_permit = bools_of(d, "validator_permit");
     s.max_allowed_validators = scalar_of<std::uint16_t>(d, "max_allowed_validators", s.max_allowed_validators);
     s.weights = sparse_of(d, "weights");

@@ -14,6 +14,8 @@ U64_MAX = 2**64 - 1
 
 def integer(name: str, value: Any, lo: int = 0, hi: int = U64_MAX) -> int:
     """``value`` as an int in ``[lo, hi]``; bools, floats and other types are refused."""
+    if type(value) is int and lo <= value <= hi:  # the common case, in one test
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name} must be an int, got {type(value).__name__}")
     v = int(value)
@@ -54,6 +56,10 @@ def integers(name: str, value: Any) -> npt.NDArray[Any]:
     return arr
 
 
+# Largest value of an unsigned numpy integer type, by its size in bytes.
+_DTYPE_MAX = {size: 2 ** (8 * size) - 1 for size in (1, 2, 4, 8)}
+
+
 def uint_array(
     name: str,
     value: Any,
@@ -64,6 +70,15 @@ def uint_array(
     """A 1-D array of ``dtype`` (uint64 unless told) with every entry in ``[0, hi]`` and, if
     given, exactly ``length``. Arrays already of an unsigned type that cannot exceed ``hi`` are
     not scanned again (an epoch's inputs are checked on every call)."""
+    if (
+        type(value) is np.ndarray
+        and value.ndim == 1
+        and value.dtype.kind == "u"
+        and _DTYPE_MAX[value.dtype.itemsize] <= hi
+        and (length is None or value.size == length)
+    ):
+        # Already a flat unsigned array that cannot exceed hi: nothing to scan.
+        return value.astype(dtype, copy=False)
     arr = integers(name, [] if value is None else value)
     if arr.size:
         if arr.dtype.kind == "i" and int(arr.min()) < 0:

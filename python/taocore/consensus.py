@@ -190,6 +190,13 @@ class MechanismsResult:
 def _bool_array(name: str, value: Any, n: int) -> npt.NDArray[np.uint8]:
     if value is None:
         return np.zeros(n, dtype=np.uint8)
+    if (
+        type(value) is np.ndarray
+        and value.dtype == np.bool_
+        and value.ndim == 1
+        and value.size == n
+    ):
+        return value.view(np.uint8)  # already n booleans
     arr = np.asarray(value)
     if arr.ndim != 1 or arr.size > n:
         raise ValueError(f"{name} must be one-dimensional with at most n = {n} entries")

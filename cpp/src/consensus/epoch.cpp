@@ -47,11 +47,32 @@ void validate_sparse(const SparseU16& m, std::size_t n, const char* field) {
 // The stored bonds as I32F32 (u16 proportions for Yuma3, whole numbers for Yuma), without the
 // entries the mask drops: bonds to uids registered at or after `last_tempo` (the chain's
 // scalar_vec_mask_sparse_matrix(<=) right after loading them, fused into the load).
+// With col_sum (n entries), also their column sums (math::column_sums).
 SparseMatrix load_bonds(const SparseU16& m, std::size_t n, bool proportion, std::uint64_t last_tempo,
-                        const std::vector<std::uint64_t>& block_at_registration) {
+                        const std::vector<std::uint64_t>& block_at_registration, Vector* col_sum = nullptr) {
+    if (col_sum != nullptr) col_sum->assign(n, I32F32::zero());
     if (m.indptr.empty()) return SparseMatrix(n);
     SparseMatrix out;
     out.reserve(n, m.indices.size());
+    const std::uint64_t latest_registration = *std::max_element(block_at_registration.begin(), block_at_registration.end());
+    if (!math::mask_applies(math::MaskOp::less_equal, last_tempo, latest_registration)) {
+        // Every uid registered before last_tempo: the mask keeps everything.
+        auto load = [&](auto convert, auto&& sum) {
+            for (std::size_t i = 0; i < n; ++i) {
+                Entry* w = out.begin_row(m.indptr[i + 1] - m.indptr[i]);
+                for (std::uint64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k) {
+                    *w = {m.indices[k], convert(m.values[k])};
+                    sum(*w++);
+                }
+                out.end_row(w);
+            }
+        };
+        auto no_sum = [](const Entry&) {};
+        if (proportion) load(math::u16_proportion_to_fixed, no_sum);
+        else if (col_sum == nullptr) load(math::u16_to_fixed, no_sum);
+        else load(math::u16_to_fixed, [sums = math::ColumnSums(*col_sum)](const Entry& e) { sums.add(e); });
+        return out;
+    }
     for (std::size_t i = 0; i < n; ++i) {
         Entry* w = out.begin_row(m.indptr[i + 1] - m.indptr[i]);
         for (std::uint64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k) {
@@ -61,6 +82,7 @@ SparseMatrix load_bonds(const SparseU16& m, std::size_t n, bool proportion, std:
         }
         out.end_row(w);
     }
+    if (col_sum != nullptr) *col_sum = math::column_sums(out, n);
     return out;
 }
 
@@ -195,6 +217,9 @@ EpochResult epoch(const SubnetState& s) {
     SparseMatrix weights;
     const std::size_t owner = s.owner_uid ? *s.owner_uid : static_cast<std::size_t>(-1);
     weights.reserve(n, s.weights.indices.size());
+    // A row set (and committed) after every registration loses no entry to the two registration
+    // masks, only its self weight: it is loaded and summed in one plain pass.
+    const std::uint64_t latest_registration = *std::max_element(s.block_at_registration.begin(), s.block_at_registration.end());
     for (std::size_t i = 0; i < n; ++i) {
         if (s.weights.indptr.empty() || forbid[i]) {
             weights.close_row();
@@ -203,6 +228,20 @@ EpochResult epoch(const SubnetState& s) {
         const std::uint64_t commit = s.commit_reveal ? s.commit_blocks[i] : 0;
         const std::size_t self = i == owner ? static_cast<std::size_t>(-1) : i;
         Entry* w = weights.begin_row(s.weights.indptr[i + 1] - s.weights.indptr[i]);
+        if (last_update[i] > latest_registration && (!s.commit_reveal || commit >= latest_registration)) {
+            std::uint64_t row_total = 0;  // u16 values: 64 bits cannot overflow
+            for (std::uint64_t k = s.weights.indptr[i]; k < s.weights.indptr[i + 1]; ++k) {
+                const std::uint16_t j = s.weights.indices[k], v = s.weights.values[k];
+                const bool keep = j != self;
+                *w = {j, math::u16_to_fixed(v)};
+                row_total += keep ? v : 0;
+                w += keep ? 1 : 0;
+            }
+            weights.end_row(w);
+            // The row's I32F32 sum, wrapping as the chain's additions do.
+            math::inplace_whole_row_normalize(weights[i], I32F32::from_bits(static_cast<std::int64_t>(row_total << 32)));
+            continue;
+        }
         for (std::uint64_t k = s.weights.indptr[i]; k < s.weights.indptr[i + 1]; ++k) {
             const std::uint16_t j = s.weights.indices[k];
             const std::uint64_t registered = s.block_at_registration[j];
@@ -218,11 +257,12 @@ EpochResult epoch(const SubnetState& s) {
     // 8. Consensus, clipping, validator trust.
     const I32F32 kappa = math::u16_proportion_to_fixed(s.kappa);
     const Vector consensus = math::weighted_median_col_sparse(active_stake, weights, n, kappa);
-    const SparseMatrix clipped = math::col_clip_sparse(weights, consensus);
-    const Vector validator_trust = math::row_sum_sparse(clipped);
+    math::ClippedSums clip = math::col_clip_sums_sparse(weights, consensus, active_stake);
+    const SparseMatrix& clipped = clip.clipped;
+    const Vector& validator_trust = clip.row_sum;
 
     // 9. Incentive.
-    Vector incentive = math::matmul_sparse(clipped, active_stake, n);
+    Vector incentive = std::move(clip.matmul);
     math::inplace_normalize(incentive);
 
     // 10. Weights for bonds.
@@ -239,18 +279,21 @@ EpochResult epoch(const SubnetState& s) {
     Vector dividends;
     SparseMatrix new_bonds;
     if (!s.yuma3) {
-        SparseMatrix bonds = load_bonds(s.bonds, n, false, last_tempo, s.block_at_registration);
-        math::inplace_col_normalize_sparse(bonds, n);
-        SparseMatrix delta = math::row_hadamard_sparse(bond_weights, active_stake);
-        math::inplace_col_normalize_sparse(delta, n);
+        // Each column normalisation's sums come from the pass that wrote the matrix.
+        Vector col_sum;
+        SparseMatrix bonds = load_bonds(s.bonds, n, false, last_tempo, s.block_at_registration, &col_sum);
+        math::inplace_col_normalize_sparse(bonds, col_sum);
+        SparseMatrix delta = math::row_hadamard_sparse(bond_weights, active_stake, &col_sum);
+        math::inplace_col_normalize_sparse(delta, col_sum);
         const I32F32 alpha = math::bonds_moving_average_alpha(s.bonds_moving_average);
-        new_bonds = math::mat_ema_sparse(delta, bonds, alpha);
-        math::inplace_col_normalize_sparse(new_bonds, n);
-        dividends = math::matmul_transpose_sparse(new_bonds, incentive);
+        new_bonds = math::mat_ema_sparse(delta, bonds, alpha, &col_sum);
+        Vector col_max;
+        dividends = math::col_normalize_matmul_transpose_sparse(new_bonds, col_sum, incentive, col_max);
         math::inplace_normalize(dividends);
-        math::inplace_col_max_upscale_sparse(new_bonds, n);
+        math::inplace_col_max_upscale_sparse(new_bonds, col_max);
     } else {
         SparseMatrix bonds = load_bonds(s.bonds, n, true, last_tempo, s.block_at_registration);
+        Vector total_bonds;
         const bool any_consensus = std::any_of(consensus.begin(), consensus.end(), [](I32F32 c) { return !c.is_zero(); });
         if (s.liquid_alpha && any_consensus) {
             const I32F32 low = math::u16_proportion_to_fixed(s.alpha_low);
@@ -287,11 +330,13 @@ EpochResult epoch(const SubnetState& s) {
                 return alpha_row[j];
             };
             new_bonds = math::mat_ema_alpha_sparse(bond_weights, bonds, n, alpha_at);
+            total_bonds = math::col_normalized_row_dot(new_bonds, incentive, n);
         } else {
             const I32F32 alpha = math::bonds_moving_average_alpha(s.bonds_moving_average);
-            new_bonds = math::mat_ema_sparse(bond_weights, bonds, alpha);
+            Vector col_sum;
+            new_bonds = math::mat_ema_sparse(bond_weights, bonds, alpha, &col_sum);
+            total_bonds = math::col_normalized_row_dot(new_bonds, incentive, col_sum);
         }
-        const Vector total_bonds = math::col_normalized_row_dot(new_bonds, incentive, n);
         dividends = math::vec_mul(total_bonds, active_stake);
         math::inplace_normalize(dividends);
     }

@@ -10,6 +10,7 @@
 #include <new>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <utility>
 
 namespace taocore::consensus::math {
@@ -170,11 +171,13 @@ namespace {
 // number i is (t·2^32) / (i·2^32) = floor(t / i), which always fits.
 //
 // Each term waits on the previous one (a multiply and a division: about a dozen cycles), so one
-// series is latency-bound; liquid alpha needs one per bond entry, and `Lanes` independent series
-// advance together so that the processor overlaps them. Per lane the steps are exactly the
-// single series'; a lane stops when its term floors to zero (every later term is zero and adds
-// nothing) or an operation overflows (the series fails: nullopt).
-constexpr std::size_t exp_lanes = 4;
+// series is latency-bound; liquid alpha needs one per bond entry, and `exp_lanes` independent
+// series advance together so that the processor overlaps them. Per lane the steps are exactly
+// the single series': a lane stops when its term floors to zero (every later term is zero and
+// adds nothing) or an operation overflows (the series fails: nullopt). The lanes run without
+// branches: a stopped lane's term stays zero (its products and additions are then zero), and a
+// failed lane's term is set to zero; the step loop ends when every term is zero.
+constexpr std::size_t exp_lanes = 8;
 
 void exp_series_lanes(const I32F32* x_in, std::size_t count, std::optional<I32F32>* out) noexcept {
     static const auto by_index = [] {
@@ -184,8 +187,8 @@ void exp_series_lanes(const I32F32* x_in, std::size_t count, std::optional<I32F3
     }();
     std::uint64_t xb[exp_lanes] = {}, term[exp_lanes] = {};
     std::int64_t result[exp_lanes] = {};
-    bool negative[exp_lanes] = {}, running[exp_lanes] = {}, failed[exp_lanes] = {};
-    std::size_t active = 0;
+    bool negative[exp_lanes] = {}, series[exp_lanes] = {}, failed[exp_lanes] = {};
+    std::uint64_t any = 0;
     for (std::size_t l = 0; l < count; ++l) {
         I32F32 x = x_in[l];
         out[l] = std::nullopt;
@@ -204,33 +207,26 @@ void exp_series_lanes(const I32F32* x_in, std::size_t count, std::optional<I32F3
         if (!first) continue;  // fails: nullopt
         xb[l] = term[l] = static_cast<std::uint64_t>(x.bits);
         result[l] = first->bits;
-        running[l] = true;
-        ++active;
+        series[l] = true;
+        any |= term[l];
     }
-    for (std::size_t i = 2; i <= 31 && active != 0; ++i) {
+    for (std::size_t i = 2; i <= 31 && any != 0; ++i) {
         const fixed::U64Divider& by = by_index[i];
+        any = 0;
         for (std::size_t l = 0; l < exp_lanes; ++l) {
-            if (!running[l]) continue;
             const fixed::u128 product = (static_cast<fixed::u128>(term[l]) * xb[l]) >> 32;
             const std::uint64_t t = by(static_cast<std::uint64_t>(product));
             std::int64_t sum = 0;
-            const bool overflow = product > static_cast<fixed::u128>(std::numeric_limits<std::int64_t>::max()) ||
+            const bool overflow = (product >> 63) != 0 ||  // above the i64 range
                                   __builtin_add_overflow(result[l], static_cast<std::int64_t>(t), &sum);
-            term[l] = t;
-            if (overflow) {
-                failed[l] = true;
-                running[l] = false;
-                --active;
-            } else if (t == 0) {
-                running[l] = false;
-                --active;
-            } else {
-                result[l] = sum;
-            }
+            failed[l] = failed[l] || overflow;
+            result[l] = overflow ? result[l] : sum;
+            term[l] = overflow ? 0 : t;
+            any |= term[l];
         }
     }
     for (std::size_t l = 0; l < count; ++l) {
-        if (failed[l] || (!running[l] && xb[l] == 0)) continue;  // failed, or answered above
+        if (!series[l] || failed[l]) continue;  // answered above, or failed
         const I32F32 r = I32F32::from_bits(result[l]);
         out[l] = negative[l] ? fixed::one_over(r) : std::optional<I32F32>(r);
     }
@@ -315,8 +311,11 @@ std::vector<bool> topk_from(const Vector& v, std::size_t k, std::vector<bool> re
     if (n < k) return result;
     std::vector<std::size_t> idx(n);
     std::iota(idx.begin(), idx.end(), 0);
-    // Stable ascending order: among equal values the lower uid sorts first and loses.
-    std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
+    // The chain sorts stably in ascending order and drops the first n - k: among equal values the
+    // lower uid sorts first and loses. That order is (value, uid), so the dropped set is the
+    // n - k lowest in it, which a selection finds without sorting.
+    std::nth_element(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(n - k), idx.end(),
+                     [&](std::size_t a, std::size_t b) { return v[a] < v[b] || (v[a] == v[b] && a < b); });
     for (std::size_t i = 0; i < n - k; ++i) result[idx[i]] = false;
     return result;
 }
@@ -368,15 +367,17 @@ void inplace_row_normalize(Row row) noexcept {
         negative |= static_cast<std::uint64_t>(e.value.bits) >> 63;
     }
     if (s <= I32F32::zero()) return;
-    if (fraction_bits == 0 && negative == 0) {
-        // Whole, non-negative numbers (the weights as set, u16): with w and s whole the quotient
-        // floor(w·2^32 / s) is one invariant 64-bit division of w·2^32 (w < 2^31, as w <= s).
-        const fixed::U64Divider by(static_cast<std::uint64_t>(s.bits) >> 32);
-        for (Entry& e : row) e.value.bits = static_cast<std::int64_t>(by(static_cast<std::uint64_t>(e.value.bits)));
-        return;
-    }
+    if (fraction_bits == 0 && negative == 0) return inplace_whole_row_normalize(row, s);
     const fixed::I32F32Divider by(s);
     for (Entry& e : row) e.value = by.saturating(e.value);
+}
+
+void inplace_whole_row_normalize(Row row, I32F32 s) noexcept {
+    if (s <= I32F32::zero()) return;
+    // With w and s whole the quotient floor(w·2^32 / s) is one invariant 64-bit division of
+    // w·2^32 (w < 2^31, as w <= s).
+    const fixed::U64Divider by(static_cast<std::uint64_t>(s.bits) >> 32);
+    for (Entry& e : row) e.value.bits = static_cast<std::int64_t>(by(static_cast<std::uint64_t>(e.value.bits)));
 }
 
 void inplace_row_normalize_sparse(SparseMatrix& m) noexcept {
@@ -384,29 +385,65 @@ void inplace_row_normalize_sparse(SparseMatrix& m) noexcept {
 }
 
 namespace {
-// Per-column sums (saturating) of the entries with col < columns.
+}  // namespace
+
 Vector column_sums(const SparseMatrix& m, std::size_t columns) {
     Vector col_sum(columns, I32F32::zero());
-    for (const Entry& e : m.entries())
-        if (e.col < columns) col_sum[e.col] = saturating_add(col_sum[e.col], e.value);
+    const ColumnSums sums(col_sum);
+    for (const Entry& e : m.entries()) sums.add(e);
     return col_sum;
 }
 
+namespace {
+
 // saturating_div(a, divisor[col]) for many entries: one divider per column. A zero divisor
 // leaves the entry as it is (the column normalisations' rule).
+//
+// Two cases of I32F32Divider cover nearly every entry, each one invariant 64-bit division: a
+// fraction (0 <= a < 1) over a divisor d > 2^-31 divides a·2^32 by d's bits, and a whole a over a
+// whole d divides a by d/2^32 (Yuma's bonds as stored). They are tried first, in I32F32Divider's
+// order, with compact per-column dividers; a column's general divider is only built when one of
+// its entries needs it.
 class ColumnDivision {
 public:
-    explicit ColumnDivision(const Vector& divisor) : divisor_(divisor) {
-        by_.reserve(divisor.size());
-        for (I32F32 d : divisor) by_.emplace_back(d);
+    explicit ColumnDivision(const Vector& divisor) : divisor_(divisor), columns_(divisor.size()), general_(divisor.size()) {
+        for (std::size_t j = 0; j < divisor.size(); ++j) {
+            const std::int64_t d = divisor[j].bits;
+            Column& c = columns_[j];
+            if (d >= 2) c.fraction = fixed::U64Divider(static_cast<std::uint64_t>(d));
+            c.fraction_usable = d >= 2;
+            c.whole_usable = d > 0 && (d & 0xffffffff) == 0;
+            if (c.whole_usable) c.whole = fixed::U64Divider(static_cast<std::uint64_t>(d) >> 32);
+        }
     }
-    [[gnu::always_inline]] I32F32 operator()(const Entry& e) const noexcept {
-        return divisor_[e.col].is_zero() ? e.value : by_[e.col].saturating(e.value);
+    [[gnu::always_inline]] I32F32 operator()(const Entry& e) const {
+        const auto a = static_cast<std::uint64_t>(e.value.bits);
+        const Column& c = columns_[e.col];
+        if (a < (std::uint64_t{1} << 32) && c.fraction_usable) [[likely]]
+            return I32F32::from_bits(static_cast<std::int64_t>(c.fraction(a << 32)));
+        // Whole a >= 0 (a/2^32 < 2^31): the 2^32 factors cancel.
+        if (c.whole_usable && (a & 0x80000000ffffffffu) == 0)
+            return I32F32::from_bits(static_cast<std::int64_t>(c.whole(a)));
+        return general(e);
     }
 
 private:
+    struct Column {
+        fixed::U64Divider fraction, whole;
+        bool fraction_usable = false, whole_usable = false;
+    };
+
+    [[gnu::noinline]] I32F32 general(const Entry& e) const {
+        const I32F32 d = divisor_[e.col];
+        if (d.is_zero()) return e.value;
+        std::optional<fixed::I32F32Divider>& by = general_[e.col];
+        if (!by) by.emplace(d);
+        return by->saturating(e.value);
+    }
+
     const Vector& divisor_;
-    std::vector<fixed::I32F32Divider> by_;
+    std::vector<Column> columns_;
+    mutable std::vector<std::optional<fixed::I32F32Divider>> general_;
 };
 
 void divide_columns(SparseMatrix& m, const Vector& divisor) {
@@ -420,11 +457,39 @@ void inplace_col_normalize_sparse(SparseMatrix& m, std::size_t columns) {
     divide_columns(m, column_sums(m, columns));
 }
 
+void inplace_col_normalize_sparse(SparseMatrix& m, const Vector& col_sum) { divide_columns(m, col_sum); }
+
+namespace {
+[[gnu::always_inline]] inline void raise_column_max(I32F32* col_max, std::size_t columns, const Entry& e) noexcept {
+    if (e.col < columns && col_max[e.col] < e.value) col_max[e.col] = e.value;
+}
+}  // namespace
+
 void inplace_col_max_upscale_sparse(SparseMatrix& m, std::size_t columns) {
     Vector col_max(columns, I32F32::zero());
-    for (const Entry& e : m.entries())
-        if (e.col < columns && col_max[e.col] < e.value) col_max[e.col] = e.value;
+    for (const Entry& e : m.entries()) raise_column_max(col_max.data(), columns, e);
     divide_columns(m, col_max);
+}
+
+void inplace_col_max_upscale_sparse(SparseMatrix& m, const Vector& col_max) { divide_columns(m, col_max); }
+
+Vector col_normalize_matmul_transpose_sparse(SparseMatrix& m, const Vector& col_sum, const Vector& v, Vector& col_max) {
+    const ColumnDivision divide(col_sum);
+    const std::size_t columns = col_sum.size(), v_size = v.size();
+    col_max.assign(columns, I32F32::zero());
+    I32F32* const max = col_max.data();
+    const I32F32* const vj = v.data();
+    Vector out(m.size(), I32F32::zero());
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        I32F32 acc = I32F32::zero();
+        for (Entry& e : m[i]) {
+            if (e.col < columns) e.value = divide(e);
+            raise_column_max(max, columns, e);
+            if (e.col < v_size) acc = saturating_add(acc, fixed::mul(vj[e.col], e.value));
+        }
+        out[i] = acc;
+    }
+    return out;
 }
 
 void mask_rows_inplace(const std::vector<bool>& mask, SparseMatrix& m) noexcept {
@@ -499,13 +564,22 @@ Vector matmul_transpose_sparse(const SparseMatrix& m, const Vector& v) {
     return out;
 }
 
-SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v) {
+SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v, Vector* col_sum) {
     SparseMatrix out;
     out.reserve(m.size(), m.nnz());
+    Vector unused;
+    if (col_sum != nullptr) std::fill(col_sum->begin(), col_sum->end(), I32F32::zero());
+    const ColumnSums sums(col_sum != nullptr ? *col_sum : unused);
     for (std::size_t i = 0; i < m.size(); ++i) {
         Entry* w = out.begin_row(i < v.size() ? m[i].size() : 0);
-        if (i < v.size())
-            for (const Entry& e : m[i]) *w++ = {e.col, fixed::mul(e.value, v[i])};
+        if (i < v.size()) {
+            const I32F32 factor = v[i];
+            for (const Entry& e : m[i]) {
+                const Entry p{e.col, fixed::mul(e.value, factor)};
+                *w++ = p;
+                sums.add(p);  // no columns without col_sum
+            }
+        }
         out.end_row(w);
     }
     return out;
@@ -526,16 +600,19 @@ SparseMatrix mat_vec_mul_sparse(const SparseMatrix& m, const Vector& v) {
 }
 
 Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, std::size_t columns) {
-    const Vector col_sum = column_sums(m, columns);
+    return col_normalized_row_dot(m, v, column_sums(m, columns));
+}
+
+Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, const Vector& col_sum) {
     const ColumnDivision normalise(col_sum);
+    const std::size_t usable = std::min(col_sum.size(), v.size());
+    const I32F32* const vj = v.data();
     Vector out(m.size(), I32F32::zero());
     for (std::size_t i = 0; i < m.size(); ++i) {
         I32F32 acc = I32F32::zero();
         for (const Entry& e : m[i]) {
-            if (e.col >= columns || e.col >= v.size()) continue;
-            const I32F32 vj = v[e.col];
-            if (vj.is_zero()) continue;  // floor(x · 0) adds nothing
-            acc = fixed::add(acc, fixed::mul(normalise(e), vj));
+            // floor(x · 0) adds nothing
+            if (e.col < usable && !vj[e.col].is_zero()) acc = fixed::add(acc, fixed::mul(normalise(e), vj[e.col]));
         }
         out[i] = acc;
     }
@@ -550,13 +627,39 @@ SparseMatrix col_clip_sparse(const SparseMatrix& m, const Vector& threshold) {
         Entry* w = out.begin_row(m[i].size());
         for (const Entry& e : m[i]) {
             if (e.col >= columns) continue;
-            // Above the threshold the entry becomes the threshold, and is dropped if that is <= 0.
-            const I32F32 th = threshold[e.col];
-            const bool clip = th < e.value;
-            *w = {e.col, clip ? th : e.value};
-            w += clip && th <= I32F32::zero() ? 0 : 1;
+            Entry c = e;
+            const bool kept = clip_entry(c, threshold[e.col]);
+            *w = c;
+            w += kept ? 1 : 0;
         }
         out.end_row(w);
+    }
+    return out;
+}
+
+ClippedSums col_clip_sums_sparse(const SparseMatrix& m, const Vector& threshold, const Vector& v) {
+    const std::size_t columns = threshold.size();
+    ClippedSums out{SparseMatrix(), Vector(m.size(), I32F32::zero()), Vector(columns, I32F32::zero())};
+    out.clipped.reserve(m.size(), m.nnz());
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        Entry* const first = out.clipped.begin_row(m[i].size());
+        Entry* w = first;
+        I32F32 row_sum = I32F32::zero();
+        for (const Entry& e : m[i]) {
+            if (e.col >= columns) continue;
+            Entry c = e;  // clipped in registers, then stored once
+            const bool kept = clip_entry(c, threshold[e.col]);
+            *w = c;
+            // A dropped entry's value is the threshold, <= 0: masked out of the sum.
+            row_sum = fixed::add(row_sum, I32F32::from_bits(c.value.bits & -static_cast<std::int64_t>(kept)));
+            w += kept ? 1 : 0;
+        }
+        out.clipped.end_row(w);
+        out.row_sum[i] = row_sum;
+        // A zero multiplier adds floor(0 · x) = 0 to every column.
+        if (i < v.size() && !v[i].is_zero())
+            for (const Entry* e = first; e != w; ++e)
+                out.matmul[e->col] = saturating_add(out.matmul[e->col], fixed::mul(v[i], e->value));
     }
     return out;
 }
@@ -584,13 +687,14 @@ SparseMatrix interpolate_sparse(const SparseMatrix& m1, const SparseMatrix& m2, 
     return out;
 }
 
-SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha) {
+SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha, Vector* col_sum) {
     // The chain densifies each row to the number of rows (the matrices are n × n).
     const std::size_t columns = next.size();
     const I32F32 keep = saturating_sub(I32F32::one(), alpha);
     SparseMatrix out;
     out.reserve(next.size(), next.nnz() + prev.nnz());
     Vector row(columns, I32F32::zero());
+    if (col_sum != nullptr) col_sum->assign(columns, I32F32::zero());
     for (std::size_t i = 0; i < next.size(); ++i) {
         const bool has_prev = i < prev.size() && !prev[i].empty();
         if (!next[i].empty() || has_prev) {
@@ -600,12 +704,30 @@ SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, 
                 for (const Entry& e : prev[i])
                     if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(keep, e.value));
             Entry* w = out.begin_row(columns);
-            for (std::size_t j = 0; j < columns; ++j) {
-                *w = {static_cast<std::uint16_t>(j), row[j]};
-                w += row[j] > I32F32::zero() ? 1 : 0;
-                row[j] = I32F32::zero();
+            auto emit = [&](auto&& sum) {
+                for (std::size_t j = 0; j < columns; ++j) {
+                    const I32F32 v = row[j];
+                    *w = {static_cast<std::uint16_t>(j), v};
+                    const bool kept = v > I32F32::zero();
+                    w += kept ? 1 : 0;
+                    sum(j, kept ? v : I32F32::zero());  // adding 0 changes no saturating sum
+                    row[j] = I32F32::zero();
+                }
+            };
+            // Column sums on the way for a mostly full row; over the entries kept for a sparse
+            // one, most of whose columns hold nothing.
+            const bool full = next[i].size() + (has_prev ? prev[i].size() : 0) >= columns / 2;
+            if (col_sum == nullptr || !full) {
+                emit([](std::size_t, I32F32) {});
+            } else {
+                I32F32* const sums = col_sum->data();
+                emit([sums](std::size_t j, I32F32 v) { sums[j] = saturating_add(sums[j], v); });
             }
             out.end_row(w);
+            if (col_sum != nullptr && !full) {
+                const ColumnSums sums(*col_sum);
+                for (const Entry& e : out[i]) sums.add(e);
+            }
         } else {
             out.close_row();
         }
@@ -706,8 +828,14 @@ private:
 // list order, as the chain's vectors do, because the next pivot is the middle element of the
 // surviving list. The first round reads the caller's arrays; then three lists rotate: the
 // surviving one and the two sides being written.
+//
+// free_pivot: lo and hi are 0 and the plain (unsaturated) total of the stakes. Then lo and hi
+// stay the exact stake below and up to the surviving list, and the result is the one score x
+// with stake(< x) <= minority < stake(<= x) (the lowest or highest score when minority is
+// outside [0, total)), whichever pivots lead there: the median of three replaces the middle
+// element, for fewer and shorter rounds.
 I32F32 weighted_median_span(const I32F32* stake, const I32F32* score, std::size_t k, I32F32 minority, I32F32 lo,
-                            I32F32 hi, PartitionFn partition, MedianScratch& scratch) {
+                            I32F32 hi, PartitionFn partition, MedianScratch& scratch, bool free_pivot) {
     static_assert(sizeof(I32F32) == sizeof(std::int64_t));
     if (k == 0) return I32F32::zero();
     scratch.fit(k);
@@ -718,7 +846,11 @@ I32F32 weighted_median_span(const I32F32* stake, const I32F32* score, std::size_
     for (std::size_t iteration = 0; iteration <= k; ++iteration) {
         if (n == 0) return I32F32::zero();
         if (n == 1) return I32F32::from_bits(cur_score[0]);
-        const std::int64_t pivot = cur_score[n / 2];
+        std::int64_t pivot = cur_score[n / 2];
+        if (free_pivot) {
+            const std::int64_t a = cur_score[0], c = cur_score[n - 1];
+            pivot = std::max(std::min(a, pivot), std::min(std::max(a, pivot), c));
+        }
         // The two lists other than the survivors' (any two at the start).
         const int below_list = cur == 0 ? 1 : 0;
         const int above_list = cur == 2 || cur < 0 ? 1 : 2;
@@ -749,7 +881,7 @@ I32F32 weighted_median(const Vector& stake, const Vector& score, I32F32 minority
     MedianScratch scratch;
     const std::size_t k = std::min(stake.size(), score.size());
     return weighted_median_span(stake.data(), score.data(), k, minority, lo, hi,
-                                partition_for(sums_cannot_saturate(stake.data(), k)), scratch);
+                                partition_for(sums_cannot_saturate(stake.data(), k)), scratch, false);
 }
 
 Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score, std::size_t columns,
@@ -768,18 +900,25 @@ Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score
     const I32F32 minority = saturating_sub(stake_sum, majority);
     const std::size_t k = use_stake.size();
     // Column-major scores of the voting rows (absent entries are 0).
-    detail::CachedArray<I32F32> scores(columns * k);
+    // Column j's votes start at j·stride. The scatter below writes one vote to every column in
+    // turn, so a stride of a multiple of 128 bytes (k = 64 validators: 512) would put all the
+    // columns in a few L1 sets and miss on nearly every write: the stride is rounded to whole
+    // 32-byte vectors and kept off multiples of 128 bytes.
+    std::size_t stride = (k + 3) / 4 * 4;
+    if (stride % 16 == 0) stride += 4;
+    detail::CachedArray<I32F32> scores(columns * stride);
     for (std::size_t i = 0; i < score.size() && i < stake.size(); ++i) {
         if (position[i] < 0) continue;
         for (const Entry& e : score[i])
-            if (e.col < columns) scores[e.col * k + static_cast<std::size_t>(position[i])] = e.value;
+            if (e.col < columns) scores[e.col * stride + static_cast<std::size_t>(position[i])] = e.value;
     }
     Vector median(columns, I32F32::zero());
     MedianScratch scratch;
-    const PartitionFn partition = partition_for(sums_cannot_saturate(use_stake.data(), k));
+    const bool plain = sums_cannot_saturate(use_stake.data(), k);
+    const PartitionFn partition = partition_for(plain);
     for (std::size_t j = 0; j < columns; ++j) {
-        median[j] = weighted_median_span(use_stake.data(), scores.data() + j * k, k, minority, I32F32::zero(),
-                                         stake_sum, partition, scratch);
+        median[j] = weighted_median_span(use_stake.data(), scores.data() + j * stride, k, minority, I32F32::zero(),
+                                         stake_sum, partition, scratch, plain);
     }
     return median;
 }

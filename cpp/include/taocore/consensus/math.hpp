@@ -182,9 +182,9 @@ private:
 /// floor(x · 65535) clamped to [0, 65535] (saturating I32F32 product, then saturating to u16).
 inline std::uint16_t fixed_proportion_to_u16(I32F32 x) noexcept {
     if (x.bits <= 0) return 0;
-    const fixed::u128 p = static_cast<fixed::u128>(x.bits) * 65535u;  // bits of x·65535
-    const fixed::u128 whole = p >> 32;
-    return whole > 65535 ? 65535 : static_cast<std::uint16_t>(whole);
+    // x >= 1 saturates; below, the bits of x·65535 fit 64 bits.
+    if (x.bits >= (std::int64_t{1} << 32)) return 65535;
+    return static_cast<std::uint16_t>((static_cast<std::uint64_t>(x.bits) * 65535u) >> 32);
 }
 /// x / 65535 as I32F32 (checked_div, truncated). Since 2^32 = 65535·65537 + 1, the quotient
 /// floor(x·2^32 / 65535) is x·65537 + floor(x / 65535) exactly, with no division.
@@ -222,8 +222,34 @@ Vector vec_mul(const Vector& a, const Vector& b);
 
 // ---- sparse matrices (§7.4 – §7.7) ---------------------------------------------------------------
 void inplace_row_normalize(Row row) noexcept;  // divide by the row sum if it is > 0
+/// inplace_row_normalize for a row of whole, non-negative numbers whose (wrapping) I32F32 sum is
+/// `sum`, known to the caller (the epoch's weights, summed while they are loaded).
+void inplace_whole_row_normalize(Row row, I32F32 sum) noexcept;
 void inplace_row_normalize_sparse(SparseMatrix& m) noexcept;
 void inplace_col_normalize_sparse(SparseMatrix& m, std::size_t columns);
+/// Per-column saturating sums of the entries with col < columns, added in storage order (the
+/// column normalisation's divisors). The producers below can return them from the pass that
+/// writes the entries, which adds them in the same order.
+Vector column_sums(const SparseMatrix& m, std::size_t columns);
+/// column_sums' running sums, for the loops that write entries and sum them on the way: over a
+/// plain array, since a std::vector's size and data would be reloaded after every entry written
+/// (the compiler cannot rule out that the entry stores reach them).
+struct ColumnSums {
+    I32F32* sum;
+    std::size_t columns;
+    explicit ColumnSums(Vector& v) noexcept : sum(v.data()), columns(v.size()) {}
+    [[gnu::always_inline]] void add(const Entry& e) const noexcept {
+        if (e.col < columns) sum[e.col] = fixed::saturating_add(sum[e.col], e.value);
+    }
+};
+/// inplace_col_normalize_sparse with its divisors known: col_sum = column_sums(m, col_sum.size()).
+void inplace_col_normalize_sparse(SparseMatrix& m, const Vector& col_sum);
+/// inplace_col_normalize_sparse(m, col_sum) (sums as above), then matmul_transpose_sparse(m, v),
+/// returned, and the column maxima of the normalised m (inplace_col_max_upscale_sparse's
+/// divisors) into col_max, all from one pass over the entries (Yuma's bonds and dividends).
+Vector col_normalize_matmul_transpose_sparse(SparseMatrix& m, const Vector& col_sum, const Vector& v, Vector& col_max);
+/// inplace_col_max_upscale_sparse with its divisors known (the column maxima).
+void inplace_col_max_upscale_sparse(SparseMatrix& m, const Vector& col_max);
 void inplace_col_max_upscale_sparse(SparseMatrix& m, std::size_t columns);
 SparseMatrix mask_rows_sparse(const std::vector<bool>& mask, const SparseMatrix& m);
 SparseMatrix mask_diag_sparse(const SparseMatrix& m);
@@ -258,14 +284,37 @@ SparseMatrix scalar_vec_mask_sparse_matrix(const SparseMatrix& m, std::uint64_t 
 Vector row_sum_sparse(const SparseMatrix& m);
 Vector matmul_sparse(const SparseMatrix& m, const Vector& v, std::size_t columns);
 Vector matmul_transpose_sparse(const SparseMatrix& m, const Vector& v);
-SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v);
+/// col_sum, when given, receives column_sums(result, col_sum->size()).
+SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v, Vector* col_sum = nullptr);
 SparseMatrix mat_vec_mul_sparse(const SparseMatrix& m, const Vector& v);
 /// row_sum(mat_vec_mul_sparse(col-normalised copy of m, v)) without building the two matrices:
 /// per row, Σ_j floor((m_ij / colsum_j) · v_j) with the same divisions and floors.
 Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, std::size_t columns);
+/// The same with the column sums known (col_sum = column_sums(m, columns)).
+Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, const Vector& col_sum);
 SparseMatrix col_clip_sparse(const SparseMatrix& m, const Vector& threshold);
+/// col_clip_sparse's rule for one entry below column threshold `th`: above it the entry becomes
+/// the threshold, and is dropped (false) if that is <= 0.
+inline bool clip_entry(Entry& e, I32F32 th) noexcept {
+    // With masks, not branches (which compilers also make of a min here): whether a weight is
+    // above its column's consensus is a coin toss.
+    const std::int64_t v = e.value.bits, t = th.bits;
+    const std::uint64_t clip = 0 - static_cast<std::uint64_t>(t < v);
+    e.value.bits = v ^ static_cast<std::int64_t>(static_cast<std::uint64_t>(v ^ t) & clip);
+    return (clip & static_cast<std::uint64_t>(t <= 0)) == 0;
+}
+/// The clipped weights with, from the same pass, their row sums (row_sum_sparse) and
+/// matmul_sparse(clipped, v, threshold.size()): the epoch's consensus clip, validator trust and
+/// incentive.
+struct ClippedSums {
+    SparseMatrix clipped;
+    Vector row_sum;
+    Vector matmul;
+};
+ClippedSums col_clip_sums_sparse(const SparseMatrix& m, const Vector& threshold, const Vector& v);
 SparseMatrix interpolate_sparse(const SparseMatrix& m1, const SparseMatrix& m2, std::size_t columns, I32F32 ratio);
-SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha);
+/// col_sum, when given, receives column_sums(result, next.size()).
+SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha, Vector* col_sum = nullptr);
 /// Yuma3's EMA of one entry: min((1−α)·old + max(α·new, 0), 1), saturating.
 inline I32F32 ema_alpha_entry(I32F32 alpha, I32F32 next, I32F32 prev) noexcept {
     const I32F32 one = I32F32::one();
