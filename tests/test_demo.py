@@ -157,6 +157,21 @@ def _fingerprint(ledger_path: Path) -> dict[str, Any]:
         }
 
 
+def _differences(got: dict[str, Any], expected: dict[str, Any]) -> list[str]:
+    """What differs between two fingerprints, down to the neuron column, for the failure message."""
+    out: list[str] = []
+    for key, want in expected.items():
+        have = got.get(key)
+        if have == want:
+            continue
+        if key == "neurons" and len(have) == len(want):
+            for h, w in zip(have, want, strict=True):
+                out += [f"neuron {w['uid']} {c}: {h[c]!r} != {w[c]!r}" for c in w if h[c] != w[c]]
+        else:
+            out.append(f"{key} differs")
+    return out
+
+
 @pytest.mark.slow
 def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_result(
     tmp_path: Path,
@@ -189,7 +204,9 @@ def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_result(
         assert proc.wait(timeout=600) == 0
         break
     assert kills == 4
-    assert _fingerprint(ledger_path) == expected
+    got = _fingerprint(ledger_path)
+    assert not _differences(got, expected), _differences(got, expected)
+    assert got == expected
 
 
 def test_spearman_matches_scipy() -> None:
