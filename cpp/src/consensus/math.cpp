@@ -455,12 +455,9 @@ public:
     explicit ColumnDivider(const Vector& divisor) : divisor_(divisor) {
 #if defined(TAOCORE_HAVE_AVX2)
         if (simd::active_backend() != simd::backend::scalar) {
-            // Per-thread tables: the epoch divides four times, and allocating them each time
-            // costs more than filling them.
-            thread_local std::vector<double> pairs;
-            pairs.resize(2 * divisor.size());
-            for (std::size_t j = 0; j < divisor.size(); ++j) consensus::detail::column_reciprocal(divisor[j].bits, &pairs[2 * j]);
-            table_ = {pairs.data(), divisor.size()};
+            pairs_.resize(2 * divisor.size());
+            for (std::size_t j = 0; j < divisor.size(); ++j) consensus::detail::column_reciprocal(divisor[j].bits, &pairs_[2 * j]);
+            table_ = {pairs_.data(), divisor.size()};
             return;
         }
 #endif
@@ -486,6 +483,7 @@ private:
 
     const Vector& divisor_;
     std::optional<ColumnDivision> scalar_;
+    std::vector<double> pairs_;
     consensus::detail::ColumnReciprocals table_{};
 };
 
