@@ -3,7 +3,11 @@ against taocore's I32F32 helpers (private ``taocore._core.consensus``), on raw f
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -436,3 +440,27 @@ def test_topk_is_the_chains_stable_sort(values: list[int], k: int) -> None:
     if n >= k:
         nonzero = [w and v != 0 for w, v in zip(want, values, strict=True)]
     assert C.is_topk_nonzero(values, k) == nonzero
+
+
+def test_avx2_column_division_matches_saturating_div(tmp_path: Path) -> None:
+    # The column normalisations' AVX2 division (a double estimate corrected by an exact FMA
+    # remainder) against saturating_div on millions of adversarial entries
+    # (tests/cpp/column_division_check.cpp); the kernel file alone gets the ISA flags.
+    cxx = (
+        shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++") or shutil.which("clang++")
+    )
+    if cxx is None:
+        pytest.skip("no C++ compiler")
+    root = Path(__file__).resolve().parent.parent
+    common = ["-O2", "-std=c++20", "-Wall", "-Wextra", "-Wshadow", "-Werror",
+              "-DTAOCORE_HAVE_AVX2=1", f"-I{root / 'cpp' / 'src'}", f"-I{root / 'cpp' / 'include'}"]
+    kernel = tmp_path / "column_division_avx2.o"
+    source = root / "cpp" / "src" / "consensus" / "column_division_avx2.cpp"
+    subprocess.run([cxx, *common, "-mavx2", "-mfma", "-c", str(source), "-o", str(kernel)],
+                   check=True, capture_output=True, timeout=300)
+    exe = tmp_path / "column_division_check"
+    check = root / "tests" / "cpp" / "column_division_check.cpp"
+    subprocess.run([cxx, *common, str(check), str(kernel), "-o", str(exe)],
+                   check=True, capture_output=True, timeout=300)
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0 and run.stdout.startswith("ok"), run.stdout + run.stderr

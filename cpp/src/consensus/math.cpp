@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "taocore/consensus/math.hpp"
 
+#include "consensus/detail/column_division.hpp"
 #include "consensus/detail/partition.hpp"
 #include "taocore/simd/backend.hpp"
 
@@ -446,10 +447,49 @@ private:
     mutable std::vector<std::optional<fixed::I32F32Divider>> general_;
 };
 
+// A column normalisation's divisions over whole rows or matrices: four entries at a time with
+// the exact floating-point rule of detail/column_division.hpp where the backend allows, else
+// ColumnDivision entry by entry. Both give saturating_div exactly.
+class ColumnDivider {
+public:
+    explicit ColumnDivider(const Vector& divisor) : divisor_(divisor) {
+#if defined(TAOCORE_HAVE_AVX2)
+        if (simd::active_backend() != simd::backend::scalar) {
+            pairs_.resize(2 * divisor.size());
+            for (std::size_t j = 0; j < divisor.size(); ++j) consensus::detail::column_reciprocal(divisor[j].bits, &pairs_[2 * j]);
+            table_ = {pairs_.data(), divisor.size()};
+            return;
+        }
+#endif
+        scalar_.emplace(divisor);
+    }
+    void operator()(std::span<Entry> entries) const {
+        if (scalar_) {
+            for (Entry& e : entries)
+                if (e.col < divisor_.size()) e.value = (*scalar_)(e);
+            return;
+        }
+#if defined(TAOCORE_HAVE_AVX2)
+        consensus::detail::divide_columns_avx2(entries.data(), entries.size(), table_, &fallback, &divisor_);
+#endif
+    }
+
+private:
+    static void fallback(Entry& e, const void* context) {
+        const Vector& divisor = *static_cast<const Vector*>(context);
+        if (e.col >= divisor.size() || divisor[e.col].is_zero()) return;
+        e.value = fixed::saturating_div(e.value, divisor[e.col]);
+    }
+
+    const Vector& divisor_;
+    std::optional<ColumnDivision> scalar_;
+    std::vector<double> pairs_;
+    consensus::detail::ColumnReciprocals table_{};
+};
+
 void divide_columns(SparseMatrix& m, const Vector& divisor) {
-    const ColumnDivision divide(divisor);
-    for (Entry& e : m.entries())
-        if (e.col < divisor.size()) e.value = divide(e);
+    const ColumnDivider divide(divisor);
+    divide(m.entries());
 }
 }  // namespace
 
@@ -474,16 +514,17 @@ void inplace_col_max_upscale_sparse(SparseMatrix& m, std::size_t columns) {
 void inplace_col_max_upscale_sparse(SparseMatrix& m, const Vector& col_max) { divide_columns(m, col_max); }
 
 Vector col_normalize_matmul_transpose_sparse(SparseMatrix& m, const Vector& col_sum, const Vector& v, Vector& col_max) {
-    const ColumnDivision divide(col_sum);
+    const ColumnDivider divide(col_sum);
     const std::size_t columns = col_sum.size(), v_size = v.size();
     col_max.assign(columns, I32F32::zero());
     I32F32* const max = col_max.data();
     const I32F32* const vj = v.data();
     Vector out(m.size(), I32F32::zero());
     for (std::size_t i = 0; i < m.size(); ++i) {
+        // The row divided first (it stays in L1 for the second walk).
+        divide(m[i]);
         I32F32 acc = I32F32::zero();
-        for (Entry& e : m[i]) {
-            if (e.col < columns) e.value = divide(e);
+        for (const Entry& e : m[i]) {
             raise_column_max(max, columns, e);
             if (e.col < v_size) acc = saturating_add(acc, fixed::mul(vj[e.col], e.value));
         }

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+// The column normalisations' division (math.cpp: every entry divided by its column's divisor,
+// saturating_div, a zero divisor leaving the entry) in floating point, four entries at a time,
+// for the entries where that gives the exact truncated quotient:
+//
+// For 0 <= a < 2^52 and d > 0 exact in a double, q = floor(a·2^32 / d) is estimated as
+// x = a · fl(2^32 / d) (two roundings: relative error below 2^-52). With x < 2^50 the estimate is
+// within 1/4 of the quotient, so q0 = trunc(x) is floor(a·2^32 / d) - 1, + 0 or + 1. The remainder
+// r = a·2^32 - q0·d is then an integer in [-d, 2d), and one fused multiply-add gives it exactly
+// (its inputs are exact and the result is representable: below 2^53 for d < 2^52, and a
+// multiple of 2^32 below 2^63 for a whole d < 2^62, since a·2^32 and q0·d are multiples of 2^32
+// then). q = q0 + (r >= d) - (r < 0) is the exact quotient, which is the chain's: below 2^50 it
+// neither truncates towards zero differently from floor nor saturates.
+//
+// Entries outside that (negative, 2^52 or more, quotient of 2^50 or more, divisor not in the
+// table, column out of range) go to the caller's scalar rule one by one.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "taocore/consensus/math.hpp"
+
+namespace taocore::consensus::detail {
+
+/// Per column j: pairs[2j] = 2^32 / d (scale) and pairs[2j + 1] = d (divisor) as doubles where
+/// the vector rule applies to the column's divisor d (see above), scale = NaN where it does not.
+/// Interleaved so that four consecutive columns (a full row's usual run) are two loads.
+struct ColumnReciprocals {
+    const double* pairs;
+    std::size_t columns;
+};
+
+/// Whether the vector rule covers divisor bits d, and its table entries.
+inline bool column_reciprocal(std::int64_t d, double* pair) noexcept {
+    const bool exact = d > 0 && (d < (std::int64_t{1} << 52) || ((d & 0xffffffff) == 0 && d < (std::int64_t{1} << 62)));
+    pair[1] = static_cast<double>(d);
+    pair[0] = exact ? 4294967296.0 / pair[1] : std::numeric_limits<double>::quiet_NaN();
+    return exact;
+}
+
+/// The scalar rule for one entry the vector rule leaves.
+using ColumnFallback = void (*)(math::Entry& e, const void* context);
+
+#if defined(TAOCORE_HAVE_AVX2)
+void divide_columns_avx2(math::Entry* entries, std::size_t count, const ColumnReciprocals& table,
+                         ColumnFallback fallback, const void* context);
+#endif
+
+}  // namespace taocore::consensus::detail
