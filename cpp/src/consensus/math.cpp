@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "taocore/consensus/math.hpp"
 
+#include "consensus/detail/alpha_bounds.hpp"
 #include "consensus/detail/partition.hpp"
 #include "taocore/simd/backend.hpp"
 
@@ -268,6 +269,21 @@ I32F32 sigmoid_safe(I32F32 input, I32F32 rho, I32F32 kappa) noexcept {
     return one_over_saturating(saturating_add(e, one));
 }
 
+namespace {
+
+namespace kernels = taocore::consensus::detail;
+
+// The interval kernel, or nullptr where there is none (every entry takes the exact series).
+kernels::AlphaBoundsFn alpha_bounds_for(simd::backend b) noexcept {
+#if defined(TAOCORE_HAVE_AVX512)
+    if (b == simd::backend::avx512) return &kernels::alpha_bounds_avx512;
+#endif
+    (void)b;
+    return nullptr;
+}
+
+}  // namespace
+
 void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32F32* bond, std::size_t count,
                         I32F32 alpha_low, I32F32 alpha_high, I32F32 steepness, I32F32* out) noexcept {
     const I32F32 zero = I32F32::zero(), one = I32F32::one();
@@ -276,8 +292,20 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
     // and it cannot overflow.
     const I32F32 factor = I32F32::from_bits(steepness.bits / -100);
     const I32F32 half = I32F32::from_bits(std::int64_t{1} << 31);
+    // The interval kernel's closed form of α (low + floor(σ·span), never clamped) holds for
+    // 0 <= low <= high <= 1, the range of AlphaValues; other bounds take the exact path only.
+    static const kernels::AlphaBoundsFn bounds = [] {
+        try {
+            return alpha_bounds_for(simd::active_backend());
+        } catch (...) {  // an unusable TAOCORE_FORCE_BACKEND: the kernels that need it report it
+            return alpha_bounds_for(simd::backend::scalar);
+        }
+    }();
+    const bool bounded = bounds != nullptr && alpha_low.bits >= 0 && alpha_low <= alpha_high && alpha_high <= one;
     constexpr std::size_t block = 64;
-    I32F32 exponent[block], e[block];
+    std::int64_t exponent[block], alpha[block];
+    I32F32 pending_exponent[block], e[block];
+    std::size_t pending_at[block];
     for (std::size_t start = 0; start < count; start += block) {
         const std::size_t m = std::min(block, count - start);
         for (std::size_t k = 0; k < m; ++k) {
@@ -285,13 +313,28 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
             const I32F32 diff_buy = clamp01(fixed::sub(w, consensus[start + k]));
             const I32F32 diff_sell = clamp01(fixed::sub(b, w));
             const I32F32 x = w >= b ? diff_buy : diff_sell;
-            exponent[k] = saturating_mul(factor, fixed::sub(x, half));
+            exponent[k] = saturating_mul(factor, fixed::sub(x, half)).bits;
         }
-        exp_safe_many(exponent, m, e);
+        if (bounded) {
+            bounds(exponent, m, alpha_low.bits, alpha_high.bits - alpha_low.bits, alpha);
+        } else {
+            std::fill_n(alpha, m, std::int64_t{-1});
+        }
+        // The entries the interval left open: the exact series, eight at a time.
+        std::size_t pending = 0;
         for (std::size_t k = 0; k < m; ++k) {
+            if (alpha[k] >= 0) {
+                out[start + k] = I32F32::from_bits(alpha[k]);
+            } else {
+                pending_exponent[pending] = I32F32::from_bits(exponent[k]);
+                pending_at[pending++] = start + k;
+            }
+        }
+        exp_safe_many(pending_exponent, pending, e);
+        for (std::size_t k = 0; k < pending; ++k) {
             const I32F32 sigma = one_over_saturating(saturating_add(one, e[k]));
             const I32F32 a = saturating_add(alpha_low, saturating_mul(sigma, saturating_sub(alpha_high, alpha_low)));
-            out[start + k] = std::max(std::min(a, alpha_high), alpha_low);
+            out[pending_at[k]] = std::max(std::min(a, alpha_high), alpha_low);
         }
     }
 }

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+// AVX-512 (F/DQ) build of the liquid-alpha interval kernel (detail/alpha_bounds.hpp): eight
+// entries per vector, the two Horner chains interleaved.
+#include <immintrin.h>
+
+// GCC 12 reports its own intrinsics' deliberately undefined pass-through operands
+// (_mm512_undefined_*) as maybe uninitialized once they are inlined here.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include <cstddef>
+#include <cstdint>
+
+#include "detail/alpha_bounds.hpp"
+
+namespace taocore::consensus::detail {
+
+namespace {
+
+constexpr int kTerms = 31;  // the chain's series: 1 + x + terms i = 2..31
+
+struct SeriesCoefficients {
+    double p[kTerms + 1];  // 1/i!: P(x) = Σ p[i] x^i
+    double e[kTerms - 1];  // Σ_{k=2}^{31-m} k!/(k+m)!: E(x) = Σ e[m] x^m bounds the floors' loss
+};
+
+// Each coefficient is a product or sum of at most ~60 correctly rounded positive operations, so
+// its relative error is below 2^-46; the kernel's margins (2^-40) cover it with room.
+constexpr SeriesCoefficients make_series_coefficients() {
+    SeriesCoefficients c{};
+    c.p[0] = 1.0;
+    for (int i = 1; i <= kTerms; ++i) c.p[i] = c.p[i - 1] / i;
+    for (int m = 0; m < kTerms - 1; ++m) {
+        double sum = 0.0;
+        for (int k = 2; k <= kTerms - m; ++k) {
+            double ratio = 1.0;  // k!/(k+m)!
+            for (int j = k + 1; j <= k + m; ++j) ratio /= j;
+            sum += ratio;
+        }
+        c.e[m] = sum;
+    }
+    return c;
+}
+constexpr SeriesCoefficients kSeries = make_series_coefficients();
+
+}  // namespace
+
+void alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
+                         std::int64_t* alpha) noexcept {
+    const __m512i bound = _mm512_set1_epi64(std::int64_t{20} << 32), one = _mm512_set1_epi64(std::int64_t{1} << 32);
+    const __m512i lowv = _mm512_set1_epi64(low), spanv = _mm512_set1_epi64(span), unsettled = _mm512_set1_epi64(-1);
+    const __m512d two32 = _mm512_set1_pd(0x1p32), two64 = _mm512_set1_pd(0x1p64), unit = _mm512_set1_pd(1.0);
+    const __m512d scale = _mm512_set1_pd(0x1p-32), sigma_max = _mm512_set1_pd(0x1p32 - 1.0);
+    // Relative widening for every rounded step: far above the double error (below 2^-46 for the
+    // polynomials, 2^-53 per division), far below what moves σ by a unit.
+    const __m512d up = _mm512_set1_pd(1.0 + 0x1p-40), down = _mm512_set1_pd(1.0 - 0x1p-40);
+    for (std::size_t k = 0; k < count; k += 8) {
+        const auto lanes = static_cast<__mmask8>(count - k >= 8 ? 0xff : (1u << (count - k)) - 1);
+        __m512i ak = _mm512_maskz_loadu_epi64(lanes, a + k);
+        ak = _mm512_min_epi64(_mm512_max_epi64(ak, _mm512_sub_epi64(_mm512_setzero_si512(), bound)), bound);
+        const __mmask8 negative = _mm512_movepi64_mask(ak);
+        const __m512d x = _mm512_mul_pd(_mm512_cvtepi64_pd(_mm512_abs_epi64(ak)), scale);  // exact: below 2^37
+        __m512d p = _mm512_set1_pd(kSeries.p[kTerms]);
+        __m512d loss = _mm512_set1_pd(kSeries.e[kTerms - 2]);
+        for (int i = kTerms - 1; i >= 0; --i) {
+            p = _mm512_fmadd_pd(p, x, _mm512_set1_pd(kSeries.p[i]));
+            if (i <= kTerms - 3) loss = _mm512_fmadd_pd(loss, x, _mm512_set1_pd(kSeries.e[i]));
+        }
+        // The chain's series sum (bits) lies in [s_lo, s_hi].
+        const __m512d s_hi = _mm512_mul_pd(_mm512_mul_pd(p, two32), up);
+        const __m512d s_lo = _mm512_sub_pd(_mm512_fmsub_pd(_mm512_mul_pd(p, two32), down, _mm512_mul_pd(loss, up)), unit);
+        // exp_safe: the sum itself, or one over it for a negative exponent, truncated to an
+        // integer: floor is monotone, so the floors of the ends bound it (and mostly agree).
+        constexpr int floor_mode = _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC;
+        const __m512d inv_lo = _mm512_roundscale_pd(_mm512_mul_pd(_mm512_div_pd(two64, s_hi), down), floor_mode);
+        const __m512d inv_hi = _mm512_roundscale_pd(_mm512_mul_pd(_mm512_div_pd(two64, s_lo), up), floor_mode);
+        const __m512d e_lo = _mm512_mask_blend_pd(negative, s_lo, inv_lo);
+        const __m512d e_hi = _mm512_mask_blend_pd(negative, s_hi, inv_hi);
+        // σ = floor(2^64 / (2^32 + e)) is below 2^32 for every e the series can give (e >= 8), so
+        // truncating the bounds converts exactly and σ·span fits 64 bits.
+        const __m512d q_lo = _mm512_mul_pd(_mm512_div_pd(two64, _mm512_add_pd(two32, e_hi)), down);
+        const __m512d q_hi = _mm512_min_pd(_mm512_mul_pd(_mm512_div_pd(two64, _mm512_add_pd(two32, e_lo)), up), sigma_max);
+        const __m512i alpha_lo = _mm512_srli_epi64(_mm512_mullo_epi64(_mm512_cvttpd_epu64(q_lo), spanv), 32);
+        const __m512i alpha_hi = _mm512_srli_epi64(_mm512_mullo_epi64(_mm512_cvttpd_epu64(q_hi), spanv), 32);
+        const __mmask8 settled = _mm512_cmpeq_epi64_mask(alpha_lo, alpha_hi) & _mm512_cmpneq_epi64_mask(ak, one);
+        const __m512i out = _mm512_mask_blend_epi64(settled, unsettled, _mm512_add_epi64(lowv, alpha_lo));
+        _mm512_mask_storeu_epi64(alpha + k, lanes, out);
+    }
+}
+
+}  // namespace taocore::consensus::detail
