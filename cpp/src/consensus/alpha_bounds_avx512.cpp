@@ -44,6 +44,16 @@ constexpr SeriesCoefficients make_series_coefficients() {
 }
 constexpr SeriesCoefficients kSeries = make_series_coefficients();
 
+struct Reciprocals {
+    std::int64_t m[kTerms + 1];  // ceil(2^52 / i)
+};
+constexpr Reciprocals make_reciprocals() {
+    Reciprocals r{};
+    for (std::int64_t i = 1; i <= kTerms; ++i) r.m[i] = ((std::int64_t{1} << 52) + i - 1) / i;
+    return r;
+}
+constexpr Reciprocals kReciprocal = make_reciprocals();
+
 }  // namespace
 
 void alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
@@ -86,6 +96,29 @@ void alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t 
         const __mmask8 settled = _mm512_cmpeq_epi64_mask(alpha_lo, alpha_hi) & _mm512_cmpneq_epi64_mask(ak, one);
         const __m512i out = _mm512_mask_blend_epi64(settled, unsettled, _mm512_add_epi64(lowv, alpha_lo));
         _mm512_mask_storeu_epi64(alpha + k, lanes, out);
+    }
+}
+
+// Each step of the chain is t = floor(floor(t·x / 2^32) / i). Below the limit x < 2^36 and
+// u = floor(t·x / 2^32) < 2^47 at every step (u ≈ i·x^i/i! · 2^32 <= max_i 10^i/(i−1)! · 2^32 < 2^47,
+// and the floors only lower it), so t < 2^47 too and t·x is the 52-bit IFMA halves' 104-bit
+// product. The division by i is a multiply-high: with m = ceil(2^52 / i) = (2^52 + ε) / i, ε < i,
+// u·m / 2^52 = u/i + u·ε/(i·2^52) and u·ε < 2^52, so the floor is floor(u / i) for every u < 2^47.
+void exp_series_avx512(const std::int64_t* x, std::size_t count, std::int64_t* sum) noexcept {
+    const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(std::int64_t{1} << 32);
+    for (std::size_t k = 0; k < count; k += 8) {
+        const auto lanes = static_cast<__mmask8>(count - k >= 8 ? 0xff : (1u << (count - k)) - 1);
+        const __m512i xv = _mm512_maskz_loadu_epi64(lanes, x + k);
+        __m512i term = xv, result = _mm512_add_epi64(xv, one);
+        for (std::int64_t i = 2; i <= 31; ++i) {
+            const __m512i lo = _mm512_madd52lo_epu64(zero, term, xv);
+            const __m512i hi = _mm512_madd52hi_epu64(zero, term, xv);
+            const __m512i u = _mm512_or_si512(_mm512_slli_epi64(hi, 20), _mm512_srli_epi64(lo, 32));
+            term = _mm512_madd52hi_epu64(zero, u, _mm512_set1_epi64(kReciprocal.m[i]));
+            result = _mm512_add_epi64(result, term);
+            if (_mm512_test_epi64_mask(term, term) == 0) break;  // every later term is zero too
+        }
+        _mm512_mask_storeu_epi64(sum + k, lanes, result);
     }
 }
 

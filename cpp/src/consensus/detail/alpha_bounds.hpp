@@ -30,7 +30,14 @@ namespace taocore::consensus::detail {
 using AlphaBoundsFn = void (*)(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
                                std::int64_t* alpha) noexcept;
 
+/// The chain's series sum 1 + x + Σ_{i=2..31} t_i (bits) for magnitudes 0 < x[k] <= exp_series_limit,
+/// exactly (spec §1.3), eight lanes of IFMA integer steps at a time; the exact path for the
+/// entries the interval leaves open. Within the limit no step overflows, so the series never fails.
+using ExpSeriesFn = void (*)(const std::int64_t* x, std::size_t count, std::int64_t* sum) noexcept;
+inline constexpr std::int64_t exp_series_limit = std::int64_t{10} << 32;
+
 #if defined(TAOCORE_HAVE_AVX512)
+void exp_series_avx512(const std::int64_t* x, std::size_t count, std::int64_t* sum) noexcept;
 void alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
                          std::int64_t* alpha) noexcept;
 #endif
