@@ -56,46 +56,77 @@ constexpr Reciprocals kReciprocal = make_reciprocals();
 
 }  // namespace
 
+namespace {
+
+constexpr std::size_t kGroup = 4;  // vectors in flight: each Horner or series step waits on the last
+
+// Lane masks of the kGroup vectors starting at entry k of count.
+inline void group_lanes(std::size_t k, std::size_t count, __mmask8 (&lanes)[kGroup]) noexcept {
+    for (std::size_t g = 0; g < kGroup; ++g) {
+        const std::size_t start = k + 8 * g;
+        const std::size_t left = start < count ? count - start : 0;
+        lanes[g] = static_cast<__mmask8>(left >= 8 ? 0xff : (1u << left) - 1);
+    }
+}
+
+}  // namespace
+
 void alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
                          std::int64_t* alpha) noexcept {
     const __m512i bound = _mm512_set1_epi64(std::int64_t{20} << 32), one = _mm512_set1_epi64(std::int64_t{1} << 32);
     const __m512i lowv = _mm512_set1_epi64(low), spanv = _mm512_set1_epi64(span), unsettled = _mm512_set1_epi64(-1);
-    const __m512d two32 = _mm512_set1_pd(0x1p32), two64 = _mm512_set1_pd(0x1p64), unit = _mm512_set1_pd(1.0);
-    const __m512d scale = _mm512_set1_pd(0x1p-32), sigma_max = _mm512_set1_pd(0x1p32 - 1.0);
+    const __m512d two32 = _mm512_set1_pd(0x1p32), two64 = _mm512_set1_pd(0x1p64);
+    const __m512d scale = _mm512_set1_pd(0x1p-32), sigma_max = _mm512_set1_pd(0x1p32 - 1.0), unit = _mm512_set1_pd(1.0);
     // Relative widening for every rounded step: far above the double error (below 2^-46 for the
     // polynomials, 2^-53 per division), far below what moves σ by a unit.
     const __m512d up = _mm512_set1_pd(1.0 + 0x1p-40), down = _mm512_set1_pd(1.0 - 0x1p-40);
-    for (std::size_t k = 0; k < count; k += 8) {
-        const auto lanes = static_cast<__mmask8>(count - k >= 8 ? 0xff : (1u << (count - k)) - 1);
-        __m512i ak = _mm512_maskz_loadu_epi64(lanes, a + k);
-        ak = _mm512_min_epi64(_mm512_max_epi64(ak, _mm512_sub_epi64(_mm512_setzero_si512(), bound)), bound);
-        const __mmask8 negative = _mm512_movepi64_mask(ak);
-        const __m512d x = _mm512_mul_pd(_mm512_cvtepi64_pd(_mm512_abs_epi64(ak)), scale);  // exact: below 2^37
-        __m512d p = _mm512_set1_pd(kSeries.p[kTerms]);
-        __m512d loss = _mm512_set1_pd(kSeries.e[kTerms - 2]);
-        for (int i = kTerms - 1; i >= 0; --i) {
-            p = _mm512_fmadd_pd(p, x, _mm512_set1_pd(kSeries.p[i]));
-            if (i <= kTerms - 3) loss = _mm512_fmadd_pd(loss, x, _mm512_set1_pd(kSeries.e[i]));
+    for (std::size_t k = 0; k < count; k += 8 * kGroup) {
+        __mmask8 lanes[kGroup];
+        group_lanes(k, count, lanes);
+        __m512i ak[kGroup];
+        __m512d x[kGroup], p[kGroup], loss[kGroup];
+        for (std::size_t g = 0; g < kGroup; ++g) {
+            ak[g] = _mm512_maskz_loadu_epi64(lanes[g], a + k + 8 * g);
+            ak[g] = _mm512_min_epi64(_mm512_max_epi64(ak[g], _mm512_sub_epi64(_mm512_setzero_si512(), bound)), bound);
+            x[g] = _mm512_mul_pd(_mm512_cvtepi64_pd(_mm512_abs_epi64(ak[g])), scale);  // exact: below 2^37
+            p[g] = _mm512_set1_pd(kSeries.p[kTerms]);
+            loss[g] = _mm512_set1_pd(kSeries.e[kTerms - 2]);
         }
-        // The chain's series sum (bits) lies in [s_lo, s_hi].
-        const __m512d s_hi = _mm512_mul_pd(_mm512_mul_pd(p, two32), up);
-        const __m512d s_lo = _mm512_sub_pd(_mm512_fmsub_pd(_mm512_mul_pd(p, two32), down, _mm512_mul_pd(loss, up)), unit);
-        // exp_safe: the sum itself, or one over it for a negative exponent, truncated to an
-        // integer: floor is monotone, so the floors of the ends bound it (and mostly agree).
-        constexpr int floor_mode = _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC;
-        const __m512d inv_lo = _mm512_roundscale_pd(_mm512_mul_pd(_mm512_div_pd(two64, s_hi), down), floor_mode);
-        const __m512d inv_hi = _mm512_roundscale_pd(_mm512_mul_pd(_mm512_div_pd(two64, s_lo), up), floor_mode);
-        const __m512d e_lo = _mm512_mask_blend_pd(negative, s_lo, inv_lo);
-        const __m512d e_hi = _mm512_mask_blend_pd(negative, s_hi, inv_hi);
-        // σ = floor(2^64 / (2^32 + e)) is below 2^32 for every e the series can give (e >= 8), so
-        // truncating the bounds converts exactly and σ·span fits 64 bits.
-        const __m512d q_lo = _mm512_mul_pd(_mm512_div_pd(two64, _mm512_add_pd(two32, e_hi)), down);
-        const __m512d q_hi = _mm512_min_pd(_mm512_mul_pd(_mm512_div_pd(two64, _mm512_add_pd(two32, e_lo)), up), sigma_max);
-        const __m512i alpha_lo = _mm512_srli_epi64(_mm512_mullo_epi64(_mm512_cvttpd_epu64(q_lo), spanv), 32);
-        const __m512i alpha_hi = _mm512_srli_epi64(_mm512_mullo_epi64(_mm512_cvttpd_epu64(q_hi), spanv), 32);
-        const __mmask8 settled = _mm512_cmpeq_epi64_mask(alpha_lo, alpha_hi) & _mm512_cmpneq_epi64_mask(ak, one);
-        const __m512i out = _mm512_mask_blend_epi64(settled, unsettled, _mm512_add_epi64(lowv, alpha_lo));
-        _mm512_mask_storeu_epi64(alpha + k, lanes, out);
+#pragma GCC unroll 32
+        for (int i = kTerms - 1; i >= 0; --i) {
+            const __m512d c = _mm512_set1_pd(kSeries.p[i]);
+            for (std::size_t g = 0; g < kGroup; ++g) p[g] = _mm512_fmadd_pd(p[g], x[g], c);
+        }
+#pragma GCC unroll 32
+        for (int m = kTerms - 3; m >= 0; --m) {
+            const __m512d c = _mm512_set1_pd(kSeries.e[m]);
+            for (std::size_t g = 0; g < kGroup; ++g) loss[g] = _mm512_fmadd_pd(loss[g], x[g], c);
+        }
+        for (std::size_t g = 0; g < kGroup; ++g) {
+            const __mmask8 negative = _mm512_movepi64_mask(ak[g]);
+            // The chain's series sum (bits) lies in [s_lo, s_hi].
+            const __m512d s_hi = _mm512_mul_pd(_mm512_mul_pd(p[g], two32), up);
+            const __m512d s_lo =
+                _mm512_sub_pd(_mm512_fmsub_pd(_mm512_mul_pd(p[g], two32), down, _mm512_mul_pd(loss[g], up)), unit);
+            // exp_safe: the sum itself, or one over it for a negative exponent, truncated to an
+            // integer: floor is monotone, so the floors of the ends bound it (and mostly agree).
+            constexpr int floor_mode = _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC;
+            const __m512d inv_lo = _mm512_roundscale_pd(_mm512_mul_pd(_mm512_div_pd(two64, s_hi), down), floor_mode);
+            const __m512d inv_hi = _mm512_roundscale_pd(_mm512_mul_pd(_mm512_div_pd(two64, s_lo), up), floor_mode);
+            const __m512d e_lo = _mm512_mask_blend_pd(negative, s_lo, inv_lo);
+            const __m512d e_hi = _mm512_mask_blend_pd(negative, s_hi, inv_hi);
+            // σ = floor(2^64 / (2^32 + e)) is below 2^32 for every e the series can give (e >= 8),
+            // so truncating the bounds converts exactly and σ·span fits 64 bits.
+            const __m512d q_lo = _mm512_mul_pd(_mm512_div_pd(two64, _mm512_add_pd(two32, e_hi)), down);
+            const __m512d q_hi =
+                _mm512_min_pd(_mm512_mul_pd(_mm512_div_pd(two64, _mm512_add_pd(two32, e_lo)), up), sigma_max);
+            const __m512i alpha_lo = _mm512_srli_epi64(_mm512_mullo_epi64(_mm512_cvttpd_epu64(q_lo), spanv), 32);
+            const __m512i alpha_hi = _mm512_srli_epi64(_mm512_mullo_epi64(_mm512_cvttpd_epu64(q_hi), spanv), 32);
+            const __mmask8 settled =
+                _mm512_cmpeq_epi64_mask(alpha_lo, alpha_hi) & _mm512_cmpneq_epi64_mask(ak[g], one);
+            const __m512i out = _mm512_mask_blend_epi64(settled, unsettled, _mm512_add_epi64(lowv, alpha_lo));
+            _mm512_mask_storeu_epi64(alpha + k + 8 * g, lanes[g], out);
+        }
     }
 }
 
@@ -106,19 +137,28 @@ void alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t 
 // u·m / 2^52 = u/i + u·ε/(i·2^52) and u·ε < 2^52, so the floor is floor(u / i) for every u < 2^47.
 void exp_series_avx512(const std::int64_t* x, std::size_t count, std::int64_t* sum) noexcept {
     const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(std::int64_t{1} << 32);
-    for (std::size_t k = 0; k < count; k += 8) {
-        const auto lanes = static_cast<__mmask8>(count - k >= 8 ? 0xff : (1u << (count - k)) - 1);
-        const __m512i xv = _mm512_maskz_loadu_epi64(lanes, x + k);
-        __m512i term = xv, result = _mm512_add_epi64(xv, one);
-        for (std::int64_t i = 2; i <= 31; ++i) {
-            const __m512i lo = _mm512_madd52lo_epu64(zero, term, xv);
-            const __m512i hi = _mm512_madd52hi_epu64(zero, term, xv);
-            const __m512i u = _mm512_or_si512(_mm512_slli_epi64(hi, 20), _mm512_srli_epi64(lo, 32));
-            term = _mm512_madd52hi_epu64(zero, u, _mm512_set1_epi64(kReciprocal.m[i]));
-            result = _mm512_add_epi64(result, term);
-            if (_mm512_test_epi64_mask(term, term) == 0) break;  // every later term is zero too
+    for (std::size_t k = 0; k < count; k += 8 * kGroup) {
+        __mmask8 lanes[kGroup];
+        group_lanes(k, count, lanes);
+        __m512i xv[kGroup], term[kGroup], result[kGroup];
+        for (std::size_t g = 0; g < kGroup; ++g) {
+            xv[g] = term[g] = _mm512_maskz_loadu_epi64(lanes[g], x + k + 8 * g);
+            result[g] = _mm512_add_epi64(xv[g], one);
         }
-        _mm512_mask_storeu_epi64(sum + k, lanes, result);
+        for (std::size_t i = 2; i <= kTerms; ++i) {
+            const __m512i m = _mm512_set1_epi64(kReciprocal.m[i]);
+            __m512i any = zero;
+            for (std::size_t g = 0; g < kGroup; ++g) {
+                const __m512i lo = _mm512_madd52lo_epu64(zero, term[g], xv[g]);
+                const __m512i hi = _mm512_madd52hi_epu64(zero, term[g], xv[g]);
+                const __m512i u = _mm512_or_si512(_mm512_slli_epi64(hi, 20), _mm512_srli_epi64(lo, 32));
+                term[g] = _mm512_madd52hi_epu64(zero, u, m);
+                result[g] = _mm512_add_epi64(result[g], term[g]);
+                any = _mm512_or_si512(any, term[g]);
+            }
+            if (_mm512_test_epi64_mask(any, any) == 0) break;  // every later term is zero too
+        }
+        for (std::size_t g = 0; g < kGroup; ++g) _mm512_mask_storeu_epi64(sum + k + 8 * g, lanes[g], result[g]);
     }
 }
 
