@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// AVX-512 (F/DQ) build of the liquid-alpha interval kernel (detail/alpha_bounds.hpp): eight
-// entries per vector, the two Horner chains interleaved.
+// The AVX-512 liquid-alpha kernels (detail/alpha_bounds.hpp): the floating-point interval of α
+// (F/DQ doubles) and the exact series for the entries it leaves open (IFMA integers), eight
+// entries per vector and several vectors in flight.
 #include <immintrin.h>
 
 // GCC 12 reports its own intrinsics' deliberately undefined pass-through operands
