@@ -292,13 +292,17 @@ void exp_safe_many(const I32F32* x, std::size_t count, I32F32* out) noexcept {
     std::size_t vector_at[block], other_at[block];
     for (std::size_t start = 0; start < count; start += block) {
         const std::size_t m = std::min(block, count - start);
+        for (std::size_t k = 0; k < m; ++k) clamped[k] = std::clamp(x[start + k], lo, hi);
+        if (series == nullptr) {
+            exp_safe_lanes(clamped, m, out + start);
+            continue;
+        }
         std::size_t vectored = 0, others = 0;
         for (std::size_t k = 0; k < m; ++k) {
-            const I32F32 c = std::clamp(x[start + k], lo, hi);
-            clamped[k] = c;
+            const I32F32 c = clamped[k];
             const std::int64_t mag = c.bits < 0 ? -c.bits : c.bits;
             // exp(0) and exp(1) are not the series; past the limit the vector steps could overflow.
-            if (series != nullptr && c.bits != 0 && c != I32F32::one() && mag <= kernels::exp_series_limit) {
+            if (c.bits != 0 && c != I32F32::one() && mag <= kernels::exp_series_limit) {
                 magnitude[vectored] = mag;
                 vector_at[vectored++] = k;
             } else {
@@ -354,22 +358,23 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
             const I32F32 diff_buy = clamp01(fixed::sub(w, consensus[start + k]));
             const I32F32 diff_sell = clamp01(fixed::sub(b, w));
             const I32F32 x = w >= b ? diff_buy : diff_sell;
-            exponent[k] = saturating_mul(factor, fixed::sub(x, half)).bits;
+            pending_exponent[k] = saturating_mul(factor, fixed::sub(x, half));
+            pending_at[k] = start + k;
         }
+        std::size_t pending = m;
         if (bounded) {
+            for (std::size_t k = 0; k < m; ++k) exponent[k] = pending_exponent[k].bits;
             bounds(exponent, m, alpha_low.bits, alpha_high.bits - alpha_low.bits, alpha);
-        } else {
-            std::fill_n(alpha, m, std::int64_t{-1});
-        }
-        // The entries the interval left open take the exact series. Which ones is data-dependent
-        // (about a quarter, near a = 0), so the list is built without branches; their slots of
-        // `out` are overwritten below.
-        std::size_t pending = 0;
-        for (std::size_t k = 0; k < m; ++k) {
-            out[start + k] = I32F32::from_bits(alpha[k]);
-            pending_exponent[pending] = I32F32::from_bits(exponent[k]);
-            pending_at[pending] = start + k;
-            pending += static_cast<std::size_t>(alpha[k] < 0);
+            // The entries the interval left open take the exact series. Which ones is
+            // data-dependent (about a quarter, near a = 0), so the list is built without
+            // branches; their slots of `out` are overwritten below.
+            pending = 0;
+            for (std::size_t k = 0; k < m; ++k) {
+                out[start + k] = I32F32::from_bits(alpha[k]);
+                pending_exponent[pending] = I32F32::from_bits(exponent[k]);
+                pending_at[pending] = start + k;
+                pending += static_cast<std::size_t>(alpha[k] < 0);
+            }
         }
         exp_safe_many(pending_exponent, pending, e);
         for (std::size_t k = 0; k < pending; ++k) {
