@@ -3,9 +3,11 @@ against taocore's I32F32 helpers (private ``taocore._core.consensus``), on raw f
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -424,6 +426,74 @@ def test_alpha_sigmoid_many_is_alpha_of_each(cwb: tuple[list[int], list[int], li
         C.alpha_sigmoid(ci, wi, bi, lo, hi, st_bits) for ci, wi, bi in zip(c, w, b, strict=True)
     ]
     assert C.alpha_sigmoid_many(c, w, b, lo, hi, st_bits) == want
+
+
+def _alpha_reference(c: int, w: int, b: int, lo: int, hi: int, steepness_bits: int) -> int:
+    """alpha_sigmoid on I32F32 bits, step by step as spec §3.1 states it, over _exp_reference."""
+    factor = abs(steepness_bits) // 100 * (-1 if steepness_bits > 0 else 1)  # truncated s / -100
+    buy, sell = min(max(w - c, 0), ONE), min(max(b - w, 0), ONE)
+    x = buy if w >= b else sell
+    exponent = max(I32F32_MIN, min(I32F32_MAX, factor * (x - ONE // 2) >> 32))
+    d = min(ONE + _exp_reference(exponent), I32F32_MAX)  # saturating_add
+    sigma = (1 << 64) // d  # d >= 1: saturating_div(1, d) fits
+    a = lo + (sigma * (hi - lo) >> 32)
+    a = max(I32F32_MIN, min(I32F32_MAX, a))
+    return max(min(a, hi), lo)
+
+
+_EXACTNESS_SCRIPT = """
+import json, sys
+from taocore._native import _core
+C = _core.consensus
+data = json.loads(sys.stdin.read())
+print(json.dumps({
+    "exp": C.exp_safe_many(data["exp"]),
+    "alpha": [C.alpha_sigmoid_many(c, w, b, lo, hi, s) for c, w, b, lo, hi, s in data["alpha"]],
+}))
+"""
+
+
+def _exactness_inputs() -> dict[str, Any]:
+    rng = np.random.default_rng(2026)
+    # Dense around the interval kernel's open region (a near 0), the IFMA series' limit (±10),
+    # the clamp (±20) and the constant exp(1); and uniform across the whole range.
+    special = [0, 1, -1, ONE, -ONE, ONE - 1, ONE + 1, 10 * ONE, -10 * ONE, 10 * ONE + 1]
+    special += [-10 * ONE - 1, 20 * ONE, -(20 * ONE), 21 * ONE, -(21 * ONE)]
+    exp = special + [int(v) for v in np.concatenate([
+        rng.integers(-(25 << 32), 25 << 32, 3000), rng.integers(-(11 << 32), 11 << 32, 3000),
+        rng.integers(-(2 << 32), 2 << 32, 3000),
+        np.repeat(np.array([10 * ONE, -10 * ONE, ONE, -ONE]), 40) + rng.integers(-4, 5, 160)])]
+    alpha = []
+    for k in range(48):
+        m = int(rng.integers(1, 200))
+        steeps = [1000, -1000, 0, 100, 32767, -32768, int(rng.integers(-32768, 32768))]
+        steep = int(rng.choice(steeps))
+        u = sorted(int(v) for v in rng.integers(0, 65536, 2))
+        lo_u, hi_u = [(45875, 58982), (0, 65535), (u[0], u[1]), (u[1], u[0]), (u[0], u[0])][k % 5]
+        hi = int(C.u16_proportion_to_fixed(hi_u))
+        lo = int(C.u16_proportion_to_fixed(lo_u))
+        scale = [ONE, ONE // 128][k % 2]
+        c, w, b = ([int(v) for v in rng.integers(0, scale + 1, m)] for _ in range(3))
+        if k % 3 == 0:
+            b = [int(v) for v in rng.integers(0, ONE + 1, m)]
+        alpha.append((c, w, b, lo, hi, steep << 32))
+    return {"exp": exp, "alpha": alpha}
+
+
+def test_exp_and_alpha_match_the_spec_on_every_backend(backend: str) -> None:
+    # On AVX-512 liquid alpha is settled by a floating-point interval where it can be, and the
+    # rest of the series runs on IFMA lanes: every entry must still be the step-by-step value.
+    data = _exactness_inputs()
+    env = {**os.environ, "TAOCORE_FORCE_BACKEND": backend}
+    out = subprocess.run(
+        [sys.executable, "-c", _EXACTNESS_SCRIPT],
+        input=json.dumps(data), env=env, capture_output=True, text=True, check=True,
+    )
+    got = json.loads(out.stdout)
+    assert got["exp"] == [_exp_reference(v) for v in data["exp"]]
+    for (c, w, b, lo, hi, s), row in zip(data["alpha"], got["alpha"], strict=True):
+        want = [_alpha_reference(ci, wi, bi, lo, hi, s) for ci, wi, bi in zip(c, w, b, strict=True)]
+        assert row == want
 
 
 @given(st.lists(st.integers(-3, 3), max_size=40), st.integers(0, 45))

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "taocore/consensus/math.hpp"
 
+#include "consensus/detail/alpha_bounds.hpp"
 #include "consensus/detail/column_division.hpp"
 #include "consensus/detail/partition.hpp"
 #include "taocore/simd/backend.hpp"
@@ -242,16 +243,82 @@ I32F32 one_over_saturating(I32F32 d) noexcept {
 
 }  // namespace
 
-void exp_safe_many(const I32F32* x, std::size_t count, I32F32* out) noexcept {
-    const I32F32 lo = I32F32::from_int(-20), hi = I32F32::from_int(20);
+namespace {
+
+namespace kernels = taocore::consensus::detail;
+
+// The liquid-alpha kernels, or nullptr where there are none (every entry takes the 8-lane series).
+struct LiquidAlphaKernels {
+    kernels::ExpSeriesFn series = nullptr;
+    kernels::AlphaBoundsFn bounds = nullptr;
+};
+
+LiquidAlphaKernels liquid_alpha_kernels() noexcept {
+    static const LiquidAlphaKernels k = [] {
+        LiquidAlphaKernels r;
+        simd::backend b = simd::backend::scalar;
+        try {
+            b = simd::active_backend();
+        } catch (...) {  // an unusable TAOCORE_FORCE_BACKEND: the kernels that need it report it
+        }
+#if defined(TAOCORE_HAVE_AVX512)
+        if (b == simd::backend::avx512) r = {&kernels::exp_series_avx512, &kernels::alpha_bounds_avx512};
+#endif
+        (void)b;
+        return r;
+    }();
+    return k;
+}
+
+void exp_safe_lanes(const I32F32* clamped, std::size_t count, I32F32* out) noexcept {
     for (std::size_t start = 0; start < count; start += exp_lanes) {
         const std::size_t lanes = std::min(exp_lanes, count - start);
-        I32F32 clamped[exp_lanes];
         std::optional<I32F32> series[exp_lanes];
-        for (std::size_t l = 0; l < lanes; ++l) clamped[l] = std::clamp(x[start + l], lo, hi);
-        exp_series_lanes(clamped, lanes, series);
-        for (std::size_t l = 0; l < lanes; ++l)
-            out[start + l] = series[l] ? *series[l] : (clamped[l].bits <= 0 ? I32F32::zero() : I32F32::max());
+        exp_series_lanes(clamped + start, lanes, series);
+        for (std::size_t l = 0; l < lanes; ++l) {
+            const I32F32 c = clamped[start + l];
+            out[start + l] = series[l] ? *series[l] : (c.bits <= 0 ? I32F32::zero() : I32F32::max());
+        }
+    }
+}
+
+}  // namespace
+
+void exp_safe_many(const I32F32* x, std::size_t count, I32F32* out) noexcept {
+    const I32F32 lo = I32F32::from_int(-20), hi = I32F32::from_int(20);
+    const kernels::ExpSeriesFn series = liquid_alpha_kernels().series;
+    constexpr std::size_t block = 64;
+    I32F32 clamped[block], other[block], other_out[block];
+    std::int64_t magnitude[block], sum[block];
+    std::size_t vector_at[block], other_at[block];
+    for (std::size_t start = 0; start < count; start += block) {
+        const std::size_t m = std::min(block, count - start);
+        for (std::size_t k = 0; k < m; ++k) clamped[k] = std::clamp(x[start + k], lo, hi);
+        if (series == nullptr) {
+            exp_safe_lanes(clamped, m, out + start);
+            continue;
+        }
+        std::size_t vectored = 0, others = 0;
+        for (std::size_t k = 0; k < m; ++k) {
+            const I32F32 c = clamped[k];
+            const std::int64_t mag = c.bits < 0 ? -c.bits : c.bits;
+            // exp(0) and exp(1) are not the series; past the limit the vector steps could overflow.
+            if (c.bits != 0 && c != I32F32::one() && mag <= kernels::exp_series_limit) {
+                magnitude[vectored] = mag;
+                vector_at[vectored++] = k;
+            } else {
+                other[others] = c;
+                other_at[others++] = k;
+            }
+        }
+        if (vectored != 0) series(magnitude, vectored, sum);
+        for (std::size_t v = 0; v < vectored; ++v) {
+            const std::size_t k = vector_at[v];
+            const I32F32 s = I32F32::from_bits(sum[v]);
+            out[start + k] = clamped[k].bits < 0 ? *fixed::one_over(s) : s;  // s >= 1: one_over fits
+        }
+        exp_safe_lanes(other, others, other_out);
+        for (std::size_t o = 0; o < others; ++o) out[start + other_at[o]] = other_out[o];
     }
 }
 
@@ -277,8 +344,14 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
     // and it cannot overflow.
     const I32F32 factor = I32F32::from_bits(steepness.bits / -100);
     const I32F32 half = I32F32::from_bits(std::int64_t{1} << 31);
+    // The interval kernel's closed form of α (low + floor(σ·span), never clamped) holds for
+    // 0 <= low <= high <= 1, the range of AlphaValues; other bounds take the exact path only.
+    const kernels::AlphaBoundsFn bounds = liquid_alpha_kernels().bounds;
+    const bool bounded = bounds != nullptr && alpha_low.bits >= 0 && alpha_low <= alpha_high && alpha_high <= one;
     constexpr std::size_t block = 64;
-    I32F32 exponent[block], e[block];
+    std::int64_t exponent[block], alpha[block];
+    I32F32 pending_exponent[block], e[block];
+    std::size_t pending_at[block];
     for (std::size_t start = 0; start < count; start += block) {
         const std::size_t m = std::min(block, count - start);
         for (std::size_t k = 0; k < m; ++k) {
@@ -286,13 +359,29 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
             const I32F32 diff_buy = clamp01(fixed::sub(w, consensus[start + k]));
             const I32F32 diff_sell = clamp01(fixed::sub(b, w));
             const I32F32 x = w >= b ? diff_buy : diff_sell;
-            exponent[k] = saturating_mul(factor, fixed::sub(x, half));
+            pending_exponent[k] = saturating_mul(factor, fixed::sub(x, half));
+            pending_at[k] = start + k;
         }
-        exp_safe_many(exponent, m, e);
-        for (std::size_t k = 0; k < m; ++k) {
+        std::size_t pending = m;
+        if (bounded) {
+            for (std::size_t k = 0; k < m; ++k) exponent[k] = pending_exponent[k].bits;
+            bounds(exponent, m, alpha_low.bits, alpha_high.bits - alpha_low.bits, alpha);
+            // The entries the interval left open take the exact series. Which ones is
+            // data-dependent (about a quarter, near a = 0), so the list is built without
+            // branches; their slots of `out` are overwritten below.
+            pending = 0;
+            for (std::size_t k = 0; k < m; ++k) {
+                out[start + k] = I32F32::from_bits(alpha[k]);
+                pending_exponent[pending] = I32F32::from_bits(exponent[k]);
+                pending_at[pending] = start + k;
+                pending += static_cast<std::size_t>(alpha[k] < 0);
+            }
+        }
+        exp_safe_many(pending_exponent, pending, e);
+        for (std::size_t k = 0; k < pending; ++k) {
             const I32F32 sigma = one_over_saturating(saturating_add(one, e[k]));
             const I32F32 a = saturating_add(alpha_low, saturating_mul(sigma, saturating_sub(alpha_high, alpha_low)));
-            out[start + k] = std::max(std::min(a, alpha_high), alpha_low);
+            out[pending_at[k]] = std::max(std::min(a, alpha_high), alpha_low);
         }
     }
 }

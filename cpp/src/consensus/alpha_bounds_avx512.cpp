@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+// The AVX-512 liquid-alpha kernels (detail/alpha_bounds.hpp): the floating-point interval of α
+// (F/DQ doubles) and the exact series for the entries it leaves open (IFMA integers), eight
+// entries per vector and several vectors in flight.
+#include <immintrin.h>
+
+// GCC 12 reports its own intrinsics' deliberately undefined pass-through operands
+// (_mm512_undefined_*) as maybe uninitialized once they are inlined here.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include <cstddef>
+#include <cstdint>
+
+#include "detail/alpha_bounds.hpp"
+
+namespace taocore::consensus::detail {
+
+namespace {
+
+constexpr int kTerms = 31;  // the chain's series: 1 + x + terms i = 2..31
+
+struct SeriesCoefficients {
+    double p[kTerms + 1];  // 1/i!: P(x) = Σ p[i] x^i
+    double e[kTerms - 1];  // Σ_{k=2}^{31-m} k!/(k+m)!: E(x) = Σ e[m] x^m bounds the floors' loss
+};
+
+// Each coefficient is a product or sum of at most ~60 correctly rounded positive operations, so
+// its relative error is below 2^-46; the kernel's margins (2^-40) cover it with room.
+constexpr SeriesCoefficients make_series_coefficients() {
+    SeriesCoefficients c{};
+    c.p[0] = 1.0;
+    for (int i = 1; i <= kTerms; ++i) c.p[i] = c.p[i - 1] / i;
+    for (int m = 0; m < kTerms - 1; ++m) {
+        double sum = 0.0;
+        for (int k = 2; k <= kTerms - m; ++k) {
+            double ratio = 1.0;  // k!/(k+m)!
+            for (int j = k + 1; j <= k + m; ++j) ratio /= j;
+            sum += ratio;
+        }
+        c.e[m] = sum;
+    }
+    return c;
+}
+constexpr SeriesCoefficients kSeries = make_series_coefficients();
+
+struct Reciprocals {
+    std::int64_t m[kTerms + 1];  // ceil(2^52 / i)
+};
+constexpr Reciprocals make_reciprocals() {
+    Reciprocals r{};
+    for (std::int64_t i = 1; i <= kTerms; ++i) r.m[i] = ((std::int64_t{1} << 52) + i - 1) / i;
+    return r;
+}
+constexpr Reciprocals kReciprocal = make_reciprocals();
+
+}  // namespace
+
+namespace {
+
+constexpr std::size_t kGroup = 4;  // vectors in flight: each Horner or series step waits on the last
+
+// Lane masks of the kGroup vectors starting at entry k of count.
+inline void group_lanes(std::size_t k, std::size_t count, __mmask8 (&lanes)[kGroup]) noexcept {
+    for (std::size_t g = 0; g < kGroup; ++g) {
+        const std::size_t start = k + 8 * g;
+        const std::size_t left = start < count ? count - start : 0;
+        lanes[g] = static_cast<__mmask8>(left >= 8 ? 0xff : (1u << left) - 1);
+    }
+}
+
+}  // namespace
+
+void alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
+                         std::int64_t* alpha) noexcept {
+    const __m512i bound = _mm512_set1_epi64(std::int64_t{20} << 32), one = _mm512_set1_epi64(std::int64_t{1} << 32);
+    const __m512i lowv = _mm512_set1_epi64(low), spanv = _mm512_set1_epi64(span), unsettled = _mm512_set1_epi64(-1);
+    const __m512d two32 = _mm512_set1_pd(0x1p32), two64 = _mm512_set1_pd(0x1p64);
+    const __m512d scale = _mm512_set1_pd(0x1p-32), sigma_max = _mm512_set1_pd(0x1p32 - 1.0), unit = _mm512_set1_pd(1.0);
+    // Relative widening for every rounded step: far above the double error (below 2^-46 for the
+    // polynomials, 2^-53 per division), far below what moves σ by a unit.
+    const __m512d up = _mm512_set1_pd(1.0 + 0x1p-40), down = _mm512_set1_pd(1.0 - 0x1p-40);
+    for (std::size_t k = 0; k < count; k += 8 * kGroup) {
+        __mmask8 lanes[kGroup];
+        group_lanes(k, count, lanes);
+        __m512i ak[kGroup];
+        __m512d x[kGroup], p[kGroup], loss[kGroup];
+        for (std::size_t g = 0; g < kGroup; ++g) {
+            ak[g] = _mm512_maskz_loadu_epi64(lanes[g], a + k + 8 * g);
+            ak[g] = _mm512_min_epi64(_mm512_max_epi64(ak[g], _mm512_sub_epi64(_mm512_setzero_si512(), bound)), bound);
+            x[g] = _mm512_mul_pd(_mm512_cvtepi64_pd(_mm512_abs_epi64(ak[g])), scale);  // exact: below 2^37
+            p[g] = _mm512_set1_pd(kSeries.p[kTerms]);
+            loss[g] = _mm512_set1_pd(kSeries.e[kTerms - 2]);
+        }
+#pragma GCC unroll 32
+        for (int i = kTerms - 1; i >= 0; --i) {
+            const __m512d c = _mm512_set1_pd(kSeries.p[i]);
+            for (std::size_t g = 0; g < kGroup; ++g) p[g] = _mm512_fmadd_pd(p[g], x[g], c);
+        }
+#pragma GCC unroll 32
+        for (int m = kTerms - 3; m >= 0; --m) {
+            const __m512d c = _mm512_set1_pd(kSeries.e[m]);
+            for (std::size_t g = 0; g < kGroup; ++g) loss[g] = _mm512_fmadd_pd(loss[g], x[g], c);
+        }
+        for (std::size_t g = 0; g < kGroup; ++g) {
+            const __mmask8 negative = _mm512_movepi64_mask(ak[g]);
+            // The chain's series sum (bits) lies in [s_lo, s_hi].
+            const __m512d s_hi = _mm512_mul_pd(_mm512_mul_pd(p[g], two32), up);
+            const __m512d s_lo =
+                _mm512_sub_pd(_mm512_fmsub_pd(_mm512_mul_pd(p[g], two32), down, _mm512_mul_pd(loss[g], up)), unit);
+            // exp_safe: the sum itself, or one over it for a negative exponent, truncated to an
+            // integer: floor is monotone, so the floors of the ends bound it (and mostly agree).
+            constexpr int floor_mode = _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC;
+            const __m512d inv_lo = _mm512_roundscale_pd(_mm512_mul_pd(_mm512_div_pd(two64, s_hi), down), floor_mode);
+            const __m512d inv_hi = _mm512_roundscale_pd(_mm512_mul_pd(_mm512_div_pd(two64, s_lo), up), floor_mode);
+            const __m512d e_lo = _mm512_mask_blend_pd(negative, s_lo, inv_lo);
+            const __m512d e_hi = _mm512_mask_blend_pd(negative, s_hi, inv_hi);
+            // σ = floor(2^64 / (2^32 + e)) is below 2^32 for every e the series can give (e >= 8),
+            // so truncating the bounds converts exactly and σ·span fits 64 bits.
+            const __m512d q_lo = _mm512_mul_pd(_mm512_div_pd(two64, _mm512_add_pd(two32, e_hi)), down);
+            const __m512d q_hi =
+                _mm512_min_pd(_mm512_mul_pd(_mm512_div_pd(two64, _mm512_add_pd(two32, e_lo)), up), sigma_max);
+            const __m512i alpha_lo = _mm512_srli_epi64(_mm512_mullo_epi64(_mm512_cvttpd_epu64(q_lo), spanv), 32);
+            const __m512i alpha_hi = _mm512_srli_epi64(_mm512_mullo_epi64(_mm512_cvttpd_epu64(q_hi), spanv), 32);
+            const __mmask8 settled =
+                _mm512_cmpeq_epi64_mask(alpha_lo, alpha_hi) & _mm512_cmpneq_epi64_mask(ak[g], one);
+            const __m512i out = _mm512_mask_blend_epi64(settled, unsettled, _mm512_add_epi64(lowv, alpha_lo));
+            _mm512_mask_storeu_epi64(alpha + k + 8 * g, lanes[g], out);
+        }
+    }
+}
+
+// Each step of the chain is t = floor(floor(t·x / 2^32) / i). Below the limit x < 2^36 and
+// u = floor(t·x / 2^32) < 2^47 at every step (u ≈ i·x^i/i! · 2^32 <= max_i 10^i/(i−1)! · 2^32 < 2^47,
+// and the floors only lower it), so t < 2^47 too and t·x is the 52-bit IFMA halves' 104-bit
+// product. The division by i is a multiply-high: with m = ceil(2^52 / i) = (2^52 + ε) / i, ε < i,
+// u·m / 2^52 = u/i + u·ε/(i·2^52) and u·ε < 2^52, so the floor is floor(u / i) for every u < 2^47.
+void exp_series_avx512(const std::int64_t* x, std::size_t count, std::int64_t* sum) noexcept {
+    const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(std::int64_t{1} << 32);
+    for (std::size_t k = 0; k < count; k += 8 * kGroup) {
+        __mmask8 lanes[kGroup];
+        group_lanes(k, count, lanes);
+        __m512i xv[kGroup], term[kGroup], result[kGroup];
+        for (std::size_t g = 0; g < kGroup; ++g) {
+            xv[g] = term[g] = _mm512_maskz_loadu_epi64(lanes[g], x + k + 8 * g);
+            result[g] = _mm512_add_epi64(xv[g], one);
+        }
+        for (std::size_t i = 2; i <= kTerms; ++i) {
+            const __m512i m = _mm512_set1_epi64(kReciprocal.m[i]);
+            __m512i any = zero;
+            for (std::size_t g = 0; g < kGroup; ++g) {
+                const __m512i lo = _mm512_madd52lo_epu64(zero, term[g], xv[g]);
+                const __m512i hi = _mm512_madd52hi_epu64(zero, term[g], xv[g]);
+                const __m512i u = _mm512_or_si512(_mm512_slli_epi64(hi, 20), _mm512_srli_epi64(lo, 32));
+                term[g] = _mm512_madd52hi_epu64(zero, u, m);
+                result[g] = _mm512_add_epi64(result[g], term[g]);
+                any = _mm512_or_si512(any, term[g]);
+            }
+            if (_mm512_test_epi64_mask(any, any) == 0) break;  // every later term is zero too
+        }
+        for (std::size_t g = 0; g < kGroup; ++g) _mm512_mask_storeu_epi64(sum + k + 8 * g, lanes[g], result[g]);
+    }
+}
+
+}  // namespace taocore::consensus::detail
