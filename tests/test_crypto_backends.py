@@ -126,33 +126,29 @@ def test_verification_answers_identical_on_every_backend() -> None:
             assert _answers(name, force_radix51=True) == reference, name + " radix-2^51"
 
 
-@pytest.mark.skipif(len(BACKENDS) < 2 or not _FAST_FIELD, reason="no BMI2 and ADX on this CPU")
-def test_fe64_field_matches_the_reference(tmp_path: Path) -> None:
+def _run_cpp_check(tmp_path: Path, name: str, isa_flags: list[str]) -> None:
+    """Compile tests/cpp/<name>.cpp against the sources and run it: it prints "ok" or why not."""
     cxx = (shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++")
            or shutil.which("clang++"))
     if cxx is None:
         pytest.skip("no C++ compiler")
-    exe = tmp_path / "fe64_check"
-    subprocess.run([cxx, "-O2", "-std=c++20", "-mbmi2", "-Wall", "-Wextra", "-Wshadow", "-Werror",
-                    f"-I{ROOT / 'cpp' / 'src'}", str(ROOT / "tests" / "cpp" / "fe64_check.cpp"),
-                    "-o", str(exe)], check=True, capture_output=True, timeout=300)
+    exe = tmp_path / name
+    subprocess.run([cxx, "-O2", "-std=c++20", *isa_flags, "-Wall", "-Wextra", "-Wshadow", "-Werror",
+                    f"-I{ROOT / 'cpp' / 'src'}", f"-I{ROOT / 'cpp' / 'include'}",
+                    str(ROOT / "tests" / "cpp" / f"{name}.cpp"), "-o", str(exe)],
+                   check=True, capture_output=True, timeout=300)
     run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0 and run.stdout.startswith("ok"), run.stdout + run.stderr
+
+
+@pytest.mark.skipif(len(BACKENDS) < 2 or not _FAST_FIELD, reason="no BMI2 and ADX on this CPU")
+def test_fe64_field_matches_the_reference(tmp_path: Path) -> None:
+    _run_cpp_check(tmp_path, "fe64_check", ["-mbmi2"])
 
 
 @pytest.mark.skipif("avx512ifma" not in CPU_FEATURES, reason="no AVX-512 IFMA on this CPU")
 def test_ifma_field_matches_the_reference(tmp_path: Path) -> None:
     # The radix-2^52 field under the avx512 backend's batch decoding and multi-scalar
     # multiplication (cpp/src/crypto/detail/fe52.hpp).
-    cxx = (shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++")
-           or shutil.which("clang++"))
-    if cxx is None:
-        pytest.skip("no C++ compiler")
-    exe = tmp_path / "fe52_check"
-    subprocess.run([cxx, "-O2", "-std=c++20", "-mavx2", "-mbmi2", "-mavx512f", "-mavx512vl",
-                    "-mavx512bw", "-mavx512dq", "-mavx512ifma", "-Wall", "-Wextra", "-Wshadow",
-                    "-Werror", f"-I{ROOT / 'cpp' / 'src'}", f"-I{ROOT / 'cpp' / 'include'}",
-                    str(ROOT / "tests" / "cpp" / "fe52_check.cpp"), "-o", str(exe)],
-                   check=True, capture_output=True, timeout=300)
-    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0 and run.stdout.startswith("ok"), run.stdout + run.stderr
+    _run_cpp_check(tmp_path, "fe52_check", ["-mavx2", "-mbmi2", "-mavx512f", "-mavx512vl",
+                                            "-mavx512bw", "-mavx512dq", "-mavx512ifma"])
