@@ -9,6 +9,7 @@
 
 #include "detail/hash_kernels.hpp"
 #include "detail/secure_zero.hpp"
+#include "detail/xor_bytes.hpp"
 
 // The hashers treat the Keccak state and BLAKE2b words as little-endian byte strings.
 static_assert(std::endian::native == std::endian::little, "taocore assumes a little-endian host");
@@ -211,19 +212,8 @@ sha3_256_hasher& sha3_256_hasher::update(byte_span data) noexcept {
     // Lanes are little-endian, so on a little-endian host the state is the byte string itself.
     auto* bytes = reinterpret_cast<std::uint8_t*>(state_);
     while (n > 0) {
-        if (pos_ == 0 && n >= sha3_256_rate) {
-            for (std::size_t i = 0; i < sha3_256_rate / 8; ++i) {
-                std::uint64_t lane;
-                std::memcpy(&lane, p + 8 * i, 8);
-                state_[i] ^= lane;
-            }
-            k.keccak_f1600(state_);
-            p += sha3_256_rate;
-            n -= sha3_256_rate;
-            continue;
-        }
         const std::size_t take = std::min(n, sha3_256_rate - pos_);
-        for (std::size_t i = 0; i < take; ++i) bytes[pos_ + i] ^= p[i];
+        detail::xor_bytes(bytes + pos_, p, take);
         pos_ += take;
         p += take;
         n -= take;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "crypto/detail/secure_zero.hpp"
+#include "crypto/detail/xor_bytes.hpp"
 #include "taocore/crypto/hash.hpp"
 
 namespace taocore::crypto {
@@ -126,7 +127,7 @@ void strobe128::absorb(bytes_view data) noexcept {
     std::size_t i = 0;
     while (i < data.size()) {
         const std::size_t n = std::min<std::size_t>(data.size() - i, strobe_r - pos_);
-        for (std::size_t j = 0; j < n; ++j) b[pos_ + j] ^= data[i + j];
+        detail::xor_bytes(b + pos_, data.data() + i, n);
         pos_ = static_cast<std::uint8_t>(pos_ + n);
         i += n;
         if (pos_ == strobe_r) run_f();
