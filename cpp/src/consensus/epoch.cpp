@@ -47,14 +47,15 @@ void validate_sparse(const SparseU16& m, std::size_t n, const char* field) {
 // The stored bonds as I32F32 (u16 proportions for Yuma3, whole numbers for Yuma), without the
 // entries the mask drops: bonds to uids registered at or after `last_tempo` (the chain's
 // scalar_vec_mask_sparse_matrix(<=) right after loading them, fused into the load).
+// latest_registration is the largest of block_at_registration (the epoch's weights need it too).
 // With col_sum (n entries), also their column sums (math::column_sums).
 SparseMatrix load_bonds(const SparseU16& m, std::size_t n, bool proportion, std::uint64_t last_tempo,
-                        const std::vector<std::uint64_t>& block_at_registration, Vector* col_sum = nullptr) {
+                        const std::vector<std::uint64_t>& block_at_registration, std::uint64_t latest_registration,
+                        Vector* col_sum = nullptr) {
     if (col_sum != nullptr) col_sum->assign(n, I32F32::zero());
     if (m.indptr.empty()) return SparseMatrix(n);
     SparseMatrix out;
     out.reserve(n, m.indices.size());
-    const std::uint64_t latest_registration = *std::max_element(block_at_registration.begin(), block_at_registration.end());
     if (!math::mask_applies(math::MaskOp::less_equal, last_tempo, latest_registration)) {
         // Every uid registered before last_tempo: the mask keeps everything.
         auto load = [&](auto convert, auto&& sum) {
@@ -281,7 +282,7 @@ EpochResult epoch(const SubnetState& s) {
     if (!s.yuma3) {
         // Each column normalisation's sums come from the pass that wrote the matrix.
         Vector col_sum;
-        SparseMatrix bonds = load_bonds(s.bonds, n, false, last_tempo, s.block_at_registration, &col_sum);
+        SparseMatrix bonds = load_bonds(s.bonds, n, false, last_tempo, s.block_at_registration, latest_registration, &col_sum);
         math::inplace_col_normalize_sparse(bonds, col_sum);
         SparseMatrix delta = math::row_hadamard_sparse(bond_weights, active_stake, &col_sum);
         math::inplace_col_normalize_sparse(delta, col_sum);
@@ -292,7 +293,7 @@ EpochResult epoch(const SubnetState& s) {
         math::inplace_normalize(dividends);
         math::inplace_col_max_upscale_sparse(new_bonds, col_max);
     } else {
-        SparseMatrix bonds = load_bonds(s.bonds, n, true, last_tempo, s.block_at_registration);
+        SparseMatrix bonds = load_bonds(s.bonds, n, true, last_tempo, s.block_at_registration, latest_registration);
         Vector total_bonds;
         const bool any_consensus = std::any_of(consensus.begin(), consensus.end(), [](I32F32 c) { return !c.is_zero(); });
         if (s.liquid_alpha && any_consensus) {
