@@ -17,9 +17,9 @@
 //
 // Layout: the matrix passes run row by row (validator-major, the layout of the inputs and of the
 // bonds output) and fuse what they can: normalisation with prerank, rank with the bond update
-// and its column sums, bond normalisation with dividends. The consensus selection reads a
-// server-major copy of the normalised weights (columns padded with NaN to n_pad rows, a multiple
-// of 8), made while the rows are still in cache.
+// and its column sums, bond normalisation with dividends. The consensus selection reads
+// server-major columns (padded with NaN to n_pad rows, a multiple of 8), transposed a few
+// servers at a time into a buffer that stays in L1.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -40,7 +40,8 @@ namespace {
 constexpr double kEps = 1e-6;                        // the epsilon of every normalisation that has one
 constexpr double kU64Max = 18446744073709551615.0;  // bond capacity per unit of stake (Yuma 2C)
 constexpr double kQuant = 65535.0;                   // consensus is quantised to u16 steps
-constexpr std::size_t kRowBlock = 8;                 // rows normalised (and transposed) together
+constexpr std::size_t kRowBlock = 8;                 // rows normalised (or transposed) together
+constexpr std::size_t kColBlock = 8;                 // servers transposed together for their selections
 
 /// Sum of x[0..n) in double, eight independent lanes (a single accumulator would be bound by
 /// the add latency, and without fast-math the compiler may not split it).
@@ -167,12 +168,15 @@ public:
     Simulator(const Input<T>& in, const Params& p, Version v, Output<T>& out, unsigned threads)
         : in_(in), p_(p), v_(v), out_(out), threads_(threads), V_(in.validators), M_(in.servers),
           Vp_((in.validators + 7) / 8 * 8), w_(V_ * M_), w_prev_(v == Version::yuma2b ? V_ * M_ : 0),
-          wt_(M_ * Vp_, std::numeric_limits<T>::quiet_NaN()), zero_bonds_(V_ * M_, T(0)),
+          zero_bonds_(V_ * M_, T(0)),
           reset_bonds_(p.reset_bonds_index ? V_ * M_ : 0),
           bond_state_(out.every_epoch_bonds || in.epochs < 2 ? 0 : (in.epochs < 3 ? 1 : 2) * V_ * M_),
           s_(Vp_, T(0)), d_(V_), c_prev_(M_, T(0)), r_(M_), inc_(M_), c_mode_(M_), row_(M_), alpha_(M_), acc_(M_),
           acc2_(M_), scratch_(std::max(1u, threads)) {
-        for (auto& sc : scratch_) column_scratch_init(sc, V_, Vp_);
+        for (auto& sc : scratch_) {
+            column_scratch_init(sc, V_, Vp_);
+            sc.columns.assign(kColBlock * Vp_, std::numeric_limits<T>::quiet_NaN());
+        }
     }
 
     void run() {
@@ -186,8 +190,8 @@ private:
     Output<T>& out_;
     unsigned threads_;
     std::size_t V_, M_, Vp_;
-    // w_: normalised weights, row-major; wt_: the same, server-major, each column padded to Vp_.
-    std::vector<T> w_, w_prev_, wt_, zero_bonds_, reset_bonds_, bond_state_, s_, d_, c_prev_, r_, inc_, c_mode_, row_, alpha_;
+    // w_: normalised weights, row-major.
+    std::vector<T> w_, w_prev_, zero_bonds_, reset_bonds_, bond_state_, s_, d_, c_prev_, r_, inc_, c_mode_, row_, alpha_;
     std::vector<double> acc_, acc2_;
     std::vector<ColumnScratch<T>> scratch_;
 
@@ -207,7 +211,7 @@ private:
         for (std::size_t i = 0; i < V_; ++i) s_[i] = stake[i] / tot;
     }
 
-    // Row-normalised weights (W / (rowsum + eps)) into w_ and wt_, with prerank P_j = sum_i
+    // Row-normalised weights (W / (rowsum + eps)) into w_, with prerank P_j = sum_i
     // S_i W_ij summed along the way (rows in order, so the sums do not depend on the blocking).
     void normalise_weights(std::size_t e, T* prerank) {
         const T* raw = in_.weights + (in_.weight_epochs == 1 ? 0 : e) * V_ * M_;
@@ -231,7 +235,6 @@ private:
             const T* wb = w_.data() + i0 * M_;
             column_sums(rows, M_, acc_.data(),
                         [&](std::size_t r, std::size_t j) { return static_cast<double>(si[r] * wb[r * M_ + j]); });
-            transpose_rows(w_.data() + i0 * M_, M_, rows, M_, wt_.data() + i0, Vp_);
         }
         for (std::size_t j = 0; j < M_; ++j) prerank[j] = static_cast<T>(acc_[j]);
     }
@@ -252,10 +255,20 @@ private:
         const std::size_t work = V_ * M_;
         const unsigned threads = work >= (std::size_t{1} << 15) ? threads_ : 1;
         const double kappa = static_cast<double>(static_cast<T>(p_.kappa));
-        parallel_for(M_, threads, [&](std::size_t b, std::size_t end, std::size_t part) {
+        // Column blocks of kColBlock servers are transposed into a small server-major buffer
+        // just before their selection: a server-major copy of the whole matrix, written while
+        // normalising, cost more than all the selections (every store a cache miss).
+        const std::size_t blocks = (M_ + kColBlock - 1) / kColBlock;
+        parallel_for(blocks, threads, [&](std::size_t b, std::size_t end, std::size_t part) {
             ColumnScratch<T>& sc = scratch_[part];
-            for (std::size_t j = b; j < end; ++j)
-                c[j] = column_quantile(wt_.data() + j * Vp_, s_.data(), V_, Vp_, kappa, sc);
+            T* cols = sc.columns.data();
+            for (std::size_t jb = b; jb < end; ++jb) {
+                const std::size_t j0 = jb * kColBlock, width = std::min(kColBlock, M_ - j0);
+                for (std::size_t i0 = 0; i0 < V_; i0 += kRowBlock)
+                    transpose_rows(w_.data() + i0 * M_ + j0, M_, std::min(kRowBlock, V_ - i0), width, cols + i0, Vp_);
+                for (std::size_t k = 0; k < width; ++k)
+                    c[j0 + k] = column_quantile(cols + k * Vp_, s_.data(), V_, Vp_, kappa, sc);
+            }
         });
         double total = 0.0;
         for (std::size_t j = 0; j < M_; ++j) total += static_cast<double>(c[j]);

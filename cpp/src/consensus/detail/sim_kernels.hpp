@@ -21,6 +21,7 @@ template <class T>
 struct ColumnScratch {
     std::vector<T> buf;                    // the vector kernel's packing buffers
     std::vector<WeightStake<T>> pairs;     // the scalar kernel's (weight, stake) pairs
+    std::vector<T> columns;                // a few server-major columns, padded with NaN
 };
 
 /// Throws InvalidInput ("weights: ...") for the first negative or non-finite value of x[0..n).
