@@ -231,8 +231,10 @@ const sim_kernels& sim_kernels_for(simd::backend b) {
                                     "' is not supported on this machine");
     switch (b) {
 #if defined(TAOCORE_HAVE_AVX2)
-        case simd::backend::avx2:
-        case simd::backend::avx512: return sim_kernels_avx2;  // no AVX-512 kernels of its own
+        case simd::backend::avx2: return sim_kernels_avx2;
+#endif
+#if defined(TAOCORE_HAVE_AVX512)
+        case simd::backend::avx512: return sim_kernels_avx512;
 #endif
         default: return sim_kernels_scalar;
     }

@@ -165,8 +165,10 @@ void parallel_for(std::size_t n, unsigned threads, Fn&& fn) {
 template <class T>
 class Simulator {
 public:
-    Simulator(const Input<T>& in, const Params& p, Version v, Output<T>& out, unsigned threads)
-        : in_(in), p_(p), v_(v), out_(out), threads_(threads), V_(in.validators), M_(in.servers),
+    Simulator(const Input<T>& in, const Params& p, Version v, Output<T>& out, unsigned threads,
+              BlockQuantiles block = nullptr)
+        : in_(in), p_(p), v_(v), out_(out), threads_(threads), block_(std::is_same_v<T, float> ? block : nullptr),
+          V_(in.validators), M_(in.servers),
           Vp_((in.validators + 7) / 8 * 8), w_(V_ * M_), w_prev_(v == Version::yuma2b ? V_ * M_ : 0),
           zero_bonds_(V_ * M_, T(0)),
           reset_bonds_(p.reset_bonds_index ? V_ * M_ : 0),
@@ -176,7 +178,9 @@ public:
         for (auto& sc : scratch_) {
             column_scratch_init(sc, V_, Vp_);
             sc.columns.assign(kColBlock * Vp_, std::numeric_limits<T>::quiet_NaN());
+            if (block_) sc.block.init(V_);
         }
+        if (block_) sd_.resize(V_);
     }
 
     void run() {
@@ -189,10 +193,11 @@ private:
     Version v_;
     Output<T>& out_;
     unsigned threads_;
+    BlockQuantiles block_;  // the 16-server selection, where the backend has one (float32 only)
     std::size_t V_, M_, Vp_;
     // w_: normalised weights, row-major.
     std::vector<T> w_, w_prev_, zero_bonds_, reset_bonds_, bond_state_, s_, d_, c_prev_, r_, inc_, c_mode_, row_, alpha_;
-    std::vector<double> acc_, acc2_;
+    std::vector<double> acc_, acc2_, sd_;
     std::vector<ColumnScratch<T>> scratch_;
 
     // Where epoch e's bonds go: the output's slot for e, or, when only the final state is kept,
@@ -255,6 +260,21 @@ private:
         const std::size_t work = V_ * M_;
         const unsigned threads = work >= (std::size_t{1} << 15) ? threads_ : 1;
         const double kappa = static_cast<double>(static_cast<T>(p_.kappa));
+        if constexpr (std::is_same_v<T, float>) {
+            if (block_) {  // sixteen servers per call, straight from the row-major weights
+                double total = 0.0;
+                for (std::size_t i = 0; i < V_; ++i) total += sd_[i] = static_cast<double>(s_[i]);
+                const std::size_t blocks16 = (M_ + 15) / 16;
+                parallel_for(blocks16, threads, [&](std::size_t b, std::size_t end, std::size_t part) {
+                    for (std::size_t jb = b; jb < end; ++jb) {
+                        const std::size_t j0 = jb * 16;
+                        block_(w_.data() + j0, M_, V_, std::min<std::size_t>(16, M_ - j0), s_.data(), sd_.data(),
+                               total, kappa, c + j0, scratch_[part].block);
+                    }
+                });
+                return quantise_consensus(c);
+            }
+        }
         // Column blocks of kColBlock servers are transposed into a small server-major buffer
         // just before their selection: a server-major copy of the whole matrix, written while
         // normalising, cost more than all the selections (every store a cache miss).
@@ -270,6 +290,11 @@ private:
                     c[j0 + k] = column_quantile(cols + k * Vp_, s_.data(), V_, Vp_, kappa, sc);
             }
         });
+        quantise_consensus(c);
+    }
+
+    // Consensus as shares of its total, floored to multiples of 1/65535.
+    void quantise_consensus(T* c) {
         double total = 0.0;
         for (std::size_t j = 0; j < M_; ++j) total += static_cast<double>(c[j]);
         const T tot = static_cast<T>(total), q = static_cast<T>(kQuant);
@@ -501,6 +526,13 @@ void run(const Input<T>& in, const Params& params, Version version, Output<T>& o
     sim.run();
 }
 
+#if defined(TAOCORE_ISA_BLOCK_TABLE)
+void run_blocks(const Input<float>& in, const Params& params, Version version, Output<float>& out, unsigned threads) {
+    Simulator<float> sim(in, params, version, out, threads == 0 ? 1 : threads, &block_quantiles_avx512);
+    sim.run();
+}
+#endif
+
 }  // namespace
 
 }  // namespace taocore::consensus::sim::detail::TAOCORE_ISA_NS
@@ -508,5 +540,8 @@ void run(const Input<T>& in, const Params& params, Version version, Output<T>& o
 namespace taocore::consensus::sim::detail {
 
 const sim_kernels TAOCORE_ISA_TABLE = {&TAOCORE_ISA_NS::run<float>, &TAOCORE_ISA_NS::run<double>};
+#if defined(TAOCORE_ISA_BLOCK_TABLE)
+const sim_kernels TAOCORE_ISA_BLOCK_TABLE = {&TAOCORE_ISA_NS::run_blocks, &TAOCORE_ISA_NS::run<double>};
+#endif
 
 }  // namespace taocore::consensus::sim::detail

@@ -3,12 +3,14 @@
 // sim_epoch-inl.hpp and is compiled once per ISA (sim_kernels_<isa>.cpp): the loops are written so
 // that the compiler vectorises them without changing a single rounding (elementwise float work,
 // double accumulators indexed by server or by a fixed lane), so those parts give the same bits on
-// every backend. The consensus selection is the one hand-written kernel (AVX2 for float32); it
-// sums stakes in a different order than the scalar reference, so consensus may differ only where
-// the running stake lands on kappa within double rounding.
+// every backend. The consensus selection is the hand-written part (float32: one server at a
+// time under AVX2, sixteen at once under AVX-512, whose table runs the AVX2 loop with that
+// kernel); it sums stakes in a different order than the scalar reference, so consensus may
+// differ only where the running stake lands on kappa within double rounding.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "taocore/consensus/sim.hpp"
@@ -16,12 +18,40 @@
 
 namespace taocore::consensus::sim::detail {
 
+/// Scratch of block_quantiles_avx512, sized for n validators by init().
+struct BlockScratch {
+    std::vector<float> storage;          // the 16-wide tile, 64-byte aligned within
+    std::vector<std::uint16_t> masks;    // per validator: which servers' bands hold its weight
+    std::vector<std::uint32_t> bits;     // per server: the same as a bitmap over validators
+    std::vector<WeightStake<float>> pairs;  // the reference selection's input and scratch
+
+    void init(std::size_t n) {
+        storage.assign(n * 16 + 16, 0.0f);
+        masks.assign((n + 31) / 32 * 32, 0);
+        bits.assign(16 * ((n + 31) / 32), 0);
+        pairs.resize(3 * n);
+    }
+    float* tile() {
+        const auto at = reinterpret_cast<std::uintptr_t>(storage.data());
+        return reinterpret_cast<float*>((at + 63) & ~std::uintptr_t{63});
+    }
+};
+
+/// The consensus of the `width` <= 16 servers whose weights start at w (n validator rows, ld
+/// apart): the AVX-512 column-parallel selection, same answer as weighted_quantile_desc (double
+/// stake sums, in another order). s holds the stake shares, sd the same in double, stake_total
+/// their sum in double; out receives width values.
+void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::size_t width, const float* s,
+                            const double* sd, double stake_total, double kappa, float* out, BlockScratch& sc);
+using BlockQuantiles = decltype(&block_quantiles_avx512);
+
 /// Per-thread scratch of the consensus selection, sized once per run.
 template <class T>
 struct ColumnScratch {
     std::vector<T> buf;                    // the vector kernel's packing buffers
     std::vector<WeightStake<T>> pairs;     // the scalar kernel's (weight, stake) pairs
     std::vector<T> columns;                // a few server-major columns, padded with NaN
+    BlockScratch block;                    // the AVX-512 block selection's
 };
 
 /// Throws InvalidInput ("weights: ...") for the first negative or non-finite value of x[0..n).
@@ -39,8 +69,11 @@ extern const sim_kernels sim_kernels_scalar;
 #if defined(TAOCORE_HAVE_AVX2)
 extern const sim_kernels sim_kernels_avx2;
 #endif
+#if defined(TAOCORE_HAVE_AVX512)
+extern const sim_kernels sim_kernels_avx512;  // the AVX2 epoch loop with block_quantiles_avx512
+#endif
 
-/// The table for b (AVX-512 machines use the AVX2 table); throws std::invalid_argument if b is
+/// The table for b; throws std::invalid_argument if b is
 /// not supported here.
 const sim_kernels& sim_kernels_for(simd::backend b);
 

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: MIT
+// The float32 consensus selection for sixteen servers at once (AVX-512; see block_quantiles in
+// detail/sim_kernels.hpp). CMake compiles this file with the AVX-512 flags and the dispatch
+// reaches it only through the avx512 simulator table.
+//
+// Why column-parallel: the one-server kernel (sim_kernels_avx2.cpp) packs the pairs inside a
+// band into a new buffer on every round, about two cycles per weight and ~1.7 rounds' worth of
+// a column per server. Here each lane of a vector is one server, the weights are read in their
+// row-major layout (one 64-byte row slice per validator), and a round only compares and adds
+// masked stakes: a quarter of a cycle per weight and pivot, with nothing stored. Rounds narrow
+// every server's band [lo, hi] around its quantile with float stake sums, deciding a side only
+// when a sum is farther from kappa than its rounding error can reach, so a decision is never
+// wrong. Once a band holds at most 16 weights, one pass collects them with the stake above the
+// band summed in double, and the quantile is picked from those few exactly (double sums, as the
+// reference). A server whose band does not shrink that far in kMaxRounds rounds, or whose
+// double sums disagree with the float ones, is handed to the reference selection.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "detail/sim_kernels.hpp"
+
+namespace taocore::consensus::sim::detail {
+
+namespace {
+
+constexpr std::size_t kLanes = 16;
+constexpr std::size_t kFew = 16;        // band size the exact step takes
+constexpr int kMaxRounds = 8;           // narrowing rounds before the reference takes over
+constexpr float kMargin = 2.0f;         // pivot margin, in standard errors of the interpolation
+
+/// The exact quantile of one server from its band's few weights x (count of them, the rest
+/// -inf) and their stakes st (the rest 0): the largest candidate whose stake at or above it (the
+/// stake above the band plus the candidates >= it, in double) reaches kappa. The caller has
+/// checked that the smallest candidate reaches it. Padding adds nothing, so the loop runs a
+/// fixed sixteen times instead of mispredicting its exit.
+float pick_from_band(__m512 x, __m512d st_lo, __m512d st_hi, std::size_t count, double above, double kappa) {
+    alignas(64) float xw[kLanes];
+    alignas(64) double sw[kLanes];
+    _mm512_store_ps(xw, x);
+    _mm512_store_pd(sw, st_lo);
+    _mm512_store_pd(sw + 8, st_hi);
+    __m512d acc_lo = _mm512_set1_pd(above), acc_hi = acc_lo;
+    for (std::size_t j = 0; j < kLanes; ++j) {
+        // Candidate k gains stake j when x_k <= x_j.
+        const __mmask16 m = _mm512_cmp_ps_mask(x, _mm512_set1_ps(xw[j]), _CMP_LE_OQ);
+        const __m512d sj = _mm512_set1_pd(sw[j]);
+        acc_lo = _mm512_mask_add_pd(acc_lo, static_cast<__mmask8>(m), acc_lo, sj);
+        acc_hi = _mm512_mask_add_pd(acc_hi, static_cast<__mmask8>(m >> 8), acc_hi, sj);
+    }
+    const __m512d vk = _mm512_set1_pd(kappa);
+    const __mmask16 reach = static_cast<__mmask16>(_mm512_cmp_pd_mask(acc_lo, vk, _CMP_GE_OQ) |
+                                                   (_mm512_cmp_pd_mask(acc_hi, vk, _CMP_GE_OQ) << 8));
+    const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1u);
+    return _mm512_reduce_max_ps(
+        _mm512_mask_mov_ps(_mm512_set1_ps(-std::numeric_limits<float>::infinity()), reach & valid, x));
+}
+
+}  // namespace
+
+void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::size_t width, const float* s,
+                            const double* sd, double stake_total, double kappa, float* out, BlockScratch& sc) {
+    const __mmask16 live = static_cast<__mmask16>((1u << width) - 1u);
+    float* tile = sc.tile();
+    // Copy the block into a contiguous tile (rows 4 KB apart would share a handful of L1 sets)
+    // and take each server's smallest and largest weight on the way.
+    __m512 vmin = _mm512_set1_ps(std::numeric_limits<float>::infinity());
+    __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+    for (std::size_t i = 0; i < n; ++i) {
+        const __m512 x = _mm512_maskz_loadu_ps(live, w + i * ld);
+        _mm512_store_ps(tile + i * kLanes, x);
+        vmin = _mm512_min_ps(vmin, x);
+        vmax = _mm512_max_ps(vmax, x);
+    }
+    if (kappa <= 0.0) {  // the first weight from the top already reaches kappa
+        _mm512_mask_storeu_ps(out, live, vmax);
+        return;
+    }
+    if (stake_total < kappa) {  // the stake never reaches kappa: the smallest weight
+        _mm512_mask_storeu_ps(out, live, vmin);
+        return;
+    }
+
+    // Per server: the band [lo, hi] holds the quantile; `above` (float, steering only) is the
+    // stake above hi and `inside` the band's stake; n_above / n_from_lo count the weights above
+    // hi and at or above lo.
+    __m512 lo = vmin, hi = vmax;
+    __m512 above = _mm512_setzero_ps(), inside = _mm512_set1_ps(static_cast<float>(stake_total));
+    __m512i n_above = _mm512_setzero_si512(), n_from_lo = _mm512_set1_epi32(static_cast<int>(n));
+    // A float sum of n positive stakes is within n * 2^-24 * total of the exact sum; twice that
+    // keeps every decision on the safe side.
+    const double err = static_cast<double>(n) * 0x1p-23 * stake_total;
+    const __m512 k_hi = _mm512_set1_ps(std::nextafter(static_cast<float>(kappa + err), INFINITY));
+    const __m512 k_lo = _mm512_set1_ps(std::nextafter(static_cast<float>(kappa - err), -INFINITY));
+    const __m512 fkappa = _mm512_set1_ps(static_cast<float>(kappa));
+    const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+    const __m512i few = _mm512_set1_epi32(static_cast<int>(kFew)), ones = _mm512_set1_epi32(1);
+
+    auto settled = [&] {
+        const __mmask16 small = _mm512_cmple_epi32_mask(_mm512_sub_epi32(n_from_lo, n_above), few);
+        return static_cast<__mmask16>(small | _mm512_cmp_ps_mask(lo, hi, _CMP_EQ_OQ));
+    };
+    __mmask16 open = static_cast<__mmask16>(live & ~settled());
+    for (int round = 0; open && round < kMaxRounds; ++round) {
+        // Two pivots around where the stake would reach kappa if the band's weights were
+        // spread evenly over [lo, hi], kMargin standard errors apart.
+        const __m512 count = _mm512_cvtepi32_ps(_mm512_sub_epi32(n_from_lo, n_above));
+        const __m512 q = _mm512_min_ps(_mm512_max_ps(_mm512_div_ps(_mm512_sub_ps(fkappa, above), inside), zero), one);
+        const __m512 var = _mm512_div_ps(_mm512_mul_ps(q, _mm512_sub_ps(one, q)), count);
+        const __m512 d = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(kMargin), _mm512_sqrt_ps(var)),
+                                       _mm512_div_ps(one, count));
+        const __m512 span = _mm512_sub_ps(hi, lo);
+        const __m512 q_up = _mm512_max_ps(_mm512_sub_ps(q, d), zero), q_down = _mm512_min_ps(_mm512_add_ps(q, d), one);
+        // p_up >= p_down, both inside [lo, hi].
+        const __m512 p_up = _mm512_max_ps(_mm512_min_ps(_mm512_fnmadd_ps(q_up, span, hi), hi), lo);
+        const __m512 p_down = _mm512_min_ps(_mm512_max_ps(_mm512_fnmadd_ps(q_down, span, hi), lo), p_up);
+
+        __m512 s_up = zero, s_down = zero;  // stake > p_up, stake >= p_down
+        __m512i c_up = _mm512_setzero_si512(), c_down = _mm512_setzero_si512();
+        for (std::size_t i = 0; i < n; ++i) {
+            const __m512 x = _mm512_load_ps(tile + i * kLanes);
+            const __m512 st = _mm512_set1_ps(s[i]);
+            const __mmask16 gt = _mm512_cmp_ps_mask(x, p_up, _CMP_GT_OQ);
+            const __mmask16 ge = _mm512_cmp_ps_mask(x, p_down, _CMP_GE_OQ);
+            s_up = _mm512_mask_add_ps(s_up, gt, s_up, st);
+            s_down = _mm512_mask_add_ps(s_down, ge, s_down, st);
+            c_up = _mm512_mask_add_epi32(c_up, gt, c_up, ones);
+            c_down = _mm512_mask_add_epi32(c_down, ge, c_down, ones);
+        }
+        // Sure outcomes only: the quantile is above p_up when stake > p_up surely reaches kappa;
+        // below p_down when stake >= p_down surely does not.
+        const __mmask16 up_reaches = _mm512_cmp_ps_mask(s_up, k_hi, _CMP_GE_OQ);
+        const __mmask16 up_short = _mm512_cmp_ps_mask(s_up, k_lo, _CMP_LT_OQ);
+        const __mmask16 down_reaches = _mm512_cmp_ps_mask(s_down, k_hi, _CMP_GE_OQ);
+        const __mmask16 down_short = _mm512_cmp_ps_mask(s_down, k_lo, _CMP_LT_OQ);
+        const __m512 stake_from_lo = _mm512_add_ps(above, inside);
+        // Quantile > p_up: raise lo past p_up.
+        const __mmask16 go_up = open & up_reaches;
+        lo = _mm512_mask_mov_ps(lo, go_up, _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p_up), ones)));
+        n_from_lo = _mm512_mask_mov_epi32(n_from_lo, go_up, c_up);
+        // Quantile < p_down: lower hi below p_down (weights are non-negative, so p_down > 0
+        // there and its predecessor is one ulp down).
+        const __mmask16 go_down = open & down_short;
+        hi = _mm512_mask_mov_ps(hi, go_down, _mm512_castsi512_ps(_mm512_sub_epi32(_mm512_castps_si512(p_down), ones)));
+        above = _mm512_mask_mov_ps(above, go_down, s_down);
+        n_above = _mm512_mask_mov_epi32(n_above, go_down, c_down);
+        // Otherwise keep [p_down, p_up], each side only where it is sure.
+        const __mmask16 middle = open & ~go_up & ~go_down;
+        const __mmask16 cut_top = middle & up_short, cut_bottom = middle & down_reaches;
+        hi = _mm512_mask_mov_ps(hi, cut_top, p_up);
+        above = _mm512_mask_mov_ps(above, cut_top, s_up);
+        n_above = _mm512_mask_mov_epi32(n_above, cut_top, c_up);
+        lo = _mm512_mask_mov_ps(lo, cut_bottom, p_down);
+        n_from_lo = _mm512_mask_mov_epi32(n_from_lo, cut_bottom, c_down);
+        const __m512 new_from_lo = _mm512_mask_mov_ps(stake_from_lo, go_up, s_up);
+        inside = _mm512_mask_mov_ps(inside, open, _mm512_sub_ps(_mm512_mask_mov_ps(new_from_lo, cut_bottom, s_down), above));
+        open = static_cast<__mmask16>(open & ~settled());
+    }
+
+    // One exact pass: which weights lie in each band, and the stake above it in double.
+    std::uint16_t* masks = sc.masks.data();
+    __m512d above_lo = _mm512_setzero_pd(), above_hi = _mm512_setzero_pd();
+    __m512d band_lo = _mm512_setzero_pd(), band_hi = _mm512_setzero_pd();
+    for (std::size_t i = 0; i < n; ++i) {
+        const __m512 x = _mm512_load_ps(tile + i * kLanes);
+        const __m512d st = _mm512_set1_pd(sd[i]);
+        const __mmask16 gt = _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ);
+        const __mmask16 in = _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(x, lo, _CMP_GE_OQ), x, hi, _CMP_LE_OQ);
+        masks[i] = static_cast<std::uint16_t>(in);
+        above_lo = _mm512_mask_add_pd(above_lo, static_cast<__mmask8>(gt), above_lo, st);
+        above_hi = _mm512_mask_add_pd(above_hi, static_cast<__mmask8>(gt >> 8), above_hi, st);
+        band_lo = _mm512_mask_add_pd(band_lo, static_cast<__mmask8>(in), band_lo, st);
+        band_hi = _mm512_mask_add_pd(band_hi, static_cast<__mmask8>(in >> 8), band_hi, st);
+    }
+    alignas(64) double above_d[kLanes], band_d[kLanes];
+    alignas(64) float lo_f[kLanes], hi_f[kLanes];
+    alignas(64) std::int32_t count[kLanes];
+    _mm512_store_pd(above_d, above_lo);
+    _mm512_store_pd(above_d + 8, above_hi);
+    _mm512_store_pd(band_d, band_lo);
+    _mm512_store_pd(band_d + 8, band_hi);
+    _mm512_store_ps(lo_f, lo);
+    _mm512_store_ps(hi_f, hi);
+    _mm512_store_si512(count, _mm512_sub_epi32(n_from_lo, n_above));
+
+    // Each server's band as a bitmap over the validators: bit 15 - k of every mask word shifted
+    // left by 15 - k, gathered 32 rows at a time by vpmovw2m.
+    const std::size_t chunks = (n + 31) / 32;
+    std::uint32_t* bits = sc.bits.data();
+    for (std::size_t c = 0; c < chunks; ++c) {
+        const __m512i v = _mm512_loadu_si512(masks + c * 32);
+        for (std::size_t k = 0; k < width; ++k)
+            bits[k * chunks + c] = _mm512_movepi16_mask(_mm512_sll_epi16(v, _mm_cvtsi32_si128(static_cast<int>(15 - k))));
+    }
+
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i sixteen = _mm512_set1_epi32(16);
+    for (std::size_t k = 0; k < width; ++k) {
+        const double a = above_d[k];
+        const bool holds = a < kappa && a + band_d[k] >= kappa;  // the double sums agree
+        if (holds && lo_f[k] == hi_f[k]) {
+            out[k] = lo_f[k];
+            continue;
+        }
+        const std::uint32_t* row_bits = bits + k * chunks;
+        std::size_t in_band = 0;
+        for (std::size_t c = 0; c < chunks; ++c) in_band += static_cast<std::size_t>(std::popcount(row_bits[c]));
+        if (holds && in_band <= kFew) {
+            // The band's rows, in order, by compressing row numbers under each 16-row mask
+            // (no branch per set bit); then its weights and stakes by gathers.
+            alignas(64) std::int32_t rows[2 * kFew];
+            std::size_t m = 0;
+            for (std::size_t c = 0; c < chunks; ++c) {
+                const std::uint32_t word = row_bits[c];
+                const __m512i base = _mm512_add_epi32(iota, _mm512_set1_epi32(static_cast<int>(c * 32)));
+                _mm512_storeu_si512(rows + m, _mm512_maskz_compress_epi32(static_cast<__mmask16>(word), base));
+                m += static_cast<std::size_t>(std::popcount(word & 0xFFFFu));
+                _mm512_storeu_si512(rows + m, _mm512_maskz_compress_epi32(static_cast<__mmask16>(word >> 16),
+                                                                          _mm512_add_epi32(base, sixteen)));
+                m += static_cast<std::size_t>(std::popcount(word >> 16));
+            }
+            const __mmask16 valid = static_cast<__mmask16>((1u << m) - 1u);
+            const __m512i r = _mm512_load_si512(rows);
+            const __m512 x = _mm512_mask_i32gather_ps(_mm512_set1_ps(-std::numeric_limits<float>::infinity()), valid,
+                                                      _mm512_add_epi32(_mm512_slli_epi32(r, 4),
+                                                                       _mm512_set1_epi32(static_cast<int>(k))),
+                                                      tile, 4);
+            const __m512d st_lo = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), static_cast<__mmask8>(valid),
+                                                           _mm512_castsi512_si256(r), sd, 8);
+            const __m512d st_hi = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), static_cast<__mmask8>(valid >> 8),
+                                                           _mm512_extracti64x4_epi64(r, 1), sd, 8);
+            out[k] = pick_from_band(x, st_lo, st_hi, m, a, kappa);
+            continue;
+        }
+        WeightStake<float>* pairs = sc.pairs.data();
+        for (std::size_t i = 0; i < n; ++i) pairs[i] = {tile[i * kLanes + k], s[i]};
+        out[k] = weighted_quantile_desc(pairs, pairs + n, n, kappa);
+    }
+}
+
+}  // namespace taocore::consensus::sim::detail
