@@ -67,7 +67,7 @@ struct Input {
 /// Caller-owned outputs, epoch-major: prerank/consensus/rank/incentive are epochs x servers,
 /// dividends epochs x validators, bonds epochs x validators x servers (the state after each epoch)
 /// or, with every_epoch_bonds false, validators x servers: only the state after the last epoch
-/// (the run then keeps the bond state in its own two buffers, saving the caller epochs - 1
+/// (the run then updates that one matrix in place every epoch, saving the caller epochs - 1
 /// matrices of memory to allocate and fill).
 template <class T>
 struct Output {

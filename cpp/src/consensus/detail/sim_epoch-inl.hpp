@@ -172,7 +172,6 @@ public:
           Vp_((in.validators + 7) / 8 * 8), w_(V_ * M_), w_prev_(v == Version::yuma2b ? V_ * M_ : 0),
           zero_bonds_(V_ * M_, T(0)),
           reset_bonds_(p.reset_bonds_index ? V_ * M_ : 0),
-          bond_state_(out.every_epoch_bonds || in.epochs < 2 ? 0 : (in.epochs < 3 ? 1 : 2) * V_ * M_),
           s_(Vp_, T(0)), d_(V_), c_prev_(M_, T(0)), r_(M_), inc_(M_), c_mode_(M_), row_(M_), alpha_(M_), acc_(M_),
           acc2_(M_), scratch_(std::max(1u, threads)) {
         for (auto& sc : scratch_) {
@@ -196,17 +195,15 @@ private:
     BlockQuantiles block_;  // the 16-server selection, where the backend has one (float32 only)
     std::size_t V_, M_, Vp_;
     // w_: normalised weights, row-major.
-    std::vector<T> w_, w_prev_, zero_bonds_, reset_bonds_, bond_state_, s_, d_, c_prev_, r_, inc_, c_mode_, row_, alpha_;
+    std::vector<T> w_, w_prev_, zero_bonds_, reset_bonds_, s_, d_, c_prev_, r_, inc_, c_mode_, row_, alpha_;
     std::vector<double> acc_, acc2_, sd_;
     std::vector<ColumnScratch<T>> scratch_;
 
-    // Where epoch e's bonds go: the output's slot for e, or, when only the final state is kept,
-    // the output for the last epoch and two alternating internal buffers before it.
-    T* bond_slot(std::size_t e) {
-        if (out_.every_epoch_bonds) return out_.bonds + e * V_ * M_;
-        if (e + 1 == in_.epochs) return out_.bonds;
-        return bond_state_.data() + (e & 1) * V_ * M_;
-    }
+    // Where epoch e's bonds go: the output's slot for e or, when only the final state is kept,
+    // the output itself for every epoch: each epoch updates the state in place (every bond
+    // update reads an entry and writes that same entry), so the matrices a pass touches are one
+    // fewer and the state stays in cache.
+    T* bond_slot(std::size_t e) { return out_.every_epoch_bonds ? out_.bonds + e * V_ * M_ : out_.bonds; }
 
     bool relative() const { return v_ == Version::yuma2c || v_ == Version::yuma3 || v_ == Version::yuma3_liquid; }
 
