@@ -14,9 +14,6 @@
 
 #define TAOCORE_ISA_NS avx2
 #define TAOCORE_ISA_TABLE sim_kernels_avx2
-#if defined(TAOCORE_HAVE_AVX512)
-#define TAOCORE_ISA_BLOCK_TABLE sim_kernels_avx512  // this loop with the AVX-512 block selection
-#endif
 #include "detail/sim_generic-inl.hpp"
 
 namespace taocore::consensus::sim::detail::avx2 {

@@ -16,6 +16,12 @@
 // double sums disagree with the float ones, is handed to the reference selection.
 #include <immintrin.h>
 
+// GCC 12 reports its own intrinsics' deliberately undefined pass-through operands
+// (_mm512_undefined_*) as maybe uninitialized once they are inlined here.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -56,8 +62,8 @@ float pick_from_band(__m512 x, __m512d st_lo, __m512d st_hi, std::size_t count, 
     const __mmask16 reach = static_cast<__mmask16>(_mm512_cmp_pd_mask(acc_lo, vk, _CMP_GE_OQ) |
                                                    (_mm512_cmp_pd_mask(acc_hi, vk, _CMP_GE_OQ) << 8));
     const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1u);
-    return _mm512_reduce_max_ps(
-        _mm512_mask_mov_ps(_mm512_set1_ps(-std::numeric_limits<float>::infinity()), reach & valid, x));
+    const __m512 none = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+    return _mm512_reduce_max_ps(_mm512_mask_mov_ps(none, reach & valid, x));
 }
 
 }  // namespace

@@ -33,6 +33,10 @@
 
 #include "sim_kernels.hpp"
 
+#if !defined(TAOCORE_SIM_WIDE_LOOP)
+#define TAOCORE_SIM_WIDE_LOOP
+#endif
+
 namespace taocore::consensus::sim::detail::TAOCORE_ISA_NS {
 
 namespace {
@@ -331,9 +335,11 @@ private:
         return std::min(std::max(static_cast<T>(lo + sig * span), lo), hi);
     }
 
-    // Liquid alpha of one row, in a loop of its own so that it vectorises.
+    // Liquid alpha of one row, in a loop of its own so that it vectorises (at the ISA's widest
+    // vectors where the TU asks for them: this loop is arithmetic-bound, the others are not).
     void liquid_alpha_row(const T* w, const T* b_old, T* alpha) const {
         const T* c = c_mode_.data();
+        TAOCORE_SIM_WIDE_LOOP
         for (std::size_t j = 0; j < M_; ++j) alpha[j] = liquid_alpha(w[j], b_old[j], c[j]);
     }
 
@@ -520,16 +526,13 @@ private:
 
 template <class T>
 void run(const Input<T>& in, const Params& params, Version version, Output<T>& out, unsigned threads) {
+#if defined(TAOCORE_ISA_BLOCK_QUANTILES)
+    Simulator<T> sim(in, params, version, out, threads == 0 ? 1 : threads, &TAOCORE_ISA_BLOCK_QUANTILES);
+#else
     Simulator<T> sim(in, params, version, out, threads == 0 ? 1 : threads);
-    sim.run();
-}
-
-#if defined(TAOCORE_ISA_BLOCK_TABLE)
-void run_blocks(const Input<float>& in, const Params& params, Version version, Output<float>& out, unsigned threads) {
-    Simulator<float> sim(in, params, version, out, threads == 0 ? 1 : threads, &block_quantiles_avx512);
-    sim.run();
-}
 #endif
+    sim.run();
+}
 
 }  // namespace
 
@@ -538,8 +541,5 @@ void run_blocks(const Input<float>& in, const Params& params, Version version, O
 namespace taocore::consensus::sim::detail {
 
 const sim_kernels TAOCORE_ISA_TABLE = {&TAOCORE_ISA_NS::run<float>, &TAOCORE_ISA_NS::run<double>};
-#if defined(TAOCORE_ISA_BLOCK_TABLE)
-const sim_kernels TAOCORE_ISA_BLOCK_TABLE = {&TAOCORE_ISA_NS::run_blocks, &TAOCORE_ISA_NS::run<double>};
-#endif
 
 }  // namespace taocore::consensus::sim::detail
