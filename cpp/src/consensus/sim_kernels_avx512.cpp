@@ -1,38 +1,14 @@
 // SPDX-License-Identifier: MIT
 // AVX-512 build of the simulator: the shared epoch loop (sim_epoch-inl.hpp) vectorised by the
-// compiler at this width, with the sixteen-server consensus selection of
-// sim_quantile_avx512.cpp. CMake compiles this file with the AVX-512 flags and the dispatch calls
-// it only on CPUs that report them. The float32 selection never reaches the one-server hooks
-// here, so they are the portable ones (float64 runs use those on every backend).
+// compiler, with the sixteen-server consensus selection of sim_quantile_avx512.cpp. CMake
+// compiles this file with the AVX-512 flags and the dispatch calls it only on CPUs that report
+// them. The float32 selection never reaches the one-server hooks here, so they are the portable
+// ones (float64 runs use those on every backend).
 #define TAOCORE_ISA_NS avx512
 #define TAOCORE_ISA_TABLE sim_kernels_avx512
 #define TAOCORE_ISA_BLOCK_QUANTILES block_quantiles_avx512
-// The file is compiled for 256-bit vectors (wider ones made the memory-bound passes slower);
+// The file is compiled for 256-bit vectors (512-bit ones made the memory-bound passes slower);
 // the liquid-alpha row, which is all arithmetic, takes the full 512 bits.
 #define TAOCORE_SIM_WIDE_LOOP _Pragma("omp simd simdlen(16)")
-#include "detail/sim_generic-inl.hpp"
-
-namespace taocore::consensus::sim::detail::avx512 {
-
-namespace {
-
-template <class T>
-void column_scratch_init(ColumnScratch<T>& sc, std::size_t n, std::size_t) {
-    generic_scratch_init(sc, n);
-}
-
-template <class T>
-T column_quantile(const T* col, const T* s, std::size_t n, std::size_t, double kappa, ColumnScratch<T>& sc) {
-    return generic_column_quantile(col, s, n, kappa, sc);
-}
-
-template <class T>
-void transpose_rows(const T* rows, std::size_t ld, std::size_t nrows, std::size_t cols, T* dst, std::size_t ldt) {
-    generic_transpose_rows(rows, ld, nrows, cols, dst, ldt);
-}
-
-}  // namespace
-
-}  // namespace taocore::consensus::sim::detail::avx512
-
+#include "detail/sim_portable_hooks-inl.hpp"
 #include "detail/sim_epoch-inl.hpp"
