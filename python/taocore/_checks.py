@@ -3,6 +3,7 @@ with errors that name the argument (one rule, used everywhere)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -56,8 +57,11 @@ def integers(name: str, value: Any) -> npt.NDArray[Any]:
     return arr
 
 
-# Largest value of an unsigned numpy integer type, by its size in bytes.
-_DTYPE_MAX = {size: 2 ** (8 * size) - 1 for size in (1, 2, 4, 8)}
+@functools.cache
+def _int_max(dtype: np.dtype[Any]) -> int:
+    """Largest value of a numpy integer type (cached: np.iinfo costs about a microsecond, and an
+    epoch's inputs are checked on every call)."""
+    return int(np.iinfo(dtype).max)
 
 
 def uint_array(
@@ -74,7 +78,7 @@ def uint_array(
         type(value) is np.ndarray
         and value.ndim == 1
         and value.dtype.kind == "u"
-        and _DTYPE_MAX[value.dtype.itemsize] <= hi
+        and _int_max(value.dtype) <= hi
         and (length is None or value.size == length)
     ):
         # Already a flat unsigned array that cannot exceed hi: nothing to scan.
@@ -83,7 +87,7 @@ def uint_array(
     if arr.size:
         if arr.dtype.kind == "i" and int(arr.min()) < 0:
             raise ValueError(f"{name} must not be negative (found {int(arr.min())})")
-        if int(np.iinfo(arr.dtype).max) > hi and int(arr.max()) > hi:
+        if _int_max(arr.dtype) > hi and int(arr.max()) > hi:
             raise ValueError(f"{name} must be at most {hi} (found {int(arr.max())})")
     if length is not None and arr.size != length:
         raise ValueError(f"{name} must have length {length}, got {arr.size}")
