@@ -47,31 +47,12 @@ void store(fe* z, const fvg& in) noexcept {
     }
 }
 
-// The addition chain of fe_pow22523 in field25519.hpp, step for step.
+// The shared addition chain (pow_chain.hpp) on sixteen elements at once.
 void pow22523(fvg& io) noexcept {
-    fvg z2, z9, z11, z2_5_0, z2_10_0, z2_20_0, z2_50_0, z2_100_0, t;
-    sqn(z2, io, 1);
-    sqn(t, z2, 2);
-    mul(z9, t, io);
-    mul(z11, z9, z2);
-    sqn(t, z11, 1);
-    mul(z2_5_0, t, z9);
-    sqn(t, z2_5_0, 5);
-    mul(z2_10_0, t, z2_5_0);
-    sqn(t, z2_10_0, 10);
-    mul(z2_20_0, t, z2_10_0);
-    sqn(t, z2_20_0, 20);
-    mul(t, t, z2_20_0);
-    sqn(t, t, 10);
-    mul(z2_50_0, t, z2_10_0);
-    sqn(t, z2_50_0, 50);
-    mul(z2_100_0, t, z2_50_0);
-    sqn(t, z2_100_0, 100);
-    mul(t, t, z2_100_0);
-    sqn(t, t, 50);
-    mul(t, t, z2_50_0);
-    sqn(t, t, 2);
-    mul(io, t, io);
+    fvg saved[pow_chain::regs];
+    for (int g = 0; g < groups; ++g) saved[pow_chain::z1][g] = io[g];
+    pow_chain::run_to(saved, pow_chain::pow22523_last, sqn, mul);
+    for (int g = 0; g < groups; ++g) io[g] = saved[pow_chain::result][g];
 }
 
 }  // namespace

@@ -277,26 +277,12 @@ struct group64 {
 
 namespace {
 
-// The addition chain of fe_pow2_250_1 / fe_pow22523 in field25519.hpp as data: each step raises
-// a saved power to 2^squarings and multiplies it by another saved power (or by nothing), so
-// pow22523_fe64_advance can stop between any two squarings.
+// The resumable form of the shared chain (pow_chain.hpp): pow22523_fe64_advance can stop between
+// any two squarings.
 namespace pow {
-enum reg : std::uint8_t { z1, z2, z9, z11, z2_5_0, z2_10_0, z2_20_0, z2_40_0, z2_50_0, z2_100_0, z2_200_0, z2_250_0,
-                          result, regs, nothing = regs };
-struct step {
-    reg dst, src;
-    std::uint8_t squarings;
-    reg times;
-};
-constexpr step chain[] = {
-    {z2, z1, 1, nothing},           {z9, z2, 2, z1},
-    {z11, z9, 0, z2},               {z2_5_0, z11, 1, z9},
-    {z2_10_0, z2_5_0, 5, z2_5_0},   {z2_20_0, z2_10_0, 10, z2_10_0},
-    {z2_40_0, z2_20_0, 20, z2_20_0}, {z2_50_0, z2_40_0, 10, z2_10_0},
-    {z2_100_0, z2_50_0, 50, z2_50_0}, {z2_200_0, z2_100_0, 100, z2_100_0},
-    {z2_250_0, z2_200_0, 50, z2_50_0}, {result, z2_250_0, 2, z1},
-};
-constexpr int steps = sizeof chain / sizeof chain[0];
+using namespace pow_chain;
+constexpr const auto& chain = pow_chain::pow22523;
+constexpr int steps = static_cast<int>(chain.size());
 
 struct state {
     fe64 saved[regs];

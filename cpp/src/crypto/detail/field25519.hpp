@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "crypto/detail/pow_chain.hpp"
+
 namespace taocore::crypto::detail {
 
 __extension__ typedef unsigned __int128 u128;  // GCC/Clang; MSVC is not a supported compiler
@@ -167,34 +169,21 @@ inline fe fe_cneg(const fe& a, std::uint64_t bit) noexcept {
 
 inline fe fe_abs(const fe& a) noexcept { return fe_cneg(a, fe_is_negative(a)); }
 
-// z^(2^250 - 1) and z^11, the shared prefix of the inversion and square-root chains.
-inline fe fe_pow2_250_1(const fe& z, fe& z11) noexcept {
-    const fe z2 = fe_sq(z);
-    const fe z9 = fe_mul(fe_sqn(z2, 2), z);
-    z11 = fe_mul(z9, z2);
-    const fe z2_5_0 = fe_mul(fe_sq(z11), z9);
-    const fe z2_10_0 = fe_mul(fe_sqn(z2_5_0, 5), z2_5_0);
-    const fe z2_20_0 = fe_mul(fe_sqn(z2_10_0, 10), z2_10_0);
-    const fe z2_40_0 = fe_mul(fe_sqn(z2_20_0, 20), z2_20_0);
-    const fe z2_50_0 = fe_mul(fe_sqn(z2_40_0, 10), z2_10_0);
-    const fe z2_100_0 = fe_mul(fe_sqn(z2_50_0, 50), z2_50_0);
-    const fe z2_200_0 = fe_mul(fe_sqn(z2_100_0, 100), z2_100_0);
-    return fe_mul(fe_sqn(z2_200_0, 50), z2_50_0);
+/// z^(p - 2) or z^(2^252 - 3) of z by the shared addition chain (pow_chain.hpp).
+inline fe fe_pow_chain(const fe& z, const pow_chain::step& last) noexcept {
+    fe saved[pow_chain::regs];
+    saved[pow_chain::z1] = z;
+    pow_chain::run_to(
+        saved, last, [](fe& r, const fe& a, int n) noexcept { r = fe_sqn(a, n); },
+        [](fe& r, const fe& a, const fe& b) noexcept { r = fe_mul(a, b); });
+    return saved[pow_chain::result];
 }
 
 /// z^(p-2) = 1/z (0 for z = 0).
-inline fe fe_invert(const fe& z) noexcept {
-    fe z11;
-    const fe t = fe_pow2_250_1(z, z11);
-    return fe_mul(fe_sqn(t, 5), z11);
-}
+inline fe fe_invert(const fe& z) noexcept { return fe_pow_chain(z, pow_chain::invert_last); }
 
 /// z^((p-5)/8) = z^(2^252 - 3).
-inline fe fe_pow22523(const fe& z) noexcept {
-    fe z11;
-    const fe t = fe_pow2_250_1(z, z11);
-    return fe_mul(fe_sqn(t, 2), z);
-}
+inline fe fe_pow22523(const fe& z) noexcept { return fe_pow_chain(z, pow_chain::pow22523_last); }
 
 /// fe_sqrt_ratio_m1 (below) in two halves, so callers with many ratios can run the
 /// exponentiations side by side: _begin returns the exponentiation's input u v^7 (and sets
