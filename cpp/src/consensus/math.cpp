@@ -694,25 +694,24 @@ Vector matmul_transpose_sparse(const SparseMatrix& m, const Vector& v) {
     return out;
 }
 
-SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v, Vector* col_sum) {
+SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v) {
     SparseMatrix out;
     out.reserve(m.size(), m.nnz());
-    Vector unused;
-    if (col_sum != nullptr) std::fill(col_sum->begin(), col_sum->end(), I32F32::zero());
-    const ColumnSums sums(col_sum != nullptr ? *col_sum : unused);
     for (std::size_t i = 0; i < m.size(); ++i) {
         Entry* w = out.begin_row(i < v.size() ? m[i].size() : 0);
-        if (i < v.size()) {
-            const I32F32 factor = v[i];
-            for (const Entry& e : m[i]) {
-                const Entry p{e.col, fixed::mul(e.value, factor)};
-                *w++ = p;
-                sums.add(p);  // no columns without col_sum
-            }
-        }
+        if (i < v.size())
+            for (const Entry& e : m[i]) *w++ = row_hadamard_entry(e, v[i]);
         out.end_row(w);
     }
     return out;
+}
+
+Vector row_hadamard_column_sums(const SparseMatrix& m, const Vector& v, std::size_t columns) {
+    Vector col_sum(columns, I32F32::zero());
+    const ColumnSums sums(col_sum);
+    for (std::size_t i = 0; i < m.size() && i < v.size(); ++i)
+        for (const Entry& e : m[i]) sums.add(row_hadamard_entry(e, v[i]));
+    return col_sum;
 }
 
 SparseMatrix mat_vec_mul_sparse(const SparseMatrix& m, const Vector& v) {
@@ -817,22 +816,27 @@ SparseMatrix interpolate_sparse(const SparseMatrix& m1, const SparseMatrix& m2, 
     return out;
 }
 
-SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha, Vector* col_sum) {
-    // The chain densifies each row to the number of rows (the matrices are n × n).
-    const std::size_t columns = next.size();
+namespace {
+
+// mat_ema_sparse over rows given by next_row(i) and prev_row(i) (ConstRow each): the chain
+// densifies each row to the number of rows (the matrices are n × n).
+template <class NextRow, class PrevRow>
+SparseMatrix ema_rows(std::size_t rows, NextRow&& next_row, PrevRow&& prev_row, I32F32 alpha, Vector* col_sum,
+                      std::size_t expected_entries) {
+    const std::size_t columns = rows;
     const I32F32 keep = saturating_sub(I32F32::one(), alpha);
     SparseMatrix out;
-    out.reserve(next.size(), next.nnz() + prev.nnz());
+    out.reserve(rows, expected_entries);
     Vector row(columns, I32F32::zero());
     if (col_sum != nullptr) col_sum->assign(columns, I32F32::zero());
-    for (std::size_t i = 0; i < next.size(); ++i) {
-        const bool has_prev = i < prev.size() && !prev[i].empty();
-        if (!next[i].empty() || has_prev) {
-            for (const Entry& e : next[i])
+    for (std::size_t i = 0; i < rows; ++i) {
+        const ConstRow next = next_row(i);
+        const ConstRow prev = prev_row(i);
+        if (!next.empty() || !prev.empty()) {
+            for (const Entry& e : next)
                 if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(alpha, e.value));
-            if (has_prev)
-                for (const Entry& e : prev[i])
-                    if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(keep, e.value));
+            for (const Entry& e : prev)
+                if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(keep, e.value));
             Entry* w = out.begin_row(columns);
             auto emit = [&](auto&& sum) {
                 for (std::size_t j = 0; j < columns; ++j) {
@@ -846,7 +850,7 @@ SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, 
             };
             // Column sums on the way for a mostly full row; over the entries kept for a sparse
             // one, most of whose columns hold nothing.
-            const bool full = next[i].size() + (has_prev ? prev[i].size() : 0) >= columns / 2;
+            const bool full = next.size() + prev.size() >= columns / 2;
             if (col_sum == nullptr || !full) {
                 emit([](std::size_t, I32F32) {});
             } else {
@@ -863,6 +867,28 @@ SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, 
         }
     }
     return out;
+}
+
+}  // namespace
+
+SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha, Vector* col_sum) {
+    return ema_rows(
+        next.size(), [&](std::size_t i) { return ConstRow(next[i]); },
+        [&](std::size_t i) { return i < prev.size() ? prev[i] : ConstRow(); }, alpha, col_sum, next.nnz() + prev.nnz());
+}
+
+SparseMatrix mat_ema_col_normalized_sparse(std::size_t rows, const RowSource& next, const Vector& next_sum,
+                                           const RowSource& prev, const Vector& prev_sum, I32F32 alpha, Vector* col_sum,
+                                           std::size_t expected_entries) {
+    const ColumnDivider divide_next(next_sum), divide_prev(prev_sum);
+    auto divided = [](const RowSource& source, const ColumnDivider& divide, std::size_t i) {
+        const Row r = source(i);
+        divide(r);
+        return ConstRow(r);
+    };
+    return ema_rows(
+        rows, [&](std::size_t i) { return divided(next, divide_next, i); },
+        [&](std::size_t i) { return divided(prev, divide_prev, i); }, alpha, col_sum, expected_entries);
 }
 
 std::vector<Vector> mat_ema_alpha_dense(const std::vector<Vector>& next, const std::vector<Vector>& prev,

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <new>
 #include <span>
@@ -284,8 +285,11 @@ SparseMatrix scalar_vec_mask_sparse_matrix(const SparseMatrix& m, std::uint64_t 
 Vector row_sum_sparse(const SparseMatrix& m);
 Vector matmul_sparse(const SparseMatrix& m, const Vector& v, std::size_t columns);
 Vector matmul_transpose_sparse(const SparseMatrix& m, const Vector& v);
-/// col_sum, when given, receives column_sums(result, col_sum->size()).
-SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v, Vector* col_sum = nullptr);
+/// row_hadamard_sparse's entry: the value times the row's factor (floored product).
+inline Entry row_hadamard_entry(const Entry& e, I32F32 factor) noexcept { return {e.col, fixed::mul(e.value, factor)}; }
+SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v);
+/// column_sums(row_hadamard_sparse(m, v), columns) without building the product.
+Vector row_hadamard_column_sums(const SparseMatrix& m, const Vector& v, std::size_t columns);
 SparseMatrix mat_vec_mul_sparse(const SparseMatrix& m, const Vector& v);
 /// row_sum(mat_vec_mul_sparse(col-normalised copy of m, v)) without building the two matrices:
 /// per row, Σ_j floor((m_ij / colsum_j) · v_j) with the same divisions and floors.
@@ -315,6 +319,17 @@ ClippedSums col_clip_sums_sparse(const SparseMatrix& m, const Vector& threshold,
 SparseMatrix interpolate_sparse(const SparseMatrix& m1, const SparseMatrix& m2, std::size_t columns, I32F32 ratio);
 /// col_sum, when given, receives column_sums(result, next.size()).
 SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha, Vector* col_sum = nullptr);
+/// Row i of a matrix built on demand, in storage the source owns and may reuse at its next call
+/// (the caller may change the entries in place).
+using RowSource = std::function<Row(std::size_t)>;
+/// mat_ema_sparse(N, P, alpha, col_sum) for rows × rows matrices whose rows come from `next` and
+/// `prev`, each column-normalised by its known column sums first (N = next's rows with
+/// inplace_col_normalize_sparse(·, next_sum), P likewise): Yuma's bond update. Each row is
+/// divided when the average reaches it, while it is in L1, and neither normalised matrix is
+/// built. `expected_entries` sizes the result's first allocation.
+SparseMatrix mat_ema_col_normalized_sparse(std::size_t rows, const RowSource& next, const Vector& next_sum,
+                                           const RowSource& prev, const Vector& prev_sum, I32F32 alpha, Vector* col_sum,
+                                           std::size_t expected_entries);
 /// Yuma3's EMA of one entry: min((1−α)·old + max(α·new, 0), 1), saturating.
 inline I32F32 ema_alpha_entry(I32F32 alpha, I32F32 next, I32F32 prev) noexcept {
     const I32F32 one = I32F32::one();
