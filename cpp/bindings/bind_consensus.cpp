@@ -34,9 +34,10 @@ std::vector<T> vec_of(const py::dict& d, const char* key) {
     auto arr = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(value);
     if (!arr) throw py::value_error(std::string(key) + ": expected a 1-D array");
     if (arr.ndim() != 1) throw py::value_error(std::string(key) + ": expected a 1-D array");
-    std::vector<T> out(static_cast<std::size_t>(arr.shape(0)));
-    if (!out.empty()) std::memcpy(out.data(), arr.data(), out.size() * sizeof(T));
-    return out;
+    // Copied from the range: sizing the vector first would also zero it (an epoch's weights and
+    // bonds are most of its input).
+    const T* const data = arr.data();
+    return std::vector<T>(data, data + arr.shape(0));
 }
 
 std::vector<bool> bools_of(const py::dict& d, const char* key) {

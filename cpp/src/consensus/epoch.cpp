@@ -306,17 +306,21 @@ EpochResult epoch(const SubnetState& s) {
             penalty == I32F32::one() ? incentive_sums : math::row_hadamard_column_sums(bond_weights, active_stake, n);
         const Vector bonds_sum = whole_bonds_column_sums(s.bonds, n);
         const bool masking = bonds_masking(last_tempo, latest_registration);
+        // Each source's rows go through one buffer, grown (and zeroed) only for a longer row.
         std::vector<Entry> delta_row, bonds_row;
+        auto room = [](std::vector<Entry>& buffer, std::size_t entries) {
+            if (buffer.size() < entries) buffer.resize(entries);
+            return buffer.data();
+        };
         const math::RowSource delta_of = [&](std::size_t i) -> math::Row {
             const math::ConstRow w = bond_weights[i];
-            delta_row.resize(w.size());
-            for (std::size_t k = 0; k < w.size(); ++k) delta_row[k] = math::row_hadamard_entry(w[k], active_stake[i]);
-            return delta_row;
+            Entry* const first = room(delta_row, w.size());
+            for (std::size_t k = 0; k < w.size(); ++k) first[k] = math::row_hadamard_entry(w[k], active_stake[i]);
+            return {first, w.size()};
         };
         const math::RowSource bonds_of = [&](std::size_t i) -> math::Row {
             if (s.bonds.indptr.empty()) return {};
-            bonds_row.resize(s.bonds.indptr[i + 1] - s.bonds.indptr[i]);
-            Entry* const first = bonds_row.data();
+            Entry* const first = room(bonds_row, s.bonds.indptr[i + 1] - s.bonds.indptr[i]);
             return {first, load_bonds_row(s.bonds, i, false, masking, last_tempo, s.block_at_registration, first)};
         };
         const I32F32 alpha = math::bonds_moving_average_alpha(s.bonds_moving_average);

@@ -2,6 +2,7 @@
 #include "taocore/consensus/math.hpp"
 
 #include "consensus/detail/alpha_bounds.hpp"
+#include "consensus/detail/clip.hpp"
 #include "consensus/detail/column_division.hpp"
 #include "consensus/detail/partition.hpp"
 #include "taocore/simd/backend.hpp"
@@ -536,20 +537,34 @@ private:
     mutable std::vector<std::optional<fixed::I32F32Divider>> general_;
 };
 
-// A column normalisation's divisions over whole rows or matrices: four entries at a time with
-// the exact floating-point rule of detail/column_division.hpp where the backend allows, else
-// ColumnDivision entry by entry. Both give saturating_div exactly.
+// The vector build of detail/column_division.hpp's rule for the active backend, or nullptr.
+consensus::detail::DivideColumnsFn column_division_kernel() {
+    static const consensus::detail::DivideColumnsFn kernel = [] {
+        consensus::detail::DivideColumnsFn k = nullptr;
+#if defined(TAOCORE_HAVE_AVX2)
+        const simd::backend b = simd::active_backend();
+        if (b != simd::backend::scalar) k = &consensus::detail::divide_columns_avx2;
+#if defined(TAOCORE_HAVE_AVX512)
+        if (b == simd::backend::avx512) k = &consensus::detail::divide_columns_avx512;
+#endif
+#endif
+        return k;
+    }();
+    return kernel;
+}
+
+// A column normalisation's divisions over whole rows or matrices: four or eight entries at a
+// time with the exact floating-point rule of detail/column_division.hpp where the backend
+// allows, else ColumnDivision entry by entry. Both give saturating_div exactly.
 class ColumnDivider {
 public:
-    explicit ColumnDivider(const Vector& divisor) : divisor_(divisor) {
-#if defined(TAOCORE_HAVE_AVX2)
-        if (simd::active_backend() != simd::backend::scalar) {
+    explicit ColumnDivider(const Vector& divisor) : divisor_(divisor), kernel_(column_division_kernel()) {
+        if (kernel_ != nullptr) {
             pairs_.resize(2 * divisor.size());
             for (std::size_t j = 0; j < divisor.size(); ++j) consensus::detail::column_reciprocal(divisor[j].bits, &pairs_[2 * j]);
             table_ = {pairs_.data(), divisor.size()};
             return;
         }
-#endif
         scalar_.emplace(divisor);
     }
     void operator()(std::span<Entry> entries) const {
@@ -558,9 +573,7 @@ public:
                 if (e.col < divisor_.size()) e.value = (*scalar_)(e);
             return;
         }
-#if defined(TAOCORE_HAVE_AVX2)
-        consensus::detail::divide_columns_avx2(entries.data(), entries.size(), table_, &fallback, &divisor_);
-#endif
+        kernel_(entries.data(), entries.size(), table_, &fallback, &divisor_);
     }
 
 private:
@@ -571,6 +584,7 @@ private:
     }
 
     const Vector& divisor_;
+    consensus::detail::DivideColumnsFn kernel_;
     std::optional<ColumnDivision> scalar_;
     std::vector<double> pairs_;
     consensus::detail::ColumnReciprocals table_{};
@@ -766,29 +780,51 @@ SparseMatrix col_clip_sparse(const SparseMatrix& m, const Vector& threshold) {
     return out;
 }
 
+namespace {
+
+using consensus::detail::ClipRow;
+
+// The clip's scalar rule for one entry (detail/clip.hpp).
+Entry* clip_row_entry(const Entry& e, Entry* w, ClipRow& row) noexcept {
+    if (e.col >= row.columns) return w;
+    Entry c = e;  // clipped in registers, then stored once
+    const bool kept = clip_entry(c, I32F32::from_bits(row.threshold[e.col]));
+    *w = c;
+    if (!kept) return w;
+    row.row_sum = fixed::add(I32F32::from_bits(row.row_sum), c.value).bits;
+    // A zero multiplier adds floor(0 · x) = 0 to every column.
+    if (row.factor != 0) {
+        std::int64_t& sum = row.matmul[e.col];
+        sum = saturating_add(I32F32::from_bits(sum), fixed::mul(I32F32::from_bits(row.factor), c.value)).bits;
+    }
+    return w + 1;
+}
+
+}  // namespace
+
 ClippedSums col_clip_sums_sparse(const SparseMatrix& m, const Vector& threshold, const Vector& v) {
+    static_assert(sizeof(I32F32) == sizeof(std::int64_t));
     const std::size_t columns = threshold.size();
     ClippedSums out{SparseMatrix(), Vector(m.size(), I32F32::zero()), Vector(columns, I32F32::zero())};
     out.clipped.reserve(m.size(), m.nnz());
+    bool vector = false;
+#if defined(TAOCORE_HAVE_AVX2)
+    vector = simd::active_backend() != simd::backend::scalar;
+#endif
     for (std::size_t i = 0; i < m.size(); ++i) {
-        Entry* const first = out.clipped.begin_row(m[i].size());
-        Entry* w = first;
-        I32F32 row_sum = I32F32::zero();
-        for (const Entry& e : m[i]) {
-            if (e.col >= columns) continue;
-            Entry c = e;  // clipped in registers, then stored once
-            const bool kept = clip_entry(c, threshold[e.col]);
-            *w = c;
-            // A dropped entry's value is the threshold, <= 0: masked out of the sum.
-            row_sum = fixed::add(row_sum, I32F32::from_bits(c.value.bits & -static_cast<std::int64_t>(kept)));
-            w += kept ? 1 : 0;
+        Entry* w = out.clipped.begin_row(m[i].size());
+        ClipRow row{reinterpret_cast<const std::int64_t*>(threshold.data()), columns,
+                    i < v.size() ? v[i].bits : 0, reinterpret_cast<std::int64_t*>(out.matmul.data()), 0};
+        // The kernel's quads are runs of consecutive columns, which a sparse row rarely has.
+        if (vector && 2 * m[i].size() >= columns) {
+#if defined(TAOCORE_HAVE_AVX2)
+            w = consensus::detail::clip_row_avx2(m[i].data(), m[i].size(), w, row, &clip_row_entry);
+#endif
+        } else {
+            for (const Entry& e : m[i]) w = clip_row_entry(e, w, row);
         }
         out.clipped.end_row(w);
-        out.row_sum[i] = row_sum;
-        // A zero multiplier adds floor(0 · x) = 0 to every column.
-        if (i < v.size() && !v[i].is_zero())
-            for (const Entry* e = first; e != w; ++e)
-                out.matmul[e->col] = saturating_add(out.matmul[e->col], fixed::mul(v[i], e->value));
+        out.row_sum[i] = I32F32::from_bits(row.row_sum);
     }
     return out;
 }
@@ -883,7 +919,7 @@ SparseMatrix mat_ema_col_normalized_sparse(std::size_t rows, const RowSource& ne
     const ColumnDivider divide_next(next_sum), divide_prev(prev_sum);
     auto divided = [](const RowSource& source, const ColumnDivider& divide, std::size_t i) {
         const Row r = source(i);
-        divide(r);
+        if (!r.empty()) divide(r);  // most rows of a large subnet (miners') are empty
         return ConstRow(r);
     };
     return ema_rows(
