@@ -603,8 +603,12 @@ void inplace_col_normalize_sparse(SparseMatrix& m, std::size_t columns) {
 void inplace_col_normalize_sparse(SparseMatrix& m, const Vector& col_sum) { divide_columns(m, col_sum); }
 
 namespace {
+// Whether an entry raises its column's maximum is data-dependent: a conditional store became a
+// mispredicted branch, so the maximum is stored back every time, chosen by a mask.
 [[gnu::always_inline]] inline void raise_column_max(I32F32* col_max, std::size_t columns, const Entry& e) noexcept {
-    if (e.col < columns && col_max[e.col] < e.value) col_max[e.col] = e.value;
+    if (e.col >= columns) return;
+    const std::int64_t m = col_max[e.col].bits, v = e.value.bits;
+    col_max[e.col].bits = m ^ ((m ^ v) & -static_cast<std::int64_t>(m < v));
 }
 }  // namespace
 
@@ -854,6 +858,23 @@ SparseMatrix interpolate_sparse(const SparseMatrix& m1, const SparseMatrix& m2, 
 
 namespace {
 
+// Emits columns [0, columns) of a densified row: (j, v) for v > 0, and the row zeroed. With and
+// without column sums as two loops: whether a column is kept is data-dependent, and a shared
+// loop's test for the sums let the compiler branch on it.
+template <bool Sums>
+Entry* ema_emit_columns(I32F32* row, std::size_t columns, Entry* w, I32F32* col_sum) noexcept {
+    for (std::size_t j = 0; j < columns; ++j) {
+        const I32F32 v = row[j];
+        *w = {static_cast<std::uint16_t>(j), v};
+        const bool kept = v > I32F32::zero();
+        w += kept ? 1 : 0;
+        // Adding 0 changes no saturating sum.
+        if constexpr (Sums) col_sum[j] = saturating_add(col_sum[j], kept ? v : I32F32::zero());
+        row[j] = I32F32::zero();
+    }
+    return w;
+}
+
 // mat_ema_sparse over rows given by next_row(i) and prev_row(i) (ConstRow each): the chain
 // densifies each row to the number of rows (the matrices are n × n).
 template <class NextRow, class PrevRow>
@@ -873,30 +894,15 @@ SparseMatrix ema_rows(std::size_t rows, NextRow&& next_row, PrevRow&& prev_row, 
                 if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(alpha, e.value));
             for (const Entry& e : prev)
                 if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(keep, e.value));
-            Entry* w = out.begin_row(columns);
-            auto emit = [&](auto&& sum) {
-                for (std::size_t j = 0; j < columns; ++j) {
-                    const I32F32 v = row[j];
-                    *w = {static_cast<std::uint16_t>(j), v};
-                    const bool kept = v > I32F32::zero();
-                    w += kept ? 1 : 0;
-                    sum(j, kept ? v : I32F32::zero());  // adding 0 changes no saturating sum
-                    row[j] = I32F32::zero();
-                }
-            };
             // Column sums on the way for a mostly full row; over the entries kept for a sparse
             // one, most of whose columns hold nothing.
             const bool full = next.size() + prev.size() >= columns / 2;
-            if (col_sum == nullptr || !full) {
-                emit([](std::size_t, I32F32) {});
-            } else {
-                I32F32* const sums = col_sum->data();
-                emit([sums](std::size_t j, I32F32 v) { sums[j] = saturating_add(sums[j], v); });
-            }
-            out.end_row(w);
+            Entry* const w = out.begin_row(columns);
+            out.end_row(col_sum != nullptr && full ? ema_emit_columns<true>(row.data(), columns, w, col_sum->data())
+                                                   : ema_emit_columns<false>(row.data(), columns, w, nullptr));
             if (col_sum != nullptr && !full) {
-                const ColumnSums sums(*col_sum);
-                for (const Entry& e : out[i]) sums.add(e);
+                const ColumnSums column_sums(*col_sum);
+                for (const Entry& e : out[i]) column_sums.add(e);
             }
         } else {
             out.close_row();
@@ -1040,8 +1046,11 @@ I32F32 weighted_median_span(const I32F32* stake, const I32F32* score, std::size_
         if (n == 1) return I32F32::from_bits(cur_score[0]);
         std::int64_t pivot = cur_score[n / 2];
         if (free_pivot) {
+            // With masks: the comparisons are coin tosses, and the compiler had branched on them.
+            auto min = [](std::int64_t x, std::int64_t y) { return y ^ ((x ^ y) & -static_cast<std::int64_t>(x < y)); };
+            auto max = [](std::int64_t x, std::int64_t y) { return x ^ ((x ^ y) & -static_cast<std::int64_t>(x < y)); };
             const std::int64_t a = cur_score[0], c = cur_score[n - 1];
-            pivot = std::max(std::min(a, pivot), std::min(std::max(a, pivot), c));
+            pivot = max(min(a, pivot), min(max(a, pivot), c));
         }
         // The two lists other than the survivors' (any two at the start).
         const int below_list = cur == 0 ? 1 : 0;
