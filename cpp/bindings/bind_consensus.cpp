@@ -266,9 +266,11 @@ void bind_math(py::module_& m) {
               for (const auto& row : alpha)
                   if (row.size() != columns) throw py::value_error("alpha rows must have equal lengths");
               if (alpha.size() != a.size()) return a;
-              return sparse_out(math::mat_ema_alpha_sparse(sparse_in(a), sparse_in(b), columns, [&](std::size_t i, std::uint16_t j) {
-                  return I32F32::from_bits(alpha[i][j]);
-              }));
+              return sparse_out(math::mat_ema_alpha_sparse(
+                  sparse_in(a), sparse_in(b), columns, [&](std::size_t i, math::ConstRow row, const I32F32*, I32F32* out) {
+                      for (std::size_t k = 0; k < row.size(); ++k)
+                          if (row[k].col < columns) out[k] = I32F32::from_bits(alpha[i][row[k].col]);
+                  }));
           },
           py::arg("new"), py::arg("old"), py::arg("alpha"));
     m.def("mat_ema_alpha_dense",

@@ -341,35 +341,41 @@ EpochResult epoch(const SubnetState& s) {
             const I32F32 steepness = I32F32::from_int(s.alpha_sigmoid_steepness);
             // α is needed only where a bond-weight entry exists; compute it there, with the
             // weight and bond values the chain's sorted merge walk would see, a whole row at a
-            // time (α depends on the column only, given the row).
-            std::vector<I32F32> w_seen(n, zero), b_seen(n, zero), alpha_row(n, zero);
-            std::vector<I32F32> c_in, w_in, b_in, a_out;
+            // time. In a row whose columns strictly increase the walk sees every entry: the
+            // weights are the row's own values and the bonds the moving average's old values
+            // (prev's row, by column), so the walk's dense rows are needed only otherwise.
+            std::vector<I32F32> w_seen(n, zero), b_seen(n, zero);
+            std::vector<I32F32> c_in, w_in, b_in;
             std::vector<std::uint16_t> touched;
-            std::size_t current_row = n;
-            auto alpha_at = [&](std::size_t i, std::uint16_t j) {
-                if (current_row != i) {
+            auto increasing = [](math::ConstRow row) {
+                for (std::size_t k = 1; k < row.size(); ++k)
+                    if (row[k].col <= row[k - 1].col) return false;
+                return true;
+            };
+            auto alpha_row = [&](std::size_t i, math::ConstRow row, const I32F32* old_value, I32F32* out) {
+                const bool weights_seen = increasing(row), bonds_seen = increasing(bonds[i]);
+                const I32F32* b_of = old_value;
+                if (!weights_seen || !bonds_seen) {
                     for (std::uint16_t c : touched) { w_seen[c] = zero; b_seen[c] = zero; }
                     touched.clear();
-                    walk_visible(bond_weights[i], w_seen, touched);
+                    walk_visible(row, w_seen, touched);
                     walk_visible(bonds[i], b_seen, touched);
-                    c_in.clear();
-                    w_in.clear();
-                    b_in.clear();
-                    for (const Entry& e : bond_weights[i]) {
-                        c_in.push_back(consensus[e.col]);
-                        w_in.push_back(w_seen[e.col]);
-                        b_in.push_back(b_seen[e.col]);
-                    }
-                    a_out.resize(c_in.size());
-                    math::alpha_sigmoid_many(c_in.data(), w_in.data(), b_in.data(), c_in.size(), low, high, steepness,
-                                             a_out.data());
-                    std::size_t k = 0;
-                    for (const Entry& e : bond_weights[i]) alpha_row[e.col] = a_out[k++];
-                    current_row = i;
+                    b_of = b_seen.data();
                 }
-                return alpha_row[j];
+                if (c_in.size() < row.size()) {
+                    c_in.resize(row.size());
+                    w_in.resize(row.size());
+                    b_in.resize(row.size());
+                }
+                for (std::size_t k = 0; k < row.size(); ++k) {
+                    const std::uint16_t j = row[k].col;
+                    c_in[k] = consensus[j];
+                    w_in[k] = weights_seen && bonds_seen ? row[k].value : w_seen[j];
+                    b_in[k] = b_of[j];
+                }
+                math::alpha_sigmoid_many(c_in.data(), w_in.data(), b_in.data(), row.size(), low, high, steepness, out);
             };
-            new_bonds = math::mat_ema_alpha_sparse(bond_weights, bonds, n, alpha_at);
+            new_bonds = math::mat_ema_alpha_sparse(bond_weights, bonds, n, alpha_row);
             total_bonds = math::col_normalized_row_dot(new_bonds, incentive, n);
         } else {
             const I32F32 alpha = math::bonds_moving_average_alpha(s.bonds_moving_average);

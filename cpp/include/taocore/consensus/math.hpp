@@ -339,10 +339,12 @@ inline I32F32 ema_alpha_entry(I32F32 alpha, I32F32 next, I32F32 prev) noexcept {
     const I32F32 v = fixed::saturating_add(decayed, increment);
     return v > one ? one : v;
 }
-/// Yuma3's per-entry EMA; `alpha(i, j)` gives α for the entries present in row i of `next`.
-template <class AlphaFn>
+/// Yuma3's per-entry EMA. `alpha(i, next_row, old_value, out)` gives α for the entries of row i
+/// of `next` (out[k] for next_row[k], those with a column below `columns`), given the row's
+/// previous values by column (old_value[j]: the last entry of prev's row i in column j, else 0).
+template <class AlphaRowFn>
 SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& prev, std::size_t columns,
-                                  AlphaFn&& alpha);
+                                  AlphaRowFn&& alpha);
 /// Dense `mat_ema_alpha` (the dense test epoch's variant): min((1−α)·old + max(α·new, 0), 1).
 std::vector<Vector> mat_ema_alpha_dense(const std::vector<Vector>& next, const std::vector<Vector>& prev,
                                         const std::vector<Vector>& alpha);
@@ -353,22 +355,26 @@ Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score
                                   I32F32 majority);
 
 // ---- template definition -------------------------------------------------------------------------
-template <class AlphaFn>
+template <class AlphaRowFn>
 SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& prev, std::size_t columns,
-                                  AlphaFn&& alpha) {
+                                  AlphaRowFn&& alpha) {
     if (next.size() != prev.size()) return next;
     SparseMatrix out;
     out.reserve(next.size(), next.nnz());
-    std::vector<I32F32> old_value(columns, I32F32::zero());
+    std::vector<I32F32> old_value(columns, I32F32::zero()), alpha_of;
     for (std::size_t i = 0; i < next.size(); ++i) {
         // A bond with no current weight entry is dropped.
-        Entry* w = out.begin_row(next[i].size());
-        if (!next[i].empty()) {
+        const ConstRow row = next[i];
+        Entry* w = out.begin_row(row.size());
+        if (!row.empty()) {
             for (const Entry& e : prev[i])
                 if (e.col < columns) old_value[e.col] = e.value;
-            for (const Entry& e : next[i]) {
+            if (alpha_of.size() < row.size()) alpha_of.resize(row.size());
+            alpha(i, row, static_cast<const I32F32*>(old_value.data()), alpha_of.data());
+            for (std::size_t k = 0; k < row.size(); ++k) {
+                const Entry& e = row[k];
                 if (e.col >= columns) continue;
-                const I32F32 v = ema_alpha_entry(alpha(i, e.col), e.value, old_value[e.col]);
+                const I32F32 v = ema_alpha_entry(alpha_of[k], e.value, old_value[e.col]);
                 *w = {e.col, v};
                 w += v > I32F32::zero() ? 1 : 0;
             }
