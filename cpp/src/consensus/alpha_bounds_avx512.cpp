@@ -72,8 +72,9 @@ inline void group_lanes(std::size_t k, std::size_t count, __mmask8 (&lanes)[kGro
 
 }  // namespace
 
-void alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
-                         std::int64_t* alpha) noexcept {
+std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
+                                std::int64_t* alpha, std::int64_t* open_exponent, std::size_t* open_at) noexcept {
+    static_assert(sizeof(std::size_t) == sizeof(std::int64_t));
     const __m512i bound = _mm512_set1_epi64(std::int64_t{20} << 32), one = _mm512_set1_epi64(std::int64_t{1} << 32);
     const __m512i lowv = _mm512_set1_epi64(low), spanv = _mm512_set1_epi64(span), unsettled = _mm512_set1_epi64(-1);
     const __m512d two32 = _mm512_set1_pd(0x1p32), two64 = _mm512_set1_pd(0x1p64);
@@ -81,14 +82,16 @@ void alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t 
     // Relative widening for every rounded step: far above the double error (below 2^-46 for the
     // polynomials, 2^-53 per division), far below what moves σ by a unit.
     const __m512d up = _mm512_set1_pd(1.0 + 0x1p-40), down = _mm512_set1_pd(1.0 - 0x1p-40);
+    const __m512i lane_index = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+    std::size_t open = 0;
     for (std::size_t k = 0; k < count; k += 8 * kGroup) {
         __mmask8 lanes[kGroup];
         group_lanes(k, count, lanes);
-        __m512i ak[kGroup];
+        __m512i given[kGroup], ak[kGroup];
         __m512d x[kGroup], p[kGroup], loss[kGroup];
         for (std::size_t g = 0; g < kGroup; ++g) {
-            ak[g] = _mm512_maskz_loadu_epi64(lanes[g], a + k + 8 * g);
-            ak[g] = _mm512_min_epi64(_mm512_max_epi64(ak[g], _mm512_sub_epi64(_mm512_setzero_si512(), bound)), bound);
+            given[g] = _mm512_maskz_loadu_epi64(lanes[g], a + k + 8 * g);
+            ak[g] = _mm512_min_epi64(_mm512_max_epi64(given[g], _mm512_sub_epi64(_mm512_setzero_si512(), bound)), bound);
             x[g] = _mm512_mul_pd(_mm512_cvtepi64_pd(_mm512_abs_epi64(ak[g])), scale);  // exact: below 2^37
             p[g] = _mm512_set1_pd(kSeries.p[kTerms]);
             loss[g] = _mm512_set1_pd(kSeries.e[kTerms - 2]);
@@ -126,9 +129,16 @@ void alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t 
             const __mmask8 settled =
                 _mm512_cmpeq_epi64_mask(alpha_lo, alpha_hi) & _mm512_cmpneq_epi64_mask(ak[g], one);
             const __m512i out = _mm512_mask_blend_epi64(settled, unsettled, _mm512_add_epi64(lowv, alpha_lo));
+            // The open entries' exponents and places, packed to the front of the lists.
+            const __mmask8 left = lanes[g] & static_cast<__mmask8>(~settled);
+            const __m512i at = _mm512_add_epi64(_mm512_set1_epi64(static_cast<std::int64_t>(k + 8 * g)), lane_index);
+            _mm512_storeu_si512(open_exponent + open, _mm512_maskz_compress_epi64(left, given[g]));
+            _mm512_storeu_si512(open_at + open, _mm512_maskz_compress_epi64(left, at));
+            open += static_cast<std::size_t>(__builtin_popcount(left));
             _mm512_mask_storeu_epi64(alpha + k + 8 * g, lanes[g], out);
         }
     }
+    return open;
 }
 
 // Each step of the chain is t = floor(floor(t·x / 2^32) / i). Below the limit x < 2^36 and

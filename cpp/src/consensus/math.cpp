@@ -350,9 +350,10 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
     const kernels::AlphaBoundsFn bounds = liquid_alpha_kernels().bounds;
     const bool bounded = bounds != nullptr && alpha_low.bits >= 0 && alpha_low <= alpha_high && alpha_high <= one;
     constexpr std::size_t block = 64;
-    std::int64_t exponent[block], alpha[block];
-    I32F32 pending_exponent[block], e[block];
-    std::size_t pending_at[block];
+    static_assert(sizeof(I32F32) == sizeof(std::int64_t));
+    // The interval kernel stores whole vectors of its open list: room for one more.
+    I32F32 exponent[block], open_exponent[block + 8], e[block];
+    std::size_t open_at[block + 8];
     for (std::size_t start = 0; start < count; start += block) {
         const std::size_t m = std::min(block, count - start);
         for (std::size_t k = 0; k < m; ++k) {
@@ -360,29 +361,25 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
             const I32F32 diff_buy = clamp01(fixed::sub(w, consensus[start + k]));
             const I32F32 diff_sell = clamp01(fixed::sub(b, w));
             const I32F32 x = w >= b ? diff_buy : diff_sell;
-            pending_exponent[k] = saturating_mul(factor, fixed::sub(x, half));
-            pending_at[k] = start + k;
+            exponent[k] = saturating_mul(factor, fixed::sub(x, half));
         }
+        // The entries the exact series settles: every one, or those the interval leaves open
+        // (about a quarter, near a = 0), listed by the kernel, which writes the others' α.
+        const I32F32* pending_exponent = exponent;
         std::size_t pending = m;
         if (bounded) {
-            for (std::size_t k = 0; k < m; ++k) exponent[k] = pending_exponent[k].bits;
-            bounds(exponent, m, alpha_low.bits, alpha_high.bits - alpha_low.bits, alpha);
-            // The entries the interval left open take the exact series. Which ones is
-            // data-dependent (about a quarter, near a = 0), so the list is built without
-            // branches; their slots of `out` are overwritten below.
-            pending = 0;
-            for (std::size_t k = 0; k < m; ++k) {
-                out[start + k] = I32F32::from_bits(alpha[k]);
-                pending_exponent[pending] = I32F32::from_bits(exponent[k]);
-                pending_at[pending] = start + k;
-                pending += static_cast<std::size_t>(alpha[k] < 0);
-            }
+            pending = bounds(reinterpret_cast<const std::int64_t*>(exponent), m, alpha_low.bits,
+                             alpha_high.bits - alpha_low.bits, reinterpret_cast<std::int64_t*>(out + start),
+                             reinterpret_cast<std::int64_t*>(open_exponent), open_at);
+            pending_exponent = open_exponent;
+        } else {
+            for (std::size_t k = 0; k < m; ++k) open_at[k] = k;
         }
         exp_safe_many(pending_exponent, pending, e);
         for (std::size_t k = 0; k < pending; ++k) {
             const I32F32 sigma = one_over_saturating(saturating_add(one, e[k]));
             const I32F32 a = saturating_add(alpha_low, saturating_mul(sigma, saturating_sub(alpha_high, alpha_low)));
-            out[pending_at[k]] = std::max(std::min(a, alpha_high), alpha_low);
+            out[start + open_at[k]] = std::max(std::min(a, alpha_high), alpha_low);
         }
     }
 }

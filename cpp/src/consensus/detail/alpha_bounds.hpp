@@ -26,9 +26,11 @@ namespace taocore::consensus::detail {
 /// For the exponents a[0..count) (I32F32 bits, clamped here to [−20, 20] like exp_safe), with
 /// 0 <= low, 0 <= span = high − low and low + span <= 1 (bits): alpha[k] = the chain's α where the
 /// interval proves it, −1 elsewhere (and always for a = 1, which the chain answers from a
-/// constant instead of the series).
-using AlphaBoundsFn = void (*)(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
-                               std::int64_t* alpha) noexcept;
+/// constant instead of the series). The open entries are listed in order: their exponents (as
+/// given) in open_exponent and their k in open_at; returns how many. Both lists need room for
+/// count + 8 values (whole vectors are stored).
+using AlphaBoundsFn = std::size_t (*)(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
+                                      std::int64_t* alpha, std::int64_t* open_exponent, std::size_t* open_at) noexcept;
 
 /// The chain's series sum 1 + x + Σ_{i=2..31} t_i (bits) for magnitudes 0 < x[k] <= exp_series_limit,
 /// exactly (spec §1.3), eight lanes of IFMA integer steps at a time; the exact path for the
@@ -38,8 +40,8 @@ inline constexpr std::int64_t exp_series_limit = std::int64_t{10} << 32;
 
 #if defined(TAOCORE_HAVE_AVX512)
 void exp_series_avx512(const std::int64_t* x, std::size_t count, std::int64_t* sum) noexcept;
-void alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
-                         std::int64_t* alpha) noexcept;
+std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
+                                std::int64_t* alpha, std::int64_t* open_exponent, std::size_t* open_at) noexcept;
 #endif
 
 }  // namespace taocore::consensus::detail
