@@ -333,6 +333,18 @@ SparseMatrix mat_ema_col_normalized_sparse(std::size_t rows, const RowSource& ne
 /// Yuma3's EMA of one entry: min((1−α)·old + max(α·new, 0), 1), saturating.
 inline I32F32 ema_alpha_entry(I32F32 alpha, I32F32 next, I32F32 prev) noexcept {
     const I32F32 one = I32F32::one();
+    // α, weights and bonds are proportions in [0, 1]. Then 1 − α is too, both products are
+    // floor(a·b / 2^32) <= 2^32 of non-negative values (no saturation, the increment is not
+    // negative) and their sum fits: the saturating steps below reduce to these plain ones,
+    // without their overflow tests (one per bond entry under liquid alpha).
+    constexpr auto unit = static_cast<std::uint64_t>(std::int64_t{1} << 32);
+    if (static_cast<std::uint64_t>(alpha.bits) <= unit && static_cast<std::uint64_t>(next.bits) <= unit &&
+        static_cast<std::uint64_t>(prev.bits) <= unit) {
+        const auto a = static_cast<std::uint64_t>(alpha.bits);
+        const auto decayed = static_cast<std::uint64_t>((static_cast<fixed::u128>(unit - a) * static_cast<std::uint64_t>(prev.bits)) >> 32);
+        const auto increment = static_cast<std::uint64_t>((static_cast<fixed::u128>(a) * static_cast<std::uint64_t>(next.bits)) >> 32);
+        return I32F32::from_bits(static_cast<std::int64_t>(std::min(decayed + increment, unit)));
+    }
     const I32F32 decayed = fixed::saturating_mul(fixed::saturating_sub(one, alpha), prev);
     I32F32 increment = fixed::saturating_mul(alpha, next);
     if (increment < I32F32::zero()) increment = I32F32::zero();
