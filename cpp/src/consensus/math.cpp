@@ -288,7 +288,7 @@ void exp_safe_lanes(const I32F32* clamped, std::size_t count, I32F32* out) noexc
 void exp_safe_many(const I32F32* x, std::size_t count, I32F32* out) noexcept {
     const I32F32 lo = I32F32::from_int(-20), hi = I32F32::from_int(20);
     const kernels::ExpSeriesFn series = liquid_alpha_kernels().series;
-    constexpr std::size_t block = 64;
+    constexpr std::size_t block = 256;
     I32F32 clamped[block], other[block], other_out[block];
     std::int64_t magnitude[block], sum[block];
     std::size_t vector_at[block], other_at[block];
@@ -349,7 +349,7 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
     // 0 <= low <= high <= 1, the range of AlphaValues; other bounds take the exact path only.
     const kernels::AlphaBoundsFn bounds = liquid_alpha_kernels().bounds;
     const bool bounded = bounds != nullptr && alpha_low.bits >= 0 && alpha_low <= alpha_high && alpha_high <= one;
-    constexpr std::size_t block = 64;
+    constexpr std::size_t block = 256;
     static_assert(sizeof(I32F32) == sizeof(std::int64_t));
     // The interval kernel stores whole vectors of its open list: room for one more.
     I32F32 exponent[block], open_exponent[block + 8], e[block];
