@@ -504,16 +504,18 @@ C = _core.consensus
 ONE = 1 << 32
 rng = np.random.default_rng(int(sys.argv[1]))
 rows = []
+steeps = [1000, -1000, 10, 100, 300, 32767, -32768]
 for k in range(60):
     m = 4000
-    steep = int(rng.choice([1000, -1000, 10, 100, 300, 32767, -32768, int(rng.integers(-32768, 32768))]))
+    steep = int(rng.choice(steeps + [int(rng.integers(-32768, 32768))]))
     lo_u, hi_u = [(45875, 58982), (0, 65535), (1, 2), (30000, 30001), (0, 0)][k % 5]
     lo, hi = C.u16_proportion_to_fixed(lo_u), C.u16_proportion_to_fixed(hi_u)
     c, w, b = (rng.integers(0, ONE + 1, m) for _ in range(3))
     if k % 2:  # x near 1/2: exponents near 0, where the interval is narrowest
         w = np.minimum(c + ONE // 2 + rng.integers(-(1 << 26), 1 << 26, m), ONE)
         b = w - rng.integers(0, 3, m)
-    rows.append(C.alpha_sigmoid_many([int(v) for v in c], [int(v) for v in w], [int(v) for v in b], lo, hi, steep << 32))
+    c, w, b = ([int(v) for v in a] for a in (c, w, b))
+    rows.append(C.alpha_sigmoid_many(c, w, b, lo, hi, steep << 32))
 print(json.dumps(rows))
 """
 
