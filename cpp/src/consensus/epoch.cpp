@@ -352,7 +352,7 @@ EpochResult epoch(const SubnetState& s) {
                     if (row[k].col <= row[k - 1].col) return false;
                 return true;
             };
-            auto alpha_row = [&](std::size_t i, math::ConstRow row, const I32F32* old_value, I32F32* out) {
+            auto alpha_row = [&](std::size_t i, math::ConstRow row, const I32F32* old_value, I32F32* alpha_out) {
                 const bool weights_seen = increasing(row), bonds_seen = increasing(bonds[i]);
                 const I32F32* b_of = old_value;
                 if (!weights_seen || !bonds_seen) {
@@ -373,7 +373,8 @@ EpochResult epoch(const SubnetState& s) {
                     w_in[k] = weights_seen && bonds_seen ? row[k].value : w_seen[j];
                     b_in[k] = b_of[j];
                 }
-                math::alpha_sigmoid_many(c_in.data(), w_in.data(), b_in.data(), row.size(), low, high, steepness, out);
+                math::alpha_sigmoid_many(c_in.data(), w_in.data(), b_in.data(), row.size(), low, high, steepness,
+                                         alpha_out);
             };
             new_bonds = math::mat_ema_alpha_sparse(bond_weights, bonds, n, alpha_row);
             total_bonds = math::col_normalized_row_dot(new_bonds, incentive, n);
