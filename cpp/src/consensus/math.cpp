@@ -496,7 +496,7 @@ namespace {
 // its entries needs it.
 class ColumnDivision {
 public:
-    explicit ColumnDivision(const Vector& divisor) : divisor_(divisor), columns_(divisor.size()), general_(divisor.size()) {
+    explicit ColumnDivision(const Vector& divisor) : divisor_(divisor), columns_(divisor.size()) {
         for (std::size_t j = 0; j < divisor.size(); ++j) {
             const std::int64_t d = divisor[j].bits;
             Column& c = columns_[j];
@@ -526,6 +526,9 @@ private:
     [[gnu::noinline]] I32F32 general(const Entry& e) const {
         const I32F32 d = divisor_[e.col];
         if (d.is_zero()) return e.value;
+        // Sized on first use: nearly every division takes the compact dividers, and a large
+        // table allocated and freed on every call made glibc trim and regrow the heap.
+        if (general_.empty()) general_.resize(divisor_.size());
         std::optional<fixed::I32F32Divider>& by = general_[e.col];
         if (!by) by.emplace(d);
         return by->saturating(e.value);
