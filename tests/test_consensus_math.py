@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import load_vectors
+from conftest import BACKENDS, load_vectors
 from taocore._native import _core
 
 C = _core.consensus
@@ -496,6 +496,47 @@ def test_exp_and_alpha_match_the_spec_on_every_backend(backend: str) -> None:
         assert row == want
 
 
+_ALPHA_SCRIPT = """
+import json, sys
+import numpy as np
+from taocore._native import _core
+C = _core.consensus
+ONE = 1 << 32
+rng = np.random.default_rng(int(sys.argv[1]))
+rows = []
+steeps = [1000, -1000, 10, 100, 300, 32767, -32768]
+for k in range(60):
+    m = 4000
+    steep = int(rng.choice(steeps + [int(rng.integers(-32768, 32768))]))
+    lo_u, hi_u = [(45875, 58982), (0, 65535), (1, 2), (30000, 30001), (0, 0)][k % 5]
+    lo, hi = C.u16_proportion_to_fixed(lo_u), C.u16_proportion_to_fixed(hi_u)
+    c, w, b = (rng.integers(0, ONE + 1, m) for _ in range(3))
+    if k % 2:  # x near 1/2: exponents near 0, where the interval is narrowest
+        w = np.minimum(c + ONE // 2 + rng.integers(-(1 << 26), 1 << 26, m), ONE)
+        b = w - rng.integers(0, 3, m)
+    c, w, b = ([int(v) for v in a] for a in (c, w, b))
+    rows.append(C.alpha_sigmoid_many(c, w, b, lo, hi, steep << 32))
+print(json.dumps(rows))
+"""
+
+
+def _alpha_rows(backend: str) -> Any:
+    env = {**os.environ, "TAOCORE_FORCE_BACKEND": backend}
+    out = subprocess.run([sys.executable, "-c", _ALPHA_SCRIPT, "11"], env=env,
+                         capture_output=True, text=True, check=True, timeout=600)
+    return json.loads(out.stdout)
+
+
+def test_alpha_matches_the_exact_series_on_large_inputs() -> None:
+    # 240k liquid-alpha entries on every backend against the scalar backend, where every entry
+    # takes the exact series: the AVX-512 interval (its loss bound, margins and open list) may
+    # only decide which entries skip the series, never their bits.
+    reference = _alpha_rows("scalar")
+    for name in BACKENDS:
+        if name != "scalar":
+            assert _alpha_rows(name) == reference, name
+
+
 @given(st.lists(st.integers(-3, 3), max_size=40), st.integers(0, 45))
 @settings(max_examples=300, deadline=None)
 def test_topk_is_the_chains_stable_sort(values: list[int], k: int) -> None:
@@ -512,9 +553,16 @@ def test_topk_is_the_chains_stable_sort(values: list[int], k: int) -> None:
     assert C.is_topk_nonzero(values, k) == nonzero
 
 
-def test_avx2_column_division_matches_saturating_div(tmp_path: Path) -> None:
-    # The column normalisations' AVX2 division (a double estimate corrected by an exact FMA
-    # remainder) against saturating_div on millions of adversarial entries
+@pytest.mark.parametrize(
+    ("isa", "flags"),
+    [("avx2", ["-mavx2", "-mfma"]),
+     ("avx512", ["-mavx2", "-mfma", "-mavx512f", "-mavx512dq", "-DCHECK_AVX512=1"])],
+)
+def test_vector_column_division_matches_saturating_div(
+    tmp_path: Path, isa: str, flags: list[str]
+) -> None:
+    # The column normalisations' AVX2 and AVX-512 divisions (a double estimate corrected by an
+    # exact FMA remainder) against saturating_div on millions of adversarial entries
     # (tests/cpp/column_division_check.cpp); the kernel file alone gets the ISA flags.
     cxx = (
         shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++") or shutil.which("clang++")
@@ -523,14 +571,16 @@ def test_avx2_column_division_matches_saturating_div(tmp_path: Path) -> None:
         pytest.skip("no C++ compiler")
     root = Path(__file__).resolve().parent.parent
     common = ["-O2", "-std=c++20", "-Wall", "-Wextra", "-Wshadow", "-Werror",
-              "-DTAOCORE_HAVE_AVX2=1", f"-I{root / 'cpp' / 'src'}", f"-I{root / 'cpp' / 'include'}"]
-    kernel = tmp_path / "column_division_avx2.o"
-    source = root / "cpp" / "src" / "consensus" / "column_division_avx2.cpp"
-    subprocess.run([cxx, *common, "-mavx2", "-mfma", "-c", str(source), "-o", str(kernel)],
+              "-DTAOCORE_HAVE_AVX2=1", "-DTAOCORE_HAVE_AVX512=1",
+              f"-I{root / 'cpp' / 'src'}", f"-I{root / 'cpp' / 'include'}"]
+    kernel = tmp_path / f"column_division_{isa}.o"
+    source = root / "cpp" / "src" / "consensus" / f"column_division_{isa}.cpp"
+    subprocess.run([cxx, *common, *flags, "-c", str(source), "-o", str(kernel)],
                    check=True, capture_output=True, timeout=300)
     exe = tmp_path / "column_division_check"
     check = root / "tests" / "cpp" / "column_division_check.cpp"
-    subprocess.run([cxx, *common, str(check), str(kernel), "-o", str(exe)],
+    defines = [f for f in flags if f.startswith("-D")]
+    subprocess.run([cxx, *common, *defines, str(check), str(kernel), "-o", str(exe)],
                    check=True, capture_output=True, timeout=300)
     run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0 and run.stdout.startswith("ok"), run.stdout + run.stderr

@@ -34,9 +34,10 @@ std::vector<T> vec_of(const py::dict& d, const char* key) {
     auto arr = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(value);
     if (!arr) throw py::value_error(std::string(key) + ": expected a 1-D array");
     if (arr.ndim() != 1) throw py::value_error(std::string(key) + ": expected a 1-D array");
-    std::vector<T> out(static_cast<std::size_t>(arr.shape(0)));
-    if (!out.empty()) std::memcpy(out.data(), arr.data(), out.size() * sizeof(T));
-    return out;
+    // Copied from the range: sizing the vector first would also zero it (an epoch's weights and
+    // bonds are most of its input).
+    const T* const data = arr.data();
+    return std::vector<T>(data, data + arr.shape(0));
 }
 
 std::vector<bool> bools_of(const py::dict& d, const char* key) {
@@ -265,9 +266,11 @@ void bind_math(py::module_& m) {
               for (const auto& row : alpha)
                   if (row.size() != columns) throw py::value_error("alpha rows must have equal lengths");
               if (alpha.size() != a.size()) return a;
-              return sparse_out(math::mat_ema_alpha_sparse(sparse_in(a), sparse_in(b), columns, [&](std::size_t i, std::uint16_t j) {
-                  return I32F32::from_bits(alpha[i][j]);
-              }));
+              return sparse_out(math::mat_ema_alpha_sparse(
+                  sparse_in(a), sparse_in(b), columns, [&](std::size_t i, math::ConstRow row, const I32F32*, I32F32* out) {
+                      for (std::size_t k = 0; k < row.size(); ++k)
+                          if (row[k].col < columns) out[k] = I32F32::from_bits(alpha[i][row[k].col]);
+                  }));
           },
           py::arg("new"), py::arg("old"), py::arg("alpha"));
     m.def("mat_ema_alpha_dense",

@@ -24,6 +24,12 @@ constexpr int kTerms = 31;  // the chain's series: 1 + x + terms i = 2..31
 struct SeriesCoefficients {
     double p[kTerms + 1];  // 1/i!: P(x) = Σ p[i] x^i
     double e[kTerms - 1];  // Σ_{k=2}^{31-m} k!/(k+m)!: E(x) = Σ e[m] x^m bounds the floors' loss
+    // max over m >= 2 of e[m] / p[m] (about 0.6, at m = 2), raised by 2^-40 over the two
+    // coefficients' rounding: then E(x) <= e[0] + e[1]·x + loss_ratio·(P(x) − 1 − x) for x >= 0
+    // term by term, which costs two FMAs where E's own Horner chain took 29, and is as tight
+    // near x = 0 (where the interval's open entries are) and loose only by a few units where
+    // the sum is huge and a unit does not matter.
+    double loss_ratio;
 };
 
 // Each coefficient is a product or sum of at most ~60 correctly rounded positive operations, so
@@ -41,6 +47,9 @@ constexpr SeriesCoefficients make_series_coefficients() {
         }
         c.e[m] = sum;
     }
+    c.loss_ratio = 0.0;
+    for (int m = 2; m < kTerms - 1; ++m) c.loss_ratio = c.e[m] / c.p[m] > c.loss_ratio ? c.e[m] / c.p[m] : c.loss_ratio;
+    c.loss_ratio *= 1.0 + 0x1p-40;
     return c;
 }
 constexpr SeriesCoefficients kSeries = make_series_coefficients();
@@ -72,8 +81,9 @@ inline void group_lanes(std::size_t k, std::size_t count, __mmask8 (&lanes)[kGro
 
 }  // namespace
 
-void alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
-                         std::int64_t* alpha) noexcept {
+std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
+                                std::int64_t* alpha, std::int64_t* open_exponent, std::size_t* open_at) noexcept {
+    static_assert(sizeof(std::size_t) == sizeof(std::int64_t));
     const __m512i bound = _mm512_set1_epi64(std::int64_t{20} << 32), one = _mm512_set1_epi64(std::int64_t{1} << 32);
     const __m512i lowv = _mm512_set1_epi64(low), spanv = _mm512_set1_epi64(span), unsettled = _mm512_set1_epi64(-1);
     const __m512d two32 = _mm512_set1_pd(0x1p32), two64 = _mm512_set1_pd(0x1p64);
@@ -81,27 +91,32 @@ void alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t 
     // Relative widening for every rounded step: far above the double error (below 2^-46 for the
     // polynomials, 2^-53 per division), far below what moves σ by a unit.
     const __m512d up = _mm512_set1_pd(1.0 + 0x1p-40), down = _mm512_set1_pd(1.0 - 0x1p-40);
+    const __m512i lane_index = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+    std::size_t open = 0;
     for (std::size_t k = 0; k < count; k += 8 * kGroup) {
         __mmask8 lanes[kGroup];
         group_lanes(k, count, lanes);
-        __m512i ak[kGroup];
+        __m512i given[kGroup], ak[kGroup];
         __m512d x[kGroup], p[kGroup], loss[kGroup];
         for (std::size_t g = 0; g < kGroup; ++g) {
-            ak[g] = _mm512_maskz_loadu_epi64(lanes[g], a + k + 8 * g);
-            ak[g] = _mm512_min_epi64(_mm512_max_epi64(ak[g], _mm512_sub_epi64(_mm512_setzero_si512(), bound)), bound);
+            given[g] = _mm512_maskz_loadu_epi64(lanes[g], a + k + 8 * g);
+            ak[g] = _mm512_min_epi64(_mm512_max_epi64(given[g], _mm512_sub_epi64(_mm512_setzero_si512(), bound)), bound);
             x[g] = _mm512_mul_pd(_mm512_cvtepi64_pd(_mm512_abs_epi64(ak[g])), scale);  // exact: below 2^37
             p[g] = _mm512_set1_pd(kSeries.p[kTerms]);
-            loss[g] = _mm512_set1_pd(kSeries.e[kTerms - 2]);
         }
+        // Horner's rule down to p[2] gives R(x) = Σ_{i>=2} p[i] x^(i−2), and its last two steps
+        // P(x); x²·R(x) = P(x) − 1 − x is the loss bound's tail (see SeriesCoefficients).
 #pragma GCC unroll 32
-        for (int i = kTerms - 1; i >= 0; --i) {
+        for (int i = kTerms - 1; i >= 2; --i) {
             const __m512d c = _mm512_set1_pd(kSeries.p[i]);
             for (std::size_t g = 0; g < kGroup; ++g) p[g] = _mm512_fmadd_pd(p[g], x[g], c);
         }
-#pragma GCC unroll 32
-        for (int m = kTerms - 3; m >= 0; --m) {
-            const __m512d c = _mm512_set1_pd(kSeries.e[m]);
-            for (std::size_t g = 0; g < kGroup; ++g) loss[g] = _mm512_fmadd_pd(loss[g], x[g], c);
+        for (std::size_t g = 0; g < kGroup; ++g) {
+            const __m512d tail = _mm512_mul_pd(_mm512_mul_pd(p[g], x[g]), x[g]);
+            loss[g] = _mm512_fmadd_pd(_mm512_set1_pd(kSeries.loss_ratio), tail,
+                                      _mm512_fmadd_pd(_mm512_set1_pd(kSeries.e[1]), x[g], _mm512_set1_pd(kSeries.e[0])));
+            p[g] = _mm512_fmadd_pd(_mm512_fmadd_pd(p[g], x[g], _mm512_set1_pd(kSeries.p[1])), x[g],
+                                   _mm512_set1_pd(kSeries.p[0]));
         }
         for (std::size_t g = 0; g < kGroup; ++g) {
             const __mmask8 negative = _mm512_movepi64_mask(ak[g]);
@@ -126,9 +141,16 @@ void alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t 
             const __mmask8 settled =
                 _mm512_cmpeq_epi64_mask(alpha_lo, alpha_hi) & _mm512_cmpneq_epi64_mask(ak[g], one);
             const __m512i out = _mm512_mask_blend_epi64(settled, unsettled, _mm512_add_epi64(lowv, alpha_lo));
+            // The open entries' exponents and places, packed to the front of the lists.
+            const __mmask8 left = lanes[g] & static_cast<__mmask8>(~settled);
+            const __m512i at = _mm512_add_epi64(_mm512_set1_epi64(static_cast<std::int64_t>(k + 8 * g)), lane_index);
+            _mm512_storeu_si512(open_exponent + open, _mm512_maskz_compress_epi64(left, given[g]));
+            _mm512_storeu_si512(open_at + open, _mm512_maskz_compress_epi64(left, at));
+            open += static_cast<std::size_t>(__builtin_popcount(left));
             _mm512_mask_storeu_epi64(alpha + k + 8 * g, lanes[g], out);
         }
     }
+    return open;
 }
 
 // Each step of the chain is t = floor(floor(t·x / 2^32) / i). Below the limit x < 2^36 and

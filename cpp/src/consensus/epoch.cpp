@@ -44,47 +44,61 @@ void validate_sparse(const SparseU16& m, std::size_t n, const char* field) {
             if (m.indices[k] >= n) bad(field, "uid " + std::to_string(m.indices[k]) + " is not below n = " + std::to_string(n));
 }
 
-// The stored bonds as I32F32 (u16 proportions for Yuma3, whole numbers for Yuma), without the
-// entries the mask drops: bonds to uids registered at or after `last_tempo` (the chain's
-// scalar_vec_mask_sparse_matrix(<=) right after loading them, fused into the load).
-// latest_registration is the largest of block_at_registration (the epoch's weights need it too).
-// With col_sum (n entries), also their column sums (math::column_sums).
-SparseMatrix load_bonds(const SparseU16& m, std::size_t n, bool proportion, std::uint64_t last_tempo,
-                        const std::vector<std::uint64_t>& block_at_registration, std::uint64_t latest_registration,
-                        Vector* col_sum = nullptr) {
-    if (col_sum != nullptr) col_sum->assign(n, I32F32::zero());
-    if (m.indptr.empty()) return SparseMatrix(n);
-    SparseMatrix out;
-    out.reserve(n, m.indices.size());
-    if (!math::mask_applies(math::MaskOp::less_equal, last_tempo, latest_registration)) {
-        // Every uid registered before last_tempo: the mask keeps everything.
-        auto load = [&](auto convert, auto&& sum) {
-            for (std::size_t i = 0; i < n; ++i) {
-                Entry* w = out.begin_row(m.indptr[i + 1] - m.indptr[i]);
-                for (std::uint64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k) {
-                    *w = {m.indices[k], convert(m.values[k])};
-                    sum(*w++);
-                }
-                out.end_row(w);
-            }
-        };
-        auto no_sum = [](const Entry&) {};
-        if (proportion) load(math::u16_proportion_to_fixed, no_sum);
-        else if (col_sum == nullptr) load(math::u16_to_fixed, no_sum);
-        else load(math::u16_to_fixed, [sums = math::ColumnSums(*col_sum)](const Entry& e) { sums.add(e); });
-        return out;
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-        Entry* w = out.begin_row(m.indptr[i + 1] - m.indptr[i]);
+// Row i of the stored bonds as I32F32 (u16 proportions for Yuma3, whole numbers for Yuma) into
+// out, without the entries the mask drops (`masking`: bonds to uids registered at or after
+// `last_tempo`, the chain's scalar_vec_mask_sparse_matrix(<=) right after loading them, fused
+// into the load). Returns one past the last entry written.
+[[gnu::always_inline]] inline Entry* load_bonds_row(const SparseU16& m, std::size_t i, bool proportion, bool masking,
+                                                    std::uint64_t last_tempo,
+                                                    const std::vector<std::uint64_t>& block_at_registration, Entry* out) {
+    auto load = [&](auto convert) {
+        if (!masking) {
+            for (std::uint64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k) *out++ = {m.indices[k], convert(m.values[k])};
+            return out;
+        }
         for (std::uint64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k) {
             const std::uint16_t j = m.indices[k];
-            *w = {j, proportion ? math::u16_proportion_to_fixed(m.values[k]) : math::u16_to_fixed(m.values[k])};
-            w += math::mask_applies(math::MaskOp::less_equal, last_tempo, block_at_registration[j]) ? 0 : 1;
+            *out = {j, convert(m.values[k])};
+            out += math::mask_applies(math::MaskOp::less_equal, last_tempo, block_at_registration[j]) ? 0 : 1;
         }
-        out.end_row(w);
+        return out;
+    };
+    return proportion ? load(math::u16_proportion_to_fixed) : load(math::u16_to_fixed);
+}
+
+// Whether the bonds mask can drop anything: not when every uid registered before last_tempo
+// (latest_registration is the largest of block_at_registration).
+bool bonds_masking(std::uint64_t last_tempo, std::uint64_t latest_registration) {
+    return math::mask_applies(math::MaskOp::less_equal, last_tempo, latest_registration);
+}
+
+// The stored bonds, masked, as a matrix (load_bonds_row for every row).
+SparseMatrix load_bonds(const SparseU16& m, std::size_t n, bool proportion, std::uint64_t last_tempo,
+                        const std::vector<std::uint64_t>& block_at_registration, std::uint64_t latest_registration) {
+    if (m.indptr.empty()) return SparseMatrix(n);
+    const bool masking = bonds_masking(last_tempo, latest_registration);
+    SparseMatrix out;
+    out.reserve(n, m.indices.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        Entry* w = out.begin_row(m.indptr[i + 1] - m.indptr[i]);
+        out.end_row(load_bonds_row(m, i, proportion, masking, last_tempo, block_at_registration, w));
     }
-    if (col_sum != nullptr) *col_sum = math::column_sums(out, n);
     return out;
+}
+
+// The column sums (math::column_sums) of Yuma's loaded bonds, whole u16 values, without loading
+// them: the mask drops whole columns, so a column it keeps holds every stored entry of that
+// column, and saturating additions of non-negative values give min(total, max) in any order.
+// The sum of a column the mask drops is never used (no entry is left to divide by it).
+Vector whole_bonds_column_sums(const SparseU16& m, std::size_t n) {
+    std::vector<std::uint64_t> total(n, 0);  // at most 65535 · 65535 per column: no overflow
+    for (std::size_t k = 0; k < m.indices.size(); ++k) total[m.indices[k]] += m.values[k];
+    Vector sum(n);
+    for (std::size_t j = 0; j < n; ++j)
+        sum[j] = total[j] <= static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())
+                     ? I32F32::from_int(static_cast<std::int64_t>(total[j]))
+                     : I32F32::max();
+    return sum;
 }
 
 // floor(t·2^32 / Σ) for 0 <= t <= Σ, Σ > 0: the I64F64 quotient t/Σ floored to I32F32 (nested
@@ -263,6 +277,8 @@ EpochResult epoch(const SubnetState& s) {
     const Vector& validator_trust = clip.row_sum;
 
     // 9. Incentive.
+    // Yuma's bonds need the sums before normalisation.
+    const Vector incentive_sums = s.yuma3 ? Vector() : clip.matmul;
     Vector incentive = std::move(clip.matmul);
     math::inplace_normalize(incentive);
 
@@ -280,14 +296,37 @@ EpochResult epoch(const SubnetState& s) {
     Vector dividends;
     SparseMatrix new_bonds;
     if (!s.yuma3) {
-        // Each column normalisation's sums come from the pass that wrote the matrix.
-        Vector col_sum;
-        SparseMatrix bonds = load_bonds(s.bonds, n, false, last_tempo, s.block_at_registration, latest_registration, &col_sum);
-        math::inplace_col_normalize_sparse(bonds, col_sum);
-        SparseMatrix delta = math::row_hadamard_sparse(bond_weights, active_stake, &col_sum);
-        math::inplace_col_normalize_sparse(delta, col_sum);
+        // The normalised deltas and bonds are divided row by row inside the moving average
+        // (mat_ema_col_normalized_sparse); their column sums come first. With the full penalty
+        // the bond weights are the clipped weights, and the deltas' column sums,
+        // Σ_i floor(clipped_ij · stake_i) added with saturation in row order, are exactly the
+        // incentive's sums from the clip pass (the same products; rows of zero stake add 0 to
+        // both).
+        const Vector delta_sum =
+            penalty == I32F32::one() ? incentive_sums : math::row_hadamard_column_sums(bond_weights, active_stake, n);
+        const Vector bonds_sum = whole_bonds_column_sums(s.bonds, n);
+        const bool masking = bonds_masking(last_tempo, latest_registration);
+        // Each source's rows go through one buffer, grown (and zeroed) only for a longer row.
+        std::vector<Entry> delta_row, bonds_row;
+        auto room = [](std::vector<Entry>& buffer, std::size_t entries) {
+            if (buffer.size() < entries) buffer.resize(entries);
+            return buffer.data();
+        };
+        const math::RowSource delta_of = [&](std::size_t i) -> math::Row {
+            const math::ConstRow w = bond_weights[i];
+            Entry* const first = room(delta_row, w.size());
+            for (std::size_t k = 0; k < w.size(); ++k) first[k] = math::row_hadamard_entry(w[k], active_stake[i]);
+            return {first, w.size()};
+        };
+        const math::RowSource bonds_of = [&](std::size_t i) -> math::Row {
+            if (s.bonds.indptr.empty()) return {};
+            Entry* const first = room(bonds_row, s.bonds.indptr[i + 1] - s.bonds.indptr[i]);
+            return {first, load_bonds_row(s.bonds, i, false, masking, last_tempo, s.block_at_registration, first)};
+        };
         const I32F32 alpha = math::bonds_moving_average_alpha(s.bonds_moving_average);
-        new_bonds = math::mat_ema_sparse(delta, bonds, alpha, &col_sum);
+        Vector col_sum;
+        new_bonds = math::mat_ema_col_normalized_sparse(n, delta_of, delta_sum, bonds_of, bonds_sum, alpha, &col_sum,
+                                                        bond_weights.nnz() + s.bonds.indices.size());
         Vector col_max;
         dividends = math::col_normalize_matmul_transpose_sparse(new_bonds, col_sum, incentive, col_max);
         math::inplace_normalize(dividends);
@@ -302,35 +341,42 @@ EpochResult epoch(const SubnetState& s) {
             const I32F32 steepness = I32F32::from_int(s.alpha_sigmoid_steepness);
             // α is needed only where a bond-weight entry exists; compute it there, with the
             // weight and bond values the chain's sorted merge walk would see, a whole row at a
-            // time (α depends on the column only, given the row).
-            std::vector<I32F32> w_seen(n, zero), b_seen(n, zero), alpha_row(n, zero);
-            std::vector<I32F32> c_in, w_in, b_in, a_out;
+            // time. In a row whose columns strictly increase the walk sees every entry: the
+            // weights are the row's own values and the bonds the moving average's old values
+            // (prev's row, by column), so the walk's dense rows are needed only otherwise.
+            std::vector<I32F32> w_seen(n, zero), b_seen(n, zero);
+            std::vector<I32F32> c_in, w_in, b_in;
             std::vector<std::uint16_t> touched;
-            std::size_t current_row = n;
-            auto alpha_at = [&](std::size_t i, std::uint16_t j) {
-                if (current_row != i) {
+            auto increasing = [](math::ConstRow row) {
+                for (std::size_t k = 1; k < row.size(); ++k)
+                    if (row[k].col <= row[k - 1].col) return false;
+                return true;
+            };
+            auto alpha_row = [&](std::size_t i, math::ConstRow row, const I32F32* old_value, I32F32* alpha_out) {
+                const bool weights_seen = increasing(row), bonds_seen = increasing(bonds[i]);
+                const I32F32* b_of = old_value;
+                if (!weights_seen || !bonds_seen) {
                     for (std::uint16_t c : touched) { w_seen[c] = zero; b_seen[c] = zero; }
                     touched.clear();
-                    walk_visible(bond_weights[i], w_seen, touched);
+                    walk_visible(row, w_seen, touched);
                     walk_visible(bonds[i], b_seen, touched);
-                    c_in.clear();
-                    w_in.clear();
-                    b_in.clear();
-                    for (const Entry& e : bond_weights[i]) {
-                        c_in.push_back(consensus[e.col]);
-                        w_in.push_back(w_seen[e.col]);
-                        b_in.push_back(b_seen[e.col]);
-                    }
-                    a_out.resize(c_in.size());
-                    math::alpha_sigmoid_many(c_in.data(), w_in.data(), b_in.data(), c_in.size(), low, high, steepness,
-                                             a_out.data());
-                    std::size_t k = 0;
-                    for (const Entry& e : bond_weights[i]) alpha_row[e.col] = a_out[k++];
-                    current_row = i;
+                    b_of = b_seen.data();
                 }
-                return alpha_row[j];
+                if (c_in.size() < row.size()) {
+                    c_in.resize(row.size());
+                    w_in.resize(row.size());
+                    b_in.resize(row.size());
+                }
+                for (std::size_t k = 0; k < row.size(); ++k) {
+                    const std::uint16_t j = row[k].col;
+                    c_in[k] = consensus[j];
+                    w_in[k] = weights_seen && bonds_seen ? row[k].value : w_seen[j];
+                    b_in[k] = b_of[j];
+                }
+                math::alpha_sigmoid_many(c_in.data(), w_in.data(), b_in.data(), row.size(), low, high, steepness,
+                                         alpha_out);
             };
-            new_bonds = math::mat_ema_alpha_sparse(bond_weights, bonds, n, alpha_at);
+            new_bonds = math::mat_ema_alpha_sparse(bond_weights, bonds, n, alpha_row);
             total_bonds = math::col_normalized_row_dot(new_bonds, incentive, n);
         } else {
             const I32F32 alpha = math::bonds_moving_average_alpha(s.bonds_moving_average);

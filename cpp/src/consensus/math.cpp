@@ -2,6 +2,7 @@
 #include "taocore/consensus/math.hpp"
 
 #include "consensus/detail/alpha_bounds.hpp"
+#include "consensus/detail/clip.hpp"
 #include "consensus/detail/column_division.hpp"
 #include "consensus/detail/partition.hpp"
 #include "taocore/simd/backend.hpp"
@@ -287,7 +288,7 @@ void exp_safe_lanes(const I32F32* clamped, std::size_t count, I32F32* out) noexc
 void exp_safe_many(const I32F32* x, std::size_t count, I32F32* out) noexcept {
     const I32F32 lo = I32F32::from_int(-20), hi = I32F32::from_int(20);
     const kernels::ExpSeriesFn series = liquid_alpha_kernels().series;
-    constexpr std::size_t block = 64;
+    constexpr std::size_t block = 256;
     I32F32 clamped[block], other[block], other_out[block];
     std::int64_t magnitude[block], sum[block];
     std::size_t vector_at[block], other_at[block];
@@ -348,10 +349,11 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
     // 0 <= low <= high <= 1, the range of AlphaValues; other bounds take the exact path only.
     const kernels::AlphaBoundsFn bounds = liquid_alpha_kernels().bounds;
     const bool bounded = bounds != nullptr && alpha_low.bits >= 0 && alpha_low <= alpha_high && alpha_high <= one;
-    constexpr std::size_t block = 64;
-    std::int64_t exponent[block], alpha[block];
-    I32F32 pending_exponent[block], e[block];
-    std::size_t pending_at[block];
+    constexpr std::size_t block = 256;
+    static_assert(sizeof(I32F32) == sizeof(std::int64_t));
+    // The interval kernel stores whole vectors of its open list: room for one more.
+    I32F32 exponent[block], open_exponent[block + 8], e[block];
+    std::size_t open_at[block + 8];
     for (std::size_t start = 0; start < count; start += block) {
         const std::size_t m = std::min(block, count - start);
         for (std::size_t k = 0; k < m; ++k) {
@@ -359,29 +361,27 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
             const I32F32 diff_buy = clamp01(fixed::sub(w, consensus[start + k]));
             const I32F32 diff_sell = clamp01(fixed::sub(b, w));
             const I32F32 x = w >= b ? diff_buy : diff_sell;
-            pending_exponent[k] = saturating_mul(factor, fixed::sub(x, half));
-            pending_at[k] = start + k;
+            // |x − ½| <= 2^31 and |factor| < 2^63 / 100 < 2^57 (bits): the floored product is
+            // below 2^56 in magnitude, so saturating_mul never saturates and is the plain one.
+            exponent[k] = fixed::mul(factor, fixed::sub(x, half));
         }
+        // The entries the exact series settles: every one, or those the interval leaves open
+        // (about a quarter, near a = 0), listed by the kernel, which writes the others' α.
+        const I32F32* pending_exponent = exponent;
         std::size_t pending = m;
         if (bounded) {
-            for (std::size_t k = 0; k < m; ++k) exponent[k] = pending_exponent[k].bits;
-            bounds(exponent, m, alpha_low.bits, alpha_high.bits - alpha_low.bits, alpha);
-            // The entries the interval left open take the exact series. Which ones is
-            // data-dependent (about a quarter, near a = 0), so the list is built without
-            // branches; their slots of `out` are overwritten below.
-            pending = 0;
-            for (std::size_t k = 0; k < m; ++k) {
-                out[start + k] = I32F32::from_bits(alpha[k]);
-                pending_exponent[pending] = I32F32::from_bits(exponent[k]);
-                pending_at[pending] = start + k;
-                pending += static_cast<std::size_t>(alpha[k] < 0);
-            }
+            pending = bounds(reinterpret_cast<const std::int64_t*>(exponent), m, alpha_low.bits,
+                             alpha_high.bits - alpha_low.bits, reinterpret_cast<std::int64_t*>(out + start),
+                             reinterpret_cast<std::int64_t*>(open_exponent), open_at);
+            pending_exponent = open_exponent;
+        } else {
+            for (std::size_t k = 0; k < m; ++k) open_at[k] = k;
         }
         exp_safe_many(pending_exponent, pending, e);
         for (std::size_t k = 0; k < pending; ++k) {
             const I32F32 sigma = one_over_saturating(saturating_add(one, e[k]));
             const I32F32 a = saturating_add(alpha_low, saturating_mul(sigma, saturating_sub(alpha_high, alpha_low)));
-            out[pending_at[k]] = std::max(std::min(a, alpha_high), alpha_low);
+            out[start + open_at[k]] = std::max(std::min(a, alpha_high), alpha_low);
         }
     }
 }
@@ -496,7 +496,7 @@ namespace {
 // its entries needs it.
 class ColumnDivision {
 public:
-    explicit ColumnDivision(const Vector& divisor) : divisor_(divisor), columns_(divisor.size()), general_(divisor.size()) {
+    explicit ColumnDivision(const Vector& divisor) : divisor_(divisor), columns_(divisor.size()) {
         for (std::size_t j = 0; j < divisor.size(); ++j) {
             const std::int64_t d = divisor[j].bits;
             Column& c = columns_[j];
@@ -526,6 +526,9 @@ private:
     [[gnu::noinline]] I32F32 general(const Entry& e) const {
         const I32F32 d = divisor_[e.col];
         if (d.is_zero()) return e.value;
+        // Sized on first use: nearly every division takes the compact dividers, and a large
+        // table allocated and freed on every call made glibc trim and regrow the heap.
+        if (general_.empty()) general_.resize(divisor_.size());
         std::optional<fixed::I32F32Divider>& by = general_[e.col];
         if (!by) by.emplace(d);
         return by->saturating(e.value);
@@ -536,20 +539,34 @@ private:
     mutable std::vector<std::optional<fixed::I32F32Divider>> general_;
 };
 
-// A column normalisation's divisions over whole rows or matrices: four entries at a time with
-// the exact floating-point rule of detail/column_division.hpp where the backend allows, else
-// ColumnDivision entry by entry. Both give saturating_div exactly.
+// The vector build of detail/column_division.hpp's rule for the active backend, or nullptr.
+consensus::detail::DivideColumnsFn column_division_kernel() {
+    static const consensus::detail::DivideColumnsFn kernel = [] {
+        consensus::detail::DivideColumnsFn k = nullptr;
+#if defined(TAOCORE_HAVE_AVX2)
+        const simd::backend b = simd::active_backend();
+        if (b != simd::backend::scalar) k = &consensus::detail::divide_columns_avx2;
+#if defined(TAOCORE_HAVE_AVX512)
+        if (b == simd::backend::avx512) k = &consensus::detail::divide_columns_avx512;
+#endif
+#endif
+        return k;
+    }();
+    return kernel;
+}
+
+// A column normalisation's divisions over whole rows or matrices: four or eight entries at a
+// time with the exact floating-point rule of detail/column_division.hpp where the backend
+// allows, else ColumnDivision entry by entry. Both give saturating_div exactly.
 class ColumnDivider {
 public:
-    explicit ColumnDivider(const Vector& divisor) : divisor_(divisor) {
-#if defined(TAOCORE_HAVE_AVX2)
-        if (simd::active_backend() != simd::backend::scalar) {
+    explicit ColumnDivider(const Vector& divisor) : divisor_(divisor), kernel_(column_division_kernel()) {
+        if (kernel_ != nullptr) {
             pairs_.resize(2 * divisor.size());
             for (std::size_t j = 0; j < divisor.size(); ++j) consensus::detail::column_reciprocal(divisor[j].bits, &pairs_[2 * j]);
             table_ = {pairs_.data(), divisor.size()};
             return;
         }
-#endif
         scalar_.emplace(divisor);
     }
     void operator()(std::span<Entry> entries) const {
@@ -558,9 +575,7 @@ public:
                 if (e.col < divisor_.size()) e.value = (*scalar_)(e);
             return;
         }
-#if defined(TAOCORE_HAVE_AVX2)
-        consensus::detail::divide_columns_avx2(entries.data(), entries.size(), table_, &fallback, &divisor_);
-#endif
+        kernel_(entries.data(), entries.size(), table_, &fallback, &divisor_);
     }
 
 private:
@@ -571,6 +586,7 @@ private:
     }
 
     const Vector& divisor_;
+    consensus::detail::DivideColumnsFn kernel_;
     std::optional<ColumnDivision> scalar_;
     std::vector<double> pairs_;
     consensus::detail::ColumnReciprocals table_{};
@@ -589,8 +605,12 @@ void inplace_col_normalize_sparse(SparseMatrix& m, std::size_t columns) {
 void inplace_col_normalize_sparse(SparseMatrix& m, const Vector& col_sum) { divide_columns(m, col_sum); }
 
 namespace {
+// Whether an entry raises its column's maximum is data-dependent: a conditional store became a
+// mispredicted branch, so the maximum is stored back every time, chosen by a mask.
 [[gnu::always_inline]] inline void raise_column_max(I32F32* col_max, std::size_t columns, const Entry& e) noexcept {
-    if (e.col < columns && col_max[e.col] < e.value) col_max[e.col] = e.value;
+    if (e.col >= columns) return;
+    const std::int64_t m = col_max[e.col].bits, v = e.value.bits;
+    col_max[e.col].bits = m ^ ((m ^ v) & -static_cast<std::int64_t>(m < v));
 }
 }  // namespace
 
@@ -694,25 +714,24 @@ Vector matmul_transpose_sparse(const SparseMatrix& m, const Vector& v) {
     return out;
 }
 
-SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v, Vector* col_sum) {
+SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v) {
     SparseMatrix out;
     out.reserve(m.size(), m.nnz());
-    Vector unused;
-    if (col_sum != nullptr) std::fill(col_sum->begin(), col_sum->end(), I32F32::zero());
-    const ColumnSums sums(col_sum != nullptr ? *col_sum : unused);
     for (std::size_t i = 0; i < m.size(); ++i) {
         Entry* w = out.begin_row(i < v.size() ? m[i].size() : 0);
-        if (i < v.size()) {
-            const I32F32 factor = v[i];
-            for (const Entry& e : m[i]) {
-                const Entry p{e.col, fixed::mul(e.value, factor)};
-                *w++ = p;
-                sums.add(p);  // no columns without col_sum
-            }
-        }
+        if (i < v.size())
+            for (const Entry& e : m[i]) *w++ = row_hadamard_entry(e, v[i]);
         out.end_row(w);
     }
     return out;
+}
+
+Vector row_hadamard_column_sums(const SparseMatrix& m, const Vector& v, std::size_t columns) {
+    Vector col_sum(columns, I32F32::zero());
+    const ColumnSums sums(col_sum);
+    for (std::size_t i = 0; i < m.size() && i < v.size(); ++i)
+        for (const Entry& e : m[i]) sums.add(row_hadamard_entry(e, v[i]));
+    return col_sum;
 }
 
 SparseMatrix mat_vec_mul_sparse(const SparseMatrix& m, const Vector& v) {
@@ -767,29 +786,51 @@ SparseMatrix col_clip_sparse(const SparseMatrix& m, const Vector& threshold) {
     return out;
 }
 
+namespace {
+
+using consensus::detail::ClipRow;
+
+// The clip's scalar rule for one entry (detail/clip.hpp).
+Entry* clip_row_entry(const Entry& e, Entry* w, ClipRow& row) noexcept {
+    if (e.col >= row.columns) return w;
+    Entry c = e;  // clipped in registers, then stored once
+    const bool kept = clip_entry(c, I32F32::from_bits(row.threshold[e.col]));
+    *w = c;
+    if (!kept) return w;
+    row.row_sum = fixed::add(I32F32::from_bits(row.row_sum), c.value).bits;
+    // A zero multiplier adds floor(0 · x) = 0 to every column.
+    if (row.factor != 0) {
+        std::int64_t& sum = row.matmul[e.col];
+        sum = saturating_add(I32F32::from_bits(sum), fixed::mul(I32F32::from_bits(row.factor), c.value)).bits;
+    }
+    return w + 1;
+}
+
+}  // namespace
+
 ClippedSums col_clip_sums_sparse(const SparseMatrix& m, const Vector& threshold, const Vector& v) {
+    static_assert(sizeof(I32F32) == sizeof(std::int64_t));
     const std::size_t columns = threshold.size();
     ClippedSums out{SparseMatrix(), Vector(m.size(), I32F32::zero()), Vector(columns, I32F32::zero())};
     out.clipped.reserve(m.size(), m.nnz());
+    bool vector = false;
+#if defined(TAOCORE_HAVE_AVX2)
+    vector = simd::active_backend() != simd::backend::scalar;
+#endif
     for (std::size_t i = 0; i < m.size(); ++i) {
-        Entry* const first = out.clipped.begin_row(m[i].size());
-        Entry* w = first;
-        I32F32 row_sum = I32F32::zero();
-        for (const Entry& e : m[i]) {
-            if (e.col >= columns) continue;
-            Entry c = e;  // clipped in registers, then stored once
-            const bool kept = clip_entry(c, threshold[e.col]);
-            *w = c;
-            // A dropped entry's value is the threshold, <= 0: masked out of the sum.
-            row_sum = fixed::add(row_sum, I32F32::from_bits(c.value.bits & -static_cast<std::int64_t>(kept)));
-            w += kept ? 1 : 0;
+        Entry* w = out.clipped.begin_row(m[i].size());
+        ClipRow row{reinterpret_cast<const std::int64_t*>(threshold.data()), columns,
+                    i < v.size() ? v[i].bits : 0, reinterpret_cast<std::int64_t*>(out.matmul.data()), 0};
+        // The kernel's quads are runs of consecutive columns, which a sparse row rarely has.
+        if (vector && 2 * m[i].size() >= columns) {
+#if defined(TAOCORE_HAVE_AVX2)
+            w = consensus::detail::clip_row_avx2(m[i].data(), m[i].size(), w, row, &clip_row_entry);
+#endif
+        } else {
+            for (const Entry& e : m[i]) w = clip_row_entry(e, w, row);
         }
         out.clipped.end_row(w);
-        out.row_sum[i] = row_sum;
-        // A zero multiplier adds floor(0 · x) = 0 to every column.
-        if (i < v.size() && !v[i].is_zero())
-            for (const Entry* e = first; e != w; ++e)
-                out.matmul[e->col] = saturating_add(out.matmul[e->col], fixed::mul(v[i], e->value));
+        out.row_sum[i] = I32F32::from_bits(row.row_sum);
     }
     return out;
 }
@@ -817,52 +858,81 @@ SparseMatrix interpolate_sparse(const SparseMatrix& m1, const SparseMatrix& m2, 
     return out;
 }
 
-SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha, Vector* col_sum) {
-    // The chain densifies each row to the number of rows (the matrices are n × n).
-    const std::size_t columns = next.size();
+namespace {
+
+// Emits columns [0, columns) of a densified row: (j, v) for v > 0, and the row zeroed. With and
+// without column sums as two loops: whether a column is kept is data-dependent, and a shared
+// loop's test for the sums let the compiler branch on it.
+template <bool Sums>
+Entry* ema_emit_columns(I32F32* row, std::size_t columns, Entry* w, I32F32* col_sum) noexcept {
+    for (std::size_t j = 0; j < columns; ++j) {
+        const I32F32 v = row[j];
+        *w = {static_cast<std::uint16_t>(j), v};
+        const bool kept = v > I32F32::zero();
+        w += kept ? 1 : 0;
+        // Adding 0 changes no saturating sum.
+        if constexpr (Sums) col_sum[j] = saturating_add(col_sum[j], kept ? v : I32F32::zero());
+        row[j] = I32F32::zero();
+    }
+    return w;
+}
+
+// mat_ema_sparse over rows given by next_row(i) and prev_row(i) (ConstRow each): the chain
+// densifies each row to the number of rows (the matrices are n × n).
+template <class NextRow, class PrevRow>
+SparseMatrix ema_rows(std::size_t rows, NextRow&& next_row, PrevRow&& prev_row, I32F32 alpha, Vector* col_sum,
+                      std::size_t expected_entries) {
+    const std::size_t columns = rows;
     const I32F32 keep = saturating_sub(I32F32::one(), alpha);
     SparseMatrix out;
-    out.reserve(next.size(), next.nnz() + prev.nnz());
+    out.reserve(rows, expected_entries);
     Vector row(columns, I32F32::zero());
     if (col_sum != nullptr) col_sum->assign(columns, I32F32::zero());
-    for (std::size_t i = 0; i < next.size(); ++i) {
-        const bool has_prev = i < prev.size() && !prev[i].empty();
-        if (!next[i].empty() || has_prev) {
-            for (const Entry& e : next[i])
+    for (std::size_t i = 0; i < rows; ++i) {
+        const ConstRow next = next_row(i);
+        const ConstRow prev = prev_row(i);
+        if (!next.empty() || !prev.empty()) {
+            for (const Entry& e : next)
                 if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(alpha, e.value));
-            if (has_prev)
-                for (const Entry& e : prev[i])
-                    if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(keep, e.value));
-            Entry* w = out.begin_row(columns);
-            auto emit = [&](auto&& sum) {
-                for (std::size_t j = 0; j < columns; ++j) {
-                    const I32F32 v = row[j];
-                    *w = {static_cast<std::uint16_t>(j), v};
-                    const bool kept = v > I32F32::zero();
-                    w += kept ? 1 : 0;
-                    sum(j, kept ? v : I32F32::zero());  // adding 0 changes no saturating sum
-                    row[j] = I32F32::zero();
-                }
-            };
+            for (const Entry& e : prev)
+                if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(keep, e.value));
             // Column sums on the way for a mostly full row; over the entries kept for a sparse
             // one, most of whose columns hold nothing.
-            const bool full = next[i].size() + (has_prev ? prev[i].size() : 0) >= columns / 2;
-            if (col_sum == nullptr || !full) {
-                emit([](std::size_t, I32F32) {});
-            } else {
-                I32F32* const sums = col_sum->data();
-                emit([sums](std::size_t j, I32F32 v) { sums[j] = saturating_add(sums[j], v); });
-            }
-            out.end_row(w);
+            const bool full = next.size() + prev.size() >= columns / 2;
+            Entry* const w = out.begin_row(columns);
+            out.end_row(col_sum != nullptr && full ? ema_emit_columns<true>(row.data(), columns, w, col_sum->data())
+                                                   : ema_emit_columns<false>(row.data(), columns, w, nullptr));
             if (col_sum != nullptr && !full) {
-                const ColumnSums sums(*col_sum);
-                for (const Entry& e : out[i]) sums.add(e);
+                const ColumnSums column_sums(*col_sum);
+                for (const Entry& e : out[i]) column_sums.add(e);
             }
         } else {
             out.close_row();
         }
     }
     return out;
+}
+
+}  // namespace
+
+SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha, Vector* col_sum) {
+    return ema_rows(
+        next.size(), [&](std::size_t i) { return ConstRow(next[i]); },
+        [&](std::size_t i) { return i < prev.size() ? prev[i] : ConstRow(); }, alpha, col_sum, next.nnz() + prev.nnz());
+}
+
+SparseMatrix mat_ema_col_normalized_sparse(std::size_t rows, const RowSource& next, const Vector& next_sum,
+                                           const RowSource& prev, const Vector& prev_sum, I32F32 alpha, Vector* col_sum,
+                                           std::size_t expected_entries) {
+    const ColumnDivider divide_next(next_sum), divide_prev(prev_sum);
+    auto divided = [](const RowSource& source, const ColumnDivider& divide, std::size_t i) {
+        const Row r = source(i);
+        if (!r.empty()) divide(r);  // most rows of a large subnet (miners') are empty
+        return ConstRow(r);
+    };
+    return ema_rows(
+        rows, [&](std::size_t i) { return divided(next, divide_next, i); },
+        [&](std::size_t i) { return divided(prev, divide_prev, i); }, alpha, col_sum, expected_entries);
 }
 
 std::vector<Vector> mat_ema_alpha_dense(const std::vector<Vector>& next, const std::vector<Vector>& prev,
@@ -978,8 +1048,11 @@ I32F32 weighted_median_span(const I32F32* stake, const I32F32* score, std::size_
         if (n == 1) return I32F32::from_bits(cur_score[0]);
         std::int64_t pivot = cur_score[n / 2];
         if (free_pivot) {
+            // With masks: the comparisons are coin tosses, and the compiler had branched on them.
+            auto min = [](std::int64_t x, std::int64_t y) { return y ^ ((x ^ y) & -static_cast<std::int64_t>(x < y)); };
+            auto max = [](std::int64_t x, std::int64_t y) { return x ^ ((x ^ y) & -static_cast<std::int64_t>(x < y)); };
             const std::int64_t a = cur_score[0], c = cur_score[n - 1];
-            pivot = std::max(std::min(a, pivot), std::min(std::max(a, pivot), c));
+            pivot = max(min(a, pivot), min(max(a, pivot), c));
         }
         // The two lists other than the survivors' (any two at the start).
         const int below_list = cur == 0 ? 1 : 0;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <new>
 #include <span>
@@ -284,8 +285,11 @@ SparseMatrix scalar_vec_mask_sparse_matrix(const SparseMatrix& m, std::uint64_t 
 Vector row_sum_sparse(const SparseMatrix& m);
 Vector matmul_sparse(const SparseMatrix& m, const Vector& v, std::size_t columns);
 Vector matmul_transpose_sparse(const SparseMatrix& m, const Vector& v);
-/// col_sum, when given, receives column_sums(result, col_sum->size()).
-SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v, Vector* col_sum = nullptr);
+/// row_hadamard_sparse's entry: the value times the row's factor (floored product).
+inline Entry row_hadamard_entry(const Entry& e, I32F32 factor) noexcept { return {e.col, fixed::mul(e.value, factor)}; }
+SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v);
+/// column_sums(row_hadamard_sparse(m, v), columns) without building the product.
+Vector row_hadamard_column_sums(const SparseMatrix& m, const Vector& v, std::size_t columns);
 SparseMatrix mat_vec_mul_sparse(const SparseMatrix& m, const Vector& v);
 /// row_sum(mat_vec_mul_sparse(col-normalised copy of m, v)) without building the two matrices:
 /// per row, Σ_j floor((m_ij / colsum_j) · v_j) with the same divisions and floors.
@@ -315,19 +319,44 @@ ClippedSums col_clip_sums_sparse(const SparseMatrix& m, const Vector& threshold,
 SparseMatrix interpolate_sparse(const SparseMatrix& m1, const SparseMatrix& m2, std::size_t columns, I32F32 ratio);
 /// col_sum, when given, receives column_sums(result, next.size()).
 SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha, Vector* col_sum = nullptr);
+/// Row i of a matrix built on demand, in storage the source owns and may reuse at its next call
+/// (the caller may change the entries in place).
+using RowSource = std::function<Row(std::size_t)>;
+/// mat_ema_sparse(N, P, alpha, col_sum) for rows × rows matrices whose rows come from `next` and
+/// `prev`, each column-normalised by its known column sums first (N = next's rows with
+/// inplace_col_normalize_sparse(·, next_sum), P likewise): Yuma's bond update. Each row is
+/// divided when the average reaches it, while it is in L1, and neither normalised matrix is
+/// built. `expected_entries` sizes the result's first allocation.
+SparseMatrix mat_ema_col_normalized_sparse(std::size_t rows, const RowSource& next, const Vector& next_sum,
+                                           const RowSource& prev, const Vector& prev_sum, I32F32 alpha, Vector* col_sum,
+                                           std::size_t expected_entries);
 /// Yuma3's EMA of one entry: min((1−α)·old + max(α·new, 0), 1), saturating.
 inline I32F32 ema_alpha_entry(I32F32 alpha, I32F32 next, I32F32 prev) noexcept {
     const I32F32 one = I32F32::one();
+    // α, weights and bonds are proportions in [0, 1]. Then 1 − α is too, both products are
+    // floor(a·b / 2^32) <= 2^32 of non-negative values (no saturation, the increment is not
+    // negative) and their sum fits: the saturating steps below reduce to these plain ones,
+    // without their overflow tests (one per bond entry under liquid alpha).
+    constexpr auto unit = static_cast<std::uint64_t>(std::int64_t{1} << 32);
+    if (static_cast<std::uint64_t>(alpha.bits) <= unit && static_cast<std::uint64_t>(next.bits) <= unit &&
+        static_cast<std::uint64_t>(prev.bits) <= unit) {
+        const auto a = static_cast<std::uint64_t>(alpha.bits);
+        const auto decayed = static_cast<std::uint64_t>((static_cast<fixed::u128>(unit - a) * static_cast<std::uint64_t>(prev.bits)) >> 32);
+        const auto increment = static_cast<std::uint64_t>((static_cast<fixed::u128>(a) * static_cast<std::uint64_t>(next.bits)) >> 32);
+        return I32F32::from_bits(static_cast<std::int64_t>(std::min(decayed + increment, unit)));
+    }
     const I32F32 decayed = fixed::saturating_mul(fixed::saturating_sub(one, alpha), prev);
     I32F32 increment = fixed::saturating_mul(alpha, next);
     if (increment < I32F32::zero()) increment = I32F32::zero();
     const I32F32 v = fixed::saturating_add(decayed, increment);
     return v > one ? one : v;
 }
-/// Yuma3's per-entry EMA; `alpha(i, j)` gives α for the entries present in row i of `next`.
-template <class AlphaFn>
+/// Yuma3's per-entry EMA. `alpha(i, next_row, old_value, out)` gives α for the entries of row i
+/// of `next` (out[k] for next_row[k], those with a column below `columns`), given the row's
+/// previous values by column (old_value[j]: the last entry of prev's row i in column j, else 0).
+template <class AlphaRowFn>
 SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& prev, std::size_t columns,
-                                  AlphaFn&& alpha);
+                                  AlphaRowFn&& alpha);
 /// Dense `mat_ema_alpha` (the dense test epoch's variant): min((1−α)·old + max(α·new, 0), 1).
 std::vector<Vector> mat_ema_alpha_dense(const std::vector<Vector>& next, const std::vector<Vector>& prev,
                                         const std::vector<Vector>& alpha);
@@ -338,22 +367,26 @@ Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score
                                   I32F32 majority);
 
 // ---- template definition -------------------------------------------------------------------------
-template <class AlphaFn>
+template <class AlphaRowFn>
 SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& prev, std::size_t columns,
-                                  AlphaFn&& alpha) {
+                                  AlphaRowFn&& alpha) {
     if (next.size() != prev.size()) return next;
     SparseMatrix out;
     out.reserve(next.size(), next.nnz());
-    std::vector<I32F32> old_value(columns, I32F32::zero());
+    std::vector<I32F32> old_value(columns, I32F32::zero()), alpha_of;
     for (std::size_t i = 0; i < next.size(); ++i) {
         // A bond with no current weight entry is dropped.
-        Entry* w = out.begin_row(next[i].size());
-        if (!next[i].empty()) {
+        const ConstRow row = next[i];
+        Entry* w = out.begin_row(row.size());
+        if (!row.empty()) {
             for (const Entry& e : prev[i])
                 if (e.col < columns) old_value[e.col] = e.value;
-            for (const Entry& e : next[i]) {
+            if (alpha_of.size() < row.size()) alpha_of.resize(row.size());
+            alpha(i, row, static_cast<const I32F32*>(old_value.data()), alpha_of.data());
+            for (std::size_t k = 0; k < row.size(); ++k) {
+                const Entry& e = row[k];
                 if (e.col >= columns) continue;
-                const I32F32 v = ema_alpha_entry(alpha(i, e.col), e.value, old_value[e.col]);
+                const I32F32 v = ema_alpha_entry(alpha_of[k], e.value, old_value[e.col]);
                 *w = {e.col, v};
                 w += v > I32F32::zero() ? 1 : 0;
             }

@@ -9,7 +9,8 @@
 // e_i < e_{i-1}·x/i + 1 (e_1 = 0), so the chain's sum lies in [P(x) − E(x), P(x)] where
 // P(x) = Σ_{i≤31} x^i/i! and E(x) = Σ_m x^m Σ_{k=2}^{31−m} k!/(k+m)! — both polynomials with
 // non-negative coefficients, which Horner's rule evaluates in double to a relative error below
-// 2^-46. σ and α are monotone in that sum, so its interval, carried through the divisions with a
+// 2^-46 (the kernel bounds E from above by its first two terms and a multiple of P's tail,
+// alpha_bounds_avx512.cpp). σ and α are monotone in that sum, so its interval, carried through the divisions with a
 // margin for their rounding, gives an interval of α; where both ends give the same α, that is the
 // chain's α. The others (near a = 0 the interval spans a step of α) go through the exact series.
 // So every result is exact whatever the floating-point unit or ISA: a backend can only settle
@@ -26,9 +27,11 @@ namespace taocore::consensus::detail {
 /// For the exponents a[0..count) (I32F32 bits, clamped here to [−20, 20] like exp_safe), with
 /// 0 <= low, 0 <= span = high − low and low + span <= 1 (bits): alpha[k] = the chain's α where the
 /// interval proves it, −1 elsewhere (and always for a = 1, which the chain answers from a
-/// constant instead of the series).
-using AlphaBoundsFn = void (*)(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
-                               std::int64_t* alpha) noexcept;
+/// constant instead of the series). The open entries are listed in order: their exponents (as
+/// given) in open_exponent and their k in open_at; returns how many. Both lists need room for
+/// count + 8 values (whole vectors are stored).
+using AlphaBoundsFn = std::size_t (*)(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
+                                      std::int64_t* alpha, std::int64_t* open_exponent, std::size_t* open_at) noexcept;
 
 /// The chain's series sum 1 + x + Σ_{i=2..31} t_i (bits) for magnitudes 0 < x[k] <= exp_series_limit,
 /// exactly (spec §1.3), eight lanes of IFMA integer steps at a time; the exact path for the
@@ -38,8 +41,8 @@ inline constexpr std::int64_t exp_series_limit = std::int64_t{10} << 32;
 
 #if defined(TAOCORE_HAVE_AVX512)
 void exp_series_avx512(const std::int64_t* x, std::size_t count, std::int64_t* sum) noexcept;
-void alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
-                         std::int64_t* alpha) noexcept;
+std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
+                                std::int64_t* alpha, std::int64_t* open_exponent, std::size_t* open_at) noexcept;
 #endif
 
 }  // namespace taocore::consensus::detail

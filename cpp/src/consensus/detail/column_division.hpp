@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The column normalisations' division (math.cpp: every entry divided by its column's divisor,
-// saturating_div, a zero divisor leaving the entry) in floating point, four entries at a time,
-// for the entries where that gives the exact truncated quotient:
+// saturating_div, a zero divisor leaving the entry) in floating point, four (AVX2) or eight
+// (AVX-512) entries at a time, for the entries where that gives the exact truncated quotient:
 //
 // For 0 <= a < 2^52 and d > 0 exact in a double, q = floor(a·2^32 / d) is estimated as
 // x = a · fl(2^32 / d) (two roundings: relative error below 2^-52). With x < 2^50 the estimate is
@@ -43,9 +43,17 @@ inline bool column_reciprocal(std::int64_t d, double* pair) noexcept {
 /// The scalar rule for one entry the vector rule leaves.
 using ColumnFallback = void (*)(math::Entry& e, const void* context);
 
+using DivideColumnsFn = void (*)(math::Entry* entries, std::size_t count, const ColumnReciprocals& table,
+                                 ColumnFallback fallback, const void* context);
+
 #if defined(TAOCORE_HAVE_AVX2)
 void divide_columns_avx2(math::Entry* entries, std::size_t count, const ColumnReciprocals& table,
                          ColumnFallback fallback, const void* context);
+#endif
+#if defined(TAOCORE_HAVE_AVX512)
+/// The same rule, eight entries at a time (column_division_avx512.cpp).
+void divide_columns_avx512(math::Entry* entries, std::size_t count, const ColumnReciprocals& table,
+                           ColumnFallback fallback, const void* context);
 #endif
 
 }  // namespace taocore::consensus::detail
