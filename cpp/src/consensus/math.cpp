@@ -22,8 +22,10 @@ namespace detail {
 namespace {
 
 // Per thread, up to `kept_buffers` buffers and `kept_bytes` in all; smaller ones are not worth
-// keeping and larger ones go back to the C library.
-constexpr std::size_t kept_buffers = 8;
+// keeping and larger ones go back to the C library. The slots are enough for every large
+// vector and matrix an epoch holds at once (a few dozen at 4096 uids), so that a second call
+// finds all of them here.
+constexpr std::size_t kept_buffers = 48;
 constexpr std::size_t smallest_kept = std::size_t{1} << 12;
 constexpr std::size_t kept_bytes = std::size_t{64} << 20;
 
@@ -44,6 +46,12 @@ thread_local BufferCache buffer_cache;
 }  // namespace
 
 void* take_buffer(std::size_t bytes, std::size_t& capacity) {
+    if (bytes < smallest_kept) {  // never kept: no cached buffer to look for
+        void* p = std::malloc(bytes);
+        if (p == nullptr) throw std::bad_alloc();
+        capacity = bytes;
+        return p;
+    }
     BufferCache& cache = buffer_cache;
     BufferCache::Slot* best = nullptr;
     for (BufferCache::Slot& s : cache.slots)
@@ -399,7 +407,7 @@ namespace {
 std::vector<bool> topk_from(const Vector& v, std::size_t k, std::vector<bool> result) {
     const std::size_t n = v.size();
     if (n < k) return result;
-    std::vector<std::size_t> idx(n);
+    detail::CachedVector<std::size_t> idx(n);
     std::iota(idx.begin(), idx.end(), 0);
     // The chain sorts stably in ascending order and drops the first n - k: among equal values the
     // lower uid sorts first and loses. That order is (value, uid), so the dropped set is the
@@ -535,8 +543,8 @@ private:
     }
 
     const Vector& divisor_;
-    std::vector<Column> columns_;
-    mutable std::vector<std::optional<fixed::I32F32Divider>> general_;
+    detail::CachedVector<Column> columns_;
+    mutable detail::CachedVector<std::optional<fixed::I32F32Divider>> general_;
 };
 
 // The vector build of detail/column_division.hpp's rule for the active backend, or nullptr.
@@ -588,7 +596,7 @@ private:
     const Vector& divisor_;
     consensus::detail::DivideColumnsFn kernel_;
     std::optional<ColumnDivision> scalar_;
-    std::vector<double> pairs_;
+    detail::CachedVector<double> pairs_;
     consensus::detail::ColumnReciprocals table_{};
 };
 
@@ -1020,7 +1028,7 @@ public:
     }
 
 private:
-    std::vector<std::int64_t> buffer_;
+    detail::CachedVector<std::int64_t> buffer_;
     std::size_t stride_ = 0;
 };
 
@@ -1091,7 +1099,7 @@ Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score
                                   I32F32 majority) {
     // Only positive-stake rows vote; their stake is normalised again among themselves.
     Vector use_stake;
-    std::vector<std::int64_t> position(stake.size(), -1);
+    detail::CachedVector<std::int64_t> position(stake.size(), -1);
     for (std::size_t i = 0; i < stake.size(); ++i) {
         if (stake[i] > I32F32::zero()) {
             position[i] = static_cast<std::int64_t>(use_stake.size());

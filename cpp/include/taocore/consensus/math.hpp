@@ -28,7 +28,12 @@ struct Entry {
     I32F32 value;
 };
 static_assert(std::is_trivially_copyable_v<Entry>);
-using Vector = std::vector<I32F32>;
+namespace detail {
+template <class T>
+struct CachedAllocator;
+}
+/// Vectors of I32F32 live in the per-thread buffer cache (detail::CachedAllocator).
+using Vector = std::vector<I32F32, detail::CachedAllocator<I32F32>>;
 /// One row's entries, in storage order.
 using Row = std::span<Entry>;
 using ConstRow = std::span<const Entry>;
@@ -63,6 +68,38 @@ private:
     std::size_t capacity_ = 0;
     T* data_;
 };
+/// A std::allocator through take_buffer/give_buffer, for the epoch's per-call vectors: at 4096
+/// uids each is 32 KB or more, below the C library's mmap threshold, so they come from the heap
+/// top, and freeing them all at the end of a call made glibc trim the top and fault the pages in
+/// again on the next call (100-250 minor faults per epoch). Each allocation records its real
+/// capacity in a header, since deallocate is told only the size asked for.
+template <class T>
+struct CachedAllocator {
+    using value_type = T;
+    static constexpr std::size_t header = 16;  // keeps malloc's 16-byte alignment
+    static_assert(alignof(T) <= header);
+    CachedAllocator() noexcept = default;
+    template <class U>
+    CachedAllocator(const CachedAllocator<U>&) noexcept {}
+    T* allocate(std::size_t n) {
+        if (n > (std::size_t(-1) - header) / sizeof(T)) throw std::bad_alloc();
+        std::size_t capacity = 0;
+        auto* p = static_cast<unsigned char*>(take_buffer(n * sizeof(T) + header, capacity));
+        std::memcpy(p, &capacity, sizeof capacity);
+        return reinterpret_cast<T*>(p + header);
+    }
+    void deallocate(T* q, std::size_t) noexcept {
+        unsigned char* p = reinterpret_cast<unsigned char*>(q) - header;
+        std::size_t capacity = 0;
+        std::memcpy(&capacity, p, sizeof capacity);
+        give_buffer(p, capacity);
+    }
+    template <class U>
+    bool operator==(const CachedAllocator<U>&) const noexcept { return true; }
+};
+/// A std::vector in cached buffers (see CachedAllocator).
+template <class T>
+using CachedVector = std::vector<T, CachedAllocator<T>>;
 }  // namespace detail
 
 class SparseMatrix {
@@ -174,7 +211,7 @@ private:
         size_ = 0;
     }
 
-    std::vector<std::size_t> start_;  // size() + 1 offsets into the entries
+    detail::CachedVector<std::size_t> start_;  // size() + 1 offsets into the entries
     Entry* data_ = nullptr;
     std::size_t size_ = 0, capacity_ = 0;
 };
@@ -373,7 +410,7 @@ SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& 
     if (next.size() != prev.size()) return next;
     SparseMatrix out;
     out.reserve(next.size(), next.nnz());
-    std::vector<I32F32> old_value(columns, I32F32::zero()), alpha_of;
+    Vector old_value(columns, I32F32::zero()), alpha_of;
     for (std::size_t i = 0; i < next.size(); ++i) {
         // A bond with no current weight entry is dropped.
         const ConstRow row = next[i];
