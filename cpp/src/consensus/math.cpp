@@ -260,6 +260,7 @@ namespace kernels = taocore::consensus::detail;
 struct LiquidAlphaKernels {
     kernels::ExpSeriesFn series = nullptr;
     kernels::AlphaBoundsFn bounds = nullptr;
+    kernels::AlphaExactFn exact = nullptr;
 };
 
 LiquidAlphaKernels liquid_alpha_kernels() noexcept {
@@ -271,7 +272,8 @@ LiquidAlphaKernels liquid_alpha_kernels() noexcept {
         } catch (...) {  // an unusable TAOCORE_FORCE_BACKEND: the kernels that need it report it
         }
 #if defined(TAOCORE_HAVE_AVX512)
-        if (b == simd::backend::avx512) r = {&kernels::exp_series_avx512, &kernels::alpha_bounds_avx512};
+        if (b == simd::backend::avx512)
+            r = {&kernels::exp_series_avx512, &kernels::alpha_bounds_avx512, &kernels::alpha_exact_avx512};
 #endif
         (void)b;
         return r;
@@ -355,7 +357,8 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
     const I32F32 half = I32F32::from_bits(std::int64_t{1} << 31);
     // The interval kernel's closed form of α (low + floor(σ·span), never clamped) holds for
     // 0 <= low <= high <= 1, the range of AlphaValues; other bounds take the exact path only.
-    const kernels::AlphaBoundsFn bounds = liquid_alpha_kernels().bounds;
+    const LiquidAlphaKernels kernel = liquid_alpha_kernels();
+    const kernels::AlphaBoundsFn bounds = kernel.bounds;
     const bool bounded = bounds != nullptr && alpha_low.bits >= 0 && alpha_low <= alpha_high && alpha_high <= one;
     constexpr std::size_t block = 256;
     static_assert(sizeof(I32F32) == sizeof(std::int64_t));
@@ -381,6 +384,11 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
             pending = bounds(reinterpret_cast<const std::int64_t*>(exponent), m, alpha_low.bits,
                              alpha_high.bits - alpha_low.bits, reinterpret_cast<std::int64_t*>(out + start),
                              reinterpret_cast<std::int64_t*>(open_exponent), open_at);
+            // The open entries' exact α on the same lanes (the steps below, vectorised:
+            // alpha_exact_avx512 states why they agree); the rest (exponents past the series
+            // limit, 0 and 1) take the steps below.
+            pending = kernel.exact(reinterpret_cast<std::int64_t*>(open_exponent), open_at, pending, alpha_low.bits,
+                                   alpha_high.bits - alpha_low.bits, reinterpret_cast<std::int64_t*>(out + start));
             pending_exponent = open_exponent;
         } else {
             for (std::size_t k = 0; k < m; ++k) open_at[k] = k;
