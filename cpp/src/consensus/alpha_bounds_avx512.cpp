@@ -81,6 +81,30 @@ inline void group_lanes(std::size_t k, std::size_t count, __mmask8 (&lanes)[kGro
 
 }  // namespace
 
+// The scalar rule (math.cpp's alpha_sigmoid_many): x = clamp01(w − c) if w >= b, else
+// clamp01(b − w), with wrapping differences, and a = floor(factor·(x − ½) / 2^32). With
+// |factor| < 2^40 (the caller checks) split it as factor = h·2^32 + l, h = factor >> 32
+// (arithmetic) and 0 <= l < 2^32: then factor·d = h·d·2^32 + l·d for d = x − ½ in [−2^31, 2^31],
+// and since h·d·2^32 is a multiple of 2^32, a = h·d + floor(l·d / 2^32). |l·d| < 2^63 and
+// |h·d| < 2^39, so both 64-bit products are exact and the arithmetic shift is the floor.
+void alpha_exponents_avx512(const std::int64_t* c, const std::int64_t* w, const std::int64_t* b, std::size_t count,
+                            std::int64_t factor, std::int64_t* a) noexcept {
+    const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(std::int64_t{1} << 32);
+    const __m512i half = _mm512_set1_epi64(std::int64_t{1} << 31);
+    const __m512i high = _mm512_set1_epi64(factor >> 32), low = _mm512_set1_epi64(factor & 0xffffffff);
+    for (std::size_t k = 0; k < count; k += 8) {
+        const __mmask8 lanes = static_cast<__mmask8>(count - k >= 8 ? 0xff : (1u << (count - k)) - 1);
+        const __m512i cv = _mm512_maskz_loadu_epi64(lanes, c + k), wv = _mm512_maskz_loadu_epi64(lanes, w + k);
+        const __m512i bv = _mm512_maskz_loadu_epi64(lanes, b + k);
+        const __m512i buy = _mm512_max_epi64(_mm512_min_epi64(_mm512_sub_epi64(wv, cv), one), zero);
+        const __m512i sell = _mm512_max_epi64(_mm512_min_epi64(_mm512_sub_epi64(bv, wv), one), zero);
+        const __m512i d = _mm512_sub_epi64(_mm512_mask_blend_epi64(_mm512_cmpge_epi64_mask(wv, bv), sell, buy), half);
+        const __m512i product = _mm512_add_epi64(_mm512_mullo_epi64(high, d),
+                                                 _mm512_srai_epi64(_mm512_mullo_epi64(low, d), 32));
+        _mm512_mask_storeu_epi64(a + k, lanes, product);
+    }
+}
+
 std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
                                 std::int64_t* alpha, std::int64_t* open_exponent, std::size_t* open_at) noexcept {
     static_assert(sizeof(std::size_t) == sizeof(std::int64_t));

@@ -261,6 +261,7 @@ struct LiquidAlphaKernels {
     kernels::ExpSeriesFn series = nullptr;
     kernels::AlphaBoundsFn bounds = nullptr;
     kernels::AlphaExactFn exact = nullptr;
+    kernels::AlphaExponentsFn exponents = nullptr;
 };
 
 LiquidAlphaKernels liquid_alpha_kernels() noexcept {
@@ -273,7 +274,8 @@ LiquidAlphaKernels liquid_alpha_kernels() noexcept {
         }
 #if defined(TAOCORE_HAVE_AVX512)
         if (b == simd::backend::avx512)
-            r = {&kernels::exp_series_avx512, &kernels::alpha_bounds_avx512, &kernels::alpha_exact_avx512};
+            r = {&kernels::exp_series_avx512, &kernels::alpha_bounds_avx512, &kernels::alpha_exact_avx512,
+                 &kernels::alpha_exponents_avx512};
 #endif
         (void)b;
         return r;
@@ -360,6 +362,8 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
     const LiquidAlphaKernels kernel = liquid_alpha_kernels();
     const kernels::AlphaBoundsFn bounds = kernel.bounds;
     const bool bounded = bounds != nullptr && alpha_low.bits >= 0 && alpha_low <= alpha_high && alpha_high <= one;
+    const bool vector_exponents = kernel.exponents != nullptr && factor.bits < kernels::alpha_exponents_factor_limit &&
+                                  factor.bits > -kernels::alpha_exponents_factor_limit;
     constexpr std::size_t block = 256;
     static_assert(sizeof(I32F32) == sizeof(std::int64_t));
     // The interval kernel stores whole vectors of its open list: room for one more.
@@ -367,7 +371,14 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
     std::size_t open_at[block + 8];
     for (std::size_t start = 0; start < count; start += block) {
         const std::size_t m = std::min(block, count - start);
-        for (std::size_t k = 0; k < m; ++k) {
+        // The kernel's form of the loop below (the same bits: alpha_exponents_avx512 says why).
+        if (vector_exponents) {
+            kernel.exponents(reinterpret_cast<const std::int64_t*>(consensus + start),
+                             reinterpret_cast<const std::int64_t*>(weight + start),
+                             reinterpret_cast<const std::int64_t*>(bond + start), m, factor.bits,
+                             reinterpret_cast<std::int64_t*>(exponent));
+        }
+        for (std::size_t k = 0; k < m && !vector_exponents; ++k) {
             const I32F32 w = weight[start + k], b = bond[start + k];
             const I32F32 diff_buy = clamp01(fixed::sub(w, consensus[start + k]));
             const I32F32 diff_sell = clamp01(fixed::sub(b, w));
