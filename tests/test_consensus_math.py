@@ -533,6 +533,13 @@ for k in range(40):
     b = np.where(special < 0.2, 0, b)
     c, w, b = ([int(v) for v in np.clip(a, 0, ONE)] for a in (c, w, b))
     rows.append(C.alpha_sigmoid_many(c, w, b, lo, hi, steep << 32))
+# Steepness bits beyond the chain's i16 values (the API takes any I32F32): the exponent kernel's
+# products wrap like the scalar rule's cast, and never need to.
+for k in range(8):
+    m = 300
+    c, w, b = ([int(v) for v in rng.integers(0, ONE + 1, m)] for _ in range(3))
+    rows.append(C.alpha_sigmoid_many(c, w, b, C.u16_proportion_to_fixed(45875), C.u16_proportion_to_fixed(58982),
+                                     int(rng.integers(-(1 << 63), (1 << 63) - 1))))
 print(json.dumps(rows))
 """
 

@@ -82,11 +82,12 @@ inline void group_lanes(std::size_t k, std::size_t count, __mmask8 (&lanes)[kGro
 }  // namespace
 
 // The scalar rule (math.cpp's alpha_sigmoid_many): x = clamp01(w − c) if w >= b, else
-// clamp01(b − w), with wrapping differences, and a = floor(factor·(x − ½) / 2^32). With
-// |factor| < 2^40 (the caller checks) split it as factor = h·2^32 + l, h = factor >> 32
-// (arithmetic) and 0 <= l < 2^32: then factor·d = h·d·2^32 + l·d for d = x − ½ in [−2^31, 2^31],
-// and since h·d·2^32 is a multiple of 2^32, a = h·d + floor(l·d / 2^32). |l·d| < 2^63 and
-// |h·d| < 2^39, so both 64-bit products are exact and the arithmetic shift is the floor.
+// clamp01(b − w), with wrapping differences, and a = floor(factor·(x − ½) / 2^32). Split
+// factor = h·2^32 + l, h = factor >> 32 (arithmetic) and 0 <= l < 2^32: then
+// factor·d = h·d·2^32 + l·d for d = x − ½ in [−2^31, 2^31], and since h·d·2^32 is a multiple of
+// 2^32, a = h·d + floor(l·d / 2^32). |l·d| < 2^63, so that product is exact and the arithmetic
+// shift is its floor; h·d and the sum are taken modulo 2^64, which is the scalar rule's 128-bit
+// value cast to 64 bits whatever the factor (and that value fits: |factor| < 2^57).
 void alpha_exponents_avx512(const std::int64_t* c, const std::int64_t* w, const std::int64_t* b, std::size_t count,
                             std::int64_t factor, std::int64_t* a) noexcept {
     const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(std::int64_t{1} << 32);

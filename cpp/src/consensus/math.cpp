@@ -362,8 +362,7 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
     const LiquidAlphaKernels kernel = liquid_alpha_kernels();
     const kernels::AlphaBoundsFn bounds = kernel.bounds;
     const bool bounded = bounds != nullptr && alpha_low.bits >= 0 && alpha_low <= alpha_high && alpha_high <= one;
-    const bool vector_exponents = kernel.exponents != nullptr && factor.bits < kernels::alpha_exponents_factor_limit &&
-                                  factor.bits > -kernels::alpha_exponents_factor_limit;
+    const bool vector_exponents = kernel.exponents != nullptr;
     constexpr std::size_t block = 256;
     static_assert(sizeof(I32F32) == sizeof(std::int64_t));
     // The interval kernel stores whole vectors of its open list: room for one more.

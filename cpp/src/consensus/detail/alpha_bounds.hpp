@@ -47,10 +47,9 @@ using AlphaExactFn = std::size_t (*)(std::int64_t* a, std::size_t* at, std::size
                                      std::int64_t span, std::int64_t* alpha) noexcept;
 
 /// The exponents of alpha_sigmoid_many, a[k] = floor(factor·(x_k − ½)) with x_k from c[k], w[k],
-/// b[k] (math.cpp's rule, bits), for |factor| < 2^40 (steepness / −100 for any i16 steepness).
+/// b[k] (math.cpp's rule, bits).
 using AlphaExponentsFn = void (*)(const std::int64_t* c, const std::int64_t* w, const std::int64_t* b,
                                   std::size_t count, std::int64_t factor, std::int64_t* a) noexcept;
-inline constexpr std::int64_t alpha_exponents_factor_limit = std::int64_t{1} << 40;
 
 #if defined(TAOCORE_HAVE_AVX512)
 void alpha_exponents_avx512(const std::int64_t* c, const std::int64_t* w, const std::int64_t* b, std::size_t count,
