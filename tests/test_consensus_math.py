@@ -538,8 +538,9 @@ for k in range(40):
 for k in range(8):
     m = 300
     c, w, b = ([int(v) for v in rng.integers(0, ONE + 1, m)] for _ in range(3))
-    rows.append(C.alpha_sigmoid_many(c, w, b, C.u16_proportion_to_fixed(45875), C.u16_proportion_to_fixed(58982),
-                                     int(rng.integers(-(1 << 63), (1 << 63) - 1))))
+    lo, hi = C.u16_proportion_to_fixed(45875), C.u16_proportion_to_fixed(58982)
+    steep_bits = int(rng.integers(-(1 << 63), (1 << 63) - 1))
+    rows.append(C.alpha_sigmoid_many(c, w, b, lo, hi, steep_bits))
 print(json.dumps(rows))
 """
 
