@@ -380,8 +380,9 @@ void epoch_into(const SubnetState& s, EpochResult& out) {
                 math::alpha_sigmoid_many(c_in.data(), w_in.data(), b_in.data(), row.size(), low, high, steepness,
                                          alpha_out);
             };
-            new_bonds = math::mat_ema_alpha_sparse(bond_weights, bonds, n, alpha_row);
-            total_bonds = math::col_normalized_row_dot(new_bonds, incentive, n);
+            Vector col_sum;
+            new_bonds = math::mat_ema_alpha_sparse(bond_weights, bonds, n, alpha_row, &col_sum);
+            total_bonds = math::col_normalized_row_dot(new_bonds, incentive, col_sum);
         } else {
             const I32F32 alpha = math::bonds_moving_average_alpha(s.bonds_moving_average);
             Vector col_sum;

@@ -391,9 +391,11 @@ inline I32F32 ema_alpha_entry(I32F32 alpha, I32F32 next, I32F32 prev) noexcept {
 /// Yuma3's per-entry EMA. `alpha(i, next_row, old_value, out)` gives α for the entries of row i
 /// of `next` (out[k] for next_row[k], those with a column below `columns`), given the row's
 /// previous values by column (old_value[j]: the last entry of prev's row i in column j, else 0).
+/// With col_sum, also column_sums(result, columns) into it, from the pass that writes the entries
+/// (the same additions in the same order).
 template <class AlphaRowFn>
 SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& prev, std::size_t columns,
-                                  AlphaRowFn&& alpha);
+                                  AlphaRowFn&& alpha, Vector* col_sum = nullptr);
 /// Dense `mat_ema_alpha` (the dense test epoch's variant): min((1−α)·old + max(α·new, 0), 1).
 std::vector<Vector> mat_ema_alpha_dense(const std::vector<Vector>& next, const std::vector<Vector>& prev,
                                         const std::vector<Vector>& alpha);
@@ -406,8 +408,15 @@ Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score
 // ---- template definition -------------------------------------------------------------------------
 template <class AlphaRowFn>
 SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& prev, std::size_t columns,
-                                  AlphaRowFn&& alpha) {
-    if (next.size() != prev.size()) return next;
+                                  AlphaRowFn&& alpha, Vector* col_sum) {
+    if (next.size() != prev.size()) {
+        if (col_sum != nullptr) *col_sum = column_sums(next, columns);
+        return next;
+    }
+    Vector unused;
+    Vector& sums = col_sum != nullptr ? *col_sum : unused;
+    sums.assign(col_sum != nullptr ? columns : 0, I32F32::zero());
+    const ColumnSums column_sums_of(sums);
     SparseMatrix out;
     out.reserve(next.size(), next.nnz());
     Vector old_value(columns, I32F32::zero()), alpha_of;
@@ -425,7 +434,10 @@ SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& 
                 if (e.col >= columns) continue;
                 const I32F32 v = ema_alpha_entry(alpha_of[k], e.value, old_value[e.col]);
                 *w = {e.col, v};
-                w += v > I32F32::zero() ? 1 : 0;
+                const bool kept = v > I32F32::zero();
+                w += kept ? 1 : 0;
+                // Adding 0 changes no saturating sum; without col_sum there are no columns to add to.
+                column_sums_of.add({e.col, kept ? v : I32F32::zero()});
             }
             for (const Entry& e : prev[i])
                 if (e.col < columns) old_value[e.col] = I32F32::zero();
