@@ -516,6 +516,31 @@ for k in range(60):
         b = w - rng.integers(0, 3, m)
     c, w, b = ([int(v) for v in a] for a in (c, w, b))
     rows.append(C.alpha_sigmoid_many(c, w, b, lo, hi, steep << 32))
+# Blocks where the exact AVX-512 kernel takes most open entries but must hand some back to the
+# scalar steps, in order: a = 1 (the exp(1) constant: steepness -200 and x = 1), a = 0 (x = 1/2)
+# and exponents past the IFMA series' limit (steepness 2500: |a| up to 12.5).
+for k in range(40):
+    m = int(rng.integers(200, 700))
+    steep = [-200, 2500, 1000, -1000][k % 4]
+    lo_u, hi_u = [(45875, 58982), (0, 65535), (30000, 30001), (1000, 64000)][k // 4 % 4]
+    lo, hi = C.u16_proportion_to_fixed(lo_u), C.u16_proportion_to_fixed(hi_u)
+    c = rng.integers(0, ONE + 1, m)
+    w = np.minimum(c + ONE // 2 + rng.integers(-(1 << 29), 1 << 29, m), ONE)
+    b = w - rng.integers(0, 3, m)
+    special = rng.random(m)
+    c = np.where(special < 0.1, 0, c)
+    w = np.where(special < 0.1, ONE, np.where(special < 0.2, c + ONE // 2, w))
+    b = np.where(special < 0.2, 0, b)
+    c, w, b = ([int(v) for v in np.clip(a, 0, ONE)] for a in (c, w, b))
+    rows.append(C.alpha_sigmoid_many(c, w, b, lo, hi, steep << 32))
+# Steepness bits beyond the chain's i16 values (the API takes any I32F32): the exponent kernel's
+# products wrap like the scalar rule's cast, and never need to.
+for k in range(8):
+    m = 300
+    c, w, b = ([int(v) for v in rng.integers(0, ONE + 1, m)] for _ in range(3))
+    lo, hi = C.u16_proportion_to_fixed(45875), C.u16_proportion_to_fixed(58982)
+    steep_bits = int(rng.integers(-(1 << 63), (1 << 63) - 1))
+    rows.append(C.alpha_sigmoid_many(c, w, b, lo, hi, steep_bits))
 print(json.dumps(rows))
 """
 
@@ -528,9 +553,10 @@ def _alpha_rows(backend: str) -> Any:
 
 
 def test_alpha_matches_the_exact_series_on_large_inputs() -> None:
-    # 240k liquid-alpha entries on every backend against the scalar backend, where every entry
-    # takes the exact series: the AVX-512 interval (its loss bound, margins and open list) may
-    # only decide which entries skip the series, never their bits.
+    # 240k liquid-alpha entries (and ~18k in blocks that mix in the scalar path's exponents) on
+    # every backend against the scalar backend, where every entry takes the exact series: the
+    # AVX-512 interval (its loss bound, margins and open list) may only decide which entries skip
+    # the series, and the AVX-512 exact kernel (series, both divisions) must give the same bits.
     reference = _alpha_rows("scalar")
     for name in BACKENDS:
         if name != "scalar":

@@ -27,22 +27,30 @@ namespace {
 // epoch call).
 py::handle item_of(const py::dict& d, const char* key) { return PyDict_GetItemString(d.ptr(), key); }
 
-template <class T>
-std::vector<T> vec_of(const py::dict& d, const char* key) {
+// The 1-D array under `key` copied into `out` (emptied when the key is absent). Assigned, not
+// rebuilt: the epoch binding refills one per-thread state on every call, so a second call reuses
+// the vectors' room instead of allocating (and faulting in) the weights and bonds again.
+template <class T, class Out>
+void fill_from(const py::dict& d, const char* key, Out& out) {
     const py::handle value = item_of(d, key);
-    if (!value) return {};
+    if (!value) {
+        out.clear();
+        return;
+    }
     auto arr = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(value);
     if (!arr) throw py::value_error(std::string(key) + ": expected a 1-D array");
     if (arr.ndim() != 1) throw py::value_error(std::string(key) + ": expected a 1-D array");
     // Copied from the range: sizing the vector first would also zero it (an epoch's weights and
     // bonds are most of its input).
     const T* const data = arr.data();
-    return std::vector<T>(data, data + arr.shape(0));
+    out.assign(data, data + arr.shape(0));
 }
 
-std::vector<bool> bools_of(const py::dict& d, const char* key) {
-    const auto raw = vec_of<std::uint8_t>(d, key);
-    return {raw.begin(), raw.end()};
+template <class T>
+std::vector<T> vec_of(const py::dict& d, const char* key) {
+    std::vector<T> out;
+    fill_from<T>(d, key, out);
+    return out;
 }
 
 template <class T>
@@ -51,44 +59,49 @@ T scalar_of(const py::dict& d, const char* key, T fallback) {
     return value ? value.cast<T>() : fallback;
 }
 
+void fill_sparse(const py::dict& d, const std::string& prefix, SparseU16& m) {
+    fill_from<std::uint64_t>(d, (prefix + "_indptr").c_str(), m.indptr);
+    fill_from<std::uint16_t>(d, (prefix + "_indices").c_str(), m.indices);
+    fill_from<std::uint16_t>(d, (prefix + "_values").c_str(), m.values);
+}
+
 SparseU16 sparse_of(const py::dict& d, const std::string& prefix) {
     SparseU16 m;
-    m.indptr = vec_of<std::uint64_t>(d, (prefix + "_indptr").c_str());
-    m.indices = vec_of<std::uint16_t>(d, (prefix + "_indices").c_str());
-    m.values = vec_of<std::uint16_t>(d, (prefix + "_values").c_str());
+    fill_sparse(d, prefix, m);
     return m;
 }
 
-SubnetState state_of(const py::dict& d) {
-    SubnetState s;
+// Every field of `s` from the dict (absent fields take SubnetState's defaults).
+void fill_state(const py::dict& d, SubnetState& s) {
+    const SubnetState defaults;
     s.n = scalar_of<std::uint16_t>(d, "n", 0);
     s.current_block = scalar_of<std::uint64_t>(d, "current_block", 0);
-    s.tempo = scalar_of<std::uint16_t>(d, "tempo", s.tempo);
-    s.activity_cutoff_blocks = scalar_of<std::uint64_t>(d, "activity_cutoff_blocks", s.activity_cutoff_blocks);
-    s.last_update = vec_of<std::uint64_t>(d, "last_update");
-    s.block_at_registration = vec_of<std::uint64_t>(d, "block_at_registration");
-    s.alpha_stake = vec_of<std::uint64_t>(d, "alpha_stake");
-    s.tao_stake = vec_of<std::uint64_t>(d, "tao_stake");
+    s.tempo = scalar_of<std::uint16_t>(d, "tempo", defaults.tempo);
+    s.activity_cutoff_blocks = scalar_of<std::uint64_t>(d, "activity_cutoff_blocks", defaults.activity_cutoff_blocks);
+    fill_from<std::uint64_t>(d, "last_update", s.last_update);
+    fill_from<std::uint64_t>(d, "block_at_registration", s.block_at_registration);
+    fill_from<std::uint64_t>(d, "alpha_stake", s.alpha_stake);
+    fill_from<std::uint64_t>(d, "tao_stake", s.tao_stake);
     s.tao_weight = scalar_of<std::uint64_t>(d, "tao_weight", 0);
     s.stake_threshold = scalar_of<std::uint64_t>(d, "stake_threshold", 0);
+    s.owner_uid.reset();
     if (const py::handle owner = item_of(d, "owner_uid"); owner && !owner.is_none()) s.owner_uid = owner.cast<std::uint16_t>();
-    s.validator_permit = bools_of(d, "validator_permit");
-    s.max_allowed_validators = scalar_of<std::uint16_t>(d, "max_allowed_validators", s.max_allowed_validators);
-    s.weights = sparse_of(d, "weights");
-    s.bonds = sparse_of(d, "bonds");
-    s.kappa = scalar_of<std::uint16_t>(d, "kappa", s.kappa);
-    s.bonds_penalty = scalar_of<std::uint16_t>(d, "bonds_penalty", s.bonds_penalty);
-    s.bonds_moving_average = scalar_of<std::uint64_t>(d, "bonds_moving_average", s.bonds_moving_average);
+    fill_from<std::uint8_t>(d, "validator_permit", s.validator_permit);
+    s.max_allowed_validators = scalar_of<std::uint16_t>(d, "max_allowed_validators", defaults.max_allowed_validators);
+    fill_sparse(d, "weights", s.weights);
+    fill_sparse(d, "bonds", s.bonds);
+    s.kappa = scalar_of<std::uint16_t>(d, "kappa", defaults.kappa);
+    s.bonds_penalty = scalar_of<std::uint16_t>(d, "bonds_penalty", defaults.bonds_penalty);
+    s.bonds_moving_average = scalar_of<std::uint64_t>(d, "bonds_moving_average", defaults.bonds_moving_average);
     s.yuma3 = scalar_of<bool>(d, "yuma3", false);
     s.liquid_alpha = scalar_of<bool>(d, "liquid_alpha", false);
-    s.alpha_low = scalar_of<std::uint16_t>(d, "alpha_low", s.alpha_low);
-    s.alpha_high = scalar_of<std::uint16_t>(d, "alpha_high", s.alpha_high);
-    s.alpha_sigmoid_steepness = scalar_of<std::int16_t>(d, "alpha_sigmoid_steepness", s.alpha_sigmoid_steepness);
+    s.alpha_low = scalar_of<std::uint16_t>(d, "alpha_low", defaults.alpha_low);
+    s.alpha_high = scalar_of<std::uint16_t>(d, "alpha_high", defaults.alpha_high);
+    s.alpha_sigmoid_steepness = scalar_of<std::int16_t>(d, "alpha_sigmoid_steepness", defaults.alpha_sigmoid_steepness);
     s.last_mechanism_step_block = scalar_of<std::uint64_t>(d, "last_mechanism_step_block", 0);
     s.commit_reveal = scalar_of<bool>(d, "commit_reveal", false);
-    s.commit_blocks = vec_of<std::uint64_t>(d, "commit_blocks");
+    fill_from<std::uint64_t>(d, "commit_blocks", s.commit_blocks);
     s.rao_emission = scalar_of<std::uint64_t>(d, "rao_emission", 0);
-    return s;
 }
 
 template <class T>
@@ -302,11 +315,14 @@ void bind_consensus(py::module_& m) {
     m.def(
         "epoch",
         [](const py::dict& fields) {
-            const SubnetState s = state_of(fields);
-            EpochResult r;
+            // Per thread, refilled every call: the input copies and the result reuse the
+            // previous call's vectors (see fill_from and consensus::epoch_into).
+            thread_local SubnetState s;
+            thread_local EpochResult r;
+            fill_state(fields, s);
             {
                 py::gil_scoped_release release;
-                r = taocore::consensus::epoch(s);
+                taocore::consensus::epoch_into(s, r);
             }
             return result_dict(r);
         },
@@ -314,7 +330,8 @@ void bind_consensus(py::module_& m) {
     m.def(
         "epoch_with_mechanisms",
         [](const py::dict& fields, const py::list& mechanisms, const std::vector<std::uint16_t>& split) {
-            const SubnetState s = state_of(fields);
+            SubnetState s;
+            fill_state(fields, s);
             std::vector<MechanismInput> inputs;
             for (const auto& item : mechanisms) {
                 const py::dict d = item.cast<py::dict>();

@@ -81,6 +81,31 @@ inline void group_lanes(std::size_t k, std::size_t count, __mmask8 (&lanes)[kGro
 
 }  // namespace
 
+// The scalar rule (math.cpp's alpha_sigmoid_many): x = clamp01(w − c) if w >= b, else
+// clamp01(b − w), with wrapping differences, and a = floor(factor·(x − ½) / 2^32). Split
+// factor = h·2^32 + l, h = factor >> 32 (arithmetic) and 0 <= l < 2^32: then
+// factor·d = h·d·2^32 + l·d for d = x − ½ in [−2^31, 2^31], and since h·d·2^32 is a multiple of
+// 2^32, a = h·d + floor(l·d / 2^32). |l·d| < 2^63, so that product is exact and the arithmetic
+// shift is its floor; h·d and the sum are taken modulo 2^64, which is the scalar rule's 128-bit
+// value cast to 64 bits whatever the factor (and that value fits: |factor| < 2^57).
+void alpha_exponents_avx512(const std::int64_t* c, const std::int64_t* w, const std::int64_t* b, std::size_t count,
+                            std::int64_t factor, std::int64_t* a) noexcept {
+    const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(std::int64_t{1} << 32);
+    const __m512i half = _mm512_set1_epi64(std::int64_t{1} << 31);
+    const __m512i high = _mm512_set1_epi64(factor >> 32), low = _mm512_set1_epi64(factor & 0xffffffff);
+    for (std::size_t k = 0; k < count; k += 8) {
+        const __mmask8 lanes = static_cast<__mmask8>(count - k >= 8 ? 0xff : (1u << (count - k)) - 1);
+        const __m512i cv = _mm512_maskz_loadu_epi64(lanes, c + k), wv = _mm512_maskz_loadu_epi64(lanes, w + k);
+        const __m512i bv = _mm512_maskz_loadu_epi64(lanes, b + k);
+        const __m512i buy = _mm512_max_epi64(_mm512_min_epi64(_mm512_sub_epi64(wv, cv), one), zero);
+        const __m512i sell = _mm512_max_epi64(_mm512_min_epi64(_mm512_sub_epi64(bv, wv), one), zero);
+        const __m512i d = _mm512_sub_epi64(_mm512_mask_blend_epi64(_mm512_cmpge_epi64_mask(wv, bv), sell, buy), half);
+        const __m512i product = _mm512_add_epi64(_mm512_mullo_epi64(high, d),
+                                                 _mm512_srai_epi64(_mm512_mullo_epi64(low, d), 32));
+        _mm512_mask_storeu_epi64(a + k, lanes, product);
+    }
+}
+
 std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
                                 std::int64_t* alpha, std::int64_t* open_exponent, std::size_t* open_at) noexcept {
     static_assert(sizeof(std::size_t) == sizeof(std::int64_t));
@@ -153,36 +178,105 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
     return open;
 }
 
+namespace {
+
 // Each step of the chain is t = floor(floor(t·x / 2^32) / i). Below the limit x < 2^36 and
 // u = floor(t·x / 2^32) < 2^47 at every step (u ≈ i·x^i/i! · 2^32 <= max_i 10^i/(i−1)! · 2^32 < 2^47,
 // and the floors only lower it), so t < 2^47 too and t·x is the 52-bit IFMA halves' 104-bit
 // product. The division by i is a multiply-high: with m = ceil(2^52 / i) = (2^52 + ε) / i, ε < i,
 // u·m / 2^52 = u/i + u·ε/(i·2^52) and u·ε < 2^52, so the floor is floor(u / i) for every u < 2^47.
-void exp_series_avx512(const std::int64_t* x, std::size_t count, std::int64_t* sum) noexcept {
+// sum[g] = 1 + x + Σ t_i for the magnitudes x[g] (0 in a lane gives 1).
+inline void series_sums(const __m512i (&xv)[kGroup], __m512i (&sum)[kGroup]) noexcept {
     const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(std::int64_t{1} << 32);
+    __m512i term[kGroup];
+    for (std::size_t g = 0; g < kGroup; ++g) {
+        term[g] = xv[g];
+        sum[g] = _mm512_add_epi64(xv[g], one);
+    }
+    for (std::size_t i = 2; i <= kTerms; ++i) {
+        const __m512i m = _mm512_set1_epi64(kReciprocal.m[i]);
+        __m512i any = zero;
+        for (std::size_t g = 0; g < kGroup; ++g) {
+            const __m512i lo = _mm512_madd52lo_epu64(zero, term[g], xv[g]);
+            const __m512i hi = _mm512_madd52hi_epu64(zero, term[g], xv[g]);
+            const __m512i u = _mm512_or_si512(_mm512_slli_epi64(hi, 20), _mm512_srli_epi64(lo, 32));
+            term[g] = _mm512_madd52hi_epu64(zero, u, m);
+            sum[g] = _mm512_add_epi64(sum[g], term[g]);
+            any = _mm512_or_si512(any, term[g]);
+        }
+        if (_mm512_test_epi64_mask(any, any) == 0) break;  // every later term is zero too
+    }
+}
+
+// floor(2^64 / d) for 2^32 < d < 2^48 (so the quotient Q is below 2^32). d converts to double
+// exactly (d < 2^53) and the correctly rounded 2^64/d is within 2^-21 of Q (half an ulp below
+// 2^32), and not below floor(Q) (rounding is monotone and floor(Q) is a double): its truncation
+// q is floor(Q) or floor(Q) + 1. The remainder 2^64 − q·d then lies in [−d, d), well inside the
+// i64 range, so 64-bit wrapping arithmetic gives it exactly, and a negative one means q was one
+// too many.
+inline __m512i reciprocal_floor(__m512i d) noexcept {
+    const __m512d q_estimate = _mm512_div_pd(_mm512_set1_pd(0x1p64), _mm512_cvtepu64_pd(d));
+    const __m512i q = _mm512_cvttpd_epu64(q_estimate);
+    const __m512i r = _mm512_sub_epi64(_mm512_setzero_si512(), _mm512_mullo_epi64(q, d));
+    return _mm512_mask_sub_epi64(q, _mm512_movepi64_mask(r), q, _mm512_set1_epi64(1));
+}
+
+}  // namespace
+
+void exp_series_avx512(const std::int64_t* x, std::size_t count, std::int64_t* sum) noexcept {
     for (std::size_t k = 0; k < count; k += 8 * kGroup) {
         __mmask8 lanes[kGroup];
         group_lanes(k, count, lanes);
-        __m512i xv[kGroup], term[kGroup], result[kGroup];
-        for (std::size_t g = 0; g < kGroup; ++g) {
-            xv[g] = term[g] = _mm512_maskz_loadu_epi64(lanes[g], x + k + 8 * g);
-            result[g] = _mm512_add_epi64(xv[g], one);
-        }
-        for (std::size_t i = 2; i <= kTerms; ++i) {
-            const __m512i m = _mm512_set1_epi64(kReciprocal.m[i]);
-            __m512i any = zero;
-            for (std::size_t g = 0; g < kGroup; ++g) {
-                const __m512i lo = _mm512_madd52lo_epu64(zero, term[g], xv[g]);
-                const __m512i hi = _mm512_madd52hi_epu64(zero, term[g], xv[g]);
-                const __m512i u = _mm512_or_si512(_mm512_slli_epi64(hi, 20), _mm512_srli_epi64(lo, 32));
-                term[g] = _mm512_madd52hi_epu64(zero, u, m);
-                result[g] = _mm512_add_epi64(result[g], term[g]);
-                any = _mm512_or_si512(any, term[g]);
-            }
-            if (_mm512_test_epi64_mask(any, any) == 0) break;  // every later term is zero too
-        }
+        __m512i xv[kGroup], result[kGroup];
+        for (std::size_t g = 0; g < kGroup; ++g) xv[g] = _mm512_maskz_loadu_epi64(lanes[g], x + k + 8 * g);
+        series_sums(xv, result);
         for (std::size_t g = 0; g < kGroup; ++g) _mm512_mask_storeu_epi64(sum + k + 8 * g, lanes[g], result[g]);
     }
+}
+
+// The scalar path's steps for an exponent a with 0 < |a| <= exp_series_limit and a != 1 (the
+// entries exp_safe_many sends to the series): s = the series sum of |a| (2^32 < s < 2^47, since
+// exp(10) < 2^15), e = s, or floor(2^64 / s) = one_over(s) for a < 0 (then 2^17 < e < 2^32);
+// σ = one_over_saturating(1 + e) = floor(2^64 / (2^32 + e)), whose divisor is in (2^32, 2^48)
+// and which is below 2^32; α = low + saturating_mul(σ, span) = low + floor(σ·span / 2^32): the
+// product is below 2^64 and non-negative, and α stays within [low, low + span], so neither the
+// saturations nor the final clamp to [low, high] can act (the caller's bounds: 0 <= low,
+// low + span <= 1). Both quotients are reciprocal_floor's.
+std::size_t alpha_exact_avx512(std::int64_t* a, std::size_t* at, std::size_t count, std::int64_t low, std::int64_t span,
+                               std::int64_t* alpha) noexcept {
+    static_assert(sizeof(std::size_t) == sizeof(std::int64_t));
+    const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(std::int64_t{1} << 32);
+    const __m512i limit = _mm512_set1_epi64(exp_series_limit), lowv = _mm512_set1_epi64(low),
+                  spanv = _mm512_set1_epi64(span);
+    std::size_t left = 0;
+    for (std::size_t k = 0; k < count; k += 8 * kGroup) {
+        __mmask8 lanes[kGroup], series[kGroup];
+        group_lanes(k, count, lanes);
+        __m512i given[kGroup], where[kGroup], xv[kGroup], s[kGroup];
+        // Every load of the pass before any store: the entries left over are packed to the
+        // front of the same lists, never past entry k + 8·kGroup.
+        for (std::size_t g = 0; g < kGroup; ++g) {
+            given[g] = _mm512_maskz_loadu_epi64(lanes[g], a + k + 8 * g);
+            where[g] = _mm512_maskz_loadu_epi64(lanes[g], reinterpret_cast<const std::int64_t*>(at + k + 8 * g));
+            const __m512i magnitude = _mm512_abs_epi64(given[g]);
+            series[g] = lanes[g] & _mm512_cmpneq_epi64_mask(given[g], zero) & _mm512_cmpneq_epi64_mask(given[g], one) &
+                        _mm512_cmple_epi64_mask(magnitude, limit);
+            xv[g] = _mm512_maskz_mov_epi64(series[g], magnitude);  // other lanes run x = 0: s = 1
+        }
+        series_sums(xv, s);
+        for (std::size_t g = 0; g < kGroup; ++g) {
+            const __mmask8 negative = _mm512_movepi64_mask(given[g]);
+            const __m512i e = _mm512_mask_mov_epi64(s[g], negative, reciprocal_floor(s[g]));
+            const __m512i sigma = reciprocal_floor(_mm512_add_epi64(one, e));
+            const __m512i value = _mm512_add_epi64(lowv, _mm512_srli_epi64(_mm512_mullo_epi64(sigma, spanv), 32));
+            _mm512_mask_i64scatter_epi64(alpha, series[g], where[g], value, 8);
+            const __mmask8 rest = lanes[g] & static_cast<__mmask8>(~series[g]);
+            _mm512_storeu_si512(a + left, _mm512_maskz_compress_epi64(rest, given[g]));
+            _mm512_storeu_si512(at + left, _mm512_maskz_compress_epi64(rest, where[g]));
+            left += static_cast<std::size_t>(__builtin_popcount(rest));
+        }
+    }
+    return left;
 }
 
 }  // namespace taocore::consensus::detail

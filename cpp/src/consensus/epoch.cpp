@@ -91,7 +91,7 @@ SparseMatrix load_bonds(const SparseU16& m, std::size_t n, bool proportion, std:
 // column, and saturating additions of non-negative values give min(total, max) in any order.
 // The sum of a column the mask drops is never used (no entry is left to divide by it).
 Vector whole_bonds_column_sums(const SparseU16& m, std::size_t n) {
-    std::vector<std::uint64_t> total(n, 0);  // at most 65535 · 65535 per column: no overflow
+    math::detail::CachedVector<std::uint64_t> total(n, 0);  // at most 65535 · 65535 per column: no overflow
     for (std::size_t k = 0; k < m.indices.size(); ++k) total[m.indices[k]] += m.values[k];
     Vector sum(n);
     for (std::size_t j = 0; j < n; ++j)
@@ -115,10 +115,9 @@ std::optional<std::int64_t> stake_share_bits(fixed::u128 t, fixed::u128 sum) noe
     return q;
 }
 
-std::vector<std::uint16_t> to_u16(const Vector& v) {
-    std::vector<std::uint16_t> out(v.size());
+void to_u16(const Vector& v, std::vector<std::uint16_t>& out) {
+    out.resize(v.size());
     for (std::size_t i = 0; i < v.size(); ++i) out[i] = math::fixed_proportion_to_u16(v[i]);
-    return out;
 }
 
 // floor(I96F32(share) · I96F32(rao)): both non-negative, so the I96F32 product floors to
@@ -133,7 +132,7 @@ std::uint64_t scale_emission(I32F32 share, std::uint64_t rao) noexcept {
 
 // The per-column prefix-maximum rule of compute_liquid_alpha_values_sparse's merge walk: it
 // assumes rows sorted by uid, so an entry is only seen if every earlier entry has a lower uid.
-void walk_visible(math::ConstRow row, std::vector<I32F32>& dense, std::vector<std::uint16_t>& touched) {
+void walk_visible(math::ConstRow row, Vector& dense, std::vector<std::uint16_t>& touched) {
     int last = -1;
     for (const Entry& e : row) {
         if (static_cast<int>(e.col) > last) {
@@ -165,13 +164,18 @@ void validate(const SubnetState& s) {
 }
 
 EpochResult epoch(const SubnetState& s) {
+    EpochResult out;
+    epoch_into(s, out);
+    return out;
+}
+
+void epoch_into(const SubnetState& s, EpochResult& out) {
     validate(s);
     const std::size_t n = s.n;
     const I32F32 zero = I32F32::zero();
-    EpochResult out;
 
     // 1. Activity.
-    std::vector<std::uint64_t> last_update(s.last_update);
+    math::detail::CachedVector<std::uint64_t> last_update(s.last_update.begin(), s.last_update.end());
     last_update.resize(n, 0);
     std::vector<bool> inactive(n);
     out.active.resize(n);
@@ -185,7 +189,7 @@ EpochResult epoch(const SubnetState& s) {
     // 2. Stake: alpha + root × tao_weight in I64F64, threshold, normalise, floor to I32F32.
     const U96F32 tw96 = fixed::safe_div(U96F32::from_int(s.tao_weight), U96F32::from_int(~std::uint64_t{0}));
     const I64F64 tao_weight = fixed::saturating_convert<I64F64>(tw96);
-    std::vector<I64F64> total(n);
+    math::detail::CachedVector<I64F64> total(n);
     for (std::size_t i = 0; i < n; ++i) {
         const I64F64 alpha = I64F64::from_int(s.alpha_stake[i]);
         const I64F64 tao = s.tao_stake.empty() ? I64F64::zero() : I64F64::from_int(s.tao_stake[i]);
@@ -344,8 +348,8 @@ EpochResult epoch(const SubnetState& s) {
             // time. In a row whose columns strictly increase the walk sees every entry: the
             // weights are the row's own values and the bonds the moving average's old values
             // (prev's row, by column), so the walk's dense rows are needed only otherwise.
-            std::vector<I32F32> w_seen(n, zero), b_seen(n, zero);
-            std::vector<I32F32> c_in, w_in, b_in;
+            Vector w_seen(n, zero), b_seen(n, zero);
+            Vector c_in, w_in, b_in;
             std::vector<std::uint16_t> touched;
             auto increasing = [](math::ConstRow row) {
                 for (std::size_t k = 1; k < row.size(); ++k)
@@ -376,8 +380,9 @@ EpochResult epoch(const SubnetState& s) {
                 math::alpha_sigmoid_many(c_in.data(), w_in.data(), b_in.data(), row.size(), low, high, steepness,
                                          alpha_out);
             };
-            new_bonds = math::mat_ema_alpha_sparse(bond_weights, bonds, n, alpha_row);
-            total_bonds = math::col_normalized_row_dot(new_bonds, incentive, n);
+            Vector col_sum;
+            new_bonds = math::mat_ema_alpha_sparse(bond_weights, bonds, n, alpha_row, &col_sum);
+            total_bonds = math::col_normalized_row_dot(new_bonds, incentive, col_sum);
         } else {
             const I32F32 alpha = math::bonds_moving_average_alpha(s.bonds_moving_average);
             Vector col_sum;
@@ -415,11 +420,11 @@ EpochResult epoch(const SubnetState& s) {
     }
 
     // 13. Quantised outputs and the bonds to store.
-    out.stake_weight = to_u16(stake);
-    out.consensus = to_u16(consensus);
-    out.incentive = to_u16(incentive);
-    out.dividends = to_u16(dividends);
-    out.validator_trust = to_u16(validator_trust);
+    to_u16(stake, out.stake_weight);
+    to_u16(consensus, out.consensus);
+    to_u16(incentive, out.incentive);
+    to_u16(dividends, out.dividends);
+    to_u16(validator_trust, out.validator_trust);
     // Only rows of permitted uids are stored.
     out.bonds.indptr.assign(n + 1, 0);
     for (std::size_t i = 0; i < n; ++i) {
@@ -437,7 +442,6 @@ EpochResult epoch(const SubnetState& s) {
             ++k;
         }
     }
-    return out;
 }
 
 std::vector<std::uint64_t> split_emissions(std::uint64_t emission, std::size_t count,

@@ -22,8 +22,10 @@ namespace detail {
 namespace {
 
 // Per thread, up to `kept_buffers` buffers and `kept_bytes` in all; smaller ones are not worth
-// keeping and larger ones go back to the C library.
-constexpr std::size_t kept_buffers = 8;
+// keeping and larger ones go back to the C library. The slots are enough for every large
+// vector and matrix an epoch holds at once (a few dozen at 4096 uids), so that a second call
+// finds all of them here.
+constexpr std::size_t kept_buffers = 48;
 constexpr std::size_t smallest_kept = std::size_t{1} << 12;
 constexpr std::size_t kept_bytes = std::size_t{64} << 20;
 
@@ -44,6 +46,12 @@ thread_local BufferCache buffer_cache;
 }  // namespace
 
 void* take_buffer(std::size_t bytes, std::size_t& capacity) {
+    if (bytes < smallest_kept) {  // never kept: no cached buffer to look for
+        void* p = std::malloc(bytes);
+        if (p == nullptr) throw std::bad_alloc();
+        capacity = bytes;
+        return p;
+    }
     BufferCache& cache = buffer_cache;
     BufferCache::Slot* best = nullptr;
     for (BufferCache::Slot& s : cache.slots)
@@ -252,6 +260,8 @@ namespace kernels = taocore::consensus::detail;
 struct LiquidAlphaKernels {
     kernels::ExpSeriesFn series = nullptr;
     kernels::AlphaBoundsFn bounds = nullptr;
+    kernels::AlphaExactFn exact = nullptr;
+    kernels::AlphaExponentsFn exponents = nullptr;
 };
 
 LiquidAlphaKernels liquid_alpha_kernels() noexcept {
@@ -263,7 +273,9 @@ LiquidAlphaKernels liquid_alpha_kernels() noexcept {
         } catch (...) {  // an unusable TAOCORE_FORCE_BACKEND: the kernels that need it report it
         }
 #if defined(TAOCORE_HAVE_AVX512)
-        if (b == simd::backend::avx512) r = {&kernels::exp_series_avx512, &kernels::alpha_bounds_avx512};
+        if (b == simd::backend::avx512)
+            r = {&kernels::exp_series_avx512, &kernels::alpha_bounds_avx512, &kernels::alpha_exact_avx512,
+                 &kernels::alpha_exponents_avx512};
 #endif
         (void)b;
         return r;
@@ -347,8 +359,10 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
     const I32F32 half = I32F32::from_bits(std::int64_t{1} << 31);
     // The interval kernel's closed form of α (low + floor(σ·span), never clamped) holds for
     // 0 <= low <= high <= 1, the range of AlphaValues; other bounds take the exact path only.
-    const kernels::AlphaBoundsFn bounds = liquid_alpha_kernels().bounds;
+    const LiquidAlphaKernels kernel = liquid_alpha_kernels();
+    const kernels::AlphaBoundsFn bounds = kernel.bounds;
     const bool bounded = bounds != nullptr && alpha_low.bits >= 0 && alpha_low <= alpha_high && alpha_high <= one;
+    const bool vector_exponents = kernel.exponents != nullptr;
     constexpr std::size_t block = 256;
     static_assert(sizeof(I32F32) == sizeof(std::int64_t));
     // The interval kernel stores whole vectors of its open list: room for one more.
@@ -356,7 +370,14 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
     std::size_t open_at[block + 8];
     for (std::size_t start = 0; start < count; start += block) {
         const std::size_t m = std::min(block, count - start);
-        for (std::size_t k = 0; k < m; ++k) {
+        // The kernel's form of the loop below (the same bits: alpha_exponents_avx512 says why).
+        if (vector_exponents) {
+            kernel.exponents(reinterpret_cast<const std::int64_t*>(consensus + start),
+                             reinterpret_cast<const std::int64_t*>(weight + start),
+                             reinterpret_cast<const std::int64_t*>(bond + start), m, factor.bits,
+                             reinterpret_cast<std::int64_t*>(exponent));
+        }
+        for (std::size_t k = 0; k < m && !vector_exponents; ++k) {
             const I32F32 w = weight[start + k], b = bond[start + k];
             const I32F32 diff_buy = clamp01(fixed::sub(w, consensus[start + k]));
             const I32F32 diff_sell = clamp01(fixed::sub(b, w));
@@ -373,6 +394,11 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
             pending = bounds(reinterpret_cast<const std::int64_t*>(exponent), m, alpha_low.bits,
                              alpha_high.bits - alpha_low.bits, reinterpret_cast<std::int64_t*>(out + start),
                              reinterpret_cast<std::int64_t*>(open_exponent), open_at);
+            // The open entries' exact α on the same lanes (the steps below, vectorised:
+            // alpha_exact_avx512 states why they agree); the rest (exponents past the series
+            // limit, 0 and 1) take the steps below.
+            pending = kernel.exact(reinterpret_cast<std::int64_t*>(open_exponent), open_at, pending, alpha_low.bits,
+                                   alpha_high.bits - alpha_low.bits, reinterpret_cast<std::int64_t*>(out + start));
             pending_exponent = open_exponent;
         } else {
             for (std::size_t k = 0; k < m; ++k) open_at[k] = k;
@@ -399,7 +425,7 @@ namespace {
 std::vector<bool> topk_from(const Vector& v, std::size_t k, std::vector<bool> result) {
     const std::size_t n = v.size();
     if (n < k) return result;
-    std::vector<std::size_t> idx(n);
+    detail::CachedVector<std::size_t> idx(n);
     std::iota(idx.begin(), idx.end(), 0);
     // The chain sorts stably in ascending order and drops the first n - k: among equal values the
     // lower uid sorts first and loses. That order is (value, uid), so the dropped set is the
@@ -535,8 +561,8 @@ private:
     }
 
     const Vector& divisor_;
-    std::vector<Column> columns_;
-    mutable std::vector<std::optional<fixed::I32F32Divider>> general_;
+    detail::CachedVector<Column> columns_;
+    mutable detail::CachedVector<std::optional<fixed::I32F32Divider>> general_;
 };
 
 // The vector build of detail/column_division.hpp's rule for the active backend, or nullptr.
@@ -588,7 +614,7 @@ private:
     const Vector& divisor_;
     consensus::detail::DivideColumnsFn kernel_;
     std::optional<ColumnDivision> scalar_;
-    std::vector<double> pairs_;
+    detail::CachedVector<double> pairs_;
     consensus::detail::ColumnReciprocals table_{};
 };
 
@@ -1020,7 +1046,7 @@ public:
     }
 
 private:
-    std::vector<std::int64_t> buffer_;
+    detail::CachedVector<std::int64_t> buffer_;
     std::size_t stride_ = 0;
 };
 
@@ -1091,7 +1117,7 @@ Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score
                                   I32F32 majority) {
     // Only positive-stake rows vote; their stake is normalised again among themselves.
     Vector use_stake;
-    std::vector<std::int64_t> position(stake.size(), -1);
+    detail::CachedVector<std::int64_t> position(stake.size(), -1);
     for (std::size_t i = 0; i < stake.size(); ++i) {
         if (stake[i] > I32F32::zero()) {
             position[i] = static_cast<std::int64_t>(use_stake.size());

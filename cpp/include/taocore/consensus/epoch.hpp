@@ -69,6 +69,9 @@ void validate(const SubnetState& state);
 
 /// One epoch of one mechanism (the chain's `epoch_mechanism`). Validates first.
 EpochResult epoch(const SubnetState& state);
+/// epoch(state) into `out`, every field replaced; `out`'s vectors keep their room, so a caller
+/// that runs epochs in a loop with one result allocates nothing for it after the first.
+void epoch_into(const SubnetState& state, EpochResult& out);
 
 /// Per-mechanism inputs for `epoch_with_mechanisms`: each mechanism has its own weights, bonds
 /// and last_update (keyed by netuid_index on chain); everything else is the subnet's.

@@ -28,7 +28,12 @@ struct Entry {
     I32F32 value;
 };
 static_assert(std::is_trivially_copyable_v<Entry>);
-using Vector = std::vector<I32F32>;
+namespace detail {
+template <class T>
+struct CachedAllocator;
+}
+/// Vectors of I32F32 live in the per-thread buffer cache (detail::CachedAllocator).
+using Vector = std::vector<I32F32, detail::CachedAllocator<I32F32>>;
 /// One row's entries, in storage order.
 using Row = std::span<Entry>;
 using ConstRow = std::span<const Entry>;
@@ -63,6 +68,38 @@ private:
     std::size_t capacity_ = 0;
     T* data_;
 };
+/// A std::allocator through take_buffer/give_buffer, for the epoch's per-call vectors: at 4096
+/// uids each is 32 KB or more, below the C library's mmap threshold, so they come from the heap
+/// top, and freeing them all at the end of a call made glibc trim the top and fault the pages in
+/// again on the next call (100-250 minor faults per epoch). Each allocation records its real
+/// capacity in a header, since deallocate is told only the size asked for.
+template <class T>
+struct CachedAllocator {
+    using value_type = T;
+    static constexpr std::size_t header = 16;  // keeps malloc's 16-byte alignment
+    static_assert(alignof(T) <= header);
+    CachedAllocator() noexcept = default;
+    template <class U>
+    CachedAllocator(const CachedAllocator<U>&) noexcept {}
+    T* allocate(std::size_t n) {
+        if (n > (std::size_t(-1) - header) / sizeof(T)) throw std::bad_alloc();
+        std::size_t capacity = 0;
+        auto* p = static_cast<unsigned char*>(take_buffer(n * sizeof(T) + header, capacity));
+        std::memcpy(p, &capacity, sizeof capacity);
+        return reinterpret_cast<T*>(p + header);
+    }
+    void deallocate(T* q, std::size_t) noexcept {
+        unsigned char* p = reinterpret_cast<unsigned char*>(q) - header;
+        std::size_t capacity = 0;
+        std::memcpy(&capacity, p, sizeof capacity);
+        give_buffer(p, capacity);
+    }
+    template <class U>
+    bool operator==(const CachedAllocator<U>&) const noexcept { return true; }
+};
+/// A std::vector in cached buffers (see CachedAllocator).
+template <class T>
+using CachedVector = std::vector<T, CachedAllocator<T>>;
 }  // namespace detail
 
 class SparseMatrix {
@@ -174,7 +211,7 @@ private:
         size_ = 0;
     }
 
-    std::vector<std::size_t> start_;  // size() + 1 offsets into the entries
+    detail::CachedVector<std::size_t> start_;  // size() + 1 offsets into the entries
     Entry* data_ = nullptr;
     std::size_t size_ = 0, capacity_ = 0;
 };
@@ -354,9 +391,11 @@ inline I32F32 ema_alpha_entry(I32F32 alpha, I32F32 next, I32F32 prev) noexcept {
 /// Yuma3's per-entry EMA. `alpha(i, next_row, old_value, out)` gives α for the entries of row i
 /// of `next` (out[k] for next_row[k], those with a column below `columns`), given the row's
 /// previous values by column (old_value[j]: the last entry of prev's row i in column j, else 0).
+/// With col_sum, also column_sums(result, columns) into it, from the pass that writes the entries
+/// (the same additions in the same order).
 template <class AlphaRowFn>
 SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& prev, std::size_t columns,
-                                  AlphaRowFn&& alpha);
+                                  AlphaRowFn&& alpha, Vector* col_sum = nullptr);
 /// Dense `mat_ema_alpha` (the dense test epoch's variant): min((1−α)·old + max(α·new, 0), 1).
 std::vector<Vector> mat_ema_alpha_dense(const std::vector<Vector>& next, const std::vector<Vector>& prev,
                                         const std::vector<Vector>& alpha);
@@ -369,11 +408,18 @@ Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score
 // ---- template definition -------------------------------------------------------------------------
 template <class AlphaRowFn>
 SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& prev, std::size_t columns,
-                                  AlphaRowFn&& alpha) {
-    if (next.size() != prev.size()) return next;
+                                  AlphaRowFn&& alpha, Vector* col_sum) {
+    if (next.size() != prev.size()) {
+        if (col_sum != nullptr) *col_sum = column_sums(next, columns);
+        return next;
+    }
+    Vector unused;
+    Vector& sums = col_sum != nullptr ? *col_sum : unused;
+    sums.assign(col_sum != nullptr ? columns : 0, I32F32::zero());
+    const ColumnSums column_sums_of(sums);
     SparseMatrix out;
     out.reserve(next.size(), next.nnz());
-    std::vector<I32F32> old_value(columns, I32F32::zero()), alpha_of;
+    Vector old_value(columns, I32F32::zero()), alpha_of;
     for (std::size_t i = 0; i < next.size(); ++i) {
         // A bond with no current weight entry is dropped.
         const ConstRow row = next[i];
@@ -388,7 +434,10 @@ SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& 
                 if (e.col >= columns) continue;
                 const I32F32 v = ema_alpha_entry(alpha_of[k], e.value, old_value[e.col]);
                 *w = {e.col, v};
-                w += v > I32F32::zero() ? 1 : 0;
+                const bool kept = v > I32F32::zero();
+                w += kept ? 1 : 0;
+                // Adding 0 changes no saturating sum; without col_sum there are no columns to add to.
+                column_sums_of.add({e.col, kept ? v : I32F32::zero()});
             }
             for (const Entry& e : prev[i])
                 if (e.col < columns) old_value[e.col] = I32F32::zero();

@@ -39,10 +39,26 @@ using AlphaBoundsFn = std::size_t (*)(const std::int64_t* a, std::size_t count, 
 using ExpSeriesFn = void (*)(const std::int64_t* x, std::size_t count, std::int64_t* sum) noexcept;
 inline constexpr std::int64_t exp_series_limit = std::int64_t{10} << 32;
 
+/// The exact α (the chain's series and both divisions) of the open entries (a[k], at[k]) for
+/// k < count, with low and span as for AlphaBoundsFn: alpha[at[k]] for every exponent the series
+/// kernel takes (0 < |a| <= exp_series_limit, a != 1). The others (the scalar path's) are packed
+/// to the front of a and at, in order; returns how many. Both lists need room for count + 8.
+using AlphaExactFn = std::size_t (*)(std::int64_t* a, std::size_t* at, std::size_t count, std::int64_t low,
+                                     std::int64_t span, std::int64_t* alpha) noexcept;
+
+/// The exponents of alpha_sigmoid_many, a[k] = floor(factor·(x_k − ½)) with x_k from c[k], w[k],
+/// b[k] (math.cpp's rule, bits).
+using AlphaExponentsFn = void (*)(const std::int64_t* c, const std::int64_t* w, const std::int64_t* b,
+                                  std::size_t count, std::int64_t factor, std::int64_t* a) noexcept;
+
 #if defined(TAOCORE_HAVE_AVX512)
+void alpha_exponents_avx512(const std::int64_t* c, const std::int64_t* w, const std::int64_t* b, std::size_t count,
+                            std::int64_t factor, std::int64_t* a) noexcept;
 void exp_series_avx512(const std::int64_t* x, std::size_t count, std::int64_t* sum) noexcept;
 std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
                                 std::int64_t* alpha, std::int64_t* open_exponent, std::size_t* open_at) noexcept;
+std::size_t alpha_exact_avx512(std::int64_t* a, std::size_t* at, std::size_t count, std::int64_t low, std::int64_t span,
+                               std::int64_t* alpha) noexcept;
 #endif
 
 }  // namespace taocore::consensus::detail
