@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
 // The float Yuma simulator's epoch loop (see consensus/sim.hpp), written from the formulas in
 // spec ecosystem.md §1.5. Compiled once per ISA: the including sim_kernels_<isa>.cpp defines
-// TAOCORE_ISA_NS and TAOCORE_ISA_TABLE and, in namespace TAOCORE_ISA_NS, the two hooks
+// TAOCORE_ISA_NS and TAOCORE_ISA_TABLE and, in namespace TAOCORE_ISA_NS, the three hooks
 //
 //   template <class T> void column_scratch_init(ColumnScratch<T>&, std::size_t n, std::size_t n_pad);
 //   template <class T> T column_quantile(const T* col, const T* s, std::size_t n, std::size_t n_pad,
 //                                        double kappa, ColumnScratch<T>&);
 //   template <class T> void transpose_rows(const T* rows, std::size_t ld, std::size_t nrows,
 //                                          std::size_t cols, T* dst, std::size_t ldt);
+//
+// and may define TAOCORE_ISA_BLOCK_QUANTILES (a BlockQuantiles function that float32 runs use for
+// consensus instead of the one-server hooks) and TAOCORE_SIM_WIDE_LOOP (a pragma for the
+// arithmetic-bound liquid-alpha loop).
 //
 // Rounding follows the float model it reproduces: elementwise arithmetic in T (float32 by
 // default), reductions accumulated in double and rounded to T once, scalar coefficients such as
@@ -17,9 +21,12 @@
 //
 // Layout: the matrix passes run row by row (validator-major, the layout of the inputs and of the
 // bonds output) and fuse what they can: normalisation with prerank, rank with the bond update
-// and its column sums, bond normalisation with dividends. The consensus selection reads
-// server-major columns (padded with NaN to n_pad rows, a multiple of 8), transposed a few
-// servers at a time into a buffer that stays in L1.
+// and its column sums, bond normalisation with dividends. The one-server consensus selection
+// reads server-major columns (padded with NaN to n_pad rows, a multiple of 8), transposed a few
+// servers at a time into a buffer that stays in L1; the block selection reads the rows directly.
+// Divisions by a per-server total are multiplications by its reciprocal (or, for dividends, the
+// total folds into the incentive), a few float ulps from the model's quotients: a division per
+// element was the larger part of those passes.
 #include <algorithm>
 #include <bit>
 #include <cmath>
