@@ -316,13 +316,9 @@ fe fe_pow22523_public(const fe& z) noexcept {
 
 bool use_ifma_kernels() noexcept {
 #if defined(TAOCORE_HAVE_AVX512)
-    static const bool on = [] {  // decided once, like use_fe64_kernels
-        try {
-            return use_fe64_kernels() && simd::active_backend() == simd::backend::avx512;
-        } catch (...) {
-            return false;
-        }
-    }();
+    // use_fe64_kernels() is true only once active_backend() has answered, and that answer is
+    // fixed for the process, so asking again here cannot throw (short-circuit order matters).
+    static const bool on = use_fe64_kernels() && simd::active_backend() == simd::backend::avx512;
     return on;
 #else
     return false;
