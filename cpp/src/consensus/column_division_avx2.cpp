@@ -82,17 +82,7 @@ void divide_columns_avx2(math::Entry* entries, std::size_t count, const ColumnRe
                 if (((done >> lane) & 1) == 0 && entry_of_lane[lane] < lanes) fallback(e[entry_of_lane[lane]], context);
         }
     };
-    std::size_t k = 0;
-    for (; k + 4 <= count; k += 4) step(entries + k, 4);
-    if (k < count) {
-        // The last one to three entries through a zeroed copy (column 0, value 0: a lane the
-        // vector rule divides or the fallback skips).
-        math::Entry rest[4] = {};
-        const auto lanes = static_cast<int>(count - k);
-        for (int l = 0; l < lanes; ++l) rest[l] = entries[k + static_cast<std::size_t>(l)];
-        step(rest, lanes);
-        for (int l = 0; l < lanes; ++l) entries[k + static_cast<std::size_t>(l)] = rest[l];
-    }
+    for_each_group<4>(entries, count, step);
 }
 
 }  // namespace taocore::consensus::detail

@@ -70,17 +70,7 @@ void divide_columns_avx512(math::Entry* entries, std::size_t count, const Column
                 if (((ok >> lane) & 1) == 0 && entry_of_lane[lane] < lanes) fallback(e[entry_of_lane[lane]], context);
         }
     };
-    std::size_t k = 0;
-    for (; k + 8 <= count; k += 8) step(entries + k, 8);
-    if (k < count) {
-        // The last one to seven entries through a zeroed copy (column 0, value 0: a lane the
-        // vector rule divides or the fallback skips).
-        math::Entry rest[8] = {};
-        const auto lanes = static_cast<int>(count - k);
-        for (int l = 0; l < lanes; ++l) rest[l] = entries[k + static_cast<std::size_t>(l)];
-        step(rest, lanes);
-        for (int l = 0; l < lanes; ++l) entries[k + static_cast<std::size_t>(l)] = rest[l];
-    }
+    for_each_group<8>(entries, count, step);
 }
 
 }  // namespace taocore::consensus::detail

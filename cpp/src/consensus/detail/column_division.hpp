@@ -43,6 +43,22 @@ inline bool column_reciprocal(std::int64_t d, double* pair) noexcept {
 /// The scalar rule for one entry the vector rule leaves.
 using ColumnFallback = void (*)(math::Entry& e, const void* context);
 
+/// Runs a W-lane kernel step(e, lanes) over entries[0..count) in groups of W; the last one to
+/// W - 1 entries go through a zeroed copy (column 0, value 0: a lane the vector rule divides or
+/// the fallback skips) and are copied back. Each vector kernel passes its own step.
+template <std::size_t W, class Step>
+void for_each_group(math::Entry* entries, std::size_t count, const Step& step) {
+    std::size_t k = 0;
+    for (; k + W <= count; k += W) step(entries + k, static_cast<int>(W));
+    if (k < count) {
+        math::Entry rest[W] = {};
+        const auto lanes = static_cast<int>(count - k);
+        for (int l = 0; l < lanes; ++l) rest[l] = entries[k + static_cast<std::size_t>(l)];
+        step(rest, lanes);
+        for (int l = 0; l < lanes; ++l) entries[k + static_cast<std::size_t>(l)] = rest[l];
+    }
+}
+
 using DivideColumnsFn = void (*)(math::Entry* entries, std::size_t count, const ColumnReciprocals& table,
                                  ColumnFallback fallback, const void* context);
 
