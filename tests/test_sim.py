@@ -275,6 +275,16 @@ def _backend_scenarios() -> list[tuple[str, np.ndarray, np.ndarray, dict[str, An
     s = rng.random((3, 150), dtype=np.float32)
     s[:, 7] = 200.0  # one validator holds most of the stake
     out.append(("dominant", rng.random((3, 150, 64), dtype=np.float32), s, {}))
+    # Weights over the whole float range (subnormal up to 2^100, zeros and -0.0) and row lengths
+    # off the vector width: the normalisation's divisions then take every path of the vector
+    # row kernels, including quotients below the normal range.
+    w = np.exp2(rng.uniform(-149, 100, (3, 40, 1000))).astype(np.float32)
+    w[rng.random(w.shape) < 0.05] = 0.0
+    w[rng.random(w.shape) < 0.01] = -0.0
+    w[:, 3] = np.exp2(rng.uniform(-149, -120, (3, 1000))).astype(np.float32)
+    w[:, 5, :500] = 3.0e36
+    out.append(("magnitudes", w, rng.random((3, 40), dtype=np.float32) + 0.01, {}))
+    out.append(("magnitudes, odd width", w[:, :, :997], rng.random((3, 40), dtype=np.float32), {}))
     for kappa in (0.0, 0.01, 0.99, 1.0):
         w = rng.random((2, 90, 32), dtype=np.float32)
         out.append(

@@ -10,7 +10,9 @@
 //                                          std::size_t cols, T* dst, std::size_t ldt);
 //
 // and may define TAOCORE_ISA_BLOCK_QUANTILES (a BlockQuantiles function that float32 runs use for
-// consensus instead of the one-server hooks) and TAOCORE_SIM_WIDE_LOOP (a pragma for the
+// consensus instead of the one-server hooks), TAOCORE_ISA_ROW_TOTAL and TAOCORE_ISA_DIVIDE_ROW
+// (float32 row steps of the normalisation with row_total_avx512's and divide_row_avx512's
+// signatures, giving the portable loops' bits) and TAOCORE_SIM_WIDE_LOOP (a pragma for the
 // arithmetic-bound liquid-alpha loop).
 //
 // Rounding follows the float model it reproduces: elementwise arithmetic in T (float32 by
@@ -53,6 +55,7 @@ constexpr double kU64Max = 18446744073709551615.0;  // bond capacity per unit of
 constexpr double kQuant = 65535.0;                   // consensus is quantised to u16 steps
 constexpr std::size_t kRowBlock = 8;                 // rows normalised (or transposed) together
 constexpr std::size_t kColBlock = 8;                 // servers transposed together for their selections
+constexpr std::size_t kAheadBytes = 16384;           // how far ahead a streaming row pass prefetches
 
 /// Sum of x[0..n) in double, eight independent lanes (a single accumulator would be bound by
 /// the add latency, and without fast-math the compiler may not split it).
@@ -236,13 +239,33 @@ private:
                 const T* row = raw + (i0 + r) * M_;
                 // simulate() leaves the weight values to this loop: checked in cache, not in a
                 // pass of their own.
-                if (maybe_bad(row, M_)) check_weight_values(row, M_);
-                den[r] = static_cast<T>(static_cast<T>(sum_of(row, M_)) + static_cast<T>(kEps));
+                bool suspect;
+                double total;
+#if defined(TAOCORE_ISA_ROW_TOTAL)
+                if constexpr (std::is_same_v<T, float>) {
+                    // This one pass streams the raw rows: it asks for the bytes kAheadBytes on
+                    // (within this epoch's weights) while it sums.
+                    const std::size_t at = (i0 + r) * M_ + kAheadBytes / sizeof(T);
+                    total = TAOCORE_ISA_ROW_TOTAL(row, M_, at + M_ <= V_ * M_ ? raw + at : nullptr, suspect);
+                } else
+#endif
+                {
+                    suspect = maybe_bad(row, M_);
+                    total = sum_of(row, M_);
+                }
+                if (suspect) check_weight_values(row, M_);
+                den[r] = static_cast<T>(static_cast<T>(total) + static_cast<T>(kEps));
                 si[r] = s_[i0 + r];
             }
             for (std::size_t r = 0; r < rows; ++r) {
                 const T* src = raw + (i0 + r) * M_;
                 T* dst = w_.data() + (i0 + r) * M_;
+#if defined(TAOCORE_ISA_DIVIDE_ROW)
+                if constexpr (std::is_same_v<T, float>) {
+                    TAOCORE_ISA_DIVIDE_ROW(src, M_, den[r], dst);
+                    continue;
+                }
+#endif
                 // The raw rows come from memory once per epoch, and the hardware prefetcher stops
                 // at each 4 KB page (a row at 1024 servers): ask for the next block's row while
                 // this one is divided, so that its fetch overlaps arithmetic (~3% an epoch).

@@ -45,6 +45,14 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
                             const double* sd, double stake_total, double kappa, float* out, BlockScratch& sc);
 using BlockQuantiles = decltype(&block_quantiles_avx512);
 
+/// The weight normalisation's row steps for float32 under AVX-512 (sim_rows_avx512.cpp), with
+/// the portable loops' results bit for bit. row_total_avx512: the row's sum in double, eight
+/// lanes as the epoch loop's sum_of adds them, setting `suspect` where its maybe_bad would (then
+/// check_weight_values decides), and prefetching m floats from `ahead` unless it is null.
+/// divide_row_avx512: dst[j] = src[j] / den, rounded as the float division.
+double row_total_avx512(const float* row, std::size_t m, const float* ahead, bool& suspect);
+void divide_row_avx512(const float* src, std::size_t m, float den, float* dst);
+
 /// Per-thread scratch of the consensus selection, sized once per run.
 template <class T>
 struct ColumnScratch {
