@@ -41,29 +41,44 @@ constexpr float kMargin = 2.0f;         // pivot margin, in standard errors of t
 
 /// The exact quantile of one server from its band's few weights x (count of them, the rest
 /// -inf) and their stakes st (the rest 0): the largest candidate whose stake at or above it (the
-/// stake above the band plus the candidates >= it, in double) reaches kappa. The caller has
-/// checked that the smallest candidate reaches it. Padding adds nothing, so the loop runs a
-/// fixed sixteen times instead of mispredicting its exit.
-float pick_from_band(__m512 x, __m512d st_lo, __m512d st_hi, std::size_t count, double above, double kappa) {
+/// stake above the band plus the candidates >= it, in double) reaches kappa. Returns false if
+/// none does, which the caller's check of the band's total makes possible only where the sums'
+/// order changes a rounding; the reference then decides. Padding adds nothing, so the loop runs
+/// a fixed sixteen times instead of mispredicting its exit; four accumulators, because one
+/// would wait on the add latency at every candidate.
+bool pick_from_band(__m512 x, __m512d st_lo, __m512d st_hi, std::size_t count, double above, double kappa,
+                    float& out) {
     alignas(64) float xw[kLanes];
     alignas(64) double sw[kLanes];
     _mm512_store_ps(xw, x);
     _mm512_store_pd(sw, st_lo);
     _mm512_store_pd(sw + 8, st_hi);
-    __m512d acc_lo = _mm512_set1_pd(above), acc_hi = acc_lo;
-    for (std::size_t j = 0; j < kLanes; ++j) {
+    const __m512d zero = _mm512_setzero_pd();
+    __m512d lo0 = zero, hi0 = zero, lo1 = zero, hi1 = zero, lo2 = zero, hi2 = zero, lo3 = zero, hi3 = zero;
+    auto gain = [&](std::size_t j, __m512d& lo, __m512d& hi) {
         // Candidate k gains stake j when x_k <= x_j.
         const __mmask16 m = _mm512_cmp_ps_mask(x, _mm512_set1_ps(xw[j]), _CMP_LE_OQ);
         const __m512d sj = _mm512_set1_pd(sw[j]);
-        acc_lo = _mm512_mask_add_pd(acc_lo, static_cast<__mmask8>(m), acc_lo, sj);
-        acc_hi = _mm512_mask_add_pd(acc_hi, static_cast<__mmask8>(m >> 8), acc_hi, sj);
+        lo = _mm512_mask_add_pd(lo, static_cast<__mmask8>(m), lo, sj);
+        hi = _mm512_mask_add_pd(hi, static_cast<__mmask8>(m >> 8), hi, sj);
+    };
+    for (std::size_t j = 0; j < kLanes; j += 4) {
+        gain(j, lo0, hi0);
+        gain(j + 1, lo1, hi1);
+        gain(j + 2, lo2, hi2);
+        gain(j + 3, lo3, hi3);
     }
+    const __m512d base = _mm512_set1_pd(above);
+    const __m512d sum_lo = _mm512_add_pd(base, _mm512_add_pd(_mm512_add_pd(lo0, lo1), _mm512_add_pd(lo2, lo3)));
+    const __m512d sum_hi = _mm512_add_pd(base, _mm512_add_pd(_mm512_add_pd(hi0, hi1), _mm512_add_pd(hi2, hi3)));
     const __m512d vk = _mm512_set1_pd(kappa);
-    const __mmask16 reach = static_cast<__mmask16>(_mm512_cmp_pd_mask(acc_lo, vk, _CMP_GE_OQ) |
-                                                   (_mm512_cmp_pd_mask(acc_hi, vk, _CMP_GE_OQ) << 8));
+    const __mmask16 reach = static_cast<__mmask16>(_mm512_cmp_pd_mask(sum_lo, vk, _CMP_GE_OQ) |
+                                                   (_mm512_cmp_pd_mask(sum_hi, vk, _CMP_GE_OQ) << 8));
     const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1u);
+    if ((reach & valid) == 0) return false;
     const __m512 none = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-    return _mm512_reduce_max_ps(_mm512_mask_mov_ps(none, reach & valid, x));
+    out = _mm512_reduce_max_ps(_mm512_mask_mov_ps(none, reach & valid, x));
+    return true;
 }
 
 }  // namespace
@@ -76,11 +91,29 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
     // and take each server's smallest and largest weight on the way.
     __m512 vmin = _mm512_set1_ps(std::numeric_limits<float>::infinity());
     __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-    for (std::size_t i = 0; i < n; ++i) {
-        const __m512 x = _mm512_maskz_loadu_ps(live, w + i * ld);
-        _mm512_store_ps(tile + i * kLanes, x);
-        vmin = _mm512_min_ps(vmin, x);
-        vmax = _mm512_max_ps(vmax, x);
+    // Each of this kernel's passes over the rows takes them two at a time into two sets of
+    // accumulators, so that a pass waits on the add (or min/max) latency once per two rows.
+    {
+        __m512 vmin2 = vmin, vmax2 = vmax;
+        std::size_t i = 0;
+        for (; i + 2 <= n; i += 2) {
+            const __m512 x = _mm512_maskz_loadu_ps(live, w + i * ld);
+            const __m512 y = _mm512_maskz_loadu_ps(live, w + (i + 1) * ld);
+            _mm512_store_ps(tile + i * kLanes, x);
+            _mm512_store_ps(tile + (i + 1) * kLanes, y);
+            vmin = _mm512_min_ps(vmin, x);
+            vmax = _mm512_max_ps(vmax, x);
+            vmin2 = _mm512_min_ps(vmin2, y);
+            vmax2 = _mm512_max_ps(vmax2, y);
+        }
+        if (i < n) {
+            const __m512 x = _mm512_maskz_loadu_ps(live, w + i * ld);
+            _mm512_store_ps(tile + i * kLanes, x);
+            vmin = _mm512_min_ps(vmin, x);
+            vmax = _mm512_max_ps(vmax, x);
+        }
+        vmin = _mm512_min_ps(vmin, vmin2);
+        vmax = _mm512_max_ps(vmax, vmax2);
     }
     if (kappa <= 0.0) {  // the first weight from the top already reaches kappa
         _mm512_mask_storeu_ps(out, live, vmax);
@@ -125,24 +158,32 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
         const __m512 p_up = _mm512_max_ps(_mm512_min_ps(_mm512_fnmadd_ps(q_up, span, hi), hi), lo);
         const __m512 p_down = _mm512_min_ps(_mm512_max_ps(_mm512_fnmadd_ps(q_down, span, hi), lo), p_up);
 
-        __m512 s_up = zero, s_down = zero;  // stake > p_up, stake >= p_down
+        // stake > p_up, stake >= p_down (the error bound above holds in any order of addition)
+        __m512 s_up = zero, s_down = zero, s_up2 = zero, s_down2 = zero;
         __m512i c_up = _mm512_setzero_si512(), c_down = _mm512_setzero_si512();
-        for (std::size_t i = 0; i < n; ++i) {
+        auto count_row = [&](std::size_t i, __m512& up, __m512& down) {
             const __m512 x = _mm512_load_ps(tile + i * kLanes);
             const __m512 st = _mm512_set1_ps(s[i]);
             const __mmask16 gt = _mm512_cmp_ps_mask(x, p_up, _CMP_GT_OQ);
             const __mmask16 ge = _mm512_cmp_ps_mask(x, p_down, _CMP_GE_OQ);
-            s_up = _mm512_mask_add_ps(s_up, gt, s_up, st);
-            s_down = _mm512_mask_add_ps(s_down, ge, s_down, st);
+            up = _mm512_mask_add_ps(up, gt, up, st);
+            down = _mm512_mask_add_ps(down, ge, down, st);
             c_up = _mm512_mask_add_epi32(c_up, gt, c_up, ones);
             c_down = _mm512_mask_add_epi32(c_down, ge, c_down, ones);
+        };
+        std::size_t i = 0;
+        for (; i + 2 <= n; i += 2) {
+            count_row(i, s_up, s_down);
+            count_row(i + 1, s_up2, s_down2);
         }
+        if (i < n) count_row(i, s_up, s_down);
+        const __m512 stake_up = _mm512_add_ps(s_up, s_up2), stake_down = _mm512_add_ps(s_down, s_down2);
         // Sure outcomes only: the quantile is above p_up when stake > p_up surely reaches kappa;
         // below p_down when stake >= p_down surely does not.
-        const __mmask16 up_reaches = _mm512_cmp_ps_mask(s_up, k_hi, _CMP_GE_OQ);
-        const __mmask16 up_short = _mm512_cmp_ps_mask(s_up, k_lo, _CMP_LT_OQ);
-        const __mmask16 down_reaches = _mm512_cmp_ps_mask(s_down, k_hi, _CMP_GE_OQ);
-        const __mmask16 down_short = _mm512_cmp_ps_mask(s_down, k_lo, _CMP_LT_OQ);
+        const __mmask16 up_reaches = _mm512_cmp_ps_mask(stake_up, k_hi, _CMP_GE_OQ);
+        const __mmask16 up_short = _mm512_cmp_ps_mask(stake_up, k_lo, _CMP_LT_OQ);
+        const __mmask16 down_reaches = _mm512_cmp_ps_mask(stake_down, k_hi, _CMP_GE_OQ);
+        const __mmask16 down_short = _mm512_cmp_ps_mask(stake_down, k_lo, _CMP_LT_OQ);
         const __m512 stake_from_lo = _mm512_add_ps(above, inside);
         // Quantile > p_up: raise lo past p_up.
         const __mmask16 go_up = open & up_reaches;
@@ -152,43 +193,52 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
         // there and its predecessor is one ulp down).
         const __mmask16 go_down = open & down_short;
         hi = _mm512_mask_mov_ps(hi, go_down, _mm512_castsi512_ps(_mm512_sub_epi32(_mm512_castps_si512(p_down), ones)));
-        above = _mm512_mask_mov_ps(above, go_down, s_down);
+        above = _mm512_mask_mov_ps(above, go_down, stake_down);
         n_above = _mm512_mask_mov_epi32(n_above, go_down, c_down);
         // Otherwise keep [p_down, p_up], each side only where it is sure.
         const __mmask16 middle = open & ~go_up & ~go_down;
         const __mmask16 cut_top = middle & up_short, cut_bottom = middle & down_reaches;
         hi = _mm512_mask_mov_ps(hi, cut_top, p_up);
-        above = _mm512_mask_mov_ps(above, cut_top, s_up);
+        above = _mm512_mask_mov_ps(above, cut_top, stake_up);
         n_above = _mm512_mask_mov_epi32(n_above, cut_top, c_up);
         lo = _mm512_mask_mov_ps(lo, cut_bottom, p_down);
         n_from_lo = _mm512_mask_mov_epi32(n_from_lo, cut_bottom, c_down);
-        const __m512 new_from_lo = _mm512_mask_mov_ps(stake_from_lo, go_up, s_up);
-        inside = _mm512_mask_mov_ps(inside, open, _mm512_sub_ps(_mm512_mask_mov_ps(new_from_lo, cut_bottom, s_down), above));
+        const __m512 new_from_lo = _mm512_mask_mov_ps(stake_from_lo, go_up, stake_up);
+        inside = _mm512_mask_mov_ps(inside, open, _mm512_sub_ps(_mm512_mask_mov_ps(new_from_lo, cut_bottom, stake_down), above));
         open = static_cast<__mmask16>(open & ~settled());
     }
 
     // One exact pass: which weights lie in each band, and the stake above it in double.
     std::uint16_t* masks = sc.masks.data();
-    __m512d above_lo = _mm512_setzero_pd(), above_hi = _mm512_setzero_pd();
-    __m512d band_lo = _mm512_setzero_pd(), band_hi = _mm512_setzero_pd();
-    for (std::size_t i = 0; i < n; ++i) {
+    const __m512d zero_d = _mm512_setzero_pd();
+    __m512d above_lo = zero_d, above_hi = zero_d, band_lo = zero_d, band_hi = zero_d;
+    __m512d above_lo2 = zero_d, above_hi2 = zero_d, band_lo2 = zero_d, band_hi2 = zero_d;
+    auto band_row = [&](std::size_t i, __m512d& a_lo, __m512d& a_hi, __m512d& b_lo, __m512d& b_hi) {
         const __m512 x = _mm512_load_ps(tile + i * kLanes);
         const __m512d st = _mm512_set1_pd(sd[i]);
         const __mmask16 gt = _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ);
         const __mmask16 in = _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(x, lo, _CMP_GE_OQ), x, hi, _CMP_LE_OQ);
         masks[i] = static_cast<std::uint16_t>(in);
-        above_lo = _mm512_mask_add_pd(above_lo, static_cast<__mmask8>(gt), above_lo, st);
-        above_hi = _mm512_mask_add_pd(above_hi, static_cast<__mmask8>(gt >> 8), above_hi, st);
-        band_lo = _mm512_mask_add_pd(band_lo, static_cast<__mmask8>(in), band_lo, st);
-        band_hi = _mm512_mask_add_pd(band_hi, static_cast<__mmask8>(in >> 8), band_hi, st);
+        a_lo = _mm512_mask_add_pd(a_lo, static_cast<__mmask8>(gt), a_lo, st);
+        a_hi = _mm512_mask_add_pd(a_hi, static_cast<__mmask8>(gt >> 8), a_hi, st);
+        b_lo = _mm512_mask_add_pd(b_lo, static_cast<__mmask8>(in), b_lo, st);
+        b_hi = _mm512_mask_add_pd(b_hi, static_cast<__mmask8>(in >> 8), b_hi, st);
+    };
+    {
+        std::size_t i = 0;
+        for (; i + 2 <= n; i += 2) {
+            band_row(i, above_lo, above_hi, band_lo, band_hi);
+            band_row(i + 1, above_lo2, above_hi2, band_lo2, band_hi2);
+        }
+        if (i < n) band_row(i, above_lo, above_hi, band_lo, band_hi);
     }
     alignas(64) double above_d[kLanes], band_d[kLanes];
     alignas(64) float lo_f[kLanes], hi_f[kLanes];
     alignas(64) std::int32_t count[kLanes];
-    _mm512_store_pd(above_d, above_lo);
-    _mm512_store_pd(above_d + 8, above_hi);
-    _mm512_store_pd(band_d, band_lo);
-    _mm512_store_pd(band_d + 8, band_hi);
+    _mm512_store_pd(above_d, _mm512_add_pd(above_lo, above_lo2));
+    _mm512_store_pd(above_d + 8, _mm512_add_pd(above_hi, above_hi2));
+    _mm512_store_pd(band_d, _mm512_add_pd(band_lo, band_lo2));
+    _mm512_store_pd(band_d + 8, _mm512_add_pd(band_hi, band_hi2));
     _mm512_store_ps(lo_f, lo);
     _mm512_store_ps(hi_f, hi);
     _mm512_store_si512(count, _mm512_sub_epi32(n_from_lo, n_above));
@@ -239,8 +289,7 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
                                                            _mm512_castsi512_si256(r), sd, 8);
             const __m512d st_hi = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), static_cast<__mmask8>(valid >> 8),
                                                            _mm512_extracti64x4_epi64(r, 1), sd, 8);
-            out[k] = pick_from_band(x, st_lo, st_hi, m, a, kappa);
-            continue;
+            if (pick_from_band(x, st_lo, st_hi, m, a, kappa, out[k])) continue;
         }
         WeightStake<float>* pairs = sc.pairs.data();
         for (std::size_t i = 0; i < n; ++i) pairs[i] = {tile[i * kLanes + k], s[i]};

@@ -57,6 +57,21 @@ constexpr std::size_t kRowBlock = 8;                 // rows normalised (or tran
 constexpr std::size_t kColBlock = 8;                 // servers transposed together for their selections
 constexpr std::size_t kAheadBytes = 16384;           // how far ahead a streaming row pass prefetches
 
+/// std::vector's allocator for the large matrices (large_alloc's pages). Defined here, in the
+/// ISA namespace, so that no inline function is shared between differently compiled TUs.
+template <class T>
+struct LargeAllocator {
+    using value_type = T;
+    LargeAllocator() = default;
+    template <class U>
+    explicit LargeAllocator(const LargeAllocator<U>&) noexcept {}
+    T* allocate(std::size_t n) { return static_cast<T*>(large_alloc(n * sizeof(T))); }
+    void deallocate(T* p, std::size_t) noexcept { large_free(p); }
+    friend bool operator==(const LargeAllocator&, const LargeAllocator&) { return true; }
+};
+template <class T>
+using LargeVector = std::vector<T, LargeAllocator<T>>;
+
 /// Sum of x[0..n) in double, eight independent lanes (a single accumulator would be bound by
 /// the add latency, and without fast-math the compiler may not split it).
 template <class T>
@@ -209,7 +224,8 @@ private:
     BlockQuantiles block_;  // the 16-server selection, where the backend has one (float32 only)
     std::size_t V_, M_, Vp_;
     // w_: normalised weights, row-major.
-    std::vector<T> w_, w_prev_, zero_bonds_, reset_bonds_, s_, d_, c_prev_, r_, inc_, c_mode_, row_, alpha_;
+    LargeVector<T> w_, w_prev_, zero_bonds_, reset_bonds_;
+    std::vector<T> s_, d_, c_prev_, r_, inc_, c_mode_, row_, alpha_;
     std::vector<double> acc_, acc2_, sd_;
     std::vector<ColumnScratch<T>> scratch_;
 

@@ -53,6 +53,11 @@ using BlockQuantiles = decltype(&block_quantiles_avx512);
 double row_total_avx512(const float* row, std::size_t m, const float* ahead, bool& suspect);
 void divide_row_avx512(const float* src, std::size_t m, float den, float* dst);
 
+/// Memory for the simulator's large matrices: on 2 MiB pages where the OS grants them (see
+/// sim.cpp), 64-byte aligned otherwise. Throws std::bad_alloc.
+void* large_alloc(std::size_t bytes);
+void large_free(void* p) noexcept;
+
 /// Per-thread scratch of the consensus selection, sized once per run.
 template <class T>
 struct ColumnScratch {
