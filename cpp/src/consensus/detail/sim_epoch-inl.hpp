@@ -201,7 +201,7 @@ public:
           Vp_((in.validators + 7) / 8 * 8), w_(V_ * M_), w_prev_(v == Version::yuma2b ? V_ * M_ : 0),
           zero_bonds_(V_ * M_, T(0)),
           reset_bonds_(p.reset_bonds_index ? V_ * M_ : 0),
-          s_(Vp_, T(0)), d_(V_), c_prev_(M_, T(0)), r_(M_), inc_(M_), c_mode_(M_), row_(M_), alpha_(M_), acc_(M_),
+          s_(Vp_, T(0)), d_(V_), c_prev_(M_, T(0)), r_(M_), inc_(M_), c_mode_(M_), alpha_(M_), acc_(M_),
           acc2_(M_), scratch_(std::max(1u, threads)) {
         for (auto& sc : scratch_) {
             column_scratch_init(sc, V_, Vp_);
@@ -225,7 +225,7 @@ private:
     std::size_t V_, M_, Vp_;
     // w_: normalised weights, row-major.
     LargeVector<T> w_, w_prev_, zero_bonds_, reset_bonds_;
-    std::vector<T> s_, d_, c_prev_, r_, inc_, c_mode_, row_, alpha_;
+    std::vector<T> s_, d_, c_prev_, r_, inc_, c_mode_, alpha_;
     std::vector<double> acc_, acc2_, sd_;
     std::vector<ColumnScratch<T>> scratch_;
 
@@ -401,9 +401,6 @@ private:
         const T keep_w = static_cast<T>(1.0 - p_.bond_penalty), beta = static_cast<T>(p_.bond_penalty);
         return si * (keep_w * x + beta * std::min(x, c));
     }
-    void purchase_row(const T* x, T si, const T* cons, T* out) const {
-        for (std::size_t j = 0; j < M_; ++j) out[j] = purchase(x[j], si, cons[j]);
-    }
 
     // Yuma 2C/3/3-liquid bond update of one row into `out`.
     void relative_bond_row(const T* w, const T* b_old, T si, bool liquid, T* out) {
@@ -486,7 +483,6 @@ private:
         // new bonds, written here, for the relative versions).
         std::fill(acc_.begin(), acc_.end(), 0.0);
         std::fill(acc2_.begin(), acc2_.end(), 0.0);
-        T* tmp = row_.data();
         for (std::size_t i0 = 0; i0 < V_; i0 += kRowBlock) {
             const std::size_t rows = std::min(kRowBlock, V_ - i0);
             const T* si = s_.data() + i0;
@@ -530,17 +526,20 @@ private:
                 const T* x = wc + i * M_;
                 const T* bo = b_old + i * M_;
                 T* out = bonds + i * M_;
-                purchase_row(x, s_[i], cons, tmp);
-                for (std::size_t j = 0; j < M_; ++j) tmp[j] = tmp[j] * r_[j];
+                // One loop per row for the purchase, its normalisation and the moving average
+                // (separate loops stored and reloaded the row twice more).
+                const T si = s_[i];
+                const T* r = r_.data();
                 if (liquid) {
                     T* alpha = alpha_.data();
                     liquid_alpha_row(x, bo, alpha);
                     for (std::size_t j = 0; j < M_; ++j) {
                         const T a = alpha[j];
-                        out[j] = a * tmp[j] + (T(1) - a) * bo[j];
+                        out[j] = a * static_cast<T>(purchase(x[j], si, cons[j]) * r[j]) + (T(1) - a) * bo[j];
                     }
                 } else {
-                    for (std::size_t j = 0; j < M_; ++j) out[j] = a_s * tmp[j] + keep_s * bo[j];
+                    for (std::size_t j = 0; j < M_; ++j)
+                        out[j] = a_s * static_cast<T>(purchase(x[j], si, cons[j]) * r[j]) + keep_s * bo[j];
                 }
                 if (v_ == Version::yuma1)
                     accumulate(acc2_.data(), out, M_);
