@@ -14,13 +14,7 @@
 // band summed in double, and the quantile is picked from those few exactly (double sums, as the
 // reference). A server whose band does not shrink that far in kMaxRounds rounds, or whose
 // double sums disagree with the float ones, is handed to the reference selection.
-#include <immintrin.h>
-
-// GCC 12 reports its own intrinsics' deliberately undefined pass-through operands
-// (_mm512_undefined_*) as maybe uninitialized once they are inlined here.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "simd/detail/avx512_intrinsics.hpp"
 
 #include <algorithm>
 #include <bit>
