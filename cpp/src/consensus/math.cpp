@@ -262,6 +262,8 @@ struct LiquidAlphaKernels {
     kernels::AlphaBoundsFn bounds = nullptr;
     kernels::AlphaExactFn exact = nullptr;
     kernels::AlphaExponentsFn exponents = nullptr;
+    kernels::RowExponentsFn row_exponents = nullptr;
+    kernels::EmaAlphaRowFn ema_row = nullptr;
 };
 
 LiquidAlphaKernels liquid_alpha_kernels() noexcept {
@@ -275,7 +277,7 @@ LiquidAlphaKernels liquid_alpha_kernels() noexcept {
 #if defined(TAOCORE_HAVE_AVX512)
         if (b == simd::backend::avx512)
             r = {&kernels::exp_series_avx512, &kernels::alpha_bounds_avx512, &kernels::alpha_exact_avx512,
-                 &kernels::alpha_exponents_avx512};
+                 &kernels::alpha_exponents_avx512, &kernels::alpha_row_exponents_avx512, &kernels::ema_alpha_row_avx512};
 #endif
         (void)b;
         return r;
@@ -349,20 +351,35 @@ I32F32 sigmoid_safe(I32F32 input, I32F32 rho, I32F32 kappa) noexcept {
     return one_over_saturating(saturating_add(e, one));
 }
 
-void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32F32* bond, std::size_t count,
-                        I32F32 alpha_low, I32F32 alpha_high, I32F32 steepness, I32F32* out) noexcept {
+namespace {
+
+// The exponent of liquid alpha's sigmoid for one (consensus, weight, bond) triple.
+[[gnu::always_inline]] inline I32F32 alpha_exponent(I32F32 c, I32F32 w, I32F32 b, I32F32 factor) noexcept {
     const I32F32 zero = I32F32::zero(), one = I32F32::one();
     auto clamp01 = [&](I32F32 v) { return std::max(std::min(v, one), zero); };
+    const I32F32 half = I32F32::from_bits(std::int64_t{1} << 31);
+    const I32F32 diff_buy = clamp01(fixed::sub(w, c));
+    const I32F32 diff_sell = clamp01(fixed::sub(b, w));
+    const I32F32 x = w >= b ? diff_buy : diff_sell;
+    // |x − ½| <= 2^31 and |factor| < 2^63 / 100 < 2^57 (bits): the floored product is
+    // below 2^56 in magnitude, so saturating_mul never saturates and is the plain one.
+    return fixed::mul(factor, fixed::sub(x, half));
+}
+
+// alpha_sigmoid_many's steps after the exponents, which exponents(start, m, factor, exponent)
+// writes for entries [start, start + m) (blocks of at most 256).
+template <class Exponents>
+void alpha_from_exponents(std::size_t count, I32F32 alpha_low, I32F32 alpha_high, I32F32 steepness, I32F32* out,
+                          Exponents&& exponents) noexcept {
+    const I32F32 one = I32F32::one();
     // steepness / −100: the 2^32 scales cancel, (s·2^32) / (−100·2^32) truncates like s / −100,
     // and it cannot overflow.
     const I32F32 factor = I32F32::from_bits(steepness.bits / -100);
-    const I32F32 half = I32F32::from_bits(std::int64_t{1} << 31);
     // The interval kernel's closed form of α (low + floor(σ·span), never clamped) holds for
     // 0 <= low <= high <= 1, the range of AlphaValues; other bounds take the exact path only.
     const LiquidAlphaKernels kernel = liquid_alpha_kernels();
     const kernels::AlphaBoundsFn bounds = kernel.bounds;
     const bool bounded = bounds != nullptr && alpha_low.bits >= 0 && alpha_low <= alpha_high && alpha_high <= one;
-    const bool vector_exponents = kernel.exponents != nullptr;
     constexpr std::size_t block = 256;
     static_assert(sizeof(I32F32) == sizeof(std::int64_t));
     // The interval kernel stores whole vectors of its open list: room for one more.
@@ -370,22 +387,7 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
     std::size_t open_at[block + 8];
     for (std::size_t start = 0; start < count; start += block) {
         const std::size_t m = std::min(block, count - start);
-        // The kernel's form of the loop below (the same bits: alpha_exponents_avx512 says why).
-        if (vector_exponents) {
-            kernel.exponents(reinterpret_cast<const std::int64_t*>(consensus + start),
-                             reinterpret_cast<const std::int64_t*>(weight + start),
-                             reinterpret_cast<const std::int64_t*>(bond + start), m, factor.bits,
-                             reinterpret_cast<std::int64_t*>(exponent));
-        }
-        for (std::size_t k = 0; k < m && !vector_exponents; ++k) {
-            const I32F32 w = weight[start + k], b = bond[start + k];
-            const I32F32 diff_buy = clamp01(fixed::sub(w, consensus[start + k]));
-            const I32F32 diff_sell = clamp01(fixed::sub(b, w));
-            const I32F32 x = w >= b ? diff_buy : diff_sell;
-            // |x − ½| <= 2^31 and |factor| < 2^63 / 100 < 2^57 (bits): the floored product is
-            // below 2^56 in magnitude, so saturating_mul never saturates and is the plain one.
-            exponent[k] = fixed::mul(factor, fixed::sub(x, half));
-        }
+        exponents(start, m, factor, exponent);
         // The entries the exact series settles: every one, or those the interval leaves open
         // (about a quarter, near a = 0), listed by the kernel, which writes the others' α.
         const I32F32* pending_exponent = exponent;
@@ -410,6 +412,67 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
             out[start + open_at[k]] = std::max(std::min(a, alpha_high), alpha_low);
         }
     }
+}
+
+}  // namespace
+
+void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32F32* bond, std::size_t count,
+                        I32F32 alpha_low, I32F32 alpha_high, I32F32 steepness, I32F32* out) noexcept {
+    const kernels::AlphaExponentsFn vector_exponents = liquid_alpha_kernels().exponents;
+    alpha_from_exponents(count, alpha_low, alpha_high, steepness, out,
+                         [&](std::size_t start, std::size_t m, I32F32 factor, I32F32* exponent) {
+                             // The kernel's form of the loop below (the same bits: alpha_exponents_avx512 says why).
+                             if (vector_exponents != nullptr) {
+                                 vector_exponents(reinterpret_cast<const std::int64_t*>(consensus + start),
+                                                  reinterpret_cast<const std::int64_t*>(weight + start),
+                                                  reinterpret_cast<const std::int64_t*>(bond + start), m, factor.bits,
+                                                  reinterpret_cast<std::int64_t*>(exponent));
+                                 return;
+                             }
+                             for (std::size_t k = 0; k < m; ++k)
+                                 exponent[k] = alpha_exponent(consensus[start + k], weight[start + k], bond[start + k], factor);
+                         });
+}
+
+void alpha_sigmoid_row(ConstRow row, const I32F32* consensus, const I32F32* bond, I32F32 alpha_low, I32F32 alpha_high,
+                       I32F32 steepness, I32F32* out) noexcept {
+    const kernels::RowExponentsFn vector_exponents = liquid_alpha_kernels().row_exponents;
+    alpha_from_exponents(row.size(), alpha_low, alpha_high, steepness, out,
+                         [&](std::size_t start, std::size_t m, I32F32 factor, I32F32* exponent) {
+                             // alpha_exponent's vector form (alpha_exponents_avx512 says why it agrees).
+                             if (vector_exponents != nullptr) {
+                                 vector_exponents(row.data() + start, m, reinterpret_cast<const std::int64_t*>(consensus),
+                                                  reinterpret_cast<const std::int64_t*>(bond), factor.bits,
+                                                  reinterpret_cast<std::int64_t*>(exponent));
+                                 return;
+                             }
+                             for (std::size_t k = 0; k < m; ++k) {
+                                 const Entry& e = row[start + k];
+                                 exponent[k] = alpha_exponent(consensus[e.col], e.value, bond[e.col], factor);
+                             }
+                         });
+}
+
+Entry* ema_alpha_row(ConstRow row, const I32F32* alpha, const I32F32* old_value, std::size_t columns, I32F32* col_sum,
+                     bool increasing, Entry* w) noexcept {
+    std::size_t done = 0;
+    const kernels::EmaAlphaRowFn kernel = liquid_alpha_kernels().ema_row;
+    // The kernel needs distinct columns, every one below `columns`: the last of an increasing row.
+    if (kernel != nullptr && increasing && !row.empty() && row.back().col < columns)
+        done = kernel(row.data(), row.size(), reinterpret_cast<const std::int64_t*>(alpha),
+                      reinterpret_cast<const std::int64_t*>(old_value), reinterpret_cast<std::int64_t*>(col_sum), w);
+    const ColumnSums column_sums_of{col_sum, col_sum != nullptr ? columns : 0};
+    for (std::size_t k = done; k < row.size(); ++k) {
+        const Entry& e = row[k];
+        if (e.col >= columns) continue;
+        const I32F32 v = ema_alpha_entry(alpha[k], e.value, old_value[e.col]);
+        *w = {e.col, v};
+        const bool kept = v > I32F32::zero();
+        w += kept ? 1 : 0;
+        // Adding 0 changes no saturating sum; without col_sum there are no columns to add to.
+        column_sums_of.add({e.col, kept ? v : I32F32::zero()});
+    }
+    return w;
 }
 
 I32F32 alpha_sigmoid(I32F32 consensus, I32F32 weight, I32F32 bond, I32F32 alpha_low, I32F32 alpha_high,
