@@ -666,6 +666,8 @@ public:
         }
         kernel_(entries.data(), entries.size(), table_, &fallback, &divisor_);
     }
+    /// The vector rule's table, or nullptr when the divisions are scalar.
+    const consensus::detail::ColumnReciprocals* table() const noexcept { return scalar_ ? nullptr : &table_; }
 
 private:
     static void fallback(Entry& e, const void* context) {
@@ -841,7 +843,52 @@ Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, std::size_
     return col_normalized_row_dot(m, v, column_sums(m, columns));
 }
 
+namespace {
+
+// The AVX-512 normalised row dot product (detail/column_division.hpp), or nullptr.
+consensus::detail::RowDotFn row_dot_kernel() {
+    static const consensus::detail::RowDotFn kernel = [] {
+        consensus::detail::RowDotFn k = nullptr;
+#if defined(TAOCORE_HAVE_AVX512)
+        if (simd::active_backend() == simd::backend::avx512) k = &consensus::detail::normalized_row_dot_avx512;
+#endif
+        return k;
+    }();
+    return kernel;
+}
+
+struct RowDotTerms {
+    const Vector& col_sum;
+    const Vector& v;
+    std::size_t usable;
+};
+
+// One entry's term of col_normalized_row_dot (ColumnDivision's division: saturating_div, a zero
+// divisor leaving the entry).
+std::int64_t row_dot_term(const Entry& e, const void* context) {
+    const auto& t = *static_cast<const RowDotTerms*>(context);
+    if (e.col >= t.usable || t.v[e.col].is_zero()) return 0;  // floor(x · 0) adds nothing
+    const I32F32 d = t.col_sum[e.col];
+    const I32F32 q = d.is_zero() ? e.value : fixed::saturating_div(e.value, d);
+    return fixed::mul(q, t.v[e.col]).bits;
+}
+
+}  // namespace
+
 Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, const Vector& col_sum) {
+    if (const consensus::detail::RowDotFn dot = row_dot_kernel(); dot != nullptr && v.size() >= col_sum.size()) {
+        const ColumnDivider divide(col_sum);
+        if (const consensus::detail::ColumnReciprocals* table = divide.table()) {
+            const RowDotTerms terms{col_sum, v, col_sum.size()};
+            Vector out(m.size(), I32F32::zero());
+            static_assert(sizeof(I32F32) == sizeof(std::int64_t));
+            for (std::size_t i = 0; i < m.size(); ++i)
+                if (!m[i].empty())
+                    out[i] = I32F32::from_bits(dot(m[i].data(), m[i].size(), *table,
+                                                   reinterpret_cast<const std::int64_t*>(v.data()), &row_dot_term, &terms));
+            return out;
+        }
+    }
     const ColumnDivision normalise(col_sum);
     const std::size_t usable = std::min(col_sum.size(), v.size());
     const I32F32* const vj = v.data();
