@@ -311,21 +311,23 @@ namespace {
 // and the floors only lower it), so t < 2^47 too and t·x is the 52-bit IFMA halves' 104-bit
 // product. The division by i is a multiply-high: with m = ceil(2^52 / i) = (2^52 + ε) / i, ε < i,
 // u·m / 2^52 = u/i + u·ε/(i·2^52) and u·ε < 2^52, so the floor is floor(u / i) for every u < 2^47.
+// floor(t·x / 2^32) is one multiply-high: with t·2^4 < 2^51 and x·2^16 < 2^52 (x <= 10·2^32 <
+// 2^35.4), both within IFMA's 52-bit inputs, their product t·x·2^20 is exact in 104 bits and its
+// bits from 52 up are floor(t·x·2^20 / 2^52) = floor(t·x / 2^32).
 // sum[g] = 1 + x + Σ t_i for the magnitudes x[g] (0 in a lane gives 1).
 inline void series_sums(const __m512i (&xv)[kGroup], __m512i (&sum)[kGroup]) noexcept {
     const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(std::int64_t{1} << 32);
-    __m512i term[kGroup];
+    __m512i term[kGroup], x16[kGroup];
     for (std::size_t g = 0; g < kGroup; ++g) {
         term[g] = xv[g];
+        x16[g] = _mm512_slli_epi64(xv[g], 16);
         sum[g] = _mm512_add_epi64(xv[g], one);
     }
     for (std::size_t i = 2; i <= kTerms; ++i) {
         const __m512i m = _mm512_set1_epi64(kReciprocal.m[i]);
         __m512i any = zero;
         for (std::size_t g = 0; g < kGroup; ++g) {
-            const __m512i lo = _mm512_madd52lo_epu64(zero, term[g], xv[g]);
-            const __m512i hi = _mm512_madd52hi_epu64(zero, term[g], xv[g]);
-            const __m512i u = _mm512_or_si512(_mm512_slli_epi64(hi, 20), _mm512_srli_epi64(lo, 32));
+            const __m512i u = _mm512_madd52hi_epu64(zero, _mm512_slli_epi64(term[g], 4), x16[g]);
             term[g] = _mm512_madd52hi_epu64(zero, u, m);
             sum[g] = _mm512_add_epi64(sum[g], term[g]);
             any = _mm512_or_si512(any, term[g]);
@@ -334,17 +336,17 @@ inline void series_sums(const __m512i (&xv)[kGroup], __m512i (&sum)[kGroup]) noe
     }
 }
 
-// floor(2^64 / d) for 2^32 < d < 2^48 (so the quotient Q is below 2^32). d converts to double
-// exactly (d < 2^53) and the correctly rounded 2^64/d is within 2^-21 of Q (half an ulp below
-// 2^32), and not below floor(Q) (rounding is monotone and floor(Q) is a double): its truncation
-// q is floor(Q) or floor(Q) + 1. The remainder 2^64 − q·d then lies in [−d, d), well inside the
-// i64 range, so 64-bit wrapping arithmetic gives it exactly, and a negative one means q was one
-// too many.
+// floor(2^64 / d) for 2^32 < d < 2^48 (so the quotient Q is below 2^32). two64_over's estimate
+// is within Q·2^-51 < 2^-19 of Q, so its truncation q is floor(Q) − 1, floor(Q) or floor(Q) + 1.
+// The remainder 2^64 − q·d then lies in [−d, 2d), well inside the i64 range, so 64-bit wrapping
+// arithmetic gives it exactly: a negative one means q was one too many, one of d or more one
+// too few.
 inline __m512i reciprocal_floor(__m512i d) noexcept {
-    const __m512d q_estimate = _mm512_div_pd(_mm512_set1_pd(0x1p64), _mm512_cvtepu64_pd(d));
-    const __m512i q = _mm512_cvttpd_epu64(q_estimate);
+    const __m512i q = _mm512_cvttpd_epu64(two64_over(_mm512_cvtepu64_pd(d)));
     const __m512i r = _mm512_sub_epi64(_mm512_setzero_si512(), _mm512_mullo_epi64(q, d));
-    return _mm512_mask_sub_epi64(q, _mm512_movepi64_mask(r), q, _mm512_set1_epi64(1));
+    const __m512i unit = _mm512_set1_epi64(1);
+    const __m512i low = _mm512_mask_add_epi64(q, _mm512_cmpge_epi64_mask(r, d), q, unit);
+    return _mm512_mask_sub_epi64(low, _mm512_movepi64_mask(r), low, unit);
 }
 
 }  // namespace
