@@ -49,11 +49,30 @@ inline Lanes load_lanes(const math::Entry* e, std::size_t columns) noexcept {
     return l;
 }
 
-// The rule of detail/column_division.hpp on the eight lanes: the quotients where `ok`, else a.
-inline __m512i divide_lanes(const Lanes& l, const ColumnReciprocals& table, __mmask8& ok) noexcept {
+// The rule of detail/column_division.hpp on eight lanes, given scale = fl(2^32 / d) (NaN: not
+// covered) and d: the quotients where `ok`, else a.
+inline __m512i exact_quotient(__m512i a, __m512d scale, __m512d d, __mmask8& ok) noexcept {
     const __m512d two32 = _mm512_set1_pd(4294967296.0), limit = _mm512_set1_pd(1125899906842624.0);  // 2^50
     const __m512d zero_pd = _mm512_setzero_pd();
     const __m512i one = _mm512_set1_epi64(1);
+    // 0 <= a < 2^52: converted exactly.
+    const __mmask8 small = _mm512_cmpeq_epi64_mask(_mm512_srli_epi64(a, 52), _mm512_setzero_si512());
+    const __m512d ad = _mm512_cvtepi64_pd(a);
+    const __m512d x = _mm512_mul_pd(ad, scale);
+    // A column outside the rule has a NaN scale, and fails x < 2^50.
+    ok = small & _mm512_cmp_pd_mask(x, limit, _CMP_LT_OQ);
+    const __m512d q0 = _mm512_roundscale_pd(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m512d r = _mm512_fnmadd_pd(q0, d, _mm512_mul_pd(ad, two32));
+    __m512i q = _mm512_cvttpd_epi64(q0);
+    q = _mm512_mask_add_epi64(q, _mm512_cmp_pd_mask(r, d, _CMP_GE_OQ), q, one);
+    q = _mm512_mask_sub_epi64(q, _mm512_cmp_pd_mask(r, zero_pd, _CMP_LT_OQ), q, one);
+    return _mm512_mask_blend_epi64(ok, a, q);
+}
+
+// The rule on the eight lanes of l with their columns' table entries: the quotients where `ok`,
+// else a.
+inline __m512i divide_lanes(const Lanes& l, const ColumnReciprocals& table, __mmask8& ok) noexcept {
+    const __m512d zero_pd = _mm512_setzero_pd();
     __m512d scale, d;
     if (l.run) {
         const __m512d p0 = _mm512_loadu_pd(table.pairs + 2 * l.first), p1 = _mm512_loadu_pd(table.pairs + 2 * l.first + 8);
@@ -65,18 +84,7 @@ inline __m512i divide_lanes(const Lanes& l, const ColumnReciprocals& table, __mm
                                          table.pairs, 8);
         d = _mm512_mask_i64gather_pd(zero_pd, l.in_range, index, table.pairs + 1, 8);
     }
-    // 0 <= a < 2^52: converted exactly.
-    const __mmask8 small = _mm512_cmpeq_epi64_mask(_mm512_srli_epi64(l.a, 52), _mm512_setzero_si512());
-    const __m512d ad = _mm512_cvtepi64_pd(l.a);
-    const __m512d x = _mm512_mul_pd(ad, scale);
-    // A column outside the rule has a NaN scale, and fails x < 2^50.
-    ok = small & _mm512_cmp_pd_mask(x, limit, _CMP_LT_OQ);
-    const __m512d q0 = _mm512_roundscale_pd(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    const __m512d r = _mm512_fnmadd_pd(q0, d, _mm512_mul_pd(ad, two32));
-    __m512i q = _mm512_cvttpd_epi64(q0);
-    q = _mm512_mask_add_epi64(q, _mm512_cmp_pd_mask(r, d, _CMP_GE_OQ), q, one);
-    q = _mm512_mask_sub_epi64(q, _mm512_cmp_pd_mask(r, zero_pd, _CMP_LT_OQ), q, one);
-    return _mm512_mask_blend_epi64(ok, l.a, q);
+    return exact_quotient(l.a, scale, d, ok);
 }
 
 }  // namespace
@@ -138,6 +146,80 @@ std::int64_t normalized_row_dot_avx512(const math::Entry* row, std::size_t count
         step(last, lanes);
     }
     return static_cast<std::int64_t>(static_cast<std::uint64_t>(_mm512_reduce_add_epi64(acc)) + rest);
+}
+
+namespace {
+
+// For the four entries of half a vector, each entry's two quadwords' mask bits.
+constexpr std::uint8_t entry_pairs[16] = {0x00, 0x03, 0x0c, 0x0f, 0x30, 0x33, 0x3c, 0x3f,
+                                          0xc0, 0xc3, 0xcc, 0xcf, 0xf0, 0xf3, 0xfc, 0xff};
+
+}  // namespace
+
+// The row's total S (0 < S < 2^31 here, else nullptr: the caller's scalar rule) is the divisor
+// of every entry: floor(v·2^32 / S) is the rule above with a = v < 2^16 and d = S, exact in
+// doubles, where x = v·fl(2^32 / S) < 2^49 always passes its limit. The sums are of u16 values
+// in 32-bit lanes, at most count / 16 < 2^12 of them per lane: no overflow.
+math::Entry* whole_row_normalize_avx512(const std::uint16_t* col, const std::uint16_t* value, std::size_t count,
+                                        std::size_t self, math::Entry* out) noexcept {
+    std::uint64_t total = 0;
+    std::size_t k = 0;
+    __m512i lanes32 = _mm512_setzero_si512();
+    const __m512i self32 = _mm512_set1_epi32(static_cast<int>(self < 65536 ? self : 65536));
+    for (; k + 16 <= count; k += 16) {
+        const __m512i j = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(col + k)));
+        const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(value + k)));
+        lanes32 = _mm512_add_epi32(lanes32, _mm512_maskz_mov_epi32(_mm512_cmpneq_epi32_mask(j, self32), v));
+    }
+    total = static_cast<std::uint32_t>(_mm512_reduce_add_epi32(lanes32));
+    for (std::size_t t = k; t < count; ++t) total += col[t] != self ? value[t] : 0;
+    if (total == 0 || total >= (std::uint64_t{1} << 31)) return nullptr;
+    const __m512d d = _mm512_set1_pd(static_cast<double>(total));
+    const __m512d scale = _mm512_set1_pd(4294967296.0 / static_cast<double>(total));
+    const __m512i self64 = _mm512_set1_epi64(static_cast<std::int64_t>(self));
+    const __m512i first_half = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
+    const __m512i second_half = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
+    k = 0;
+    for (; k + 8 <= count; k += 8) {
+        const __m512i j = _mm512_cvtepu16_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(col + k)));
+        const __m512i v = _mm512_cvtepu16_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(value + k)));
+        __mmask8 ok;
+        const __m512i q = exact_quotient(v, scale, d, ok);
+        const auto keep = static_cast<unsigned>(_mm512_cmpneq_epi64_mask(j, self64));
+        const auto low_kept = static_cast<unsigned>(__builtin_popcount(keep & 0xfu));
+        const auto high_kept = static_cast<unsigned>(__builtin_popcount(keep >> 4));
+        _mm512_mask_storeu_epi64(out, static_cast<__mmask8>((1u << (2 * low_kept)) - 1),
+                                 _mm512_maskz_compress_epi64(entry_pairs[keep & 0xfu], _mm512_permutex2var_epi64(j, first_half, q)));
+        out += low_kept;
+        _mm512_mask_storeu_epi64(out, static_cast<__mmask8>((1u << (2 * high_kept)) - 1),
+                                 _mm512_maskz_compress_epi64(entry_pairs[keep >> 4], _mm512_permutex2var_epi64(j, second_half, q)));
+        out += high_kept;
+    }
+    for (; k < count; ++k) {
+        if (col[k] == self) continue;
+        *out++ = {col[k], fixed::I32F32::from_bits(static_cast<std::int64_t>((std::uint64_t{value[k]} << 32) / total))};
+    }
+    return out;
+}
+
+// math::fixed_proportion_to_u16 on eight lanes: with x clamped to [0, 2^32], floor(x·65535 / 2^32)
+// = ((x << 16) − x) >> 32 gives 0 for x <= 0, 65535 for x >= 2^32 and the plain rule between.
+void entries_to_u16_avx512(const math::Entry* e, std::size_t count, std::uint16_t* col, std::uint16_t* value) noexcept {
+    const __m512i even = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14), odd = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+    const __m512i zero = _mm512_setzero_si512(), unit = _mm512_set1_epi64(std::int64_t{1} << 32);
+    std::size_t k = 0;
+    for (; k + 8 <= count; k += 8) {
+        const __m512i lo = _mm512_loadu_si512(e + k), hi = _mm512_loadu_si512(e + k + 4);
+        const __m512i j = _mm512_permutex2var_epi64(lo, even, hi);
+        const __m512i x = _mm512_min_epi64(_mm512_max_epi64(_mm512_permutex2var_epi64(lo, odd, hi), zero), unit);
+        const __m512i u = _mm512_srli_epi64(_mm512_sub_epi64(_mm512_slli_epi64(x, 16), x), 32);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(col + k), _mm512_cvtepi64_epi16(j));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(value + k), _mm512_cvtepi64_epi16(u));
+    }
+    for (; k < count; ++k) {
+        col[k] = e[k].col;
+        value[k] = math::fixed_proportion_to_u16(e[k].value);
+    }
 }
 
 }  // namespace taocore::consensus::detail

@@ -261,6 +261,12 @@ void epoch_into(const SubnetState& s, EpochResult& out) {
         const std::size_t self = i == owner ? static_cast<std::size_t>(-1) : i;
         Entry* w = weights.begin_row(s.weights.indptr[i + 1] - s.weights.indptr[i]);
         if (last_update[i] > latest_registration && (!s.commit_reveal || commit >= latest_registration)) {
+            const std::uint64_t first = s.weights.indptr[i], count = s.weights.indptr[i + 1] - first;
+            if (Entry* end = math::whole_row_normalized(s.weights.indices.data() + first, s.weights.values.data() + first,
+                                                        count, self, w)) {
+                weights.end_row(end);
+                continue;
+            }
             std::uint64_t row_total = 0;  // u16 values: 64 bits cannot overflow
             for (std::uint64_t k = s.weights.indptr[i]; k < s.weights.indptr[i + 1]; ++k) {
                 const std::uint16_t j = s.weights.indices[k], v = s.weights.values[k];
@@ -445,13 +451,9 @@ void epoch_into(const SubnetState& s, EpochResult& out) {
     out.bonds.indices.resize(out.bonds.indptr[n]);
     out.bonds.values.resize(out.bonds.indptr[n]);
     for (std::size_t i = 0; i < n; ++i) {
-        std::uint64_t k = out.bonds.indptr[i];
+        const std::uint64_t k = out.bonds.indptr[i];
         if (k == out.bonds.indptr[i + 1]) continue;
-        for (const Entry& e : new_bonds[i]) {
-            out.bonds.indices[k] = e.col;
-            out.bonds.values[k] = math::fixed_proportion_to_u16(e.value);
-            ++k;
-        }
+        math::entries_to_u16(new_bonds[i], out.bonds.indices.data() + k, out.bonds.values.data() + k);
     }
 }
 

@@ -559,6 +559,27 @@ void inplace_whole_row_normalize(Row row, I32F32 s) noexcept {
     for (Entry& e : row) e.value.bits = static_cast<std::int64_t>(by(static_cast<std::uint64_t>(e.value.bits)));
 }
 
+Entry* whole_row_normalized(const std::uint16_t* col, const std::uint16_t* value, std::size_t count, std::size_t self,
+                            Entry* out) noexcept {
+#if defined(TAOCORE_HAVE_AVX512)
+    static const bool vector = simd::active_backend() == simd::backend::avx512;
+    if (vector) return consensus::detail::whole_row_normalize_avx512(col, value, count, self, out);
+#endif
+    (void)col, (void)value, (void)count, (void)self, (void)out;
+    return nullptr;
+}
+
+void entries_to_u16(ConstRow entries, std::uint16_t* col, std::uint16_t* value) noexcept {
+#if defined(TAOCORE_HAVE_AVX512)
+    static const bool vector = simd::active_backend() == simd::backend::avx512;
+    if (vector) return consensus::detail::entries_to_u16_avx512(entries.data(), entries.size(), col, value);
+#endif
+    for (std::size_t k = 0; k < entries.size(); ++k) {
+        col[k] = entries[k].col;
+        value[k] = fixed_proportion_to_u16(entries[k].value);
+    }
+}
+
 void inplace_row_normalize_sparse(SparseMatrix& m) noexcept {
     for (std::size_t i = 0; i < m.size(); ++i) inplace_row_normalize(m[i]);
 }

@@ -268,6 +268,14 @@ void inplace_row_normalize(Row row) noexcept;  // divide by the row sum if it is
 /// `sum`, known to the caller (the epoch's weights, summed while they are loaded).
 void inplace_whole_row_normalize(Row row, I32F32 sum) noexcept;
 void inplace_row_normalize_sparse(SparseMatrix& m) noexcept;
+/// A row of whole u16 weights (uids col[k], values value[k]) without uid `self` (none: -1),
+/// normalised as inplace_whole_row_normalize does by the total of the values kept, into out in
+/// order, by the active backend's vector rule: one past the last entry written, or nullptr
+/// (nothing written) where there is none or its conditions do not hold (0 < total < 2^31).
+Entry* whole_row_normalized(const std::uint16_t* col, const std::uint16_t* value, std::size_t count, std::size_t self,
+                            Entry* out) noexcept;
+/// col[k] = entries[k].col and value[k] = fixed_proportion_to_u16(entries[k].value).
+void entries_to_u16(ConstRow entries, std::uint16_t* col, std::uint16_t* value) noexcept;
 void inplace_col_normalize_sparse(SparseMatrix& m, std::size_t columns);
 /// Per-column saturating sums of the entries with col < columns, added in storage order (the
 /// column normalisation's divisors). The producers below can return them from the pass that
