@@ -208,16 +208,24 @@ std::size_t ema_alpha_row_avx512(const math::Entry* row, std::size_t count, cons
         const __m512i increment = _mm512_madd52hi_epu64(zero, a19, _mm512_add_epi64(e.value, e.value));
         const __m512i v = _mm512_min_epu64(_mm512_add_epi64(decayed, increment), unit);
         const auto kept = static_cast<unsigned>(_mm512_cmpgt_epi64_mask(v, zero) & lanes);
-        // The kept entries, (column, value) pairs, packed in order: four entries per vector.
-        const unsigned pairs = _pdep_u32(kept, 0x5555u) * 3u;
-        const auto low_kept = static_cast<unsigned>(__builtin_popcount(kept & 0xfu));
-        const auto high_kept = static_cast<unsigned>(__builtin_popcount(kept >> 4));
-        const __m512i first = _mm512_maskz_compress_epi64(static_cast<__mmask8>(pairs), _mm512_permutex2var_epi64(e.col, first_half, v));
-        const __m512i second = _mm512_maskz_compress_epi64(static_cast<__mmask8>(pairs >> 8), _mm512_permutex2var_epi64(e.col, second_half, v));
-        _mm512_mask_storeu_epi64(w, static_cast<__mmask8>((1u << (2 * low_kept)) - 1), first);
-        w += low_kept;
-        _mm512_mask_storeu_epi64(w, static_cast<__mmask8>((1u << (2 * high_kept)) - 1), second);
-        w += high_kept;
+        if (kept == 0xffu) {  // the usual case: no packing, and the next stores need not wait on counts
+            _mm512_storeu_si512(w, _mm512_permutex2var_epi64(e.col, first_half, v));
+            _mm512_storeu_si512(w + 4, _mm512_permutex2var_epi64(e.col, second_half, v));
+            w += 8;
+        } else {
+            // The kept entries, (column, value) pairs, packed in order: four entries per vector.
+            const unsigned pairs = _pdep_u32(kept, 0x5555u) * 3u;
+            const auto low_kept = static_cast<unsigned>(__builtin_popcount(kept & 0xfu));
+            const auto high_kept = static_cast<unsigned>(__builtin_popcount(kept >> 4));
+            const __m512i first = _mm512_maskz_compress_epi64(static_cast<__mmask8>(pairs),
+                                                              _mm512_permutex2var_epi64(e.col, first_half, v));
+            const __m512i second = _mm512_maskz_compress_epi64(static_cast<__mmask8>(pairs >> 8),
+                                                               _mm512_permutex2var_epi64(e.col, second_half, v));
+            _mm512_mask_storeu_epi64(w, static_cast<__mmask8>((1u << (2 * low_kept)) - 1), first);
+            w += low_kept;
+            _mm512_mask_storeu_epi64(w, static_cast<__mmask8>((1u << (2 * high_kept)) - 1), second);
+            w += high_kept;
+        }
         if (col_sum != nullptr) {
             if (e.run) {
                 _mm512_mask_storeu_epi64(col_sum + e.first, lanes,

@@ -186,6 +186,12 @@ math::Entry* whole_row_normalize_avx512(const std::uint16_t* col, const std::uin
         __mmask8 ok;
         const __m512i q = exact_quotient(v, scale, d, ok);
         const auto keep = static_cast<unsigned>(_mm512_cmpneq_epi64_mask(j, self64));
+        if (keep == 0xffu) {  // all but at most one vector of the row: no packing, and no wait on counts
+            _mm512_storeu_si512(out, _mm512_permutex2var_epi64(j, first_half, q));
+            _mm512_storeu_si512(out + 4, _mm512_permutex2var_epi64(j, second_half, q));
+            out += 8;
+            continue;
+        }
         const auto low_kept = static_cast<unsigned>(__builtin_popcount(keep & 0xfu));
         const auto high_kept = static_cast<unsigned>(__builtin_popcount(keep >> 4));
         _mm512_mask_storeu_epi64(out, static_cast<__mmask8>((1u << (2 * low_kept)) - 1),
