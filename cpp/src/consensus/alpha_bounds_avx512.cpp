@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "detail/alpha_bounds.hpp"
+#include "detail/entry_lanes_avx512.hpp"
 
 namespace taocore::consensus::detail {
 
@@ -115,43 +116,6 @@ inline __m512i exponent_lanes(__m512i cv, __m512i wv, __m512i bv, __m512i high, 
     return _mm512_add_epi64(_mm512_mullo_epi64(high, d), _mm512_srai_epi64(_mm512_mullo_epi64(low, d), 32));
 }
 
-inline __mmask8 tail_lanes(std::size_t k, std::size_t count) noexcept {
-    return static_cast<__mmask8>(count - k >= 8 ? 0xff : (1u << (count - k)) - 1);
-}
-
-// Eight entries of a row (math::Entry: the column in the low 16 bits of the first quadword, the
-// value in the second) as a vector of columns and one of values; lanes outside `lanes` are 0.
-struct EntryLanes {
-    __m512i col, value;
-    // Whether the lanes' columns are the run col[0], col[0] + 1, ...: then per-column arrays are
-    // read with one plain load at col[0] instead of a gather.
-    bool run;
-    std::size_t first;
-};
-
-inline EntryLanes load_entries(const math::Entry* e, __mmask8 lanes) noexcept {
-    static_assert(sizeof(math::Entry) == 16 && offsetof(math::Entry, value) == 8);
-    // Each entry is two quadwords: lane l's pair of mask bits is 2l, 2l + 1.
-    const unsigned pairs = _pdep_u32(lanes, 0x5555u) * 3u;
-    const __m512i lo = _mm512_maskz_loadu_epi64(static_cast<__mmask8>(pairs), e);
-    const __m512i hi = _mm512_maskz_loadu_epi64(static_cast<__mmask8>(pairs >> 8), e + 4);
-    const __m512i even = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14), odd = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
-    EntryLanes r;
-    r.col = _mm512_and_si512(_mm512_permutex2var_epi64(lo, even, hi), _mm512_set1_epi64(0xffff));
-    r.value = _mm512_permutex2var_epi64(lo, odd, hi);
-    r.first = static_cast<std::size_t>(_mm_cvtsi128_si64(_mm512_castsi512_si128(r.col)));
-    const __m512i run = _mm512_add_epi64(_mm512_set1_epi64(static_cast<std::int64_t>(r.first)),
-                                         _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
-    r.run = (_mm512_cmpeq_epi64_mask(r.col, run) & lanes) == lanes;
-    return r;
-}
-
-// base[col] in each lane of `lanes` (0 elsewhere).
-inline __m512i column_values(const std::int64_t* base, const EntryLanes& e, __mmask8 lanes) noexcept {
-    if (e.run) return _mm512_maskz_loadu_epi64(lanes, base + e.first);
-    return _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), lanes, e.col, base, 8);
-}
-
 }  // namespace
 
 void alpha_exponents_avx512(const std::int64_t* c, const std::int64_t* w, const std::int64_t* b, std::size_t count,
@@ -191,8 +155,6 @@ std::size_t ema_alpha_row_avx512(const math::Entry* row, std::size_t count, cons
                                  const std::int64_t* old_value, std::int64_t* col_sum, math::Entry*& out) noexcept {
     const __m512i unit = _mm512_set1_epi64(std::int64_t{1} << 32), unit19 = _mm512_set1_epi64(std::int64_t{1} << 51);
     const __m512i zero = _mm512_setzero_si512();
-    const __m512i first_half = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
-    const __m512i second_half = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
     math::Entry* w = out;
     std::size_t k = 0;
     for (; k < count; k += 8) {
@@ -208,24 +170,7 @@ std::size_t ema_alpha_row_avx512(const math::Entry* row, std::size_t count, cons
         const __m512i increment = _mm512_madd52hi_epu64(zero, a19, _mm512_add_epi64(e.value, e.value));
         const __m512i v = _mm512_min_epu64(_mm512_add_epi64(decayed, increment), unit);
         const auto kept = static_cast<unsigned>(_mm512_cmpgt_epi64_mask(v, zero) & lanes);
-        if (kept == 0xffu) {  // the usual case: no packing, and the next stores need not wait on counts
-            _mm512_storeu_si512(w, _mm512_permutex2var_epi64(e.col, first_half, v));
-            _mm512_storeu_si512(w + 4, _mm512_permutex2var_epi64(e.col, second_half, v));
-            w += 8;
-        } else {
-            // The kept entries, (column, value) pairs, packed in order: four entries per vector.
-            const unsigned pairs = _pdep_u32(kept, 0x5555u) * 3u;
-            const auto low_kept = static_cast<unsigned>(__builtin_popcount(kept & 0xfu));
-            const auto high_kept = static_cast<unsigned>(__builtin_popcount(kept >> 4));
-            const __m512i first = _mm512_maskz_compress_epi64(static_cast<__mmask8>(pairs),
-                                                              _mm512_permutex2var_epi64(e.col, first_half, v));
-            const __m512i second = _mm512_maskz_compress_epi64(static_cast<__mmask8>(pairs >> 8),
-                                                               _mm512_permutex2var_epi64(e.col, second_half, v));
-            _mm512_mask_storeu_epi64(w, static_cast<__mmask8>((1u << (2 * low_kept)) - 1), first);
-            w += low_kept;
-            _mm512_mask_storeu_epi64(w, static_cast<__mmask8>((1u << (2 * high_kept)) - 1), second);
-            w += high_kept;
-        }
+        store_kept(w, e.col, v, kept);
         if (col_sum != nullptr) {
             if (e.run) {
                 _mm512_mask_storeu_epi64(col_sum + e.first, lanes,

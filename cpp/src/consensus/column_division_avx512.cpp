@@ -16,6 +16,7 @@
 #include <limits>
 
 #include "consensus/detail/column_division.hpp"
+#include "consensus/detail/entry_lanes_avx512.hpp"
 
 namespace taocore::consensus::detail {
 
@@ -148,13 +149,6 @@ std::int64_t normalized_row_dot_avx512(const math::Entry* row, std::size_t count
     return static_cast<std::int64_t>(static_cast<std::uint64_t>(_mm512_reduce_add_epi64(acc)) + rest);
 }
 
-namespace {
-
-// For the four entries of half a vector, each entry's two quadwords' mask bits.
-constexpr std::uint8_t entry_pairs[16] = {0x00, 0x03, 0x0c, 0x0f, 0x30, 0x33, 0x3c, 0x3f,
-                                          0xc0, 0xc3, 0xcc, 0xcf, 0xf0, 0xf3, 0xfc, 0xff};
-
-}  // namespace
 
 // The row's total S (0 < S < 2^31 here, else nullptr: the caller's scalar rule) is the divisor
 // of every entry: floor(v·2^32 / S) is the rule above with a = v < 2^16 and d = S, exact in
@@ -177,29 +171,13 @@ math::Entry* whole_row_normalize_avx512(const std::uint16_t* col, const std::uin
     const __m512d d = _mm512_set1_pd(static_cast<double>(total));
     const __m512d scale = _mm512_set1_pd(4294967296.0 / static_cast<double>(total));
     const __m512i self64 = _mm512_set1_epi64(static_cast<std::int64_t>(self));
-    const __m512i first_half = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
-    const __m512i second_half = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
     k = 0;
     for (; k + 8 <= count; k += 8) {
         const __m512i j = _mm512_cvtepu16_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(col + k)));
         const __m512i v = _mm512_cvtepu16_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(value + k)));
         __mmask8 ok;
         const __m512i q = exact_quotient(v, scale, d, ok);
-        const auto keep = static_cast<unsigned>(_mm512_cmpneq_epi64_mask(j, self64));
-        if (keep == 0xffu) {  // all but at most one vector of the row: no packing, and no wait on counts
-            _mm512_storeu_si512(out, _mm512_permutex2var_epi64(j, first_half, q));
-            _mm512_storeu_si512(out + 4, _mm512_permutex2var_epi64(j, second_half, q));
-            out += 8;
-            continue;
-        }
-        const auto low_kept = static_cast<unsigned>(__builtin_popcount(keep & 0xfu));
-        const auto high_kept = static_cast<unsigned>(__builtin_popcount(keep >> 4));
-        _mm512_mask_storeu_epi64(out, static_cast<__mmask8>((1u << (2 * low_kept)) - 1),
-                                 _mm512_maskz_compress_epi64(entry_pairs[keep & 0xfu], _mm512_permutex2var_epi64(j, first_half, q)));
-        out += low_kept;
-        _mm512_mask_storeu_epi64(out, static_cast<__mmask8>((1u << (2 * high_kept)) - 1),
-                                 _mm512_maskz_compress_epi64(entry_pairs[keep >> 4], _mm512_permutex2var_epi64(j, second_half, q)));
-        out += high_kept;
+        store_kept(out, j, q, static_cast<unsigned>(_mm512_cmpneq_epi64_mask(j, self64)));
     }
     for (; k < count; ++k) {
         if (col[k] == self) continue;

@@ -4,6 +4,7 @@
 #include "consensus/detail/alpha_bounds.hpp"
 #include "consensus/detail/clip.hpp"
 #include "consensus/detail/column_division.hpp"
+#include "consensus/detail/ema.hpp"
 #include "consensus/detail/partition.hpp"
 #include "taocore/simd/backend.hpp"
 
@@ -1034,6 +1035,24 @@ Entry* ema_emit_columns(I32F32* row, std::size_t columns, Entry* w, I32F32* col_
     return w;
 }
 
+// The AVX-512 row passes of detail/ema.hpp, or nullptr.
+struct EmaKernels {
+    consensus::detail::AccumulateRowFn accumulate = nullptr;
+    consensus::detail::EmitColumnsFn emit = nullptr;
+};
+
+EmaKernels ema_kernels() {
+    static const EmaKernels k = [] {
+        EmaKernels r;
+#if defined(TAOCORE_HAVE_AVX512)
+        if (simd::active_backend() == simd::backend::avx512)
+            r = {&consensus::detail::accumulate_row_avx512, &consensus::detail::emit_columns_avx512};
+#endif
+        return r;
+    }();
+    return k;
+}
+
 // mat_ema_sparse over rows given by next_row(i) and prev_row(i) (ConstRow each): the chain
 // densifies each row to the number of rows (the matrices are n × n).
 template <class NextRow, class PrevRow>
@@ -1041,24 +1060,35 @@ SparseMatrix ema_rows(std::size_t rows, NextRow&& next_row, PrevRow&& prev_row, 
                       std::size_t expected_entries) {
     const std::size_t columns = rows;
     const I32F32 keep = saturating_sub(I32F32::one(), alpha);
+    const EmaKernels kernel = ema_kernels();
     SparseMatrix out;
     out.reserve(rows, expected_entries);
     Vector row(columns, I32F32::zero());
+    auto* const row_bits = reinterpret_cast<std::int64_t*>(row.data());
     if (col_sum != nullptr) col_sum->assign(columns, I32F32::zero());
+    auto accumulate = [&](ConstRow entries, I32F32 factor) {
+        if (kernel.accumulate != nullptr) return kernel.accumulate(entries.data(), entries.size(), factor.bits, row_bits, columns);
+        for (const Entry& e : entries)
+            if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(factor, e.value));
+    };
     for (std::size_t i = 0; i < rows; ++i) {
         const ConstRow next = next_row(i);
         const ConstRow prev = prev_row(i);
         if (!next.empty() || !prev.empty()) {
-            for (const Entry& e : next)
-                if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(alpha, e.value));
-            for (const Entry& e : prev)
-                if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(keep, e.value));
+            accumulate(next, alpha);
+            accumulate(prev, keep);
             // Column sums on the way for a mostly full row; over the entries kept for a sparse
             // one, most of whose columns hold nothing.
             const bool full = next.size() + prev.size() >= columns / 2;
             Entry* const w = out.begin_row(columns);
-            out.end_row(col_sum != nullptr && full ? ema_emit_columns<true>(row.data(), columns, w, col_sum->data())
-                                                   : ema_emit_columns<false>(row.data(), columns, w, nullptr));
+            if (kernel.emit != nullptr) {
+                // The kernel's sums are the saturating ones of non-negative sums (all of these are).
+                out.end_row(kernel.emit(row_bits, columns, w,
+                                        col_sum != nullptr && full ? reinterpret_cast<std::int64_t*>(col_sum->data()) : nullptr));
+            } else {
+                out.end_row(col_sum != nullptr && full ? ema_emit_columns<true>(row.data(), columns, w, col_sum->data())
+                                                       : ema_emit_columns<false>(row.data(), columns, w, nullptr));
+            }
             if (col_sum != nullptr && !full) {
                 const ColumnSums column_sums(*col_sum);
                 for (const Entry& e : out[i]) column_sums.add(e);
