@@ -53,8 +53,9 @@ void validate_sparse(const SparseU16& m, std::size_t n, const char* field) {
                                                     const std::vector<std::uint64_t>& block_at_registration, Entry* out) {
     auto load = [&](auto convert) {
         if (!masking) {
-            for (std::uint64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k) *out++ = {m.indices[k], convert(m.values[k])};
-            return out;
+            const std::uint64_t first = m.indptr[i], count = m.indptr[i + 1] - first;
+            math::load_u16_row(m.indices.data() + first, m.values.data() + first, count, proportion, out);
+            return out + count;
         }
         for (std::uint64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k) {
             const std::uint16_t j = m.indices[k];

@@ -5,6 +5,7 @@
 #include "consensus/detail/clip.hpp"
 #include "consensus/detail/column_division.hpp"
 #include "consensus/detail/ema.hpp"
+#include "consensus/detail/rows.hpp"
 #include "consensus/detail/partition.hpp"
 #include "taocore/simd/backend.hpp"
 
@@ -558,6 +559,27 @@ void inplace_whole_row_normalize(Row row, I32F32 s) noexcept {
     // w·2^32 (w < 2^31, as w <= s).
     const fixed::U64Divider by(static_cast<std::uint64_t>(s.bits) >> 32);
     for (Entry& e : row) e.value.bits = static_cast<std::int64_t>(by(static_cast<std::uint64_t>(e.value.bits)));
+}
+
+void load_u16_row(const std::uint16_t* col, const std::uint16_t* value, std::size_t count, bool proportion,
+                  Entry* out) noexcept {
+#if defined(TAOCORE_HAVE_AVX512)
+    static const bool vector = simd::active_backend() == simd::backend::avx512;
+    if (vector) return consensus::detail::load_u16_row_avx512(col, value, count, proportion, out);
+#endif
+    for (std::size_t k = 0; k < count; ++k)
+        out[k] = {col[k], proportion ? u16_proportion_to_fixed(value[k]) : u16_to_fixed(value[k])};
+}
+
+void scatter_row(ConstRow row, I32F32* dense, std::size_t columns, bool zero) noexcept {
+#if defined(TAOCORE_HAVE_AVX512)
+    static const bool vector = simd::active_backend() == simd::backend::avx512;
+    if (vector)
+        return consensus::detail::scatter_row_avx512(row.data(), row.size(), reinterpret_cast<std::int64_t*>(dense), columns,
+                                                     zero);
+#endif
+    for (const Entry& e : row)
+        if (e.col < columns) dense[e.col] = zero ? I32F32::zero() : e.value;
 }
 
 Entry* whole_row_normalized(const std::uint16_t* col, const std::uint16_t* value, std::size_t count, std::size_t self,

@@ -268,6 +268,12 @@ void inplace_row_normalize(Row row) noexcept;  // divide by the row sum if it is
 /// `sum`, known to the caller (the epoch's weights, summed while they are loaded).
 void inplace_whole_row_normalize(Row row, I32F32 sum) noexcept;
 void inplace_row_normalize_sparse(SparseMatrix& m) noexcept;
+/// out[k] = (col[k], u16_proportion_to_fixed(value[k])) if proportion, else
+/// (col[k], u16_to_fixed(value[k])), for k < count.
+void load_u16_row(const std::uint16_t* col, const std::uint16_t* value, std::size_t count, bool proportion,
+                  Entry* out) noexcept;
+/// For each entry of row in order with col < columns: dense[col] = its value (zero: 0).
+void scatter_row(ConstRow row, I32F32* dense, std::size_t columns, bool zero) noexcept;
 /// A row of whole u16 weights (uids col[k], values value[k]) without uid `self` (none: -1),
 /// normalised as inplace_whole_row_normalize does by the total of the values kept, into out in
 /// order, by the active backend's vector rule: one past the last entry written, or nullptr
@@ -444,14 +450,12 @@ SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& 
         const ConstRow row = next[i];
         Entry* w = out.begin_row(row.size());
         if (!row.empty()) {
-            for (const Entry& e : prev[i])
-                if (e.col < columns) old_value[e.col] = e.value;
+            scatter_row(prev[i], old_value.data(), columns, false);
             if (alpha_of.size() < row.size()) alpha_of.resize(row.size());
             alpha(i, row, static_cast<const I32F32*>(old_value.data()), alpha_of.data());
             w = ema_alpha_row(row, alpha_of.data(), old_value.data(), columns, sums,
                               next_increasing != nullptr && next_increasing[i] != 0, w);
-            for (const Entry& e : prev[i])
-                if (e.col < columns) old_value[e.col] = I32F32::zero();
+            scatter_row(prev[i], old_value.data(), columns, true);
         }
         out.end_row(w);
     }
