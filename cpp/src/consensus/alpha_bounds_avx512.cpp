@@ -84,6 +84,16 @@ inline __m512d two64_over(__m512d d) noexcept {
 
 namespace {
 
+// floor(σ·span / 2^32) for σ < 2^32 and span <= 2^32 (α's step above low): a 32 × 32-bit product
+// for span < 2^32 (exact in 64 bits), σ itself for span = 2^32 (`full`: all lanes set).
+inline __m512i times_span(__m512i sigma, __m512i span, __mmask8 full) noexcept {
+    return _mm512_mask_blend_epi64(full, _mm512_srli_epi64(_mm512_mul_epu32(sigma, span), 32), sigma);
+}
+
+}  // namespace
+
+namespace {
+
 constexpr std::size_t kGroup = 4;  // vectors in flight: each Horner or series step waits on the last
 
 // Lane masks of the kGroup vectors starting at entry k of count.
@@ -190,6 +200,7 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
     static_assert(sizeof(std::size_t) == sizeof(std::int64_t));
     const __m512i bound = _mm512_set1_epi64(std::int64_t{20} << 32), one = _mm512_set1_epi64(std::int64_t{1} << 32);
     const __m512i lowv = _mm512_set1_epi64(low), spanv = _mm512_set1_epi64(span), unsettled = _mm512_set1_epi64(-1);
+    const auto full_span = static_cast<__mmask8>(span == (std::int64_t{1} << 32) ? 0xff : 0);
     const __m512d two32 = _mm512_set1_pd(0x1p32);
     const __m512d scale = _mm512_set1_pd(0x1p-32), sigma_max = _mm512_set1_pd(0x1p32 - 1.0), unit = _mm512_set1_pd(1.0);
     // Relative widening for every rounded step: far above the double error (below 2^-46 for the
@@ -240,8 +251,8 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
             const __m512d q_lo = _mm512_mul_pd(two64_over(_mm512_add_pd(two32, e_hi)), down);
             const __m512d q_hi =
                 _mm512_min_pd(_mm512_mul_pd(two64_over(_mm512_add_pd(two32, e_lo)), up), sigma_max);
-            const __m512i alpha_lo = _mm512_srli_epi64(_mm512_mullo_epi64(_mm512_cvttpd_epu64(q_lo), spanv), 32);
-            const __m512i alpha_hi = _mm512_srli_epi64(_mm512_mullo_epi64(_mm512_cvttpd_epu64(q_hi), spanv), 32);
+            const __m512i alpha_lo = times_span(_mm512_cvttpd_epu64(q_lo), spanv, full_span);
+            const __m512i alpha_hi = times_span(_mm512_cvttpd_epu64(q_hi), spanv, full_span);
             const __mmask8 settled =
                 _mm512_cmpeq_epi64_mask(alpha_lo, alpha_hi) & _mm512_cmpneq_epi64_mask(ak[g], one);
             const __m512i out = _mm512_mask_blend_epi64(settled, unsettled, _mm512_add_epi64(lowv, alpha_lo));
@@ -329,6 +340,7 @@ std::size_t alpha_exact_avx512(std::int64_t* a, std::size_t* at, std::size_t cou
     const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(std::int64_t{1} << 32);
     const __m512i limit = _mm512_set1_epi64(exp_series_limit), lowv = _mm512_set1_epi64(low),
                   spanv = _mm512_set1_epi64(span);
+    const auto full_span = static_cast<__mmask8>(span == (std::int64_t{1} << 32) ? 0xff : 0);
     std::size_t left = 0;
     for (std::size_t k = 0; k < count; k += 8 * kGroup) {
         __mmask8 lanes[kGroup], series[kGroup];
@@ -349,7 +361,7 @@ std::size_t alpha_exact_avx512(std::int64_t* a, std::size_t* at, std::size_t cou
             const __mmask8 negative = _mm512_movepi64_mask(given[g]);
             const __m512i e = _mm512_mask_mov_epi64(s[g], negative, reciprocal_floor(s[g]));
             const __m512i sigma = reciprocal_floor(_mm512_add_epi64(one, e));
-            const __m512i value = _mm512_add_epi64(lowv, _mm512_srli_epi64(_mm512_mullo_epi64(sigma, spanv), 32));
+            const __m512i value = _mm512_add_epi64(lowv, times_span(sigma, spanv, full_span));
             _mm512_mask_i64scatter_epi64(alpha, series[g], where[g], value, 8);
             const __mmask8 rest = lanes[g] & static_cast<__mmask8>(~series[g]);
             _mm512_storeu_si512(a + left, _mm512_maskz_compress_epi64(rest, given[g]));

@@ -8,16 +8,16 @@
 
 namespace taocore::consensus::detail {
 
-// u16_proportion_to_fixed(x) = x·65537 + (x == 65535), u16_to_fixed(x) = x·2^32: both exact in
-// 64-bit lanes.
+// u16_proportion_to_fixed(x) = x·65537 + (x == 65535) = (x << 16) + x + (x == 65535) and
+// u16_to_fixed(x) = x·2^32: both exact in 64-bit lanes.
 void load_u16_row_avx512(const std::uint16_t* col, const std::uint16_t* value, std::size_t count, bool proportion,
                          math::Entry* out) noexcept {
-    const __m512i factor = _mm512_set1_epi64(65537), top = _mm512_set1_epi64(65535), unit = _mm512_set1_epi64(1);
+    const __m512i top = _mm512_set1_epi64(65535), unit = _mm512_set1_epi64(1);
     std::size_t k = 0;
     for (; k + 8 <= count; k += 8) {
         const __m512i j = _mm512_cvtepu16_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(col + k)));
         const __m512i x = _mm512_cvtepu16_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(value + k)));
-        const __m512i p = _mm512_mullo_epi64(x, factor);
+        const __m512i p = _mm512_add_epi64(_mm512_slli_epi64(x, 16), x);
         const __m512i v = proportion ? _mm512_mask_add_epi64(p, _mm512_cmpeq_epi64_mask(x, top), p, unit)
                                      : _mm512_slli_epi64(x, 32);
         math::Entry* w = out + k;
