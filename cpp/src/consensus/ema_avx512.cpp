@@ -3,6 +3,13 @@
 // alone with AVX-512 flags; math.cpp calls it only when simd::active_backend() is avx512.
 #include <immintrin.h>
 
+// GCC 12 reports its own intrinsics' deliberately undefined pass-through operands
+// (_mm512_undefined_*, _mm_undefined_*) as maybe uninitialized once they are inlined here.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 #include <limits>
 
 #include "detail/ema.hpp"
