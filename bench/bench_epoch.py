@@ -118,6 +118,9 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--versions", default="yuma2,yuma3,yuma3_liquid")
+    ap.add_argument(
+        "--chain-only", action="store_true", help="only the chain-exact table (skip the simulator)"
+    )
     args = ap.parse_args()
     info = runtime_info()
     print(
@@ -126,6 +129,8 @@ def main() -> None:
     )
     print()
     print_chain_table(chain_rows())
+    if args.chain_only:
+        return
     print()
     rows = sim_rows(args.epochs, args.repeat, args.versions.split(","))
     print(

@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -23,9 +24,23 @@ using taocore::fixed::I32F32;
 
 namespace {
 
-// The value under `key`, or null (one lookup: the state dicts are read field by field on every
-// epoch call).
-py::handle item_of(const py::dict& d, const char* key) { return PyDict_GetItemString(d.ptr(), key); }
+// The dict key for a string literal, made (and hashed) once: PyDict_GetItemString builds and
+// hashes a new str on every lookup, and the state dicts are read field by field, and the result
+// dicts filled, on every epoch call. Keyed by the literal's address; the GIL guards the table,
+// whose strings live as long as the process (never released, so never after finalisation).
+PyObject* key_of(const char* literal) {
+    static auto* const keys = new std::unordered_map<const char*, PyObject*>();
+    auto it = keys->find(literal);
+    if (it == keys->end()) {
+        PyObject* key = PyUnicode_InternFromString(literal);
+        if (key == nullptr) throw py::error_already_set();
+        it = keys->emplace(literal, key).first;
+    }
+    return it->second;
+}
+
+// The value under `key` (a string literal), or null.
+py::handle item_of(const py::dict& d, const char* key) { return PyDict_GetItem(d.ptr(), key_of(key)); }
 
 // The 1-D array under `key` copied into `out` (emptied when the key is absent). Assigned, not
 // rebuilt: the epoch binding refills one per-thread state on every call, so a second call reuses
@@ -59,15 +74,16 @@ T scalar_of(const py::dict& d, const char* key, T fallback) {
     return value ? value.cast<T>() : fallback;
 }
 
-void fill_sparse(const py::dict& d, const std::string& prefix, SparseU16& m) {
-    fill_from<std::uint64_t>(d, (prefix + "_indptr").c_str(), m.indptr);
-    fill_from<std::uint16_t>(d, (prefix + "_indices").c_str(), m.indices);
-    fill_from<std::uint16_t>(d, (prefix + "_values").c_str(), m.values);
+// The CSR arrays of the weights or the bonds (literal keys: item_of).
+void fill_sparse(const py::dict& d, bool weights, SparseU16& m) {
+    fill_from<std::uint64_t>(d, weights ? "weights_indptr" : "bonds_indptr", m.indptr);
+    fill_from<std::uint16_t>(d, weights ? "weights_indices" : "bonds_indices", m.indices);
+    fill_from<std::uint16_t>(d, weights ? "weights_values" : "bonds_values", m.values);
 }
 
-SparseU16 sparse_of(const py::dict& d, const std::string& prefix) {
+SparseU16 sparse_of(const py::dict& d, bool weights) {
     SparseU16 m;
-    fill_sparse(d, prefix, m);
+    fill_sparse(d, weights, m);
     return m;
 }
 
@@ -88,8 +104,8 @@ void fill_state(const py::dict& d, SubnetState& s) {
     if (const py::handle owner = item_of(d, "owner_uid"); owner && !owner.is_none()) s.owner_uid = owner.cast<std::uint16_t>();
     fill_from<std::uint8_t>(d, "validator_permit", s.validator_permit);
     s.max_allowed_validators = scalar_of<std::uint16_t>(d, "max_allowed_validators", defaults.max_allowed_validators);
-    fill_sparse(d, "weights", s.weights);
-    fill_sparse(d, "bonds", s.bonds);
+    fill_sparse(d, true, s.weights);
+    fill_sparse(d, false, s.bonds);
     s.kappa = scalar_of<std::uint16_t>(d, "kappa", defaults.kappa);
     s.bonds_penalty = scalar_of<std::uint16_t>(d, "bonds_penalty", defaults.bonds_penalty);
     s.bonds_moving_average = scalar_of<std::uint64_t>(d, "bonds_moving_average", defaults.bonds_moving_average);
@@ -118,21 +134,25 @@ py::array_t<bool> bool_array(const std::vector<bool>& v) {
     return a;
 }
 
+void set_item(py::dict& d, const char* key, const py::handle value) {
+    if (PyDict_SetItem(d.ptr(), key_of(key), value.ptr()) != 0) throw py::error_already_set();
+}
+
 py::dict result_dict(const EpochResult& r) {
     py::dict d;
-    d["active"] = bool_array(r.active);
-    d["stake_weight"] = array_of(r.stake_weight);
-    d["consensus"] = array_of(r.consensus);
-    d["incentive"] = array_of(r.incentive);
-    d["dividends"] = array_of(r.dividends);
-    d["validator_trust"] = array_of(r.validator_trust);
-    d["emission"] = array_of(r.emission);
-    d["server_emission"] = array_of(r.server_emission);
-    d["validator_emission"] = array_of(r.validator_emission);
-    d["new_validator_permit"] = bool_array(r.new_validator_permit);
-    d["bonds_indptr"] = array_of(r.bonds.indptr);
-    d["bonds_indices"] = array_of(r.bonds.indices);
-    d["bonds_values"] = array_of(r.bonds.values);
+    set_item(d, "active", bool_array(r.active));
+    set_item(d, "stake_weight", array_of(r.stake_weight));
+    set_item(d, "consensus", array_of(r.consensus));
+    set_item(d, "incentive", array_of(r.incentive));
+    set_item(d, "dividends", array_of(r.dividends));
+    set_item(d, "validator_trust", array_of(r.validator_trust));
+    set_item(d, "emission", array_of(r.emission));
+    set_item(d, "server_emission", array_of(r.server_emission));
+    set_item(d, "validator_emission", array_of(r.validator_emission));
+    set_item(d, "new_validator_permit", bool_array(r.new_validator_permit));
+    set_item(d, "bonds_indptr", array_of(r.bonds.indptr));
+    set_item(d, "bonds_indices", array_of(r.bonds.indices));
+    set_item(d, "bonds_values", array_of(r.bonds.values));
     return d;
 }
 
@@ -335,7 +355,7 @@ void bind_consensus(py::module_& m) {
             std::vector<MechanismInput> inputs;
             for (const auto& item : mechanisms) {
                 const py::dict d = item.cast<py::dict>();
-                inputs.push_back({sparse_of(d, "weights"), sparse_of(d, "bonds"), vec_of<std::uint64_t>(d, "last_update")});
+                inputs.push_back({sparse_of(d, true), sparse_of(d, false), vec_of<std::uint64_t>(d, "last_update")});
             }
             taocore::consensus::MechanismsResult r;
             {

@@ -64,6 +64,13 @@ def _int_max(dtype: np.dtype[Any]) -> int:
     return int(np.iinfo(dtype).max)
 
 
+# The unsigned numpy types by dtype, with their largest values (one dict lookup on the fast path
+# of uint_array, which an epoch runs for each of its arrays on every call).
+_UNSIGNED_MAX = {
+    np.dtype(t): _int_max(np.dtype(t)) for t in (np.uint8, np.uint16, np.uint32, np.uint64)
+}
+
+
 def uint_array(
     name: str,
     value: Any,
@@ -74,15 +81,13 @@ def uint_array(
     """A 1-D array of ``dtype`` (uint64 unless told) with every entry in ``[0, hi]`` and, if
     given, exactly ``length``. Arrays already of an unsigned type that cannot exceed ``hi`` are
     not scanned again (an epoch's inputs are checked on every call)."""
-    if (
-        type(value) is np.ndarray
-        and value.ndim == 1
-        and value.dtype.kind == "u"
-        and _int_max(value.dtype) <= hi
-        and (length is None or value.size == length)
-    ):
-        # Already a flat unsigned array that cannot exceed hi: nothing to scan.
-        return value.astype(dtype, copy=False)
+    if type(value) is np.ndarray and value.ndim == 1:
+        given = value.dtype
+        top = _UNSIGNED_MAX.get(given)
+        if top is not None and top <= hi and (length is None or value.size == length):
+            # Already a flat unsigned array that cannot exceed hi: nothing to scan (and no copy
+            # when it has the wanted type).
+            return value if given.type is dtype else value.astype(dtype)
     arr = integers(name, [] if value is None else value)
     if arr.size:
         if arr.dtype.kind == "i" and int(arr.min()) < 0:

@@ -211,11 +211,13 @@ def _is_csr(value: Any, n: int) -> bool:
     """A CSR triple is a 3-tuple whose first item is a flat integer array of n + 1 offsets."""
     if not isinstance(value, tuple) or len(value) != 3:
         return False
-    try:
-        first = np.asarray(value[0])
-    except ValueError:
-        return False
-    return first.ndim == 1 and first.size == n + 1 and first.dtype != object
+    first: npt.NDArray[Any] = value[0]
+    if type(first) is not np.ndarray:
+        try:
+            first = np.asarray(first)
+        except ValueError:
+            return False
+    return first.ndim == 1 and first.size == n + 1 and first.dtype.kind != "O"
 
 
 def _sparse(name: str, value: Any, n: int) -> dict[str, npt.NDArray[Any]]:
@@ -298,20 +300,30 @@ def _fields(state: SubnetState) -> dict[str, Any]:
     return d
 
 
+_RESULT_VECTORS = (
+    "active",
+    "stake_weight",
+    "consensus",
+    "incentive",
+    "dividends",
+    "validator_trust",
+    "emission",
+    "server_emission",
+    "validator_emission",
+    "new_validator_permit",
+)
+
+
 def _result(raw: dict[str, Any]) -> EpochResult:
-    return EpochResult(
-        active=raw["active"],
-        stake_weight=raw["stake_weight"],
-        consensus=raw["consensus"],
-        incentive=raw["incentive"],
-        dividends=raw["dividends"],
-        validator_trust=raw["validator_trust"],
-        emission=raw["emission"],
-        server_emission=raw["server_emission"],
-        validator_emission=raw["validator_emission"],
-        new_validator_permit=raw["new_validator_permit"],
-        bonds=(raw["bonds_indptr"], raw["bonds_indices"], raw["bonds_values"]),
-    )
+    # The fields go straight into the instance dict: a frozen dataclass's __init__ only stores
+    # them, one object.__setattr__ each, which cost more than the rest of the conversion (this
+    # runs on every epoch call).
+    out = object.__new__(EpochResult)
+    values = out.__dict__
+    for name in _RESULT_VECTORS:
+        values[name] = raw[name]
+    values["bonds"] = (raw["bonds_indptr"], raw["bonds_indices"], raw["bonds_values"])
+    return out
 
 
 def epoch(state: SubnetState) -> EpochResult:

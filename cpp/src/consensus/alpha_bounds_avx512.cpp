@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "detail/alpha_bounds.hpp"
+#include "detail/entry_lanes_avx512.hpp"
 
 namespace taocore::consensus::detail {
 
@@ -58,6 +59,31 @@ constexpr Reciprocals make_reciprocals() {
 }
 constexpr Reciprocals kReciprocal = make_reciprocals();
 
+// 2^64 / d for the kernel's divisors (doubles between 2^31 and 2^62), to within a relative error
+// below 2^-50, without a division (eight-lane divisions were most of the kernel's time). rcp14's
+// estimate y0 has relative error |ε0| < 2^-14 (Intel's bound for VRCP14PD, for every normal d).
+// A Newton step r = 1 − d·y, y' = y + y·r, as two FMAs (one rounding each, relative 2^-53),
+// gives |ε'| <= ε² + 2·2^-53·(1 + ε): after two steps |ε| < 2^-28 + 2^-51, then below 2^-51.
+// Multiplying by 2^64 is exact. The callers widen every rounded step by 2^-40, far above that
+// error, so the bounds stay bounds exactly as with a correctly rounded division (2^-53).
+inline __m512d two64_over(__m512d d) noexcept {
+    const __m512d unit = _mm512_set1_pd(1.0);
+    __m512d y = _mm512_rcp14_pd(d);
+    y = _mm512_fmadd_pd(y, _mm512_fnmadd_pd(d, y, unit), y);
+    y = _mm512_fmadd_pd(y, _mm512_fnmadd_pd(d, y, unit), y);
+    return _mm512_mul_pd(y, _mm512_set1_pd(0x1p64));
+}
+
+}  // namespace
+
+namespace {
+
+// floor(σ·span / 2^32) for σ < 2^32 and span <= 2^32 (α's step above low): a 32 × 32-bit product
+// for span < 2^32 (exact in 64 bits), σ itself for span = 2^32 (`full`: all lanes set).
+inline __m512i times_span(__m512i sigma, __m512i span, __mmask8 full) noexcept {
+    return _mm512_mask_blend_epi64(full, _mm512_srli_epi64(_mm512_mul_epu32(sigma, span), 32), sigma);
+}
+
 }  // namespace
 
 namespace {
@@ -82,22 +108,85 @@ inline void group_lanes(std::size_t k, std::size_t count, __mmask8 (&lanes)[kGro
 // 2^32, a = h·d + floor(l·d / 2^32). |l·d| < 2^63, so that product is exact and the arithmetic
 // shift is its floor; h·d and the sum are taken modulo 2^64, which is the scalar rule's 128-bit
 // value cast to 64 bits whatever the factor (and that value fits: |factor| < 2^57).
-void alpha_exponents_avx512(const std::int64_t* c, const std::int64_t* w, const std::int64_t* b, std::size_t count,
-                            std::int64_t factor, std::int64_t* a) noexcept {
+namespace {
+
+// The rule above on eight lanes (c, w, b as I32F32 bits).
+inline __m512i exponent_lanes(__m512i cv, __m512i wv, __m512i bv, __m512i high, __m512i low) noexcept {
     const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(std::int64_t{1} << 32);
     const __m512i half = _mm512_set1_epi64(std::int64_t{1} << 31);
+    const __m512i buy = _mm512_max_epi64(_mm512_min_epi64(_mm512_sub_epi64(wv, cv), one), zero);
+    const __m512i sell = _mm512_max_epi64(_mm512_min_epi64(_mm512_sub_epi64(bv, wv), one), zero);
+    const __m512i d = _mm512_sub_epi64(_mm512_mask_blend_epi64(_mm512_cmpge_epi64_mask(wv, bv), sell, buy), half);
+    return _mm512_add_epi64(_mm512_mullo_epi64(high, d), _mm512_srai_epi64(_mm512_mullo_epi64(low, d), 32));
+}
+
+}  // namespace
+
+void alpha_exponents_avx512(const std::int64_t* c, const std::int64_t* w, const std::int64_t* b, std::size_t count,
+                            std::int64_t factor, std::int64_t* a) noexcept {
     const __m512i high = _mm512_set1_epi64(factor >> 32), low = _mm512_set1_epi64(factor & 0xffffffff);
     for (std::size_t k = 0; k < count; k += 8) {
-        const __mmask8 lanes = static_cast<__mmask8>(count - k >= 8 ? 0xff : (1u << (count - k)) - 1);
+        const __mmask8 lanes = tail_lanes(k, count);
         const __m512i cv = _mm512_maskz_loadu_epi64(lanes, c + k), wv = _mm512_maskz_loadu_epi64(lanes, w + k);
         const __m512i bv = _mm512_maskz_loadu_epi64(lanes, b + k);
-        const __m512i buy = _mm512_max_epi64(_mm512_min_epi64(_mm512_sub_epi64(wv, cv), one), zero);
-        const __m512i sell = _mm512_max_epi64(_mm512_min_epi64(_mm512_sub_epi64(bv, wv), one), zero);
-        const __m512i d = _mm512_sub_epi64(_mm512_mask_blend_epi64(_mm512_cmpge_epi64_mask(wv, bv), sell, buy), half);
-        const __m512i product = _mm512_add_epi64(_mm512_mullo_epi64(high, d),
-                                                 _mm512_srai_epi64(_mm512_mullo_epi64(low, d), 32));
-        _mm512_mask_storeu_epi64(a + k, lanes, product);
+        _mm512_mask_storeu_epi64(a + k, lanes, exponent_lanes(cv, wv, bv, high, low));
     }
+}
+
+void alpha_row_exponents_avx512(const math::Entry* row, std::size_t count, const std::int64_t* c, const std::int64_t* b,
+                                std::int64_t factor, std::int64_t* a) noexcept {
+    const __m512i high = _mm512_set1_epi64(factor >> 32), low = _mm512_set1_epi64(factor & 0xffffffff);
+    for (std::size_t k = 0; k < count; k += 8) {
+        const __mmask8 lanes = tail_lanes(k, count);
+        const EntryLanes e = load_entries(row + k, lanes);
+        const __m512i cv = column_values(c, e, lanes), bv = column_values(b, e, lanes);
+        _mm512_mask_storeu_epi64(a + k, lanes, exponent_lanes(cv, e.value, bv, high, low));
+    }
+}
+
+// ema_alpha_entry's plain case: with α, new and old in [0, 2^32], the result is
+// min(floor((2^32 − α)·old / 2^32) + floor(α·new / 2^32), 2^32). Both products are of operands
+// below 2^52, which IFMA multiplies exactly (104-bit products): with one operand scaled by 2^19
+// (at most 2^51) and the other by 2 (at most 2^33) the product is p·2^20, and its bits from 52 up
+// (madd52hi) are floor(p·2^20 / 2^52) = floor(p / 2^32). The sum is at most 2^33 and the minimum
+// is taken unsigned, as the scalar rule's. A result is kept when it is positive, so a result
+// not kept is 0 and adding it to its column's sum changes nothing: every lane adds. The row's
+// columns strictly increase, so the eight lanes' columns differ and one gather and scatter per
+// vector add each column's value once, as the scalar loop does. The scalar rule's saturating
+// column sums never saturate here: every value added is in [0, 2^32], and a column gets one per
+// row, at most 2^16 rows, so the sums stay below 2^48 and the plain additions are the same.
+std::size_t ema_alpha_row_avx512(const math::Entry* row, std::size_t count, const std::int64_t* alpha,
+                                 const std::int64_t* old_value, std::int64_t* col_sum, math::Entry*& out) noexcept {
+    const __m512i unit = _mm512_set1_epi64(std::int64_t{1} << 32), unit19 = _mm512_set1_epi64(std::int64_t{1} << 51);
+    const __m512i zero = _mm512_setzero_si512();
+    math::Entry* w = out;
+    std::size_t k = 0;
+    for (; k < count; k += 8) {
+        const __mmask8 lanes = tail_lanes(k, count);
+        const EntryLanes e = load_entries(row + k, lanes);
+        const __m512i a = _mm512_maskz_loadu_epi64(lanes, alpha + k);
+        const __m512i old = column_values(old_value, e, lanes);
+        const __mmask8 plain = _mm512_cmple_epu64_mask(a, unit) & _mm512_cmple_epu64_mask(e.value, unit) &
+                               _mm512_cmple_epu64_mask(old, unit);
+        if ((plain & lanes) != lanes) break;
+        const __m512i a19 = _mm512_slli_epi64(a, 19);
+        const __m512i decayed = _mm512_madd52hi_epu64(zero, _mm512_sub_epi64(unit19, a19), _mm512_add_epi64(old, old));
+        const __m512i increment = _mm512_madd52hi_epu64(zero, a19, _mm512_add_epi64(e.value, e.value));
+        const __m512i v = _mm512_min_epu64(_mm512_add_epi64(decayed, increment), unit);
+        const auto kept = static_cast<unsigned>(_mm512_cmpgt_epi64_mask(v, zero) & lanes);
+        store_kept(w, e.col, v, kept);
+        if (col_sum != nullptr) {
+            if (e.run) {
+                _mm512_mask_storeu_epi64(col_sum + e.first, lanes,
+                                         _mm512_add_epi64(_mm512_maskz_loadu_epi64(lanes, col_sum + e.first), v));
+            } else {
+                const __m512i sums = _mm512_mask_i64gather_epi64(zero, lanes, e.col, col_sum, 8);
+                _mm512_mask_i64scatter_epi64(col_sum, lanes, e.col, _mm512_add_epi64(sums, v), 8);
+            }
+        }
+    }
+    out = w;
+    return k < count ? k : count;
 }
 
 std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
@@ -105,7 +194,8 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
     static_assert(sizeof(std::size_t) == sizeof(std::int64_t));
     const __m512i bound = _mm512_set1_epi64(std::int64_t{20} << 32), one = _mm512_set1_epi64(std::int64_t{1} << 32);
     const __m512i lowv = _mm512_set1_epi64(low), spanv = _mm512_set1_epi64(span), unsettled = _mm512_set1_epi64(-1);
-    const __m512d two32 = _mm512_set1_pd(0x1p32), two64 = _mm512_set1_pd(0x1p64);
+    const auto full_span = static_cast<__mmask8>(span == (std::int64_t{1} << 32) ? 0xff : 0);
+    const __m512d two32 = _mm512_set1_pd(0x1p32);
     const __m512d scale = _mm512_set1_pd(0x1p-32), sigma_max = _mm512_set1_pd(0x1p32 - 1.0), unit = _mm512_set1_pd(1.0);
     // Relative widening for every rounded step: far above the double error (below 2^-46 for the
     // polynomials, 2^-53 per division), far below what moves σ by a unit.
@@ -146,17 +236,17 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
             // exp_safe: the sum itself, or one over it for a negative exponent, truncated to an
             // integer: floor is monotone, so the floors of the ends bound it (and mostly agree).
             constexpr int floor_mode = _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC;
-            const __m512d inv_lo = _mm512_roundscale_pd(_mm512_mul_pd(_mm512_div_pd(two64, s_hi), down), floor_mode);
-            const __m512d inv_hi = _mm512_roundscale_pd(_mm512_mul_pd(_mm512_div_pd(two64, s_lo), up), floor_mode);
+            const __m512d inv_lo = _mm512_roundscale_pd(_mm512_mul_pd(two64_over(s_hi), down), floor_mode);
+            const __m512d inv_hi = _mm512_roundscale_pd(_mm512_mul_pd(two64_over(s_lo), up), floor_mode);
             const __m512d e_lo = _mm512_mask_blend_pd(negative, s_lo, inv_lo);
             const __m512d e_hi = _mm512_mask_blend_pd(negative, s_hi, inv_hi);
             // σ = floor(2^64 / (2^32 + e)) is below 2^32 for every e the series can give (e >= 8),
             // so truncating the bounds converts exactly and σ·span fits 64 bits.
-            const __m512d q_lo = _mm512_mul_pd(_mm512_div_pd(two64, _mm512_add_pd(two32, e_hi)), down);
+            const __m512d q_lo = _mm512_mul_pd(two64_over(_mm512_add_pd(two32, e_hi)), down);
             const __m512d q_hi =
-                _mm512_min_pd(_mm512_mul_pd(_mm512_div_pd(two64, _mm512_add_pd(two32, e_lo)), up), sigma_max);
-            const __m512i alpha_lo = _mm512_srli_epi64(_mm512_mullo_epi64(_mm512_cvttpd_epu64(q_lo), spanv), 32);
-            const __m512i alpha_hi = _mm512_srli_epi64(_mm512_mullo_epi64(_mm512_cvttpd_epu64(q_hi), spanv), 32);
+                _mm512_min_pd(_mm512_mul_pd(two64_over(_mm512_add_pd(two32, e_lo)), up), sigma_max);
+            const __m512i alpha_lo = times_span(_mm512_cvttpd_epu64(q_lo), spanv, full_span);
+            const __m512i alpha_hi = times_span(_mm512_cvttpd_epu64(q_hi), spanv, full_span);
             const __mmask8 settled =
                 _mm512_cmpeq_epi64_mask(alpha_lo, alpha_hi) & _mm512_cmpneq_epi64_mask(ak[g], one);
             const __m512i out = _mm512_mask_blend_epi64(settled, unsettled, _mm512_add_epi64(lowv, alpha_lo));
@@ -179,21 +269,23 @@ namespace {
 // and the floors only lower it), so t < 2^47 too and t·x is the 52-bit IFMA halves' 104-bit
 // product. The division by i is a multiply-high: with m = ceil(2^52 / i) = (2^52 + ε) / i, ε < i,
 // u·m / 2^52 = u/i + u·ε/(i·2^52) and u·ε < 2^52, so the floor is floor(u / i) for every u < 2^47.
+// floor(t·x / 2^32) is one multiply-high: with t·2^4 < 2^51 and x·2^16 < 2^52 (x <= 10·2^32 <
+// 2^35.4), both within IFMA's 52-bit inputs, their product t·x·2^20 is exact in 104 bits and its
+// bits from 52 up are floor(t·x·2^20 / 2^52) = floor(t·x / 2^32).
 // sum[g] = 1 + x + Σ t_i for the magnitudes x[g] (0 in a lane gives 1).
 inline void series_sums(const __m512i (&xv)[kGroup], __m512i (&sum)[kGroup]) noexcept {
     const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(std::int64_t{1} << 32);
-    __m512i term[kGroup];
+    __m512i term[kGroup], x16[kGroup];
     for (std::size_t g = 0; g < kGroup; ++g) {
         term[g] = xv[g];
+        x16[g] = _mm512_slli_epi64(xv[g], 16);
         sum[g] = _mm512_add_epi64(xv[g], one);
     }
     for (std::size_t i = 2; i <= kTerms; ++i) {
         const __m512i m = _mm512_set1_epi64(kReciprocal.m[i]);
         __m512i any = zero;
         for (std::size_t g = 0; g < kGroup; ++g) {
-            const __m512i lo = _mm512_madd52lo_epu64(zero, term[g], xv[g]);
-            const __m512i hi = _mm512_madd52hi_epu64(zero, term[g], xv[g]);
-            const __m512i u = _mm512_or_si512(_mm512_slli_epi64(hi, 20), _mm512_srli_epi64(lo, 32));
+            const __m512i u = _mm512_madd52hi_epu64(zero, _mm512_slli_epi64(term[g], 4), x16[g]);
             term[g] = _mm512_madd52hi_epu64(zero, u, m);
             sum[g] = _mm512_add_epi64(sum[g], term[g]);
             any = _mm512_or_si512(any, term[g]);
@@ -202,17 +294,17 @@ inline void series_sums(const __m512i (&xv)[kGroup], __m512i (&sum)[kGroup]) noe
     }
 }
 
-// floor(2^64 / d) for 2^32 < d < 2^48 (so the quotient Q is below 2^32). d converts to double
-// exactly (d < 2^53) and the correctly rounded 2^64/d is within 2^-21 of Q (half an ulp below
-// 2^32), and not below floor(Q) (rounding is monotone and floor(Q) is a double): its truncation
-// q is floor(Q) or floor(Q) + 1. The remainder 2^64 − q·d then lies in [−d, d), well inside the
-// i64 range, so 64-bit wrapping arithmetic gives it exactly, and a negative one means q was one
-// too many.
+// floor(2^64 / d) for 2^32 < d < 2^48 (so the quotient Q is below 2^32). two64_over's estimate
+// is within Q·2^-51 < 2^-19 of Q, so its truncation q is floor(Q) − 1, floor(Q) or floor(Q) + 1.
+// The remainder 2^64 − q·d then lies in [−d, 2d), well inside the i64 range, so 64-bit wrapping
+// arithmetic gives it exactly: a negative one means q was one too many, one of d or more one
+// too few.
 inline __m512i reciprocal_floor(__m512i d) noexcept {
-    const __m512d q_estimate = _mm512_div_pd(_mm512_set1_pd(0x1p64), _mm512_cvtepu64_pd(d));
-    const __m512i q = _mm512_cvttpd_epu64(q_estimate);
+    const __m512i q = _mm512_cvttpd_epu64(two64_over(_mm512_cvtepu64_pd(d)));
     const __m512i r = _mm512_sub_epi64(_mm512_setzero_si512(), _mm512_mullo_epi64(q, d));
-    return _mm512_mask_sub_epi64(q, _mm512_movepi64_mask(r), q, _mm512_set1_epi64(1));
+    const __m512i unit = _mm512_set1_epi64(1);
+    const __m512i low = _mm512_mask_add_epi64(q, _mm512_cmpge_epi64_mask(r, d), q, unit);
+    return _mm512_mask_sub_epi64(low, _mm512_movepi64_mask(r), low, unit);
 }
 
 }  // namespace
@@ -242,6 +334,7 @@ std::size_t alpha_exact_avx512(std::int64_t* a, std::size_t* at, std::size_t cou
     const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(std::int64_t{1} << 32);
     const __m512i limit = _mm512_set1_epi64(exp_series_limit), lowv = _mm512_set1_epi64(low),
                   spanv = _mm512_set1_epi64(span);
+    const auto full_span = static_cast<__mmask8>(span == (std::int64_t{1} << 32) ? 0xff : 0);
     std::size_t left = 0;
     for (std::size_t k = 0; k < count; k += 8 * kGroup) {
         __mmask8 lanes[kGroup], series[kGroup];
@@ -262,7 +355,7 @@ std::size_t alpha_exact_avx512(std::int64_t* a, std::size_t* at, std::size_t cou
             const __mmask8 negative = _mm512_movepi64_mask(given[g]);
             const __m512i e = _mm512_mask_mov_epi64(s[g], negative, reciprocal_floor(s[g]));
             const __m512i sigma = reciprocal_floor(_mm512_add_epi64(one, e));
-            const __m512i value = _mm512_add_epi64(lowv, _mm512_srli_epi64(_mm512_mullo_epi64(sigma, spanv), 32));
+            const __m512i value = _mm512_add_epi64(lowv, times_span(sigma, spanv, full_span));
             _mm512_mask_i64scatter_epi64(alpha, series[g], where[g], value, 8);
             const __mmask8 rest = lanes[g] & static_cast<__mmask8>(~series[g]);
             _mm512_storeu_si512(a + left, _mm512_maskz_compress_epi64(rest, given[g]));

@@ -53,8 +53,9 @@ void validate_sparse(const SparseU16& m, std::size_t n, const char* field) {
                                                     const std::vector<std::uint64_t>& block_at_registration, Entry* out) {
     auto load = [&](auto convert) {
         if (!masking) {
-            for (std::uint64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k) *out++ = {m.indices[k], convert(m.values[k])};
-            return out;
+            const std::uint64_t first = m.indptr[i], count = m.indptr[i + 1] - first;
+            math::load_u16_row(m.indices.data() + first, m.values.data() + first, count, proportion, out);
+            return out + count;
         }
         for (std::uint64_t k = m.indptr[i]; k < m.indptr[i + 1]; ++k) {
             const std::uint16_t j = m.indices[k];
@@ -113,6 +114,19 @@ std::optional<std::int64_t> stake_share_bits(fixed::u128 t, fixed::u128 sum) noe
     while (r < 0) { --q; r += signed_sum; }
     while (r >= signed_sum) { ++q; r -= signed_sum; }
     return q;
+}
+
+// Per row of m: 1 if its uids strictly increase (also for a matrix given without rows). Then so do
+// those of every matrix built from the row by dropping entries (masks, the clip).
+std::vector<std::uint8_t> increasing_rows(const SparseU16& m, std::size_t n) {
+    std::vector<std::uint8_t> out(n, 1);
+    if (m.indptr.empty()) return out;
+    for (std::size_t i = 0; i < n; ++i) {
+        std::uint8_t ok = 1;
+        for (std::uint64_t k = m.indptr[i] + 1; k < m.indptr[i + 1]; ++k) ok &= m.indices[k] > m.indices[k - 1] ? 1 : 0;
+        out[i] = ok;
+    }
+    return out;
 }
 
 void to_u16(const Vector& v, std::vector<std::uint16_t>& out) {
@@ -248,6 +262,12 @@ void epoch_into(const SubnetState& s, EpochResult& out) {
         const std::size_t self = i == owner ? static_cast<std::size_t>(-1) : i;
         Entry* w = weights.begin_row(s.weights.indptr[i + 1] - s.weights.indptr[i]);
         if (last_update[i] > latest_registration && (!s.commit_reveal || commit >= latest_registration)) {
+            const std::uint64_t first = s.weights.indptr[i], count = s.weights.indptr[i + 1] - first;
+            if (Entry* end = math::whole_row_normalized(s.weights.indices.data() + first, s.weights.values.data() + first,
+                                                        count, self, w)) {
+                weights.end_row(end);
+                continue;
+            }
             std::uint64_t row_total = 0;  // u16 values: 64 bits cannot overflow
             for (std::uint64_t k = s.weights.indptr[i]; k < s.weights.indptr[i + 1]; ++k) {
                 const std::uint16_t j = s.weights.indices[k], v = s.weights.values[k];
@@ -347,25 +367,23 @@ void epoch_into(const SubnetState& s, EpochResult& out) {
             // weight and bond values the chain's sorted merge walk would see, a whole row at a
             // time. In a row whose columns strictly increase the walk sees every entry: the
             // weights are the row's own values and the bonds the moving average's old values
-            // (prev's row, by column), so the walk's dense rows are needed only otherwise.
+            // (prev's row, by column), so the walk's dense rows are needed only otherwise. The
+            // stored rows' order tells: the bond weights' rows and the loaded bonds keep only
+            // entries of them.
+            const std::vector<std::uint8_t> weights_increasing = increasing_rows(s.weights, n);
+            const std::vector<std::uint8_t> bonds_increasing = increasing_rows(s.bonds, n);
             Vector w_seen(n, zero), b_seen(n, zero);
             Vector c_in, w_in, b_in;
             std::vector<std::uint16_t> touched;
-            auto increasing = [](math::ConstRow row) {
-                for (std::size_t k = 1; k < row.size(); ++k)
-                    if (row[k].col <= row[k - 1].col) return false;
-                return true;
-            };
             auto alpha_row = [&](std::size_t i, math::ConstRow row, const I32F32* old_value, I32F32* alpha_out) {
-                const bool weights_seen = increasing(row), bonds_seen = increasing(bonds[i]);
-                const I32F32* b_of = old_value;
-                if (!weights_seen || !bonds_seen) {
-                    for (std::uint16_t c : touched) { w_seen[c] = zero; b_seen[c] = zero; }
-                    touched.clear();
-                    walk_visible(row, w_seen, touched);
-                    walk_visible(bonds[i], b_seen, touched);
-                    b_of = b_seen.data();
+                if (weights_increasing[i] != 0 && bonds_increasing[i] != 0) {
+                    math::alpha_sigmoid_row(row, consensus.data(), old_value, low, high, steepness, alpha_out);
+                    return;
                 }
+                for (std::uint16_t c : touched) { w_seen[c] = zero; b_seen[c] = zero; }
+                touched.clear();
+                walk_visible(row, w_seen, touched);
+                walk_visible(bonds[i], b_seen, touched);
                 if (c_in.size() < row.size()) {
                     c_in.resize(row.size());
                     w_in.resize(row.size());
@@ -374,14 +392,14 @@ void epoch_into(const SubnetState& s, EpochResult& out) {
                 for (std::size_t k = 0; k < row.size(); ++k) {
                     const std::uint16_t j = row[k].col;
                     c_in[k] = consensus[j];
-                    w_in[k] = weights_seen && bonds_seen ? row[k].value : w_seen[j];
-                    b_in[k] = b_of[j];
+                    w_in[k] = w_seen[j];
+                    b_in[k] = b_seen[j];
                 }
                 math::alpha_sigmoid_many(c_in.data(), w_in.data(), b_in.data(), row.size(), low, high, steepness,
                                          alpha_out);
             };
             Vector col_sum;
-            new_bonds = math::mat_ema_alpha_sparse(bond_weights, bonds, n, alpha_row, &col_sum);
+            new_bonds = math::mat_ema_alpha_sparse(bond_weights, bonds, n, alpha_row, &col_sum, weights_increasing.data());
             total_bonds = math::col_normalized_row_dot(new_bonds, incentive, col_sum);
         } else {
             const I32F32 alpha = math::bonds_moving_average_alpha(s.bonds_moving_average);
@@ -434,13 +452,9 @@ void epoch_into(const SubnetState& s, EpochResult& out) {
     out.bonds.indices.resize(out.bonds.indptr[n]);
     out.bonds.values.resize(out.bonds.indptr[n]);
     for (std::size_t i = 0; i < n; ++i) {
-        std::uint64_t k = out.bonds.indptr[i];
+        const std::uint64_t k = out.bonds.indptr[i];
         if (k == out.bonds.indptr[i + 1]) continue;
-        for (const Entry& e : new_bonds[i]) {
-            out.bonds.indices[k] = e.col;
-            out.bonds.values[k] = math::fixed_proportion_to_u16(e.value);
-            ++k;
-        }
+        math::entries_to_u16(new_bonds[i], out.bonds.indices.data() + k, out.bonds.values.data() + k);
     }
 }
 

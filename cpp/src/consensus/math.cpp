@@ -4,6 +4,8 @@
 #include "consensus/detail/alpha_bounds.hpp"
 #include "consensus/detail/clip.hpp"
 #include "consensus/detail/column_division.hpp"
+#include "consensus/detail/ema.hpp"
+#include "consensus/detail/rows.hpp"
 #include "consensus/detail/partition.hpp"
 #include "taocore/simd/backend.hpp"
 
@@ -262,6 +264,8 @@ struct LiquidAlphaKernels {
     kernels::AlphaBoundsFn bounds = nullptr;
     kernels::AlphaExactFn exact = nullptr;
     kernels::AlphaExponentsFn exponents = nullptr;
+    kernels::RowExponentsFn row_exponents = nullptr;
+    kernels::EmaAlphaRowFn ema_row = nullptr;
 };
 
 LiquidAlphaKernels liquid_alpha_kernels() noexcept {
@@ -275,7 +279,7 @@ LiquidAlphaKernels liquid_alpha_kernels() noexcept {
 #if defined(TAOCORE_HAVE_AVX512)
         if (b == simd::backend::avx512)
             r = {&kernels::exp_series_avx512, &kernels::alpha_bounds_avx512, &kernels::alpha_exact_avx512,
-                 &kernels::alpha_exponents_avx512};
+                 &kernels::alpha_exponents_avx512, &kernels::alpha_row_exponents_avx512, &kernels::ema_alpha_row_avx512};
 #endif
         (void)b;
         return r;
@@ -349,20 +353,35 @@ I32F32 sigmoid_safe(I32F32 input, I32F32 rho, I32F32 kappa) noexcept {
     return one_over_saturating(saturating_add(e, one));
 }
 
-void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32F32* bond, std::size_t count,
-                        I32F32 alpha_low, I32F32 alpha_high, I32F32 steepness, I32F32* out) noexcept {
+namespace {
+
+// The exponent of liquid alpha's sigmoid for one (consensus, weight, bond) triple.
+[[gnu::always_inline]] inline I32F32 alpha_exponent(I32F32 c, I32F32 w, I32F32 b, I32F32 factor) noexcept {
     const I32F32 zero = I32F32::zero(), one = I32F32::one();
     auto clamp01 = [&](I32F32 v) { return std::max(std::min(v, one), zero); };
+    const I32F32 half = I32F32::from_bits(std::int64_t{1} << 31);
+    const I32F32 diff_buy = clamp01(fixed::sub(w, c));
+    const I32F32 diff_sell = clamp01(fixed::sub(b, w));
+    const I32F32 x = w >= b ? diff_buy : diff_sell;
+    // |x − ½| <= 2^31 and |factor| < 2^63 / 100 < 2^57 (bits): the floored product is
+    // below 2^56 in magnitude, so saturating_mul never saturates and is the plain one.
+    return fixed::mul(factor, fixed::sub(x, half));
+}
+
+// alpha_sigmoid_many's steps after the exponents, which exponents(start, m, factor, exponent)
+// writes for entries [start, start + m) (blocks of at most 256).
+template <class Exponents>
+void alpha_from_exponents(std::size_t count, I32F32 alpha_low, I32F32 alpha_high, I32F32 steepness, I32F32* out,
+                          Exponents&& exponents) noexcept {
+    const I32F32 one = I32F32::one();
     // steepness / −100: the 2^32 scales cancel, (s·2^32) / (−100·2^32) truncates like s / −100,
     // and it cannot overflow.
     const I32F32 factor = I32F32::from_bits(steepness.bits / -100);
-    const I32F32 half = I32F32::from_bits(std::int64_t{1} << 31);
     // The interval kernel's closed form of α (low + floor(σ·span), never clamped) holds for
     // 0 <= low <= high <= 1, the range of AlphaValues; other bounds take the exact path only.
     const LiquidAlphaKernels kernel = liquid_alpha_kernels();
     const kernels::AlphaBoundsFn bounds = kernel.bounds;
     const bool bounded = bounds != nullptr && alpha_low.bits >= 0 && alpha_low <= alpha_high && alpha_high <= one;
-    const bool vector_exponents = kernel.exponents != nullptr;
     constexpr std::size_t block = 256;
     static_assert(sizeof(I32F32) == sizeof(std::int64_t));
     // The interval kernel stores whole vectors of its open list: room for one more.
@@ -370,22 +389,7 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
     std::size_t open_at[block + 8];
     for (std::size_t start = 0; start < count; start += block) {
         const std::size_t m = std::min(block, count - start);
-        // The kernel's form of the loop below (the same bits: alpha_exponents_avx512 says why).
-        if (vector_exponents) {
-            kernel.exponents(reinterpret_cast<const std::int64_t*>(consensus + start),
-                             reinterpret_cast<const std::int64_t*>(weight + start),
-                             reinterpret_cast<const std::int64_t*>(bond + start), m, factor.bits,
-                             reinterpret_cast<std::int64_t*>(exponent));
-        }
-        for (std::size_t k = 0; k < m && !vector_exponents; ++k) {
-            const I32F32 w = weight[start + k], b = bond[start + k];
-            const I32F32 diff_buy = clamp01(fixed::sub(w, consensus[start + k]));
-            const I32F32 diff_sell = clamp01(fixed::sub(b, w));
-            const I32F32 x = w >= b ? diff_buy : diff_sell;
-            // |x − ½| <= 2^31 and |factor| < 2^63 / 100 < 2^57 (bits): the floored product is
-            // below 2^56 in magnitude, so saturating_mul never saturates and is the plain one.
-            exponent[k] = fixed::mul(factor, fixed::sub(x, half));
-        }
+        exponents(start, m, factor, exponent);
         // The entries the exact series settles: every one, or those the interval leaves open
         // (about a quarter, near a = 0), listed by the kernel, which writes the others' α.
         const I32F32* pending_exponent = exponent;
@@ -410,6 +414,67 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
             out[start + open_at[k]] = std::max(std::min(a, alpha_high), alpha_low);
         }
     }
+}
+
+}  // namespace
+
+void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32F32* bond, std::size_t count,
+                        I32F32 alpha_low, I32F32 alpha_high, I32F32 steepness, I32F32* out) noexcept {
+    const kernels::AlphaExponentsFn vector_exponents = liquid_alpha_kernels().exponents;
+    alpha_from_exponents(count, alpha_low, alpha_high, steepness, out,
+                         [&](std::size_t start, std::size_t m, I32F32 factor, I32F32* exponent) {
+                             // The kernel's form of the loop below (the same bits: alpha_exponents_avx512 says why).
+                             if (vector_exponents != nullptr) {
+                                 vector_exponents(reinterpret_cast<const std::int64_t*>(consensus + start),
+                                                  reinterpret_cast<const std::int64_t*>(weight + start),
+                                                  reinterpret_cast<const std::int64_t*>(bond + start), m, factor.bits,
+                                                  reinterpret_cast<std::int64_t*>(exponent));
+                                 return;
+                             }
+                             for (std::size_t k = 0; k < m; ++k)
+                                 exponent[k] = alpha_exponent(consensus[start + k], weight[start + k], bond[start + k], factor);
+                         });
+}
+
+void alpha_sigmoid_row(ConstRow row, const I32F32* consensus, const I32F32* bond, I32F32 alpha_low, I32F32 alpha_high,
+                       I32F32 steepness, I32F32* out) noexcept {
+    const kernels::RowExponentsFn vector_exponents = liquid_alpha_kernels().row_exponents;
+    alpha_from_exponents(row.size(), alpha_low, alpha_high, steepness, out,
+                         [&](std::size_t start, std::size_t m, I32F32 factor, I32F32* exponent) {
+                             // alpha_exponent's vector form (alpha_exponents_avx512 says why it agrees).
+                             if (vector_exponents != nullptr) {
+                                 vector_exponents(row.data() + start, m, reinterpret_cast<const std::int64_t*>(consensus),
+                                                  reinterpret_cast<const std::int64_t*>(bond), factor.bits,
+                                                  reinterpret_cast<std::int64_t*>(exponent));
+                                 return;
+                             }
+                             for (std::size_t k = 0; k < m; ++k) {
+                                 const Entry& e = row[start + k];
+                                 exponent[k] = alpha_exponent(consensus[e.col], e.value, bond[e.col], factor);
+                             }
+                         });
+}
+
+Entry* ema_alpha_row(ConstRow row, const I32F32* alpha, const I32F32* old_value, std::size_t columns, I32F32* col_sum,
+                     bool increasing, Entry* w) noexcept {
+    std::size_t done = 0;
+    const kernels::EmaAlphaRowFn kernel = liquid_alpha_kernels().ema_row;
+    // The kernel needs distinct columns, every one below `columns`: the last of an increasing row.
+    if (kernel != nullptr && increasing && !row.empty() && row.back().col < columns)
+        done = kernel(row.data(), row.size(), reinterpret_cast<const std::int64_t*>(alpha),
+                      reinterpret_cast<const std::int64_t*>(old_value), reinterpret_cast<std::int64_t*>(col_sum), w);
+    const ColumnSums column_sums_of{col_sum, col_sum != nullptr ? columns : 0};
+    for (std::size_t k = done; k < row.size(); ++k) {
+        const Entry& e = row[k];
+        if (e.col >= columns) continue;
+        const I32F32 v = ema_alpha_entry(alpha[k], e.value, old_value[e.col]);
+        *w = {e.col, v};
+        const bool kept = v > I32F32::zero();
+        w += kept ? 1 : 0;
+        // Adding 0 changes no saturating sum; without col_sum there are no columns to add to.
+        column_sums_of.add({e.col, kept ? v : I32F32::zero()});
+    }
+    return w;
 }
 
 I32F32 alpha_sigmoid(I32F32 consensus, I32F32 weight, I32F32 bond, I32F32 alpha_low, I32F32 alpha_high,
@@ -494,6 +559,48 @@ void inplace_whole_row_normalize(Row row, I32F32 s) noexcept {
     // w·2^32 (w < 2^31, as w <= s).
     const fixed::U64Divider by(static_cast<std::uint64_t>(s.bits) >> 32);
     for (Entry& e : row) e.value.bits = static_cast<std::int64_t>(by(static_cast<std::uint64_t>(e.value.bits)));
+}
+
+void load_u16_row(const std::uint16_t* col, const std::uint16_t* value, std::size_t count, bool proportion,
+                  Entry* out) noexcept {
+#if defined(TAOCORE_HAVE_AVX512)
+    static const bool vector = simd::active_backend() == simd::backend::avx512;
+    if (vector) return consensus::detail::load_u16_row_avx512(col, value, count, proportion, out);
+#endif
+    for (std::size_t k = 0; k < count; ++k)
+        out[k] = {col[k], proportion ? u16_proportion_to_fixed(value[k]) : u16_to_fixed(value[k])};
+}
+
+void scatter_row(ConstRow row, I32F32* dense, std::size_t columns, bool zero) noexcept {
+#if defined(TAOCORE_HAVE_AVX512)
+    static const bool vector = simd::active_backend() == simd::backend::avx512;
+    if (vector)
+        return consensus::detail::scatter_row_avx512(row.data(), row.size(), reinterpret_cast<std::int64_t*>(dense), columns,
+                                                     zero);
+#endif
+    for (const Entry& e : row)
+        if (e.col < columns) dense[e.col] = zero ? I32F32::zero() : e.value;
+}
+
+Entry* whole_row_normalized(const std::uint16_t* col, const std::uint16_t* value, std::size_t count, std::size_t self,
+                            Entry* out) noexcept {
+#if defined(TAOCORE_HAVE_AVX512)
+    static const bool vector = simd::active_backend() == simd::backend::avx512;
+    if (vector) return consensus::detail::whole_row_normalize_avx512(col, value, count, self, out);
+#endif
+    (void)col, (void)value, (void)count, (void)self, (void)out;
+    return nullptr;
+}
+
+void entries_to_u16(ConstRow entries, std::uint16_t* col, std::uint16_t* value) noexcept {
+#if defined(TAOCORE_HAVE_AVX512)
+    static const bool vector = simd::active_backend() == simd::backend::avx512;
+    if (vector) return consensus::detail::entries_to_u16_avx512(entries.data(), entries.size(), col, value);
+#endif
+    for (std::size_t k = 0; k < entries.size(); ++k) {
+        col[k] = entries[k].col;
+        value[k] = fixed_proportion_to_u16(entries[k].value);
+    }
 }
 
 void inplace_row_normalize_sparse(SparseMatrix& m) noexcept {
@@ -603,6 +710,8 @@ public:
         }
         kernel_(entries.data(), entries.size(), table_, &fallback, &divisor_);
     }
+    /// The vector rule's table, or nullptr when the divisions are scalar.
+    const consensus::detail::ColumnReciprocals* table() const noexcept { return scalar_ ? nullptr : &table_; }
 
 private:
     static void fallback(Entry& e, const void* context) {
@@ -778,7 +887,52 @@ Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, std::size_
     return col_normalized_row_dot(m, v, column_sums(m, columns));
 }
 
+namespace {
+
+// The AVX-512 normalised row dot product (detail/column_division.hpp), or nullptr.
+consensus::detail::RowDotFn row_dot_kernel() {
+    static const consensus::detail::RowDotFn kernel = [] {
+        consensus::detail::RowDotFn k = nullptr;
+#if defined(TAOCORE_HAVE_AVX512)
+        if (simd::active_backend() == simd::backend::avx512) k = &consensus::detail::normalized_row_dot_avx512;
+#endif
+        return k;
+    }();
+    return kernel;
+}
+
+struct RowDotTerms {
+    const Vector& col_sum;
+    const Vector& v;
+    std::size_t usable;
+};
+
+// One entry's term of col_normalized_row_dot (ColumnDivision's division: saturating_div, a zero
+// divisor leaving the entry).
+std::int64_t row_dot_term(const Entry& e, const void* context) {
+    const auto& t = *static_cast<const RowDotTerms*>(context);
+    if (e.col >= t.usable || t.v[e.col].is_zero()) return 0;  // floor(x · 0) adds nothing
+    const I32F32 d = t.col_sum[e.col];
+    const I32F32 q = d.is_zero() ? e.value : fixed::saturating_div(e.value, d);
+    return fixed::mul(q, t.v[e.col]).bits;
+}
+
+}  // namespace
+
 Vector col_normalized_row_dot(const SparseMatrix& m, const Vector& v, const Vector& col_sum) {
+    if (const consensus::detail::RowDotFn dot = row_dot_kernel(); dot != nullptr && v.size() >= col_sum.size()) {
+        const ColumnDivider divide(col_sum);
+        if (const consensus::detail::ColumnReciprocals* table = divide.table()) {
+            const RowDotTerms terms{col_sum, v, col_sum.size()};
+            Vector out(m.size(), I32F32::zero());
+            static_assert(sizeof(I32F32) == sizeof(std::int64_t));
+            for (std::size_t i = 0; i < m.size(); ++i)
+                if (!m[i].empty())
+                    out[i] = I32F32::from_bits(dot(m[i].data(), m[i].size(), *table,
+                                                   reinterpret_cast<const std::int64_t*>(v.data()), &row_dot_term, &terms));
+            return out;
+        }
+    }
     const ColumnDivision normalise(col_sum);
     const std::size_t usable = std::min(col_sum.size(), v.size());
     const I32F32* const vj = v.data();
@@ -903,6 +1057,24 @@ Entry* ema_emit_columns(I32F32* row, std::size_t columns, Entry* w, I32F32* col_
     return w;
 }
 
+// The AVX-512 row passes of detail/ema.hpp, or nullptr.
+struct EmaKernels {
+    consensus::detail::AccumulateRowFn accumulate = nullptr;
+    consensus::detail::EmitColumnsFn emit = nullptr;
+};
+
+EmaKernels ema_kernels() {
+    static const EmaKernels k = [] {
+        EmaKernels r;
+#if defined(TAOCORE_HAVE_AVX512)
+        if (simd::active_backend() == simd::backend::avx512)
+            r = {&consensus::detail::accumulate_row_avx512, &consensus::detail::emit_columns_avx512};
+#endif
+        return r;
+    }();
+    return k;
+}
+
 // mat_ema_sparse over rows given by next_row(i) and prev_row(i) (ConstRow each): the chain
 // densifies each row to the number of rows (the matrices are n × n).
 template <class NextRow, class PrevRow>
@@ -910,24 +1082,35 @@ SparseMatrix ema_rows(std::size_t rows, NextRow&& next_row, PrevRow&& prev_row, 
                       std::size_t expected_entries) {
     const std::size_t columns = rows;
     const I32F32 keep = saturating_sub(I32F32::one(), alpha);
+    const EmaKernels kernel = ema_kernels();
     SparseMatrix out;
     out.reserve(rows, expected_entries);
     Vector row(columns, I32F32::zero());
+    auto* const row_bits = reinterpret_cast<std::int64_t*>(row.data());
     if (col_sum != nullptr) col_sum->assign(columns, I32F32::zero());
+    auto accumulate = [&](ConstRow entries, I32F32 factor) {
+        if (kernel.accumulate != nullptr) return kernel.accumulate(entries.data(), entries.size(), factor.bits, row_bits, columns);
+        for (const Entry& e : entries)
+            if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(factor, e.value));
+    };
     for (std::size_t i = 0; i < rows; ++i) {
         const ConstRow next = next_row(i);
         const ConstRow prev = prev_row(i);
         if (!next.empty() || !prev.empty()) {
-            for (const Entry& e : next)
-                if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(alpha, e.value));
-            for (const Entry& e : prev)
-                if (e.col < columns) row[e.col] = fixed::add(row[e.col], fixed::mul(keep, e.value));
+            accumulate(next, alpha);
+            accumulate(prev, keep);
             // Column sums on the way for a mostly full row; over the entries kept for a sparse
             // one, most of whose columns hold nothing.
             const bool full = next.size() + prev.size() >= columns / 2;
             Entry* const w = out.begin_row(columns);
-            out.end_row(col_sum != nullptr && full ? ema_emit_columns<true>(row.data(), columns, w, col_sum->data())
-                                                   : ema_emit_columns<false>(row.data(), columns, w, nullptr));
+            if (kernel.emit != nullptr) {
+                // The kernel's sums are the saturating ones of non-negative sums (all of these are).
+                out.end_row(kernel.emit(row_bits, columns, w,
+                                        col_sum != nullptr && full ? reinterpret_cast<std::int64_t*>(col_sum->data()) : nullptr));
+            } else {
+                out.end_row(col_sum != nullptr && full ? ema_emit_columns<true>(row.data(), columns, w, col_sum->data())
+                                                       : ema_emit_columns<false>(row.data(), columns, w, nullptr));
+            }
             if (col_sum != nullptr && !full) {
                 const ColumnSums column_sums(*col_sum);
                 for (const Entry& e : out[i]) column_sums.add(e);

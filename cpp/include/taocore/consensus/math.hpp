@@ -248,6 +248,10 @@ I32F32 alpha_sigmoid(I32F32 consensus, I32F32 weight, I32F32 bond, I32F32 alpha_
 /// exp series of several entries run interleaved.
 void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32F32* bond, std::size_t count,
                         I32F32 alpha_low, I32F32 alpha_high, I32F32 steepness, I32F32* out) noexcept;
+/// alpha_sigmoid_many over a row whose columns strictly increase and index `consensus` and `bond`:
+/// out[k] = alpha_sigmoid(consensus[row[k].col], row[k].value, bond[row[k].col], ...).
+void alpha_sigmoid_row(ConstRow row, const I32F32* consensus, const I32F32* bond, I32F32 alpha_low, I32F32 alpha_high,
+                       I32F32 steepness, I32F32* out) noexcept;
 
 // ---- vectors (§7.3, §7.4) ------------------------------------------------------------------------
 std::vector<bool> is_topk(const Vector& v, std::size_t k);
@@ -264,6 +268,20 @@ void inplace_row_normalize(Row row) noexcept;  // divide by the row sum if it is
 /// `sum`, known to the caller (the epoch's weights, summed while they are loaded).
 void inplace_whole_row_normalize(Row row, I32F32 sum) noexcept;
 void inplace_row_normalize_sparse(SparseMatrix& m) noexcept;
+/// out[k] = (col[k], u16_proportion_to_fixed(value[k])) if proportion, else
+/// (col[k], u16_to_fixed(value[k])), for k < count.
+void load_u16_row(const std::uint16_t* col, const std::uint16_t* value, std::size_t count, bool proportion,
+                  Entry* out) noexcept;
+/// For each entry of row in order with col < columns: dense[col] = its value (zero: 0).
+void scatter_row(ConstRow row, I32F32* dense, std::size_t columns, bool zero) noexcept;
+/// A row of whole u16 weights (uids col[k], values value[k]) without uid `self` (none: -1),
+/// normalised as inplace_whole_row_normalize does by the total of the values kept, into out in
+/// order, by the active backend's vector rule: one past the last entry written, or nullptr
+/// (nothing written) where there is none or its conditions do not hold (0 < total < 2^31).
+Entry* whole_row_normalized(const std::uint16_t* col, const std::uint16_t* value, std::size_t count, std::size_t self,
+                            Entry* out) noexcept;
+/// col[k] = entries[k].col and value[k] = fixed_proportion_to_u16(entries[k].value).
+void entries_to_u16(ConstRow entries, std::uint16_t* col, std::uint16_t* value) noexcept;
 void inplace_col_normalize_sparse(SparseMatrix& m, std::size_t columns);
 /// Per-column saturating sums of the entries with col < columns, added in storage order (the
 /// column normalisation's divisors). The producers below can return them from the pass that
@@ -276,6 +294,7 @@ struct ColumnSums {
     I32F32* sum;
     std::size_t columns;
     explicit ColumnSums(Vector& v) noexcept : sum(v.data()), columns(v.size()) {}
+    ColumnSums(I32F32* s, std::size_t n) noexcept : sum(s), columns(n) {}
     [[gnu::always_inline]] void add(const Entry& e) const noexcept {
         if (e.col < columns) sum[e.col] = fixed::saturating_add(sum[e.col], e.value);
     }
@@ -388,14 +407,22 @@ inline I32F32 ema_alpha_entry(I32F32 alpha, I32F32 next, I32F32 prev) noexcept {
     const I32F32 v = fixed::saturating_add(decayed, increment);
     return v > one ? one : v;
 }
+/// mat_ema_alpha_sparse's pass over one row (entries with col >= columns skipped): each entry's
+/// ema_alpha_entry(alpha[k], value, old_value[col]) written at w if positive, and, with col_sum,
+/// added to its column's sum in entry order. `increasing`: the row's columns strictly increase
+/// (false is always allowed). Returns one past the last entry written.
+Entry* ema_alpha_row(ConstRow row, const I32F32* alpha, const I32F32* old_value, std::size_t columns, I32F32* col_sum,
+                     bool increasing, Entry* w) noexcept;
 /// Yuma3's per-entry EMA. `alpha(i, next_row, old_value, out)` gives α for the entries of row i
 /// of `next` (out[k] for next_row[k], those with a column below `columns`), given the row's
 /// previous values by column (old_value[j]: the last entry of prev's row i in column j, else 0).
 /// With col_sum, also column_sums(result, columns) into it, from the pass that writes the entries
-/// (the same additions in the same order).
+/// (the same additions in the same order). `next_increasing`, when given, holds per row of `next`
+/// whether its columns strictly increase (0 is always allowed).
 template <class AlphaRowFn>
 SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& prev, std::size_t columns,
-                                  AlphaRowFn&& alpha, Vector* col_sum = nullptr);
+                                  AlphaRowFn&& alpha, Vector* col_sum = nullptr,
+                                  const std::uint8_t* next_increasing = nullptr);
 /// Dense `mat_ema_alpha` (the dense test epoch's variant): min((1−α)·old + max(α·new, 0), 1).
 std::vector<Vector> mat_ema_alpha_dense(const std::vector<Vector>& next, const std::vector<Vector>& prev,
                                         const std::vector<Vector>& alpha);
@@ -408,15 +435,13 @@ Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score
 // ---- template definition -------------------------------------------------------------------------
 template <class AlphaRowFn>
 SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& prev, std::size_t columns,
-                                  AlphaRowFn&& alpha, Vector* col_sum) {
+                                  AlphaRowFn&& alpha, Vector* col_sum, const std::uint8_t* next_increasing) {
     if (next.size() != prev.size()) {
         if (col_sum != nullptr) *col_sum = column_sums(next, columns);
         return next;
     }
-    Vector unused;
-    Vector& sums = col_sum != nullptr ? *col_sum : unused;
-    sums.assign(col_sum != nullptr ? columns : 0, I32F32::zero());
-    const ColumnSums column_sums_of(sums);
+    if (col_sum != nullptr) col_sum->assign(columns, I32F32::zero());
+    I32F32* const sums = col_sum != nullptr ? col_sum->data() : nullptr;
     SparseMatrix out;
     out.reserve(next.size(), next.nnz());
     Vector old_value(columns, I32F32::zero()), alpha_of;
@@ -425,22 +450,12 @@ SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& 
         const ConstRow row = next[i];
         Entry* w = out.begin_row(row.size());
         if (!row.empty()) {
-            for (const Entry& e : prev[i])
-                if (e.col < columns) old_value[e.col] = e.value;
+            scatter_row(prev[i], old_value.data(), columns, false);
             if (alpha_of.size() < row.size()) alpha_of.resize(row.size());
             alpha(i, row, static_cast<const I32F32*>(old_value.data()), alpha_of.data());
-            for (std::size_t k = 0; k < row.size(); ++k) {
-                const Entry& e = row[k];
-                if (e.col >= columns) continue;
-                const I32F32 v = ema_alpha_entry(alpha_of[k], e.value, old_value[e.col]);
-                *w = {e.col, v};
-                const bool kept = v > I32F32::zero();
-                w += kept ? 1 : 0;
-                // Adding 0 changes no saturating sum; without col_sum there are no columns to add to.
-                column_sums_of.add({e.col, kept ? v : I32F32::zero()});
-            }
-            for (const Entry& e : prev[i])
-                if (e.col < columns) old_value[e.col] = I32F32::zero();
+            w = ema_alpha_row(row, alpha_of.data(), old_value.data(), columns, sums,
+                              next_increasing != nullptr && next_increasing[i] != 0, w);
+            scatter_row(prev[i], old_value.data(), columns, true);
         }
         out.end_row(w);
     }

@@ -20,6 +20,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "taocore/consensus/math.hpp"
+
 namespace taocore::consensus::detail {
 
 /// Only an AVX-512 build exists: without eight-lane double arithmetic the interval costs about
@@ -51,7 +53,25 @@ using AlphaExactFn = std::size_t (*)(std::int64_t* a, std::size_t* at, std::size
 using AlphaExponentsFn = void (*)(const std::int64_t* c, const std::int64_t* w, const std::int64_t* b,
                                   std::size_t count, std::int64_t factor, std::int64_t* a) noexcept;
 
+/// AlphaExponentsFn for the `count` entries of a bond-weight row, whose columns strictly increase
+/// and are valid indices of `c` and `b`: w[k] = row[k].value, c[k] = c[row[k].col] and
+/// b[k] = b[row[k].col] (liquid alpha's inputs by column, gathered here instead of copied first).
+using RowExponentsFn = void (*)(const math::Entry* row, std::size_t count, const std::int64_t* c,
+                                const std::int64_t* b, std::int64_t factor, std::int64_t* a) noexcept;
+
+/// The moving average of mat_ema_alpha_sparse over a row as RowExponentsFn's, with α, the row's
+/// new values and its old values (old_value, by column) all in [0, 2^32] (ema_alpha_entry's plain
+/// case): the entries with a positive result go to out, in order, and when col_sum is given every
+/// result is added to its column's sum. Stops before the first vector of eight entries with a value
+/// outside that range; returns how many entries it took (the caller does the rest) and advances out.
+using EmaAlphaRowFn = std::size_t (*)(const math::Entry* row, std::size_t count, const std::int64_t* alpha,
+                                      const std::int64_t* old_value, std::int64_t* col_sum, math::Entry*& out) noexcept;
+
 #if defined(TAOCORE_HAVE_AVX512)
+void alpha_row_exponents_avx512(const math::Entry* row, std::size_t count, const std::int64_t* c, const std::int64_t* b,
+                                std::int64_t factor, std::int64_t* a) noexcept;
+std::size_t ema_alpha_row_avx512(const math::Entry* row, std::size_t count, const std::int64_t* alpha,
+                                 const std::int64_t* old_value, std::int64_t* col_sum, math::Entry*& out) noexcept;
 void alpha_exponents_avx512(const std::int64_t* c, const std::int64_t* w, const std::int64_t* b, std::size_t count,
                             std::int64_t factor, std::int64_t* a) noexcept;
 void exp_series_avx512(const std::int64_t* x, std::size_t count, std::int64_t* sum) noexcept;

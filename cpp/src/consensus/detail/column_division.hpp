@@ -66,7 +66,26 @@ using DivideColumnsFn = void (*)(math::Entry* entries, std::size_t count, const 
 void divide_columns_avx2(math::Entry* entries, std::size_t count, const ColumnReciprocals& table,
                          ColumnFallback fallback, const void* context);
 #endif
+/// One entry's term of a normalised row dot product (math.cpp's col_normalized_row_dot), as bits.
+using RowDotFallback = std::int64_t (*)(const math::Entry& e, const void* context);
+using RowDotFn = std::int64_t (*)(const math::Entry* row, std::size_t count, const ColumnReciprocals& table,
+                                  const std::int64_t* v, RowDotFallback fallback, const void* context);
+
 #if defined(TAOCORE_HAVE_AVX512)
+/// Σ fixed::mul(divided value, v[col]) over a row's entries (wrapping additions), the division
+/// being the rule above with the table's divisors; entries outside the rule, with a column past
+/// the table, or with v[col] outside [0, 2^32] give fallback(e, context) instead. v has room for
+/// every column of the table.
+std::int64_t normalized_row_dot_avx512(const math::Entry* row, std::size_t count, const ColumnReciprocals& table,
+                                       const std::int64_t* v, RowDotFallback fallback, const void* context);
+/// The epoch's weight row of whole u16 values (uids col[k], values value[k]) without uid `self`,
+/// each divided by the row's total S as inplace_whole_row_normalize does (floor(v·2^32 / S)), into
+/// out in order; returns one past the last entry, or nullptr (nothing written) unless
+/// 0 < S < 2^31, where that division applies.
+math::Entry* whole_row_normalize_avx512(const std::uint16_t* col, const std::uint16_t* value, std::size_t count,
+                                        std::size_t self, math::Entry* out) noexcept;
+/// col[k] = e[k].col and value[k] = math::fixed_proportion_to_u16(e[k].value) for k < count.
+void entries_to_u16_avx512(const math::Entry* e, std::size_t count, std::uint16_t* col, std::uint16_t* value) noexcept;
 /// The same rule, eight entries at a time (column_division_avx512.cpp).
 void divide_columns_avx512(math::Entry* entries, std::size_t count, const ColumnReciprocals& table,
                            ColumnFallback fallback, const void* context);
