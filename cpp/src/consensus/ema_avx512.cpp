@@ -1,14 +1,7 @@
 // SPDX-License-Identifier: MIT
 // AVX-512 build of the moving average's row passes (detail/ema.hpp). CMake compiles this file
 // alone with AVX-512 flags; math.cpp calls it only when simd::active_backend() is avx512.
-#include <immintrin.h>
-
-// GCC 12 reports its own intrinsics' deliberately undefined pass-through operands
-// (_mm512_undefined_*, _mm_undefined_*) as maybe uninitialized once they are inlined here.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "simd/detail/avx512_intrinsics.hpp"
 
 #include <limits>
 
