@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: MIT
+// The float32 consensus selection for sixteen servers at once under AVX2 (see block_quantiles in
+// detail/sim_kernels.hpp): the column-parallel selection of sim_quantile_avx512.cpp for CPUs
+// without AVX-512 (AMD Zen 2/3 among them). CMake compiles this file with the AVX2 flags and the
+// dispatch reaches it only through the avx2 simulator table.
+//
+// Each lane of a pair of ymm registers is one server; the weights are read in their row-major
+// layout, one 64-byte row slice per validator, copied once into a contiguous tile. Rounds narrow
+// every server's band [lo, hi] around its quantile with float stake sums, deciding a side only
+// when a sum is farther from kappa than its rounding error can reach, so a decision is never
+// wrong. Then one pass sums the stake above each band in double and marks the band's weights;
+// where a band holds at most kFew weights the quantile is picked from those few exactly (double
+// sums, as the reference). A server whose band does not shrink that far, or whose double sums
+// disagree with the float ones, is handed to the reference selection. Every result is therefore
+// the reference's (up to the order of its double additions, as on the AVX-512 backend).
+//
+// Without mask registers a masked add is a compare mask ANDed into the addend (x + 0.0 is x for
+// the non-negative sums here, so the sums are the masked ones), a count is the compare mask
+// subtracted as an integer (-1 per hit), and a lane update is a blend. The band's rows leave
+// the vector pass as movemask bytes and reach each server as a bitmap (a shift and a byte
+// movemask per 32 rows); the few rows in a band are read back with scalar loads, not gathers,
+// which are slow on the AMD cores this backend is for.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "detail/sim_kernels.hpp"
+
+namespace taocore::consensus::sim::detail {
+
+namespace {
+
+constexpr std::size_t kHalves = 2;      // ymm registers per block row (8 servers each)
+constexpr std::size_t kLanes = 8 * kHalves;
+constexpr std::size_t kFew = 16;        // band size the exact step takes
+constexpr int kMaxRounds = 8;           // narrowing rounds before the reference takes over
+constexpr float kMargin = 2.0f;         // pivot margin, in standard errors of the interpolation
+
+/// The exact quantile of one server from its band's m <= kFew weights x (as doubles) and stakes
+/// st, padded to kFew with -inf weights and zero stakes: the largest candidate whose stake at or
+/// above it (the stake above the band plus the candidates >= it, in double) reaches kappa.
+/// Returns false if none does, which the earlier checks make possible only where the order of
+/// the double additions changes a rounding; the reference then decides. Candidate k's sum is
+/// built in lane k, one broadcast candidate j at a time (compare, AND its stake, add).
+bool pick_from_band(const double* x, const double* st, std::size_t m, double above, double kappa, float& out) {
+    constexpr std::size_t kVecs = kFew / 4;
+    __m256d xv[kVecs], gain[kVecs];
+    for (std::size_t v = 0; v < kVecs; ++v) {
+        xv[v] = _mm256_load_pd(x + 4 * v);
+        gain[v] = _mm256_setzero_pd();
+    }
+    // Only the vectors holding candidates take part: the rest keep -inf and gain nothing.
+    const std::size_t used = (m + 3) / 4;
+    for (std::size_t j = 0; j < m; ++j) {
+        const __m256d xj = _mm256_broadcast_sd(x + j), sj = _mm256_broadcast_sd(st + j);
+        for (std::size_t v = 0; v < kVecs; ++v)
+            if (v < used) gain[v] = _mm256_add_pd(gain[v], _mm256_and_pd(_mm256_cmp_pd(xv[v], xj, _CMP_LE_OQ), sj));
+    }
+    const __m256d base = _mm256_set1_pd(above), vk = _mm256_set1_pd(kappa);
+    const __m256d none = _mm256_set1_pd(-std::numeric_limits<double>::infinity());
+    __m256d best = none;
+    for (std::size_t v = 0; v < used; ++v) {
+        const __m256d reach = _mm256_cmp_pd(_mm256_add_pd(base, gain[v]), vk, _CMP_GE_OQ);
+        best = _mm256_max_pd(best, _mm256_blendv_pd(none, xv[v], reach));
+    }
+    best = _mm256_max_pd(best, _mm256_permute2f128_pd(best, best, 1));
+    best = _mm256_max_pd(best, _mm256_shuffle_pd(best, best, 0b0101));
+    const double top = _mm256_cvtsd_f64(best);
+    // Weights are non-negative: -inf means no candidate (padding is -inf) reached kappa.
+    if (top == -std::numeric_limits<double>::infinity()) return false;
+    out = static_cast<float>(top);
+    return true;
+}
+
+__m256 ulp_up(__m256 x) { return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(x), _mm256_set1_epi32(1))); }
+__m256 ulp_down(__m256 x) { return _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_castps_si256(x), _mm256_set1_epi32(1))); }
+__m256 blend(__m256 a, __m256 b, __m256 m) { return _mm256_blendv_ps(a, b, m); }
+__m256i blend(__m256i a, __m256i b, __m256 m) {
+    return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b), m));
+}
+
+}  // namespace
+
+void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::size_t width, const float* s,
+                          const double* sd, double stake_total, double kappa, float* out, BlockScratch& sc) {
+    float* tile = sc.tile();
+    const float inf = std::numeric_limits<float>::infinity();
+    // Copy the block into a contiguous tile (rows 4 KB apart would share a handful of L1 sets)
+    // and take each server's smallest and largest weight on the way. A partial block loads its
+    // live lanes only (the rest read as zero and are discarded at the end).
+    __m256 vmin[kHalves], vmax[kHalves];
+    __m256i load_mask[kHalves];
+    for (std::size_t h = 0; h < kHalves; ++h) {
+        vmin[h] = _mm256_set1_ps(inf);
+        vmax[h] = _mm256_set1_ps(-inf);
+        const __m256i lane = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                              _mm256_set1_epi32(static_cast<int>(8 * h)));
+        load_mask[h] = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(width)), lane);
+    }
+    if (width == kLanes) {
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t h = 0; h < kHalves; ++h) {
+                const __m256 x = _mm256_loadu_ps(w + i * ld + 8 * h);
+                _mm256_store_ps(tile + i * kLanes + 8 * h, x);
+                vmin[h] = _mm256_min_ps(vmin[h], x);
+                vmax[h] = _mm256_max_ps(vmax[h], x);
+            }
+    } else {
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t h = 0; h < kHalves; ++h) {
+                const __m256 x = _mm256_maskload_ps(w + i * ld + 8 * h, load_mask[h]);
+                _mm256_store_ps(tile + i * kLanes + 8 * h, x);
+                vmin[h] = _mm256_min_ps(vmin[h], x);
+                vmax[h] = _mm256_max_ps(vmax[h], x);
+            }
+    }
+    alignas(32) float lane_out[kLanes];
+    auto store_out = [&](const __m256* v) {
+        for (std::size_t h = 0; h < kHalves; ++h) _mm256_store_ps(lane_out + 8 * h, v[h]);
+        std::memcpy(out, lane_out, width * sizeof(float));
+    };
+    if (kappa <= 0.0) {  // the first weight from the top already reaches kappa
+        store_out(vmax);
+        return;
+    }
+    if (stake_total < kappa) {  // the stake never reaches kappa: the smallest weight
+        store_out(vmin);
+        return;
+    }
+
+    // Per server: the band [lo, hi] holds the quantile; `above` (float, steering only) is the
+    // stake above hi and `inside` the band's stake; n_above / n_from_lo count the weights above
+    // hi and at or above lo.
+    __m256 lo[kHalves], hi[kHalves], above[kHalves], inside[kHalves], open[kHalves];
+    __m256i n_above[kHalves], n_from_lo[kHalves];
+    // A float sum of n positive stakes is within n * 2^-24 * total of the exact sum; twice that
+    // keeps every decision on the safe side.
+    const double err = static_cast<double>(n) * 0x1p-23 * stake_total;
+    const __m256 k_hi = _mm256_set1_ps(std::nextafter(static_cast<float>(kappa + err), INFINITY));
+    const __m256 k_lo = _mm256_set1_ps(std::nextafter(static_cast<float>(kappa - err), -INFINITY));
+    const __m256 fkappa = _mm256_set1_ps(static_cast<float>(kappa));
+    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+    const __m256i few_plus_one = _mm256_set1_epi32(static_cast<int>(kFew) + 1);
+    auto settled = [&](std::size_t h) {
+        const __m256i small = _mm256_cmpgt_epi32(few_plus_one, _mm256_sub_epi32(n_from_lo[h], n_above[h]));
+        return _mm256_or_ps(_mm256_castsi256_ps(small), _mm256_cmp_ps(lo[h], hi[h], _CMP_EQ_OQ));
+    };
+    int open_bits = 0;
+    for (std::size_t h = 0; h < kHalves; ++h) {
+        lo[h] = vmin[h];
+        hi[h] = vmax[h];
+        above[h] = zero;
+        inside[h] = _mm256_set1_ps(static_cast<float>(stake_total));
+        n_above[h] = _mm256_setzero_si256();
+        n_from_lo[h] = _mm256_set1_epi32(static_cast<int>(n));
+        open[h] = _mm256_andnot_ps(settled(h), _mm256_castsi256_ps(load_mask[h]));
+        open_bits |= _mm256_movemask_ps(open[h]) << (8 * h);
+    }
+    for (int round = 0; open_bits && round < kMaxRounds; ++round) {
+        __m256 p_up[kHalves], p_down[kHalves];
+        for (std::size_t h = 0; h < kHalves; ++h) {
+            // Two pivots around where the stake would reach kappa if the band's weights were
+            // spread evenly over [lo, hi], kMargin standard errors apart.
+            const __m256 count = _mm256_cvtepi32_ps(_mm256_sub_epi32(n_from_lo[h], n_above[h]));
+            const __m256 q =
+                _mm256_min_ps(_mm256_max_ps(_mm256_div_ps(_mm256_sub_ps(fkappa, above[h]), inside[h]), zero), one);
+            const __m256 var = _mm256_div_ps(_mm256_mul_ps(q, _mm256_sub_ps(one, q)), count);
+            const __m256 d = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(kMargin), _mm256_sqrt_ps(var)),
+                                           _mm256_div_ps(one, count));
+            const __m256 span = _mm256_sub_ps(hi[h], lo[h]);
+            const __m256 q_up = _mm256_max_ps(_mm256_sub_ps(q, d), zero);
+            const __m256 q_down = _mm256_min_ps(_mm256_add_ps(q, d), one);
+            // p_up >= p_down, both inside [lo, hi].
+            p_up[h] = _mm256_max_ps(_mm256_min_ps(_mm256_fnmadd_ps(q_up, span, hi[h]), hi[h]), lo[h]);
+            p_down[h] = _mm256_min_ps(_mm256_max_ps(_mm256_fnmadd_ps(q_down, span, hi[h]), lo[h]), p_up[h]);
+        }
+
+        // stake > p_up, stake >= p_down (the error bound above holds in any order of addition).
+        // The halves are independent chains, so one row per step keeps the adders busy.
+        __m256 stake_up[kHalves], stake_down[kHalves];
+        __m256i c_up[kHalves], c_down[kHalves];
+        for (std::size_t h = 0; h < kHalves; ++h) {
+            stake_up[h] = stake_down[h] = zero;
+            c_up[h] = c_down[h] = _mm256_setzero_si256();
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            const __m256 st = _mm256_broadcast_ss(s + i);
+            for (std::size_t h = 0; h < kHalves; ++h) {
+                const __m256 x = _mm256_load_ps(tile + i * kLanes + 8 * h);
+                const __m256 gt = _mm256_cmp_ps(x, p_up[h], _CMP_GT_OQ);
+                const __m256 ge = _mm256_cmp_ps(x, p_down[h], _CMP_GE_OQ);
+                stake_up[h] = _mm256_add_ps(stake_up[h], _mm256_and_ps(gt, st));
+                stake_down[h] = _mm256_add_ps(stake_down[h], _mm256_and_ps(ge, st));
+                c_up[h] = _mm256_sub_epi32(c_up[h], _mm256_castps_si256(gt));
+                c_down[h] = _mm256_sub_epi32(c_down[h], _mm256_castps_si256(ge));
+            }
+        }
+        open_bits = 0;
+        for (std::size_t h = 0; h < kHalves; ++h) {
+            // Sure outcomes only: the quantile is above p_up when stake > p_up surely reaches
+            // kappa; below p_down when stake >= p_down surely does not.
+            const __m256 up_reaches = _mm256_cmp_ps(stake_up[h], k_hi, _CMP_GE_OQ);
+            const __m256 up_short = _mm256_cmp_ps(stake_up[h], k_lo, _CMP_LT_OQ);
+            const __m256 down_reaches = _mm256_cmp_ps(stake_down[h], k_hi, _CMP_GE_OQ);
+            const __m256 down_short = _mm256_cmp_ps(stake_down[h], k_lo, _CMP_LT_OQ);
+            const __m256 stake_from_lo = _mm256_add_ps(above[h], inside[h]);
+            // Quantile > p_up: raise lo past p_up.
+            const __m256 go_up = _mm256_and_ps(open[h], up_reaches);
+            lo[h] = blend(lo[h], ulp_up(p_up[h]), go_up);
+            n_from_lo[h] = blend(n_from_lo[h], c_up[h], go_up);
+            // Quantile < p_down: lower hi below p_down (weights are non-negative, so p_down > 0
+            // there and its predecessor is one ulp down).
+            const __m256 go_down = _mm256_and_ps(open[h], down_short);
+            hi[h] = blend(hi[h], ulp_down(p_down[h]), go_down);
+            above[h] = blend(above[h], stake_down[h], go_down);
+            n_above[h] = blend(n_above[h], c_down[h], go_down);
+            // Otherwise keep [p_down, p_up], each side only where it is sure.
+            const __m256 middle = _mm256_andnot_ps(_mm256_or_ps(go_up, go_down), open[h]);
+            const __m256 cut_top = _mm256_and_ps(middle, up_short);
+            const __m256 cut_bottom = _mm256_and_ps(middle, down_reaches);
+            hi[h] = blend(hi[h], p_up[h], cut_top);
+            above[h] = blend(above[h], stake_up[h], cut_top);
+            n_above[h] = blend(n_above[h], c_up[h], cut_top);
+            lo[h] = blend(lo[h], p_down[h], cut_bottom);
+            n_from_lo[h] = blend(n_from_lo[h], c_down[h], cut_bottom);
+            const __m256 new_from_lo = blend(stake_from_lo, stake_up[h], go_up);
+            inside[h] = blend(inside[h], _mm256_sub_ps(blend(new_from_lo, stake_down[h], cut_bottom), above[h]),
+                              open[h]);
+            open[h] = _mm256_andnot_ps(settled(h), open[h]);
+            open_bits |= _mm256_movemask_ps(open[h]) << (8 * h);
+        }
+    }
+
+    // One exact pass: the stake above each band in double (the float stake widened exactly, as
+    // sd holds it), and which weights lie in each band: per validator one movemask byte per
+    // half, in two planes (servers 0-7, servers 8-15).
+    const std::size_t plane = sc.masks.size();  // bytes per plane: n rounded up to 32, zero beyond n
+    std::uint8_t* planes = reinterpret_cast<std::uint8_t*>(sc.masks.data());
+    __m256d above_d[kHalves][2];
+    for (std::size_t h = 0; h < kHalves; ++h) above_d[h][0] = above_d[h][1] = _mm256_setzero_pd();
+    for (std::size_t i = 0; i < n; ++i) {
+        const __m256 st = _mm256_broadcast_ss(s + i);
+        for (std::size_t h = 0; h < kHalves; ++h) {
+            const __m256 x = _mm256_load_ps(tile + i * kLanes + 8 * h);
+            const __m256 gt = _mm256_cmp_ps(x, hi[h], _CMP_GT_OQ);
+            const __m256 in = _mm256_and_ps(_mm256_cmp_ps(x, lo[h], _CMP_GE_OQ), _mm256_cmp_ps(x, hi[h], _CMP_LE_OQ));
+            planes[h * plane + i] = static_cast<std::uint8_t>(_mm256_movemask_ps(in));
+            const __m256 sg = _mm256_and_ps(gt, st);
+            above_d[h][0] = _mm256_add_pd(above_d[h][0], _mm256_cvtps_pd(_mm256_castps256_ps128(sg)));
+            above_d[h][1] = _mm256_add_pd(above_d[h][1], _mm256_cvtps_pd(_mm256_extractf128_ps(sg, 1)));
+        }
+    }
+    alignas(32) double above_k[kLanes];
+    alignas(32) float lo_k[kLanes];
+    for (std::size_t h = 0; h < kHalves; ++h) {
+        _mm256_store_pd(above_k + 8 * h, above_d[h][0]);
+        _mm256_store_pd(above_k + 8 * h + 4, above_d[h][1]);
+        _mm256_store_ps(lo_k + 8 * h, lo[h]);
+    }
+    alignas(32) float hi_k[kLanes];
+    for (std::size_t h = 0; h < kHalves; ++h) _mm256_store_ps(hi_k + 8 * h, hi[h]);
+
+    // Each server's band as a bitmap over the validators: bit k of every byte of its plane moved
+    // to the byte's top bit by a 16-bit shift (the shift brings the low byte's bits into the high
+    // byte's low bits only), then a byte movemask, 32 validators at a time.
+    const std::size_t chunks = (n + 31) / 32;
+    std::uint32_t* bits = sc.bits.data();
+    for (std::size_t c = 0; c < chunks; ++c)
+        for (std::size_t h = 0; h < kHalves; ++h) {
+            const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(planes + h * plane + c * 32));
+            for (std::size_t b = 0; b < 8 && 8 * h + b < width; ++b)
+                bits[(8 * h + b) * chunks + c] = static_cast<std::uint32_t>(
+                    _mm256_movemask_epi8(_mm256_sll_epi16(v, _mm_cvtsi32_si128(static_cast<int>(7 - b)))));
+        }
+
+    for (std::size_t k = 0; k < width; ++k) {
+        const double a = above_k[k];
+        // The double sum agrees that the quantile is not above the band.
+        if (a < kappa) {
+            const std::uint32_t* row_bits = bits + k * chunks;
+            std::size_t in_band = 0;
+            for (std::size_t c = 0; c < chunks; ++c) in_band += static_cast<std::size_t>(std::popcount(row_bits[c]));
+            if (in_band <= kFew) {
+                alignas(32) double xw[kFew], sw[kFew];
+                std::size_t m = 0;
+                for (std::size_t c = 0; c < chunks; ++c)
+                    for (std::uint32_t word = row_bits[c]; word != 0; word &= word - 1) {
+                        const std::size_t r = c * 32 + static_cast<std::size_t>(std::countr_zero(word));
+                        xw[m] = static_cast<double>(tile[r * kLanes + k]);
+                        sw[m] = sd[r];
+                        ++m;
+                    }
+                for (std::size_t p = m; p < kFew; ++p) {
+                    xw[p] = -std::numeric_limits<double>::infinity();
+                    sw[p] = 0.0;
+                }
+                if (pick_from_band(xw, sw, m, a, kappa, out[k])) continue;
+            } else if (lo_k[k] == hi_k[k]) {
+                // Many equal weights: the quantile is that weight if the band's stake, in
+                // double, takes the sum from below kappa to it.
+                double band = 0.0;
+                for (std::size_t c = 0; c < chunks; ++c)
+                    for (std::uint32_t word = row_bits[c]; word != 0; word &= word - 1)
+                        band += sd[c * 32 + static_cast<std::size_t>(std::countr_zero(word))];
+                if (a + band >= kappa) {
+                    out[k] = lo_k[k];
+                    continue;
+                }
+            }
+        }
+        WeightStake<float>* pairs = sc.pairs.data();
+        for (std::size_t i = 0; i < n; ++i) pairs[i] = {tile[i * kLanes + k], s[i]};
+        out[k] = weighted_quantile_desc(pairs, pairs + n, n, kappa);
+    }
+}
+
+}  // namespace taocore::consensus::sim::detail
