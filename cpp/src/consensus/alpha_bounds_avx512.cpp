@@ -2,13 +2,7 @@
 // The AVX-512 liquid-alpha kernels (detail/alpha_bounds.hpp): the floating-point interval of α
 // (F/DQ doubles) and the exact series for the entries it leaves open (IFMA integers), eight
 // entries per vector and several vectors in flight.
-#include <immintrin.h>
-
-// GCC 12 reports its own intrinsics' deliberately undefined pass-through operands
-// (_mm512_undefined_*) as maybe uninitialized once they are inlined here.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "simd/detail/avx512_intrinsics.hpp"
 
 #include <cstddef>
 #include <cstdint>

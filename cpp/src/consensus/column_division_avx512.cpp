@@ -3,14 +3,7 @@
 // rule, eight entries at a time (each lane's arithmetic is the same double estimate, FMA
 // remainder and one correction). CMake compiles this file alone with AVX-512 flags; math.cpp
 // calls it only when simd::active_backend() is avx512.
-#include <immintrin.h>
-
-// GCC 12 reports its own intrinsics' deliberately undefined pass-through operands
-// (_mm512_undefined_*) as uninitialized once they are inlined here.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "simd/detail/avx512_intrinsics.hpp"
 
 #include <cstddef>
 #include <limits>

@@ -11,16 +11,13 @@
 // every server's band [lo, hi] around its quantile with float stake sums, deciding a side only
 // when a sum is farther from kappa than its rounding error can reach, so a decision is never
 // wrong. Once a band holds at most 16 weights, one pass collects them with the stake above the
-// band summed in double, and the quantile is picked from those few exactly (double sums, as the
-// reference). A server whose band does not shrink that far in kMaxRounds rounds, or whose
+// band, and the quantile is picked from those few, again in float and only where every
+// candidate's stake is surely on one side of kappa (then the reference's double sums are too,
+// so the pick is the reference's). Where that is not sure, the server's sums are redone in
+// double over its column and its band picked in double (as the reference sums, in another
+// order); a server whose band does not shrink to 16 weights in kMaxRounds rounds, or whose
 // double sums disagree with the float ones, is handed to the reference selection.
-#include <immintrin.h>
-
-// GCC 12 reports its own intrinsics' deliberately undefined pass-through operands
-// (_mm512_undefined_*) as maybe uninitialized once they are inlined here.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "simd/detail/avx512_intrinsics.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -78,6 +75,37 @@ bool pick_from_band(__m512 x, __m512d st_lo, __m512d st_hi, std::size_t count, d
     if ((reach & valid) == 0) return false;
     const __m512 none = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
     out = _mm512_reduce_max_ps(_mm512_mask_mov_ps(none, reach & valid, x));
+    return true;
+}
+
+/// pick_from_band in float, for a band of count weights x (the rest -inf) with float stakes st
+/// (the rest 0) below `above`, deciding only what float sums decide surely: a candidate's stake
+/// (above plus the candidates >= it, n terms at most) is within the rounding bound of its exact
+/// value, so it surely reaches kappa at k_hi or more and surely falls short below k_lo. Returns
+/// false unless every candidate is sure and one reaches.
+bool pick_sure(__m512 x, __m512 st, std::size_t count, float above, __m512 k_hi, __m512 k_lo, float& out) {
+    alignas(64) float xw[kLanes], sw[kLanes];
+    _mm512_store_ps(xw, x);
+    _mm512_store_ps(sw, st);
+    const __m512 zero = _mm512_setzero_ps();
+    __m512 acc0 = zero, acc1 = zero, acc2 = zero, acc3 = zero;
+    auto gain = [&](std::size_t j, __m512& acc) {
+        const __mmask16 m = _mm512_cmp_ps_mask(x, _mm512_set1_ps(xw[j]), _CMP_LE_OQ);
+        acc = _mm512_mask_add_ps(acc, m, acc, _mm512_set1_ps(sw[j]));
+    };
+    for (std::size_t j = 0; j < kLanes; j += 4) {
+        gain(j, acc0);
+        gain(j + 1, acc1);
+        gain(j + 2, acc2);
+        gain(j + 3, acc3);
+    }
+    const __m512 sum = _mm512_add_ps(_mm512_set1_ps(above), _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+    const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1u);
+    const __mmask16 reach = _mm512_mask_cmp_ps_mask(valid, sum, k_hi, _CMP_GE_OQ);
+    const __mmask16 short_ = _mm512_mask_cmp_ps_mask(valid, sum, k_lo, _CMP_LT_OQ);
+    if (reach == 0 || (reach | short_) != valid) return false;
+    const __m512 none = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+    out = _mm512_reduce_max_ps(_mm512_mask_mov_ps(none, reach, x));
     return true;
 }
 
@@ -208,40 +236,34 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
         open = static_cast<__mmask16>(open & ~settled());
     }
 
-    // One exact pass: which weights lie in each band, and the stake above it in double.
+    // One pass: which weights lie in each band, and the stakes above it and in it (float).
     std::uint16_t* masks = sc.masks.data();
-    const __m512d zero_d = _mm512_setzero_pd();
-    __m512d above_lo = zero_d, above_hi = zero_d, band_lo = zero_d, band_hi = zero_d;
-    __m512d above_lo2 = zero_d, above_hi2 = zero_d, band_lo2 = zero_d, band_hi2 = zero_d;
-    auto band_row = [&](std::size_t i, __m512d& a_lo, __m512d& a_hi, __m512d& b_lo, __m512d& b_hi) {
+    __m512 above_1 = zero, band_1 = zero, above_2 = zero, band_2 = zero;
+    auto band_row = [&](std::size_t i, __m512& above_sum, __m512& band_sum) {
         const __m512 x = _mm512_load_ps(tile + i * kLanes);
-        const __m512d st = _mm512_set1_pd(sd[i]);
+        const __m512 st = _mm512_set1_ps(s[i]);
         const __mmask16 gt = _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ);
         const __mmask16 in = _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(x, lo, _CMP_GE_OQ), x, hi, _CMP_LE_OQ);
         masks[i] = static_cast<std::uint16_t>(in);
-        a_lo = _mm512_mask_add_pd(a_lo, static_cast<__mmask8>(gt), a_lo, st);
-        a_hi = _mm512_mask_add_pd(a_hi, static_cast<__mmask8>(gt >> 8), a_hi, st);
-        b_lo = _mm512_mask_add_pd(b_lo, static_cast<__mmask8>(in), b_lo, st);
-        b_hi = _mm512_mask_add_pd(b_hi, static_cast<__mmask8>(in >> 8), b_hi, st);
+        above_sum = _mm512_mask_add_ps(above_sum, gt, above_sum, st);
+        band_sum = _mm512_mask_add_ps(band_sum, in, band_sum, st);
     };
     {
         std::size_t i = 0;
         for (; i + 2 <= n; i += 2) {
-            band_row(i, above_lo, above_hi, band_lo, band_hi);
-            band_row(i + 1, above_lo2, above_hi2, band_lo2, band_hi2);
+            band_row(i, above_1, band_1);
+            band_row(i + 1, above_2, band_2);
         }
-        if (i < n) band_row(i, above_lo, above_hi, band_lo, band_hi);
+        if (i < n) band_row(i, above_1, band_1);
     }
-    alignas(64) double above_d[kLanes], band_d[kLanes];
-    alignas(64) float lo_f[kLanes], hi_f[kLanes];
-    alignas(64) std::int32_t count[kLanes];
-    _mm512_store_pd(above_d, _mm512_add_pd(above_lo, above_lo2));
-    _mm512_store_pd(above_d + 8, _mm512_add_pd(above_hi, above_hi2));
-    _mm512_store_pd(band_d, _mm512_add_pd(band_lo, band_lo2));
-    _mm512_store_pd(band_d + 8, _mm512_add_pd(band_hi, band_hi2));
+    const __m512 above_all = _mm512_add_ps(above_1, above_2);
+    alignas(64) float above_f[kLanes], lo_f[kLanes], hi_f[kLanes];
+    alignas(64) float total_f[kLanes];  // above plus the band: the stake from lo up
+    _mm512_store_ps(above_f, above_all);
+    _mm512_store_ps(total_f, _mm512_add_ps(above_all, _mm512_add_ps(band_1, band_2)));
     _mm512_store_ps(lo_f, lo);
     _mm512_store_ps(hi_f, hi);
-    _mm512_store_si512(count, _mm512_sub_epi32(n_from_lo, n_above));
+    const float k_hi_s = _mm512_cvtss_f32(k_hi), k_lo_s = _mm512_cvtss_f32(k_lo);
 
     // Each server's band as a bitmap over the validators: bit 15 - k of every mask word shifted
     // left by 15 - k, gathered 32 rows at a time by vpmovw2m.
@@ -256,20 +278,17 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i sixteen = _mm512_set1_epi32(16);
     for (std::size_t k = 0; k < width; ++k) {
-        const double a = above_d[k];
-        const bool holds = a < kappa && a + band_d[k] >= kappa;  // the double sums agree
-        if (holds && lo_f[k] == hi_f[k]) {
-            out[k] = lo_f[k];
-            continue;
-        }
         const std::uint32_t* row_bits = bits + k * chunks;
         std::size_t in_band = 0;
         for (std::size_t c = 0; c < chunks; ++c) in_band += static_cast<std::size_t>(std::popcount(row_bits[c]));
-        if (holds && in_band <= kFew) {
-            // The band's rows, in order, by compressing row numbers under each 16-row mask
-            // (no branch per set bit); then its weights and stakes by gathers.
-            alignas(64) std::int32_t rows[2 * kFew];
-            std::size_t m = 0;
+        // The band's rows, in order, by compressing row numbers under each 16-row mask (no
+        // branch per set bit); then its weights by a gather.
+        alignas(64) std::int32_t rows[2 * kFew];
+        std::size_t m = 0;
+        __mmask16 valid = 0;
+        __m512i r = _mm512_setzero_si512();
+        __m512 x = _mm512_setzero_ps();
+        if (in_band <= kFew) {
             for (std::size_t c = 0; c < chunks; ++c) {
                 const std::uint32_t word = row_bits[c];
                 const __m512i base = _mm512_add_epi32(iota, _mm512_set1_epi32(static_cast<int>(c * 32)));
@@ -279,12 +298,36 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
                                                                           _mm512_add_epi32(base, sixteen)));
                 m += static_cast<std::size_t>(std::popcount(word >> 16));
             }
-            const __mmask16 valid = static_cast<__mmask16>((1u << m) - 1u);
-            const __m512i r = _mm512_load_si512(rows);
-            const __m512 x = _mm512_mask_i32gather_ps(_mm512_set1_ps(-std::numeric_limits<float>::infinity()), valid,
-                                                      _mm512_add_epi32(_mm512_slli_epi32(r, 4),
-                                                                       _mm512_set1_epi32(static_cast<int>(k))),
-                                                      tile, 4);
+            valid = static_cast<__mmask16>((1u << m) - 1u);
+            r = _mm512_load_si512(rows);
+            x = _mm512_mask_i32gather_ps(_mm512_set1_ps(-std::numeric_limits<float>::infinity()), valid,
+                                         _mm512_add_epi32(_mm512_slli_epi32(r, 4), _mm512_set1_epi32(static_cast<int>(k))),
+                                         tile, 4);
+        }
+        // Float first: the stake above the band surely short of kappa, and the band's pick sure.
+        if (above_f[k] < k_lo_s) {
+            if (lo_f[k] == hi_f[k] && total_f[k] >= k_hi_s) {
+                out[k] = lo_f[k];
+                continue;
+            }
+            if (in_band <= kFew) {
+                const __m512 st = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, r, s, 4);
+                if (pick_sure(x, st, m, above_f[k], k_hi, k_lo, out[k])) continue;
+            }
+        }
+        // Not sure in float: this server's sums again in double, over its column.
+        double a = 0.0, band = 0.0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const float w_ik = tile[i * kLanes + k];
+            a += w_ik > hi_f[k] ? sd[i] : 0.0;
+            band += w_ik >= lo_f[k] && w_ik <= hi_f[k] ? sd[i] : 0.0;
+        }
+        const bool holds = a < kappa && a + band >= kappa;  // the double sums agree
+        if (holds && lo_f[k] == hi_f[k]) {
+            out[k] = lo_f[k];
+            continue;
+        }
+        if (holds && in_band <= kFew) {
             const __m512d st_lo = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), static_cast<__mmask8>(valid),
                                                            _mm512_castsi512_si256(r), sd, 8);
             const __m512d st_hi = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), static_cast<__mmask8>(valid >> 8),

@@ -9,7 +9,7 @@
 // pass here checks and sums while it asks for the bytes a few rows ahead, so the fetch streams
 // under the arithmetic; and the division, a long-latency instruction per sixteen weights, becomes
 // a multiplication in double by the row's reciprocal, which gives the same bits (argument below).
-#include <immintrin.h>
+#include "simd/detail/avx512_intrinsics.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -224,7 +224,7 @@ public:
           Vp_((in.validators + 7) / 8 * 8), w_(V_ * M_), w_prev_(v == Version::yuma2b ? V_ * M_ : 0),
           zero_bonds_(V_ * M_, T(0)),
           reset_bonds_(p.reset_bonds_index ? V_ * M_ : 0),
-          s_(Vp_, T(0)), d_(V_), c_prev_(M_, T(0)), r_(M_), inc_(M_), c_mode_(M_), alpha_(M_), acc_(M_),
+          s_(Vp_, T(0)), d_(V_), c_prev_(M_, T(0)), r_(M_), inc_(M_), c_mode_(M_), acc_(M_),
           acc2_(M_), scratch_(std::max(1u, threads)) {
         for (auto& sc : scratch_) {
             column_scratch_init(sc, V_, Vp_);
@@ -248,7 +248,7 @@ private:
     std::size_t V_, M_, Vp_;
     // w_: normalised weights, row-major.
     LargeVector<T> w_, w_prev_, zero_bonds_, reset_bonds_;
-    std::vector<T> s_, d_, c_prev_, r_, inc_, c_mode_, alpha_;
+    std::vector<T> s_, d_, c_prev_, r_, inc_, c_mode_;
     std::vector<double> acc_, acc2_, sd_;
     std::vector<ColumnScratch<T>> scratch_;
 
@@ -415,12 +415,14 @@ private:
         return min_nonnegative(static_cast<T>(lo + sig * span), hi);
     }
 
-    // Liquid alpha of one row, in a loop of its own so that it vectorises (at the ISA's widest
-    // vectors where the TU asks for them: this loop is arithmetic-bound, the others are not).
-    void liquid_alpha_row(const T* w, const T* b_old, T* alpha) const {
+    // update(j, alpha_j) for each server of a row, with the entry's liquid alpha, in one loop at
+    // the ISA's widest vectors where the TU asks for them (this loop is arithmetic-bound, the
+    // others are not). update may write entry j of a row that aliases b_old, and nothing else.
+    template <class Update>
+    void with_liquid_alpha(const T* w, const T* b_old, const Update& update) const {
         const T* c = c_mode_.data();
         TAOCORE_SIM_WIDE_LOOP
-        for (std::size_t j = 0; j < M_; ++j) alpha[j] = liquid_alpha(w[j], b_old[j], c[j]);
+        for (std::size_t j = 0; j < M_; ++j) update(j, liquid_alpha(w[j], b_old[j], c[j]));
     }
 
     // Yuma 1/2/2B bond purchase: S_i W_b with W_b = (1-beta) W + beta min(W, C).
@@ -448,14 +450,11 @@ private:
         const double a64 = 1.0 - p_.bond_moving_avg;
         const T a_s = static_cast<T>(a64), keep_s = static_cast<T>(1.0 - a64);
         if (liquid) {
-            T* alpha = alpha_.data();
-            liquid_alpha_row(w, b_old, alpha);
-            for (std::size_t j = 0; j < M_; ++j) {
-                const T a = alpha[j];
+            with_liquid_alpha(w, b_old, [&](std::size_t j, T a) {
                 const T decayed = (T(1) - a) * b_old[j];
                 const T bought = std::min(static_cast<T>(a * w[j]), static_cast<T>(T(1) - decayed));
                 out[j] = std::min(static_cast<T>(decayed + bought), T(1));
-            }
+            });
         } else {
             for (std::size_t j = 0; j < M_; ++j) {
                 const T decayed = keep_s * b_old[j];
@@ -558,12 +557,9 @@ private:
                 const T si = s_[i];
                 const T* r = r_.data();
                 if (liquid) {
-                    T* alpha = alpha_.data();
-                    liquid_alpha_row(x, bo, alpha);
-                    for (std::size_t j = 0; j < M_; ++j) {
-                        const T a = alpha[j];
+                    with_liquid_alpha(x, bo, [&](std::size_t j, T a) {
                         out[j] = a * static_cast<T>(purchase(x[j], si, cons[j]) * r[j]) + (T(1) - a) * bo[j];
-                    }
+                    });
                 } else {
                     for (std::size_t j = 0; j < M_; ++j)
                         out[j] = a_s * static_cast<T>(purchase(x[j], si, cons[j]) * r[j]) + keep_s * bo[j];
