@@ -48,29 +48,34 @@ constexpr int kMaxRounds = 8;           // narrowing rounds before the reference
 constexpr float kMargin = 2.0f;         // pivot margin, in standard errors of the interpolation
 
 /// The exact quantile of one server from its band's m <= kFew weights x (as doubles) and stakes
-/// st, padded to kFew with -inf weights and zero stakes: the largest candidate whose stake at or
-/// above it (the stake above the band plus the candidates >= it, in double) reaches kappa.
-/// Returns false if none does, which the earlier checks make possible only where the order of
-/// the double additions changes a rounding; the reference then decides. Candidate k's sum is
-/// built in lane k, one broadcast candidate j at a time (compare, AND its stake, add).
-bool pick_from_band(const double* x, const double* st, std::size_t m, double above, double kappa, float& out) {
+/// st (entries from m on are ignored): the largest candidate whose stake at or above it (the
+/// stake above the band plus the candidates >= it, in double) reaches kappa. Returns false if
+/// none does, which the earlier checks make possible only where the order of the double
+/// additions changes a rounding; the reference then decides. Candidate k's sum is built in lane
+/// k, one broadcast candidate j at a time (compare, AND its stake, add); entries past m become
+/// -inf weights with zero stakes, which gain nothing and give nothing, so every loop has a fixed
+/// count (a data-dependent exit mispredicts once a server).
+bool pick_from_band(double* x, double* st, std::size_t m, double above, double kappa, float& out) {
     constexpr std::size_t kVecs = kFew / 4;
+    const __m256d none = _mm256_set1_pd(-std::numeric_limits<double>::infinity());
+    const __m256i vm = _mm256_set1_epi64x(static_cast<long long>(m));
     __m256d xv[kVecs], gain[kVecs];
     for (std::size_t v = 0; v < kVecs; ++v) {
-        xv[v] = _mm256_load_pd(x + 4 * v);
+        const __m256i idx = _mm256_setr_epi64x(4 * v, 4 * v + 1, 4 * v + 2, 4 * v + 3);
+        const __m256d valid = _mm256_castsi256_pd(_mm256_cmpgt_epi64(vm, idx));
+        xv[v] = _mm256_blendv_pd(none, _mm256_load_pd(x + 4 * v), valid);
+        _mm256_store_pd(x + 4 * v, xv[v]);
+        _mm256_store_pd(st + 4 * v, _mm256_and_pd(_mm256_load_pd(st + 4 * v), valid));
         gain[v] = _mm256_setzero_pd();
     }
-    // Only the vectors holding candidates take part: the rest keep -inf and gain nothing.
-    const std::size_t used = (m + 3) / 4;
-    for (std::size_t j = 0; j < m; ++j) {
+    for (std::size_t j = 0; j < kFew; ++j) {
         const __m256d xj = _mm256_broadcast_sd(x + j), sj = _mm256_broadcast_sd(st + j);
         for (std::size_t v = 0; v < kVecs; ++v)
-            if (v < used) gain[v] = _mm256_add_pd(gain[v], _mm256_and_pd(_mm256_cmp_pd(xv[v], xj, _CMP_LE_OQ), sj));
+            gain[v] = _mm256_add_pd(gain[v], _mm256_and_pd(_mm256_cmp_pd(xv[v], xj, _CMP_LE_OQ), sj));
     }
     const __m256d base = _mm256_set1_pd(above), vk = _mm256_set1_pd(kappa);
-    const __m256d none = _mm256_set1_pd(-std::numeric_limits<double>::infinity());
     __m256d best = none;
-    for (std::size_t v = 0; v < used; ++v) {
+    for (std::size_t v = 0; v < kVecs; ++v) {
         const __m256d reach = _mm256_cmp_pd(_mm256_add_pd(base, gain[v]), vk, _CMP_GE_OQ);
         best = _mm256_max_pd(best, _mm256_blendv_pd(none, xv[v], reach));
     }
@@ -82,6 +87,22 @@ bool pick_from_band(const double* x, const double* st, std::size_t m, double abo
     out = static_cast<float>(top);
     return true;
 }
+
+// kRowsOf.idx[b] lists the set bits of the byte b, lowest first (zero-padded): the row offsets
+// of a bitmap byte's validators.
+struct RowTable {
+    alignas(32) std::int32_t idx[256][8];
+};
+constexpr RowTable make_row_table() {
+    RowTable t{};
+    for (int b = 0; b < 256; ++b) {
+        int k = 0;
+        for (int bit = 0; bit < 8; ++bit)
+            if ((b >> bit) & 1) t.idx[b][k++] = bit;
+    }
+    return t;
+}
+constexpr RowTable kRowsOf = make_row_table();
 
 __m256 ulp_up(__m256 x) { return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(x), _mm256_set1_epi32(1))); }
 __m256 ulp_down(__m256 x) { return _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_castps_si256(x), _mm256_set1_epi32(1))); }
@@ -324,18 +345,32 @@ void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::si
             std::size_t in_band = 0;
             for (std::size_t c = 0; c < chunks; ++c) in_band += static_cast<std::size_t>(std::popcount(row_bits[c]));
             if (in_band <= kFew) {
-                alignas(32) double xw[kFew], sw[kFew];
+                // The band's rows, in order: for each nonzero byte of the bitmap (found 32 at a
+                // time by a byte compare), its set bits' offsets from kRowsOf plus the byte's
+                // first row, stored at once; unused entries stay valid rows (0 or a table pad).
+                alignas(32) std::int32_t rows[kFew + 8] = {};
+                const auto* bytes = reinterpret_cast<const std::uint8_t*>(row_bits);
+                const std::size_t nbytes = 4 * chunks;
                 std::size_t m = 0;
-                for (std::size_t c = 0; c < chunks; ++c)
-                    for (std::uint32_t word = row_bits[c]; word != 0; word &= word - 1) {
-                        const std::size_t r = c * 32 + static_cast<std::size_t>(std::countr_zero(word));
-                        xw[m] = static_cast<double>(tile[r * kLanes + k]);
-                        sw[m] = sd[r];
-                        ++m;
+                for (std::size_t g = 0; g < nbytes; g += 32) {
+                    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bytes + g));
+                    std::uint32_t nz = ~static_cast<std::uint32_t>(
+                        _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_setzero_si256())));
+                    if (nbytes - g < 32) nz &= (1u << (nbytes - g)) - 1u;  // the next server's bytes
+                    for (; nz != 0; nz &= nz - 1) {
+                        const std::size_t b = g + static_cast<std::size_t>(std::countr_zero(nz));
+                        const __m256i at = _mm256_add_epi32(
+                            _mm256_load_si256(reinterpret_cast<const __m256i*>(kRowsOf.idx[bytes[b]])),
+                            _mm256_set1_epi32(static_cast<int>(8 * b)));
+                        _mm256_storeu_si256(reinterpret_cast<__m256i*>(rows + m), at);
+                        m += static_cast<std::size_t>(std::popcount(bytes[b]));
                     }
-                for (std::size_t p = m; p < kFew; ++p) {
-                    xw[p] = -std::numeric_limits<double>::infinity();
-                    sw[p] = 0.0;
+                }
+                alignas(32) double xw[kFew], sw[kFew];
+                for (std::size_t p = 0; p < kFew; ++p) {
+                    const auto r = static_cast<std::size_t>(rows[p]);
+                    xw[p] = static_cast<double>(tile[r * kLanes + k]);
+                    sw[p] = sd[r];
                 }
                 if (pick_from_band(xw, sw, m, a, kappa, out[k])) continue;
             } else if (lo_k[k] == hi_k[k]) {

@@ -30,7 +30,7 @@ struct BlockScratch {
     void init(std::size_t n) {
         storage.assign(n * 16 + 16, 0.0f);
         masks.assign((n + 31) / 32 * 32, 0);
-        bits.assign(16 * ((n + 31) / 32), 0);
+        bits.assign(16 * ((n + 31) / 32) + 8, 0);  // + 8: the AVX2 kernel reads bitmaps 32 bytes at a time
         pairs.resize(3 * n);
     }
     float* tile() {
