@@ -8,11 +8,15 @@
 // layout, one 64-byte row slice per validator, copied once into a contiguous tile. Rounds narrow
 // every server's band [lo, hi] around its quantile with float stake sums, deciding a side only
 // when a sum is farther from kappa than its rounding error can reach, so a decision is never
-// wrong. Then one pass sums the stake above each band in double and marks the band's weights;
-// where a band holds at most kFew weights the quantile is picked from those few exactly (double
-// sums, as the reference). A server whose band does not shrink that far, or whose double sums
-// disagree with the float ones, is handed to the reference selection. Every result is therefore
-// the reference's (up to the order of its double additions, as on the AVX-512 backend).
+// wrong. Then one pass marks the band's weights and sums the stakes above and in each band, in
+// float, and where a band holds at most kFew weights the quantile is picked from those few, in
+// float too, deciding only where every candidate's stake is farther from kappa than the float
+// rounding bound (then the reference's double sums fall on the same side, so the pick is the
+// reference's). Where that is not sure, the block's sums are redone in double and the band
+// picked in double (as the reference sums, in another order); a server whose band does not
+// shrink to kFew weights, or whose double sums disagree with the float ones, is handed to the
+// reference selection. Every result is therefore the reference's (up to the order of its double
+// additions, as on the AVX-512 backend).
 // Two steering rules beyond the AVX-512 kernel's (they choose pivots and never decide alone):
 // the first round also sums the stake above each server's smallest weight, which settles
 // mostly-zero columns at once, and a lane that misses on one side twice running moves its
@@ -85,6 +89,56 @@ bool pick_from_band(double* x, double* st, std::size_t m, double above, double k
     // Weights are non-negative: -inf means no candidate (padding is -inf) reached kappa.
     if (top == -std::numeric_limits<double>::infinity()) return false;
     out = static_cast<float>(top);
+    return true;
+}
+
+/// pick_from_band in float, deciding only what the float sums decide surely: a candidate's sum
+/// (above plus the candidates >= it: at most n stakes) is within the rounding bound of its exact
+/// value, so it surely reaches kappa at k_hi or more and surely falls short below k_lo, and the
+/// reference's double sums then fall on the same side. Returns false unless every candidate is
+/// sure and one reaches. Two sets of accumulators, so that the sixteen adds per lane are two
+/// chains of eight.
+bool pick_sure(const float* x, const float* st, std::size_t m, float above, __m256 k_hi, __m256 k_lo, float& out) {
+    const __m256 none = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+    const __m256i vm = _mm256_set1_epi32(static_cast<int>(m));
+    __m256 xv[2], sv[2], valid[2], g0[2], g1[2];
+    for (std::size_t v = 0; v < 2; ++v) {
+        const __m256i idx = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                             _mm256_set1_epi32(static_cast<int>(8 * v)));
+        valid[v] = _mm256_castsi256_ps(_mm256_cmpgt_epi32(vm, idx));
+        xv[v] = _mm256_blendv_ps(none, _mm256_load_ps(x + 8 * v), valid[v]);
+        sv[v] = _mm256_and_ps(_mm256_load_ps(st + 8 * v), valid[v]);
+        g0[v] = g1[v] = _mm256_setzero_ps();
+    }
+    alignas(32) float xs[kFew], ss[kFew];
+    for (std::size_t v = 0; v < 2; ++v) {
+        _mm256_store_ps(xs + 8 * v, xv[v]);
+        _mm256_store_ps(ss + 8 * v, sv[v]);
+    }
+    for (std::size_t j = 0; j < kFew; j += 2) {
+        const __m256 xa = _mm256_set1_ps(xs[j]), sa = _mm256_set1_ps(ss[j]);
+        const __m256 xb = _mm256_set1_ps(xs[j + 1]), sb = _mm256_set1_ps(ss[j + 1]);
+        for (std::size_t v = 0; v < 2; ++v) {
+            g0[v] = _mm256_add_ps(g0[v], _mm256_and_ps(_mm256_cmp_ps(xv[v], xa, _CMP_LE_OQ), sa));
+            g1[v] = _mm256_add_ps(g1[v], _mm256_and_ps(_mm256_cmp_ps(xv[v], xb, _CMP_LE_OQ), sb));
+        }
+    }
+    const __m256 base = _mm256_set1_ps(above);
+    __m256 best = none;
+    int reach_bits = 0, sure_bits = 0;
+    for (std::size_t v = 0; v < 2; ++v) {
+        const __m256 sum = _mm256_add_ps(base, _mm256_add_ps(g0[v], g1[v]));
+        const __m256 reach = _mm256_and_ps(valid[v], _mm256_cmp_ps(sum, k_hi, _CMP_GE_OQ));
+        const __m256 short_ = _mm256_cmp_ps(sum, k_lo, _CMP_LT_OQ);
+        reach_bits |= _mm256_movemask_ps(reach) << (8 * v);
+        sure_bits |= _mm256_movemask_ps(_mm256_and_ps(valid[v], _mm256_or_ps(reach, short_))) << (8 * v);
+        best = _mm256_max_ps(best, _mm256_blendv_ps(none, xv[v], reach));
+    }
+    if (reach_bits == 0 || sure_bits != static_cast<int>((1u << m) - 1u)) return false;
+    best = _mm256_max_ps(best, _mm256_permute2f128_ps(best, best, 1));
+    best = _mm256_max_ps(best, _mm256_shuffle_ps(best, best, _MM_SHUFFLE(1, 0, 3, 2)));
+    best = _mm256_max_ps(best, _mm256_shuffle_ps(best, best, _MM_SHUFFLE(2, 3, 0, 1)));
+    out = _mm256_cvtss_f32(best);
     return true;
 }
 
@@ -295,13 +349,12 @@ void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::si
         }
     }
 
-    // One exact pass: the stake above each band in double (the float stake widened exactly, as
-    // sd holds it), and which weights lie in each band: per validator one movemask byte per
-    // half, in two planes (servers 0-7, servers 8-15).
+    // One pass: which weights lie in each band (per validator one movemask byte per half, in two
+    // planes: servers 0-7, servers 8-15), and the stakes above and in it, in float.
     const std::size_t plane = sc.masks.size();  // bytes per plane: n rounded up to 32, zero beyond n
     std::uint8_t* planes = reinterpret_cast<std::uint8_t*>(sc.masks.data());
-    __m256d above_d[kHalves][2];
-    for (std::size_t h = 0; h < kHalves; ++h) above_d[h][0] = above_d[h][1] = _mm256_setzero_pd();
+    __m256 above_f[kHalves], band_f[kHalves];
+    for (std::size_t h = 0; h < kHalves; ++h) above_f[h] = band_f[h] = zero;
     for (std::size_t i = 0; i < n; ++i) {
         const __m256 st = _mm256_broadcast_ss(s + i);
         for (std::size_t h = 0; h < kHalves; ++h) {
@@ -309,20 +362,18 @@ void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::si
             const __m256 gt = _mm256_cmp_ps(x, hi[h], _CMP_GT_OQ);
             const __m256 in = _mm256_and_ps(_mm256_cmp_ps(x, lo[h], _CMP_GE_OQ), _mm256_cmp_ps(x, hi[h], _CMP_LE_OQ));
             planes[h * plane + i] = static_cast<std::uint8_t>(_mm256_movemask_ps(in));
-            const __m256 sg = _mm256_and_ps(gt, st);
-            above_d[h][0] = _mm256_add_pd(above_d[h][0], _mm256_cvtps_pd(_mm256_castps256_ps128(sg)));
-            above_d[h][1] = _mm256_add_pd(above_d[h][1], _mm256_cvtps_pd(_mm256_extractf128_ps(sg, 1)));
+            above_f[h] = _mm256_add_ps(above_f[h], _mm256_and_ps(gt, st));
+            band_f[h] = _mm256_add_ps(band_f[h], _mm256_and_ps(in, st));
         }
     }
-    alignas(32) double above_k[kLanes];
-    alignas(32) float lo_k[kLanes];
+    alignas(32) float above_k[kLanes], from_lo_k[kLanes], lo_k[kLanes], hi_k[kLanes];
     for (std::size_t h = 0; h < kHalves; ++h) {
-        _mm256_store_pd(above_k + 8 * h, above_d[h][0]);
-        _mm256_store_pd(above_k + 8 * h + 4, above_d[h][1]);
+        _mm256_store_ps(above_k + 8 * h, above_f[h]);
+        _mm256_store_ps(from_lo_k + 8 * h, _mm256_add_ps(above_f[h], band_f[h]));
         _mm256_store_ps(lo_k + 8 * h, lo[h]);
+        _mm256_store_ps(hi_k + 8 * h, hi[h]);
     }
-    alignas(32) float hi_k[kLanes];
-    for (std::size_t h = 0; h < kHalves; ++h) _mm256_store_ps(hi_k + 8 * h, hi[h]);
+    const float k_hi_s = _mm256_cvtss_f32(k_hi), k_lo_s = _mm256_cvtss_f32(k_lo);
 
     // Each server's band as a bitmap over the validators: bit k of every byte of its plane moved
     // to the byte's top bit by a 16-bit shift (the shift brings the low byte's bits into the high
@@ -337,54 +388,95 @@ void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::si
                     _mm256_movemask_epi8(_mm256_sll_epi16(v, _mm_cvtsi32_si128(static_cast<int>(7 - b)))));
         }
 
+    alignas(32) double above_d[kLanes], band_d[kLanes];
+    bool have_double = false;
+    auto double_sums = [&] {
+        __m256d acc_above[kHalves][2], acc_band[kHalves][2];
+        for (std::size_t h = 0; h < kHalves; ++h)
+            for (std::size_t q = 0; q < 2; ++q) acc_above[h][q] = acc_band[h][q] = _mm256_setzero_pd();
+        for (std::size_t i = 0; i < n; ++i) {
+            const __m256 st = _mm256_broadcast_ss(s + i);
+            for (std::size_t h = 0; h < kHalves; ++h) {
+                const __m256 x = _mm256_load_ps(tile + i * kLanes + 8 * h);
+                const __m256 sg = _mm256_and_ps(_mm256_cmp_ps(x, hi[h], _CMP_GT_OQ), st);
+                const __m256 si = _mm256_and_ps(
+                    _mm256_and_ps(_mm256_cmp_ps(x, lo[h], _CMP_GE_OQ), _mm256_cmp_ps(x, hi[h], _CMP_LE_OQ)), st);
+                acc_above[h][0] = _mm256_add_pd(acc_above[h][0], _mm256_cvtps_pd(_mm256_castps256_ps128(sg)));
+                acc_above[h][1] = _mm256_add_pd(acc_above[h][1], _mm256_cvtps_pd(_mm256_extractf128_ps(sg, 1)));
+                acc_band[h][0] = _mm256_add_pd(acc_band[h][0], _mm256_cvtps_pd(_mm256_castps256_ps128(si)));
+                acc_band[h][1] = _mm256_add_pd(acc_band[h][1], _mm256_cvtps_pd(_mm256_extractf128_ps(si, 1)));
+            }
+        }
+        for (std::size_t h = 0; h < kHalves; ++h)
+            for (std::size_t q = 0; q < 2; ++q) {
+                _mm256_store_pd(above_d + 8 * h + 4 * q, acc_above[h][q]);
+                _mm256_store_pd(band_d + 8 * h + 4 * q, acc_band[h][q]);
+            }
+    };
     for (std::size_t k = 0; k < width; ++k) {
-        const double a = above_k[k];
-        // The double sum agrees that the quantile is not above the band.
-        if (a < kappa) {
-            const std::uint32_t* row_bits = bits + k * chunks;
-            std::size_t in_band = 0;
-            for (std::size_t c = 0; c < chunks; ++c) in_band += static_cast<std::size_t>(std::popcount(row_bits[c]));
-            if (in_band <= kFew) {
-                // The band's rows, in order: for each nonzero byte of the bitmap (found 32 at a
-                // time by a byte compare), its set bits' offsets from kRowsOf plus the byte's
-                // first row, stored at once; unused entries stay valid rows (0 or a table pad).
-                alignas(32) std::int32_t rows[kFew + 8] = {};
-                const auto* bytes = reinterpret_cast<const std::uint8_t*>(row_bits);
-                const std::size_t nbytes = 4 * chunks;
-                std::size_t m = 0;
-                for (std::size_t g = 0; g < nbytes; g += 32) {
-                    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bytes + g));
-                    std::uint32_t nz = ~static_cast<std::uint32_t>(
-                        _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_setzero_si256())));
-                    if (nbytes - g < 32) nz &= (1u << (nbytes - g)) - 1u;  // the next server's bytes
-                    for (; nz != 0; nz &= nz - 1) {
-                        const std::size_t b = g + static_cast<std::size_t>(std::countr_zero(nz));
-                        const __m256i at = _mm256_add_epi32(
-                            _mm256_load_si256(reinterpret_cast<const __m256i*>(kRowsOf.idx[bytes[b]])),
-                            _mm256_set1_epi32(static_cast<int>(8 * b)));
-                        _mm256_storeu_si256(reinterpret_cast<__m256i*>(rows + m), at);
-                        m += static_cast<std::size_t>(std::popcount(bytes[b]));
-                    }
-                }
-                alignas(32) double xw[kFew], sw[kFew];
-                for (std::size_t p = 0; p < kFew; ++p) {
-                    const auto r = static_cast<std::size_t>(rows[p]);
-                    xw[p] = static_cast<double>(tile[r * kLanes + k]);
-                    sw[p] = sd[r];
-                }
-                if (pick_from_band(xw, sw, m, a, kappa, out[k])) continue;
-            } else if (lo_k[k] == hi_k[k]) {
-                // Many equal weights: the quantile is that weight if the band's stake, in
-                // double, takes the sum from below kappa to it.
-                double band = 0.0;
-                for (std::size_t c = 0; c < chunks; ++c)
-                    for (std::uint32_t word = row_bits[c]; word != 0; word &= word - 1)
-                        band += sd[c * 32 + static_cast<std::size_t>(std::countr_zero(word))];
-                if (a + band >= kappa) {
-                    out[k] = lo_k[k];
-                    continue;
+        const std::uint32_t* row_bits = bits + k * chunks;
+        std::size_t in_band = 0;
+        for (std::size_t c = 0; c < chunks; ++c) in_band += static_cast<std::size_t>(std::popcount(row_bits[c]));
+        // The band's rows, in order: for each nonzero byte of the bitmap (found 32 at a time by
+        // a byte compare), its set bits' offsets from kRowsOf plus the byte's first row, stored
+        // at once; unused entries stay valid rows (0 or a table pad).
+        alignas(32) std::int32_t rows[kFew + 8] = {};
+        std::size_t m = 0;
+        if (in_band <= kFew) {
+            const auto* bytes = reinterpret_cast<const std::uint8_t*>(row_bits);
+            const std::size_t nbytes = 4 * chunks;
+            for (std::size_t g = 0; g < nbytes; g += 32) {
+                const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bytes + g));
+                std::uint32_t nz =
+                    ~static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_setzero_si256())));
+                if (nbytes - g < 32) nz &= (1u << (nbytes - g)) - 1u;  // the next server's bytes
+                for (; nz != 0; nz &= nz - 1) {
+                    const std::size_t b = g + static_cast<std::size_t>(std::countr_zero(nz));
+                    const __m256i at =
+                        _mm256_add_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(kRowsOf.idx[bytes[b]])),
+                                         _mm256_set1_epi32(static_cast<int>(8 * b)));
+                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(rows + m), at);
+                    m += static_cast<std::size_t>(std::popcount(bytes[b]));
                 }
             }
+        }
+        // Float first: the stake above the band surely short of kappa, and the rest sure.
+        if (above_k[k] < k_lo_s) {
+            if (lo_k[k] == hi_k[k] && from_lo_k[k] >= k_hi_s) {
+                out[k] = lo_k[k];
+                continue;
+            }
+            if (in_band <= kFew) {
+                alignas(32) float xf[kFew], sf[kFew];
+                for (std::size_t p = 0; p < kFew; ++p) {
+                    const auto r = static_cast<std::size_t>(rows[p]);
+                    xf[p] = tile[r * kLanes + k];
+                    sf[p] = s[r];
+                }
+                if (pick_sure(xf, sf, m, above_k[k], k_hi, k_lo, out[k])) continue;
+            }
+        }
+        // Not sure in float: the sums again in double (the float stakes widened exactly, as sd
+        // holds them), for the whole block at the first server that needs them: one vector pass
+        // costs about what three servers' strided column walks would.
+        if (!have_double) {
+            double_sums();
+            have_double = true;
+        }
+        const double a = above_d[k], band = band_d[k];
+        const bool holds = a < kappa && a + band >= kappa;  // the double sums agree
+        if (holds && lo_k[k] == hi_k[k]) {
+            out[k] = lo_k[k];
+            continue;
+        }
+        if (holds && in_band <= kFew) {
+            alignas(32) double xw[kFew], sw[kFew];
+            for (std::size_t p = 0; p < kFew; ++p) {
+                const auto r = static_cast<std::size_t>(rows[p]);
+                xw[p] = static_cast<double>(tile[r * kLanes + k]);
+                sw[p] = sd[r];
+            }
+            if (pick_from_band(xw, sw, m, a, kappa, out[k])) continue;
         }
         WeightStake<float>* pairs = sc.pairs.data();
         for (std::size_t i = 0; i < n; ++i) pairs[i] = {tile[i * kLanes + k], s[i]};
