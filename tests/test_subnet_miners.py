@@ -99,6 +99,29 @@ def test_models_spread_and_follow_quality(
     assert [m.quality for m in files] == [models.model_quality(i, N_MODELS) for i in GOOD]
 
 
+def test_model_bytes_do_not_depend_on_python_string_hashing(tmp_path: Path) -> None:
+    # skl2onnx orders some of a model's fields by set iteration, which follows PYTHONHASHSEED;
+    # the demo registers the files' hashes, so two processes with one seed must agree. Hash
+    # seeds 1 and 30 put the MLPs' opset imports in different orders before the export sorted
+    # them (seed 11, five models: models 3 and 4 differed).
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from taocore.subnet import models; "
+        "_, fs = models.make_models(sys.argv[1], 5, seed=11); "
+        "print(' '.join(f.sha256 for f in fs))"
+    )
+    hashes = []
+    for hash_seed in ("1", "30"):
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed)
+        done = subprocess.run([sys.executable, "-c", script, str(tmp_path / hash_seed)], env=env,
+                              capture_output=True, text=True, timeout=600, check=True)
+        hashes.append(done.stdout.split())
+    assert len(hashes[0]) == 5
+    assert hashes[0] == hashes[1]
+
+
 def test_models_are_deterministic_for_a_seed(
         built: tuple[models.DigitsSplit, list[models.ModelFile], Path], tmp_path: Path) -> None:
     split, files, _ = built

@@ -191,6 +191,11 @@ def _export(clf: Any, path: Path) -> None:
         raise RuntimeError(f"skl2onnx gave no {OUTPUT_NAME!r} output")
     del onx.graph.output[:]
     onx.graph.output.extend(outputs)
+    # skl2onnx lists the opset imports in a set's order, which follows Python's per-process
+    # string hashing (PYTHONHASHSEED): sorted, one seed gives the same bytes in every process.
+    imports = sorted(onx.opset_import, key=lambda o: (o.domain, o.version))
+    del onx.opset_import[:]
+    onx.opset_import.extend(imports)
     onx.doc_string = ""
     _write_atomic(path, onx.SerializeToString())
 
@@ -242,9 +247,8 @@ def make_models(
         family = model_family(quality)
         model_seed = int(seeds[index].generate_state(1)[0])
         # One BLAS thread while fitting: the hashes are part of the run's record (registered
-        # on the ledger), and two runs of the demo with one seed once gave MLPs whose bytes
-        # differed (sigkill test, 2 of 20 runs, never reproduced in isolation); a threaded
-        # BLAS is the one source of run-to-run rounding differences that fitting has.
+        # on the ledger), so the fit should not depend on how many cores the machine has.
+        # (Runs that once differed here differed in the export's opset order, see _export.)
         with warnings.catch_warnings(), threadpool_limits(limits=1):
             # Handicapped models are meant to fit badly; their convergence warnings are noise.
             warnings.simplefilter("ignore", ConvergenceWarning)
