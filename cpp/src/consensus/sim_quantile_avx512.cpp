@@ -3,7 +3,7 @@
 // detail/sim_kernels.hpp). CMake compiles this file with the AVX-512 flags and the dispatch
 // reaches it only through the avx512 simulator table.
 //
-// Why column-parallel: the one-server kernel (sim_kernels_avx2.cpp) packs the pairs inside a
+// Why column-parallel: a one-server kernel (the AVX2 backend had one) packs the pairs inside a
 // band into a new buffer on every round, about two cycles per weight and ~1.7 rounds' worth of
 // a column per server. Here each lane of a vector is one server, the weights are read in their
 // row-major layout (one 64-byte row slice per validator), and a round only compares and adds

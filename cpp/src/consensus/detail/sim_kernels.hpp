@@ -3,10 +3,10 @@
 // sim_epoch-inl.hpp and is compiled once per ISA (sim_kernels_<isa>.cpp): the loops are written so
 // that the compiler vectorises them without changing a single rounding (elementwise float work,
 // double accumulators indexed by server or by a fixed lane), so those parts give the same bits on
-// every backend. The consensus selection is the hand-written part (float32: one server at a
-// time under AVX2, sixteen at once under AVX-512, whose table runs the AVX2 loop with that
-// kernel); it sums stakes in a different order than the scalar reference, so consensus may
-// differ only where the running stake lands on kappa within double rounding.
+// every backend. The consensus selection is the hand-written part (float32: sixteen servers at
+// once, in AVX2 or AVX-512 registers; float64 and the scalar backend select one server at a time
+// with the reference); it sums stakes in a different order than the scalar reference, so
+// consensus may differ only where the running stake lands on kappa within double rounding.
 #pragma once
 
 #include <cstddef>
@@ -18,17 +18,19 @@
 
 namespace taocore::consensus::sim::detail {
 
-/// Scratch of block_quantiles_avx512, sized for n validators by init().
+/// Scratch of the block selections (block_quantiles_avx512 / _avx2), sized for n validators by init().
 struct BlockScratch {
     std::vector<float> storage;          // the 16-wide tile, 64-byte aligned within
-    std::vector<std::uint16_t> masks;    // per validator: which servers' bands hold its weight
+    // Per validator: which servers' bands hold its weight (AVX-512: one 16-bit word per
+    // validator; AVX2: the same storage as two byte planes, servers 0-7 then 8-15).
+    std::vector<std::uint16_t> masks;
     std::vector<std::uint32_t> bits;     // per server: the same as a bitmap over validators
     std::vector<WeightStake<float>> pairs;  // the reference selection's input and scratch
 
     void init(std::size_t n) {
         storage.assign(n * 16 + 16, 0.0f);
         masks.assign((n + 31) / 32 * 32, 0);
-        bits.assign(16 * ((n + 31) / 32), 0);
+        bits.assign(16 * ((n + 31) / 32) + 8, 0);  // + 8: the AVX2 kernel reads bitmaps 32 bytes at a time
         pairs.resize(3 * n);
     }
     float* tile() {
@@ -43,6 +45,9 @@ struct BlockScratch {
 /// their sum in double; out receives width values.
 void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::size_t width, const float* s,
                             const double* sd, double stake_total, double kappa, float* out, BlockScratch& sc);
+/// The same selection under AVX2 (sim_quantile_avx2.cpp), for CPUs without AVX-512.
+void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::size_t width, const float* s,
+                          const double* sd, double stake_total, double kappa, float* out, BlockScratch& sc);
 using BlockQuantiles = decltype(&block_quantiles_avx512);
 
 /// The weight normalisation's row steps for float32 under AVX-512 (sim_rows_avx512.cpp), with
@@ -61,10 +66,9 @@ void large_free(void* p) noexcept;
 /// Per-thread scratch of the consensus selection, sized once per run.
 template <class T>
 struct ColumnScratch {
-    std::vector<T> buf;                    // the vector kernel's packing buffers
     std::vector<WeightStake<T>> pairs;     // the scalar kernel's (weight, stake) pairs
     std::vector<T> columns;                // a few server-major columns, padded with NaN
-    BlockScratch block;                    // the AVX-512 block selection's
+    BlockScratch block;                    // the block selection's (float32 AVX2 / AVX-512)
 };
 
 /// Throws InvalidInput ("weights: ...") for the first negative or non-finite value of x[0..n).

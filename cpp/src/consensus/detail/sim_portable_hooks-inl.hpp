@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The epoch loop's three ISA hooks (see sim_epoch-inl.hpp) as the portable forms of
 // sim_generic-inl.hpp, for the builds that have no one-server kernels of their own: the scalar
-// reference, and AVX-512, whose float32 runs select sixteen servers at once instead.
+// reference, and AVX2 and AVX-512, whose float32 runs select sixteen servers at once instead.
 #include <cstddef>
 
 #include "sim_generic-inl.hpp"
