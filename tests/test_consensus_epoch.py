@@ -4,10 +4,7 @@ bad input, and identical bits on every SIMD backend."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from typing import Any
 
 import numpy as np
@@ -15,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from backend_runs import assert_same_digest
 from conftest import load_vectors
 from epoch_replay import Scenario, check_expect, outputs
 from taocore import consensus
@@ -333,15 +331,7 @@ def test_identical_bits_on_every_backend(backend: str) -> None:
     script = _DIGEST_SCRIPT.format(
         tests=tests, path=os.path.join(tests, "vectors", "subtensor-epoch-cases.json")
     )
-    digests = {}
-    for name in ("scalar", backend):
-        env = {**os.environ, "TAOCORE_FORCE_BACKEND": name}
-        out = subprocess.run(
-            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
-        )
-        digests[name] = out.stdout.strip()
-    assert digests["scalar"] == digests[backend]
-    assert json.dumps(digests)  # both ran
+    assert_same_digest(script, backend)
 
 
 _LARGE_DIGEST_SCRIPT = """
@@ -378,13 +368,4 @@ print(h.hexdigest())
 
 def test_identical_bits_on_every_backend_for_large_random_subnets(backend: str) -> None:
     # Hundreds of voters per column with ties: the vectorised median partition's long lists.
-    digests = {}
-    for name in ("scalar", backend):
-        env = {**os.environ, "TAOCORE_FORCE_BACKEND": name}
-        out = subprocess.run(
-            [sys.executable, "-c", _LARGE_DIGEST_SCRIPT],
-            env=env, capture_output=True, text=True, check=True,
-        )
-        digests[name] = out.stdout.strip()
-    assert len(digests["scalar"]) == 64
-    assert digests["scalar"] == digests[backend]
+    assert_same_digest(_LARGE_DIGEST_SCRIPT, backend)

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from backend_runs import assert_same_digest, run_on_backend
 from conftest import BACKENDS, load_vectors
 from taocore._native import _core
 
@@ -484,12 +484,7 @@ def test_exp_and_alpha_match_the_spec_on_every_backend(backend: str) -> None:
     # On AVX-512 liquid alpha is settled by a floating-point interval where it can be, and the
     # rest of the series runs on IFMA lanes: every entry must still be the step-by-step value.
     data = _exactness_inputs()
-    env = {**os.environ, "TAOCORE_FORCE_BACKEND": backend}
-    out = subprocess.run(
-        [sys.executable, "-c", _EXACTNESS_SCRIPT],
-        input=json.dumps(data), env=env, capture_output=True, text=True, check=True,
-    )
-    got = json.loads(out.stdout)
+    got = json.loads(run_on_backend(_EXACTNESS_SCRIPT, backend, stdin=json.dumps(data)))
     assert got["exp"] == [_exp_reference(v) for v in data["exp"]]
     for (c, w, b, lo, hi, s), row in zip(data["alpha"], got["alpha"], strict=True):
         want = [_alpha_reference(ci, wi, bi, lo, hi, s) for ci, wi, bi in zip(c, w, b, strict=True)]
@@ -546,10 +541,7 @@ print(json.dumps(rows))
 
 
 def _alpha_rows(backend: str) -> Any:
-    env = {**os.environ, "TAOCORE_FORCE_BACKEND": backend}
-    out = subprocess.run([sys.executable, "-c", _ALPHA_SCRIPT, "11"], env=env,
-                         capture_output=True, text=True, check=True, timeout=600)
-    return json.loads(out.stdout)
+    return json.loads(run_on_backend(_ALPHA_SCRIPT, backend, "11"))
 
 
 def test_alpha_matches_the_exact_series_on_large_inputs() -> None:
@@ -656,13 +648,4 @@ def test_row_kernels_match_scalar_on_adversarial_rows(backend: str) -> None:
     # row dot product take vectors only under conditions (runs of columns, values in [0, 1]);
     # entries outside them, negative or saturating values and repeated columns must give the
     # scalar rule's bits.
-    digests = {}
-    for name in ("scalar", backend):
-        env = {**os.environ, "TAOCORE_FORCE_BACKEND": name}
-        out = subprocess.run(
-            [sys.executable, "-c", _ROW_KERNELS_SCRIPT],
-            env=env, capture_output=True, text=True, check=True,
-        )
-        digests[name] = out.stdout.strip()
-    assert len(digests["scalar"]) == 64
-    assert digests["scalar"] == digests[backend]
+    assert_same_digest(_ROW_KERNELS_SCRIPT, backend)

@@ -146,18 +146,7 @@ class EpochResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form (lists; bonds as ``[uid, value]`` pairs), e.g. for JSON."""
         out: dict[str, Any] = {}
-        for name in (
-            "active",
-            "stake_weight",
-            "consensus",
-            "incentive",
-            "dividends",
-            "validator_trust",
-            "emission",
-            "server_emission",
-            "validator_emission",
-            "new_validator_permit",
-        ):
+        for name in _RESULT_VECTORS:
             out[name] = [v.item() for v in getattr(self, name)]
         out["bonds"] = [[[j, w] for j, w in row] for row in self.bonds_rows()]
         return out
