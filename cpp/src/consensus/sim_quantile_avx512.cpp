@@ -84,10 +84,10 @@ bool pick_from_band(__m512 x, __m512d st_lo, __m512d st_hi, std::size_t count, d
 }
 
 /// pick_from_band in float, for a band of count weights x (the rest -inf) with float stakes st
-/// (the rest 0) below `above`, deciding only what float sums decide surely: a candidate's stake
-/// (above plus the candidates >= it, n terms at most) is within the rounding bound of its exact
-/// value, so it surely reaches kappa at k_hi or more and surely falls short below k_lo. Returns
-/// false unless every candidate is sure and one reaches.
+/// (the rest 0) below `above`, deciding only what float sums decide surely: k_hi and k_lo lie
+/// beyond kappa by the candidates' stakes' rounding bound, so a stake of k_hi or more surely
+/// reaches kappa and one below k_lo surely falls short. Returns false unless every candidate is
+/// sure and one reaches.
 bool pick_sure(__m512 x, __m512 st, std::size_t count, float above, __m512 k_hi, __m512 k_lo, float& out) {
     alignas(64) float xw[kLanes], sw[kLanes];
     _mm512_store_ps(xw, x);
@@ -276,6 +276,7 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
     // One pass: which weights lie in each band, and the stakes above it and in it (float).
     std::uint16_t* masks = sc.masks.data();
     __m512 above_1 = zero, band_1 = zero, above_2 = zero, band_2 = zero;
+    __m512i n_gt = _mm512_setzero_si512();  // how many stakes each `above` adds
     auto band_row = [&](std::size_t i, __m512& above_sum, __m512& band_sum) {
         const __m512 x = _mm512_load_ps(tile + i * kLanes);
         const __m512 st = _mm512_set1_ps(s[i]);
@@ -284,6 +285,7 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
         masks[i] = static_cast<std::uint16_t>(in);
         above_sum = _mm512_mask_add_ps(above_sum, gt, above_sum, st);
         band_sum = _mm512_mask_add_ps(band_sum, in, band_sum, st);
+        n_gt = _mm512_mask_add_epi32(n_gt, gt, n_gt, ones);
     };
     {
         std::size_t i = 0;
@@ -301,6 +303,8 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
     _mm512_store_ps(lo_f, lo);
     _mm512_store_ps(hi_f, hi);
     const float k_hi_s = _mm512_cvtss_f32(k_hi), k_lo_s = _mm512_cvtss_f32(k_lo);
+    alignas(64) std::int32_t terms_above[kLanes];
+    _mm512_store_si512(terms_above, n_gt);
 
     // Each server's band as a bitmap over the validators: bit 15 - k of every mask word shifted
     // left by 15 - k, gathered 32 rows at a time by vpmovw2m.
@@ -311,6 +315,32 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
         for (std::size_t k = 0; k < width; ++k)
             bits[k * chunks + c] = _mm512_movepi16_mask(_mm512_sll_epi16(v, _mm_cvtsi32_si128(static_cast<int>(15 - k))));
     }
+
+    // The stakes above and in each band in double, by one more pass, for the servers that the
+    // float sums leave unsure (rare but for hundreds of validators, where several in a block
+    // would otherwise each walk their column).
+    alignas(64) double above_d[kLanes], band_d[kLanes];
+    bool have_double = false;
+    auto double_sums = [&] {
+        if (have_double) return;
+        have_double = true;
+        const __m512d zero_d = _mm512_setzero_pd();
+        __m512d a_lo = zero_d, a_hi = zero_d, b_lo = zero_d, b_hi = zero_d;
+        for (std::size_t i = 0; i < n; ++i) {
+            const __m512 x = _mm512_load_ps(tile + i * kLanes);
+            const __m512d st = _mm512_set1_pd(sd[i]);
+            const __mmask16 gt = _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ);
+            const __mmask16 in = static_cast<__mmask16>(masks[i]);
+            a_lo = _mm512_mask_add_pd(a_lo, static_cast<__mmask8>(gt), a_lo, st);
+            a_hi = _mm512_mask_add_pd(a_hi, static_cast<__mmask8>(gt >> 8), a_hi, st);
+            b_lo = _mm512_mask_add_pd(b_lo, static_cast<__mmask8>(in), b_lo, st);
+            b_hi = _mm512_mask_add_pd(b_hi, static_cast<__mmask8>(in >> 8), b_hi, st);
+        }
+        _mm512_store_pd(above_d, a_lo);
+        _mm512_store_pd(above_d + 8, a_hi);
+        _mm512_store_pd(band_d, b_lo);
+        _mm512_store_pd(band_d + 8, b_hi);
+    };
 
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i sixteen = _mm512_set1_epi32(16);
@@ -342,23 +372,29 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
                                          tile, 4);
         }
         // Float first: the stake above the band surely short of kappa, and the band's pick sure.
-        if (above_f[k] < k_lo_s) {
+        // The pick's sums add at most the stakes above the band and kFew more, so their margin
+        // is this server's own: a float sum of t non-negative terms is within (t - 1) 2^-24 of
+        // their exact sum, which is at most the float total from lo up times 1 + t 2^-24 (t <
+        // 2^16, so 2^-16 slack covers it), and the reference's double sums are within n 2^-53
+        // of the exact ones. Far tighter than the rounds' n-based bound at hundreds of rows,
+        // where that one left about one server in sixty to the double pass.
+        const double bound = (terms_above[k] + static_cast<double>(kFew)) * 0x1.0001p-24 * total_f[k] +
+                             static_cast<double>(n) * 0x1p-52 * stake_total;
+        const float kh = std::nextafter(static_cast<float>(kappa + bound), INFINITY);
+        const float kl = std::nextafter(static_cast<float>(kappa - bound), -INFINITY);
+        if (above_f[k] < kl) {
             if (lo_f[k] == hi_f[k] && total_f[k] >= k_hi_s) {
                 out[k] = lo_f[k];
                 continue;
             }
             if (in_band <= kFew) {
                 const __m512 st = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, r, s, 4);
-                if (pick_sure(x, st, m, above_f[k], k_hi, k_lo, out[k])) continue;
+                if (pick_sure(x, st, m, above_f[k], _mm512_set1_ps(kh), _mm512_set1_ps(kl), out[k])) continue;
             }
         }
-        // Not sure in float: this server's sums again in double, over its column.
-        double a = 0.0, band = 0.0;
-        for (std::size_t i = 0; i < n; ++i) {
-            const float w_ik = tile[i * kLanes + k];
-            a += w_ik > hi_f[k] ? sd[i] : 0.0;
-            band += w_ik >= lo_f[k] && w_ik <= hi_f[k] ? sd[i] : 0.0;
-        }
+        // Not sure in float: the sums again in double (for the whole block, once).
+        double_sums();
+        const double a = above_d[k], band = band_d[k];
         const bool holds = a < kappa && a + band >= kappa;  // the double sums agree
         if (holds && lo_f[k] == hi_f[k]) {
             out[k] = lo_f[k];
