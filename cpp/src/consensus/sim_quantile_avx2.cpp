@@ -92,9 +92,9 @@ bool pick_from_band(double* x, double* st, std::size_t m, double above, double k
     return true;
 }
 
-/// pick_from_band in float, deciding only what the float sums decide surely: a candidate's sum
-/// (above plus the candidates >= it: at most n stakes) is within the rounding bound of its exact
-/// value, so it surely reaches kappa at k_hi or more and surely falls short below k_lo, and the
+/// pick_from_band in float, deciding only what the float sums decide surely: k_hi and k_lo lie
+/// beyond kappa by the rounding bound of the candidates' sums (above plus the candidates >= it),
+/// so a sum of k_hi or more surely reaches kappa and one below k_lo surely falls short, and the
 /// reference's double sums then fall on the same side. Returns false unless every candidate is
 /// sure and one reaches. Two sets of accumulators, so that the sixteen adds per lane are two
 /// chains of eight.
@@ -354,7 +354,11 @@ void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::si
     const std::size_t plane = sc.masks.size();  // bytes per plane: n rounded up to 32, zero beyond n
     std::uint8_t* planes = reinterpret_cast<std::uint8_t*>(sc.masks.data());
     __m256 above_f[kHalves], band_f[kHalves];
-    for (std::size_t h = 0; h < kHalves; ++h) above_f[h] = band_f[h] = zero;
+    __m256i n_gt[kHalves];  // how many stakes each above_f adds
+    for (std::size_t h = 0; h < kHalves; ++h) {
+        above_f[h] = band_f[h] = zero;
+        n_gt[h] = _mm256_setzero_si256();
+    }
     for (std::size_t i = 0; i < n; ++i) {
         const __m256 st = _mm256_broadcast_ss(s + i);
         for (std::size_t h = 0; h < kHalves; ++h) {
@@ -364,10 +368,13 @@ void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::si
             planes[h * plane + i] = static_cast<std::uint8_t>(_mm256_movemask_ps(in));
             above_f[h] = _mm256_add_ps(above_f[h], _mm256_and_ps(gt, st));
             band_f[h] = _mm256_add_ps(band_f[h], _mm256_and_ps(in, st));
+            n_gt[h] = _mm256_sub_epi32(n_gt[h], _mm256_castps_si256(gt));
         }
     }
     alignas(32) float above_k[kLanes], from_lo_k[kLanes], lo_k[kLanes], hi_k[kLanes];
+    alignas(32) std::int32_t terms_above[kLanes];
     for (std::size_t h = 0; h < kHalves; ++h) {
+        _mm256_store_si256(reinterpret_cast<__m256i*>(terms_above + 8 * h), n_gt[h]);
         _mm256_store_ps(above_k + 8 * h, above_f[h]);
         _mm256_store_ps(from_lo_k + 8 * h, _mm256_add_ps(above_f[h], band_f[h]));
         _mm256_store_ps(lo_k + 8 * h, lo[h]);
@@ -440,8 +447,14 @@ void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::si
                 }
             }
         }
-        // Float first: the stake above the band surely short of kappa, and the rest sure.
-        if (above_k[k] < k_lo_s) {
+        // Float first: the stake above the band surely short of kappa, and the rest sure, with
+        // this server's own rounding margin (the argument is at the AVX-512 kernel's pick): the
+        // rounds' n-based one left a quarter of the servers unsure at 1000 validators.
+        const double bound = (terms_above[k] + static_cast<double>(kFew)) * 0x1.0001p-24 * from_lo_k[k] +
+                             static_cast<double>(n) * 0x1p-52 * stake_total;
+        const float kh = std::nextafter(static_cast<float>(kappa + bound), INFINITY);
+        const float kl = std::nextafter(static_cast<float>(kappa - bound), -INFINITY);
+        if (above_k[k] < kl) {
             if (lo_k[k] == hi_k[k] && from_lo_k[k] >= k_hi_s) {
                 out[k] = lo_k[k];
                 continue;
@@ -453,7 +466,7 @@ void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::si
                     xf[p] = tile[r * kLanes + k];
                     sf[p] = s[r];
                 }
-                if (pick_sure(xf, sf, m, above_k[k], k_hi, k_lo, out[k])) continue;
+                if (pick_sure(xf, sf, m, above_k[k], _mm256_set1_ps(kh), _mm256_set1_ps(kl), out[k])) continue;
             }
         }
         // Not sure in float: the sums again in double (the float stakes widened exactly, as sd
