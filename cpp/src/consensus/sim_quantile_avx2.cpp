@@ -380,7 +380,7 @@ void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::si
         _mm256_store_ps(lo_k + 8 * h, lo[h]);
         _mm256_store_ps(hi_k + 8 * h, hi[h]);
     }
-    const float k_hi_s = _mm256_cvtss_f32(k_hi), k_lo_s = _mm256_cvtss_f32(k_lo);
+    const float k_hi_s = _mm256_cvtss_f32(k_hi);  // for a band of one value, whose stake from lo up can have any count
 
     // Each server's band as a bitmap over the validators: bit k of every byte of its plane moved
     // to the byte's top bit by a 16-bit shift (the shift brings the low byte's bits into the high

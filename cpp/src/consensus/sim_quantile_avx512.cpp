@@ -302,7 +302,7 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
     _mm512_store_ps(total_f, _mm512_add_ps(above_all, _mm512_add_ps(band_1, band_2)));
     _mm512_store_ps(lo_f, lo);
     _mm512_store_ps(hi_f, hi);
-    const float k_hi_s = _mm512_cvtss_f32(k_hi), k_lo_s = _mm512_cvtss_f32(k_lo);
+    const float k_hi_s = _mm512_cvtss_f32(k_hi);  // for a band of one value, whose stake from lo up can have any count
     alignas(64) std::int32_t terms_above[kLanes];
     _mm512_store_si512(terms_above, n_gt);
 
