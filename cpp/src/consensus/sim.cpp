@@ -229,6 +229,21 @@ void* large_alloc(std::size_t bytes) {
 
 void large_free(void* p) noexcept { std::free(p); }
 
+// Why these bounds: a float sum F of t non-negative terms with exact sum E, added in any order,
+// has |F - E| <= g E with g = x / (1 - x), x = t 2^-24 (Higham's gamma, with t for t - 1), so
+// E <= F / (1 - g) and |F - E| <= g / (1 - g) F = x / (1 - 2x) F <= x (1 + 4x) F for x <= 1/4.
+// The reference adds at most n of the same stakes in double: within n 2^-53 (1 + tiny) of the
+// exact sum, which n 2^-52 stake_total covers. A margin of both around kappa, rounded outward
+// to float, leaves no float sum that could land on the other side of kappa in either. (Past
+// x = 1/4 nothing is called sure.)
+SureThresholds sure_thresholds(std::size_t terms, float largest, std::size_t n, double stake_total, double kappa) {
+    const double x = static_cast<double>(terms) * 0x1p-24;
+    if (!(x <= 0.25)) return {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()};
+    const double margin = x * (1.0 + 4.0 * x) * static_cast<double>(largest) + static_cast<double>(n) * 0x1p-52 * stake_total;
+    return {std::nextafter(static_cast<float>(kappa + margin), std::numeric_limits<float>::infinity()),
+            std::nextafter(static_cast<float>(kappa - margin), -std::numeric_limits<float>::infinity())};
+}
+
 /// Throws the error for the first negative or non-finite value of x[0..n), if any. This is a
 /// pass over every input weight, so it tests a block at a time on the bit patterns, which
 /// vectorises: a value is non-negative and finite exactly when its sign bit is clear and adding

@@ -448,12 +448,11 @@ void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::si
             }
         }
         // Float first: the stake above the band surely short of kappa, and the rest sure, with
-        // this server's own rounding margin (the argument is at the AVX-512 kernel's pick): the
-        // rounds' n-based one left a quarter of the servers unsure at 1000 validators.
-        const double bound = (terms_above[k] + static_cast<double>(kFew)) * 0x1.0001p-24 * from_lo_k[k] +
-                             static_cast<double>(n) * 0x1p-52 * stake_total;
-        const float kh = std::nextafter(static_cast<float>(kappa + bound), INFINITY);
-        const float kl = std::nextafter(static_cast<float>(kappa - bound), -INFINITY);
+        // this server's own rounding margin (at most the stakes above the band and kFew more,
+        // none more than the total from lo up): the rounds' n-based one left a quarter of the
+        // servers unsure at 1000 validators.
+        const auto [kh, kl] =
+            sure_thresholds(static_cast<std::size_t>(terms_above[k]) + kFew, from_lo_k[k], n, stake_total, kappa);
         if (above_k[k] < kl) {
             if (lo_k[k] == hi_k[k] && from_lo_k[k] >= k_hi_s) {
                 out[k] = lo_k[k];

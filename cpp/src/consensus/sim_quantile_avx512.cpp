@@ -372,16 +372,11 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
                                          tile, 4);
         }
         // Float first: the stake above the band surely short of kappa, and the band's pick sure.
-        // The pick's sums add at most the stakes above the band and kFew more, so their margin
-        // is this server's own: a float sum of t non-negative terms is within (t - 1) 2^-24 of
-        // their exact sum, which is at most the float total from lo up times 1 + t 2^-24 (t <
-        // 2^16, so 2^-16 slack covers it), and the reference's double sums are within n 2^-53
-        // of the exact ones. Far tighter than the rounds' n-based bound at hundreds of rows,
-        // where that one left about one server in sixty to the double pass.
-        const double bound = (terms_above[k] + static_cast<double>(kFew)) * 0x1.0001p-24 * total_f[k] +
-                             static_cast<double>(n) * 0x1p-52 * stake_total;
-        const float kh = std::nextafter(static_cast<float>(kappa + bound), INFINITY);
-        const float kl = std::nextafter(static_cast<float>(kappa - bound), -INFINITY);
+        // The pick's sums add at most the stakes above the band and kFew more, none more than
+        // the total from lo up: a margin of this server's own, far tighter than the rounds'
+        // n-based one at hundreds of rows (which left about one server in sixty unsure).
+        const auto [kh, kl] =
+            sure_thresholds(static_cast<std::size_t>(terms_above[k]) + kFew, total_f[k], n, stake_total, kappa);
         if (above_f[k] < kl) {
             if (lo_f[k] == hi_f[k] && total_f[k] >= k_hi_s) {
                 out[k] = lo_f[k];

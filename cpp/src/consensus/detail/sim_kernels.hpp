@@ -58,6 +58,16 @@ using BlockQuantiles = decltype(&block_quantiles_avx512);
 double row_total_avx512(const float* row, std::size_t m, const float* ahead, bool& suspect);
 void divide_row_avx512(const float* src, std::size_t m, float den, float* dst);
 
+/// The thresholds at which a float stake sum decides a block selection's band pick surely:
+/// a sum at or above `reach` surely reaches kappa, one below `short_of` surely falls short, in
+/// exact arithmetic and in the reference's double sums alike. `terms` bounds how many float
+/// stakes any of the sums adds, `largest` is the largest of them (as computed), n the number of
+/// validators and stake_total their stakes' double sum.
+struct SureThresholds {
+    float reach, short_of;
+};
+SureThresholds sure_thresholds(std::size_t terms, float largest, std::size_t n, double stake_total, double kappa);
+
 /// Memory for the simulator's large matrices: on 2 MiB pages where the OS grants them (see
 /// sim.cpp), 64-byte aligned otherwise. Throws std::bad_alloc.
 void* large_alloc(std::size_t bytes);
