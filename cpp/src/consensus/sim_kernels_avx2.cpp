@@ -2,10 +2,8 @@
 // AVX2 (+FMA, BMI) build of the simulator: the shared epoch loop (sim_epoch-inl.hpp) vectorised
 // by the compiler, with the sixteen-server consensus selection of sim_quantile_avx2.cpp. CMake
 // compiles only this file with those flags and the dispatch calls it only on CPUs that report
-// them. The float32 selection never reaches the one-server hooks here, so they are the portable
-// ones (float64 runs use those on every backend).
+// them (float64 runs select with the reference, as on every backend).
 #define TAOCORE_ISA_NS avx2
 #define TAOCORE_ISA_TABLE sim_kernels_avx2
 #define TAOCORE_ISA_BLOCK_QUANTILES block_quantiles_avx2
-#include "detail/sim_portable_hooks-inl.hpp"
 #include "detail/sim_epoch-inl.hpp"

@@ -3,8 +3,7 @@
 // compiler, with the sixteen-server consensus selection of sim_quantile_avx512.cpp and the row
 // steps of sim_rows_avx512.cpp for float32 normalisation. CMake
 // compiles this file with the AVX-512 flags and the dispatch calls it only on CPUs that report
-// them. The float32 selection never reaches the one-server hooks here, so they are the portable
-// ones (float64 runs use those on every backend).
+// them (float64 runs select with the reference, as on every backend).
 #define TAOCORE_ISA_NS avx512
 #define TAOCORE_ISA_TABLE sim_kernels_avx512
 #define TAOCORE_ISA_BLOCK_QUANTILES block_quantiles_avx512
@@ -13,5 +12,4 @@
 // The file is compiled for 256-bit vectors (512-bit ones made the memory-bound passes slower);
 // the liquid-alpha row, which is all arithmetic, takes the full 512 bits.
 #define TAOCORE_SIM_WIDE_LOOP _Pragma("omp simd simdlen(16)")
-#include "detail/sim_portable_hooks-inl.hpp"
 #include "detail/sim_epoch-inl.hpp"

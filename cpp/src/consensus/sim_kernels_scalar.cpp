@@ -3,5 +3,4 @@
 // tested against.
 #define TAOCORE_ISA_NS scalar
 #define TAOCORE_ISA_TABLE sim_kernels_scalar
-#include "detail/sim_portable_hooks-inl.hpp"
 #include "detail/sim_epoch-inl.hpp"

@@ -1,19 +1,13 @@
 // SPDX-License-Identifier: MIT
 // The float Yuma simulator's epoch loop (see consensus/sim.hpp), written from the formulas in
 // spec ecosystem.md §1.5. Compiled once per ISA: the including sim_kernels_<isa>.cpp defines
-// TAOCORE_ISA_NS and TAOCORE_ISA_TABLE and, in namespace TAOCORE_ISA_NS, the three hooks
-//
-//   template <class T> void column_scratch_init(ColumnScratch<T>&, std::size_t n, std::size_t n_pad);
-//   template <class T> T column_quantile(const T* col, const T* s, std::size_t n, std::size_t n_pad,
-//                                        double kappa, ColumnScratch<T>&);
-//   template <class T> void transpose_rows(const T* rows, std::size_t ld, std::size_t nrows,
-//                                          std::size_t cols, T* dst, std::size_t ldt);
-//
-// and may define TAOCORE_ISA_BLOCK_QUANTILES (a BlockQuantiles function that float32 runs use for
-// consensus instead of the one-server hooks), TAOCORE_ISA_ROW_TOTAL and TAOCORE_ISA_DIVIDE_ROW
-// (float32 row steps of the normalisation with row_total_avx512's and divide_row_avx512's
-// signatures, giving the portable loops' bits) and TAOCORE_SIM_WIDE_LOOP (a pragma for the
-// arithmetic-bound liquid-alpha loop).
+// TAOCORE_ISA_NS and TAOCORE_ISA_TABLE, and may define TAOCORE_ISA_BLOCK_QUANTILES (a
+// BlockQuantiles function that float32 runs use for consensus instead of the reference
+// selection), TAOCORE_ISA_ROW_TOTAL and TAOCORE_ISA_DIVIDE_ROW (float32 row steps of the
+// normalisation with row_total_avx512's and divide_row_avx512's signatures, giving the portable
+// loops' bits) and TAOCORE_SIM_WIDE_LOOP (a pragma for the arithmetic-bound liquid-alpha loop).
+// Everything here lives in the TU's ISA namespace, so no inline function is shared between
+// differently compiled TUs.
 //
 // Rounding follows the float model it reproduces: elementwise arithmetic in T (float32 by
 // default), reductions accumulated in double and rounded to T once, scalar coefficients such as
@@ -23,8 +17,8 @@
 //
 // Layout: the matrix passes run row by row (validator-major, the layout of the inputs and of the
 // bonds output) and fuse what they can: normalisation with prerank, rank with the bond update
-// and its column sums, bond normalisation with dividends. The one-server consensus selection
-// reads server-major columns (padded with NaN to n_pad rows, a multiple of 8), transposed a few
+// and its column sums, bond normalisation with dividends. The reference consensus selection
+// (float64, and float32 on the scalar backend) reads server-major columns, transposed a few
 // servers at a time into a buffer that stays in L1; the block selection reads the rows directly.
 // Divisions by a per-server total are multiplications by its reciprocal (or, for dividends, the
 // total folds into the incentive), a few float ulps from the model's quotients: a division per
@@ -214,6 +208,21 @@ void parallel_for(std::size_t n, unsigned threads, Fn&& fn) {
     for (auto& t : pool) t.join();
 }
 
+/// dst[j * ldt + r] = rows[r * ld + j] for r < nrows, j < cols.
+template <class T>
+void transpose_rows(const T* rows, std::size_t ld, std::size_t nrows, std::size_t cols, T* dst, std::size_t ldt) {
+    for (std::size_t j = 0; j < cols; ++j)
+        for (std::size_t r = 0; r < nrows; ++r) dst[j * ldt + r] = rows[r * ld + j];
+}
+
+/// The reference selection of one server: its column copied into (weight, stake) pairs (`pairs`
+/// holds 3n: the n pairs and the 2n weighted_quantile_desc works in).
+template <class T>
+T column_quantile(const T* col, const T* s, std::size_t n, double kappa, WeightStake<T>* pairs) {
+    for (std::size_t i = 0; i < n; ++i) pairs[i] = {col[i], s[i]};
+    return weighted_quantile_desc(pairs, pairs + n, n, kappa);
+}
+
 template <class T>
 class Simulator {
 public:
@@ -221,14 +230,14 @@ public:
               BlockQuantiles block = nullptr)
         : in_(in), p_(p), v_(v), out_(out), threads_(threads), block_(std::is_same_v<T, float> ? block : nullptr),
           V_(in.validators), M_(in.servers),
-          Vp_((in.validators + 7) / 8 * 8), w_(V_ * M_), w_prev_(v == Version::yuma2b ? V_ * M_ : 0),
+          w_(V_ * M_), w_prev_(v == Version::yuma2b ? V_ * M_ : 0),
           zero_bonds_(V_ * M_, T(0)),
           reset_bonds_(p.reset_bonds_index ? V_ * M_ : 0),
-          s_(Vp_, T(0)), d_(V_), c_prev_(M_, T(0)), r_(M_), inc_(M_), c_mode_(M_), acc_(M_),
+          s_(V_), d_(V_), c_prev_(M_, T(0)), r_(M_), inc_(M_), c_mode_(M_), acc_(M_),
           acc2_(M_), scratch_(std::max(1u, threads)) {
         for (auto& sc : scratch_) {
-            column_scratch_init(sc, V_, Vp_);
-            sc.columns.assign(kColBlock * Vp_, std::numeric_limits<T>::quiet_NaN());
+            sc.pairs.resize(3 * V_);
+            sc.columns.resize(kColBlock * V_);
             if (block_) sc.block.init(V_);
         }
         if (block_) sd_.resize(V_);
@@ -245,7 +254,7 @@ private:
     Output<T>& out_;
     unsigned threads_;
     BlockQuantiles block_;  // the 16-server selection, where the backend has one (float32 only)
-    std::size_t V_, M_, Vp_;
+    std::size_t V_, M_;
     // w_: normalised weights, row-major.
     LargeVector<T> w_, w_prev_, zero_bonds_, reset_bonds_;
     std::vector<T> s_, d_, c_prev_, r_, inc_, c_mode_;
@@ -362,9 +371,9 @@ private:
             for (std::size_t jb = b; jb < end; ++jb) {
                 const std::size_t j0 = jb * kColBlock, width = std::min(kColBlock, M_ - j0);
                 for (std::size_t i0 = 0; i0 < V_; i0 += kRowBlock)
-                    transpose_rows(w_.data() + i0 * M_ + j0, M_, std::min(kRowBlock, V_ - i0), width, cols + i0, Vp_);
+                    transpose_rows(w_.data() + i0 * M_ + j0, M_, std::min(kRowBlock, V_ - i0), width, cols + i0, V_);
                 for (std::size_t k = 0; k < width; ++k)
-                    c[j0 + k] = column_quantile(cols + k * Vp_, s_.data(), V_, Vp_, kappa, sc);
+                    c[j0 + k] = column_quantile(cols + k * V_, s_.data(), V_, kappa, sc.pairs.data());
             }
         });
         quantise_consensus(c);

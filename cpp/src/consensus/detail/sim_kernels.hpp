@@ -76,8 +76,8 @@ void large_free(void* p) noexcept;
 /// Per-thread scratch of the consensus selection, sized once per run.
 template <class T>
 struct ColumnScratch {
-    std::vector<WeightStake<T>> pairs;     // the scalar kernel's (weight, stake) pairs
-    std::vector<T> columns;                // a few server-major columns, padded with NaN
+    std::vector<WeightStake<T>> pairs;     // the reference selection's (weight, stake) pairs
+    std::vector<T> columns;                // a few server-major columns
     BlockScratch block;                    // the block selection's (float32 AVX2 / AVX-512)
 };
 
