@@ -380,6 +380,7 @@ void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::si
         _mm256_store_ps(lo_k + 8 * h, lo[h]);
         _mm256_store_ps(hi_k + 8 * h, hi[h]);
     }
+    const float k_hi_s = _mm256_cvtss_f32(k_hi);  // for a band of one value, whose stake from lo up can have any count
 
     // Each server's band as a bitmap over the validators: bit k of every byte of its plane moved
     // to the byte's top bit by a 16-bit shift (the shift brings the low byte's bits into the high
@@ -423,19 +424,6 @@ void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::si
         const std::uint32_t* row_bits = bits + k * chunks;
         std::size_t in_band = 0;
         for (std::size_t c = 0; c < chunks; ++c) in_band += static_cast<std::size_t>(std::popcount(row_bits[c]));
-        // Float first: the stake above the band surely short of kappa, and then either a band of
-        // one value whose stake from lo up (at most n terms) surely reaches kappa, or a sure pick,
-        // with this server's own rounding margin (at most the stakes above the band and kFew
-        // more, none more than the total from lo up): the rounds' n-based one left a quarter of
-        // the servers unsure at 1000 validators.
-        const auto [kh, kl] =
-            sure_thresholds(static_cast<std::size_t>(terms_above[k]) + kFew, from_lo_k[k], n, stake_total, kappa);
-        const bool above_short = above_k[k] < kl;
-        if (above_short && lo_k[k] == hi_k[k] &&
-            from_lo_k[k] >= sure_thresholds(n, from_lo_k[k], n, stake_total, kappa).reach) {
-            out[k] = lo_k[k];
-            continue;
-        }
         // The band's rows, in order: for each nonzero byte of the bitmap (found 32 at a time by
         // a byte compare), its set bits' offsets from kRowsOf plus the byte's first row, stored
         // at once; unused entries stay valid rows (0 or a table pad).
@@ -459,14 +447,26 @@ void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::si
                 }
             }
         }
-        if (above_short && in_band <= kFew) {
-            alignas(32) float xf[kFew], sf[kFew];
-            for (std::size_t p = 0; p < kFew; ++p) {
-                const auto r = static_cast<std::size_t>(rows[p]);
-                xf[p] = tile[r * kLanes + k];
-                sf[p] = s[r];
+        // Float first: the stake above the band surely short of kappa, and the rest sure, with
+        // this server's own rounding margin (at most the stakes above the band and kFew more,
+        // none more than the total from lo up): the rounds' n-based one left a quarter of the
+        // servers unsure at 1000 validators.
+        const auto [kh, kl] =
+            sure_thresholds(static_cast<std::size_t>(terms_above[k]) + kFew, from_lo_k[k], n, stake_total, kappa);
+        if (above_k[k] < kl) {
+            if (lo_k[k] == hi_k[k] && from_lo_k[k] >= k_hi_s) {
+                out[k] = lo_k[k];
+                continue;
             }
-            if (pick_sure(xf, sf, m, above_k[k], _mm256_set1_ps(kh), _mm256_set1_ps(kl), out[k])) continue;
+            if (in_band <= kFew) {
+                alignas(32) float xf[kFew], sf[kFew];
+                for (std::size_t p = 0; p < kFew; ++p) {
+                    const auto r = static_cast<std::size_t>(rows[p]);
+                    xf[p] = tile[r * kLanes + k];
+                    sf[p] = s[r];
+                }
+                if (pick_sure(xf, sf, m, above_k[k], _mm256_set1_ps(kh), _mm256_set1_ps(kl), out[k])) continue;
+            }
         }
         // Not sure in float: the sums again in double (the float stakes widened exactly, as sd
         // holds them), for the whole block at the first server that needs them: one vector pass

@@ -302,6 +302,7 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
     _mm512_store_ps(total_f, _mm512_add_ps(above_all, _mm512_add_ps(band_1, band_2)));
     _mm512_store_ps(lo_f, lo);
     _mm512_store_ps(hi_f, hi);
+    const float k_hi_s = _mm512_cvtss_f32(k_hi);  // for a band of one value, whose stake from lo up can have any count
     alignas(64) std::int32_t terms_above[kLanes];
     _mm512_store_si512(terms_above, n_gt);
 
@@ -347,19 +348,6 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
         const std::uint32_t* row_bits = bits + k * chunks;
         std::size_t in_band = 0;
         for (std::size_t c = 0; c < chunks; ++c) in_band += static_cast<std::size_t>(std::popcount(row_bits[c]));
-        // Float first: the stake above the band surely short of kappa, and then either a band of
-        // one value whose stake from lo up (at most n terms) surely reaches kappa, or a sure pick.
-        // The pick's sums add at most the stakes above the band and kFew more, none more than
-        // the total from lo up: a margin of this server's own, far tighter than the rounds'
-        // n-based one at hundreds of rows (which left about one server in sixty unsure).
-        const auto [kh, kl] =
-            sure_thresholds(static_cast<std::size_t>(terms_above[k]) + kFew, total_f[k], n, stake_total, kappa);
-        const bool above_short = above_f[k] < kl;
-        if (above_short && lo_f[k] == hi_f[k] &&
-            total_f[k] >= sure_thresholds(n, total_f[k], n, stake_total, kappa).reach) {
-            out[k] = lo_f[k];
-            continue;
-        }
         // The band's rows, in order, by compressing row numbers under each 16-row mask (no
         // branch per set bit); then its weights by a gather.
         alignas(64) std::int32_t rows[2 * kFew];
@@ -382,7 +370,19 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
             x = _mm512_mask_i32gather_ps(_mm512_set1_ps(-std::numeric_limits<float>::infinity()), valid,
                                          _mm512_add_epi32(_mm512_slli_epi32(r, 4), _mm512_set1_epi32(static_cast<int>(k))),
                                          tile, 4);
-            if (above_short) {
+        }
+        // Float first: the stake above the band surely short of kappa, and the band's pick sure.
+        // The pick's sums add at most the stakes above the band and kFew more, none more than
+        // the total from lo up: a margin of this server's own, far tighter than the rounds'
+        // n-based one at hundreds of rows (which left about one server in sixty unsure).
+        const auto [kh, kl] =
+            sure_thresholds(static_cast<std::size_t>(terms_above[k]) + kFew, total_f[k], n, stake_total, kappa);
+        if (above_f[k] < kl) {
+            if (lo_f[k] == hi_f[k] && total_f[k] >= k_hi_s) {
+                out[k] = lo_f[k];
+                continue;
+            }
+            if (in_band <= kFew) {
                 const __m512 st = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, r, s, 4);
                 if (pick_sure(x, st, m, above_f[k], _mm512_set1_ps(kh), _mm512_set1_ps(kl), out[k])) continue;
             }
