@@ -4,8 +4,8 @@
 // without AVX-512 (AMD Zen 2/3 among them). CMake compiles this file with the AVX2 flags and the
 // dispatch reaches it only through the avx2 simulator table.
 //
-// Each lane of a pair of ymm registers is one server; the weights are read in their row-major
-// layout, one 64-byte row slice per validator, copied once into a contiguous tile. Rounds narrow
+// Each lane of a pair of ymm registers is one server; the weights arrive as the simulator's panel,
+// one 64-byte row slice per validator, one after another. Rounds narrow
 // every server's band [lo, hi] around its quantile with float stake sums, deciding a side only
 // when a sum is farther from kappa than its rounding error can reach, so a decision is never
 // wrong. Then one pass marks the band's weights and sums the stakes above and in each band, in
@@ -47,6 +47,7 @@ namespace {
 
 constexpr std::size_t kHalves = 2;      // ymm registers per block row (8 servers each)
 constexpr std::size_t kLanes = 8 * kHalves;
+static_assert(kLanes == kPanel, "a panel row is one block row");
 constexpr std::size_t kFew = 16;        // band size the exact step takes
 constexpr int kMaxRounds = 8;           // narrowing rounds before the reference takes over
 constexpr float kMargin = 2.0f;         // pivot margin, in standard errors of the interpolation
@@ -167,15 +168,12 @@ __m256i blend(__m256i a, __m256i b, __m256 m) {
 
 }  // namespace
 
-void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::size_t width, const float* s,
-                          const double* sd, double stake_total, double kappa, float* out, BlockScratch& sc) {
-    float* tile = sc.tile();
+void block_quantiles_avx2(const float* tile, std::size_t n, std::size_t width, const float* s, const double* sd,
+                          double stake_total, double kappa, float* out, BlockScratch& sc) {
     const float inf = std::numeric_limits<float>::infinity();
-    // Copy the block into a contiguous tile (rows 4 KB apart would share a handful of L1 sets)
-    // and take each server's smallest and largest weight on the way. A partial block loads its
-    // live lanes only (the rest read as zero and are discarded at the end).
+    // Each server's smallest and largest weight (lanes past width hold zeros, discarded at the end).
     __m256 vmin[kHalves], vmax[kHalves];
-    __m256i load_mask[kHalves];
+    __m256i load_mask[kHalves];  // the live lanes, below width
     for (std::size_t h = 0; h < kHalves; ++h) {
         vmin[h] = _mm256_set1_ps(inf);
         vmax[h] = _mm256_set1_ps(-inf);
@@ -183,23 +181,12 @@ void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::si
                                               _mm256_set1_epi32(static_cast<int>(8 * h)));
         load_mask[h] = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(width)), lane);
     }
-    if (width == kLanes) {
-        for (std::size_t i = 0; i < n; ++i)
-            for (std::size_t h = 0; h < kHalves; ++h) {
-                const __m256 x = _mm256_loadu_ps(w + i * ld + 8 * h);
-                _mm256_store_ps(tile + i * kLanes + 8 * h, x);
-                vmin[h] = _mm256_min_ps(vmin[h], x);
-                vmax[h] = _mm256_max_ps(vmax[h], x);
-            }
-    } else {
-        for (std::size_t i = 0; i < n; ++i)
-            for (std::size_t h = 0; h < kHalves; ++h) {
-                const __m256 x = _mm256_maskload_ps(w + i * ld + 8 * h, load_mask[h]);
-                _mm256_store_ps(tile + i * kLanes + 8 * h, x);
-                vmin[h] = _mm256_min_ps(vmin[h], x);
-                vmax[h] = _mm256_max_ps(vmax[h], x);
-            }
-    }
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t h = 0; h < kHalves; ++h) {
+            const __m256 x = _mm256_load_ps(tile + i * kLanes + 8 * h);
+            vmin[h] = _mm256_min_ps(vmin[h], x);
+            vmax[h] = _mm256_max_ps(vmax[h], x);
+        }
     alignas(32) float lane_out[kLanes];
     auto store_out = [&](const __m256* v) {
         for (std::size_t h = 0; h < kHalves; ++h) _mm256_store_ps(lane_out + 8 * h, v[h]);
@@ -381,6 +368,8 @@ void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::si
         _mm256_store_ps(hi_k + 8 * h, hi[h]);
     }
     const float k_hi_s = _mm256_cvtss_f32(k_hi);  // for a band of one value, whose stake from lo up can have any count
+    alignas(32) float reach[kLanes], short_of[kLanes];  // each server's sure thresholds (see the picks)
+    sure_thresholds(terms_above, kFew, from_lo_k, width, n, stake_total, kappa, reach, short_of);
 
     // Each server's band as a bitmap over the validators: bit k of every byte of its plane moved
     // to the byte's top bit by a 16-bit shift (the shift brings the low byte's bits into the high
@@ -451,8 +440,7 @@ void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::si
         // this server's own rounding margin (at most the stakes above the band and kFew more,
         // none more than the total from lo up): the rounds' n-based one left a quarter of the
         // servers unsure at 1000 validators.
-        const auto [kh, kl] =
-            sure_thresholds(static_cast<std::size_t>(terms_above[k]) + kFew, from_lo_k[k], n, stake_total, kappa);
+        const float kh = reach[k], kl = short_of[k];
         if (above_k[k] < kl) {
             if (lo_k[k] == hi_k[k] && from_lo_k[k] >= k_hi_s) {
                 out[k] = lo_k[k];

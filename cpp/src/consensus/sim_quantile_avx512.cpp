@@ -5,8 +5,8 @@
 //
 // Why column-parallel: a one-server kernel (the AVX2 backend had one) packs the pairs inside a
 // band into a new buffer on every round, about two cycles per weight and ~1.7 rounds' worth of
-// a column per server. Here each lane of a vector is one server, the weights are read in their
-// row-major layout (one 64-byte row slice per validator), and a round only compares and adds
+// a column per server. Here each lane of a vector is one server, the weights are read from the
+// simulator's panel (one 64-byte row slice per validator, contiguous), and a round only compares and adds
 // masked stakes: a quarter of a cycle per weight and pivot, with nothing stored. Rounds narrow
 // every server's band [lo, hi] around its quantile with float stake sums, deciding a side only
 // when a sum is farther from kappa than its rounding error can reach, so a decision is never
@@ -36,7 +36,7 @@ namespace taocore::consensus::sim::detail {
 
 namespace {
 
-constexpr std::size_t kLanes = 16;
+constexpr std::size_t kLanes = kPanel;  // one server per lane: a panel row is one vector
 constexpr std::size_t kFew = 16;        // band size the exact step takes
 constexpr int kMaxRounds = 8;           // narrowing rounds before the reference takes over
 constexpr float kMargin = 2.0f;         // pivot margin, in standard errors of the interpolation
@@ -116,32 +116,27 @@ bool pick_sure(__m512 x, __m512 st, std::size_t count, float above, __m512 k_hi,
 
 }  // namespace
 
-void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::size_t width, const float* s,
-                            const double* sd, double stake_total, double kappa, float* out, BlockScratch& sc) {
+void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width, const float* s, const double* sd,
+                            double stake_total, double kappa, float* out, BlockScratch& sc) {
     const __mmask16 live = static_cast<__mmask16>((1u << width) - 1u);
-    float* tile = sc.tile();
-    // Copy the block into a contiguous tile (rows 4 KB apart would share a handful of L1 sets)
-    // and take each server's smallest and largest weight on the way.
+    // Each server's smallest and largest weight. Each of this kernel's passes over the rows takes
+    // them two at a time into two sets of accumulators, so that a pass waits on the add (or
+    // min/max) latency once per two rows.
     __m512 vmin = _mm512_set1_ps(std::numeric_limits<float>::infinity());
     __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-    // Each of this kernel's passes over the rows takes them two at a time into two sets of
-    // accumulators, so that a pass waits on the add (or min/max) latency once per two rows.
     {
         __m512 vmin2 = vmin, vmax2 = vmax;
         std::size_t i = 0;
         for (; i + 2 <= n; i += 2) {
-            const __m512 x = _mm512_maskz_loadu_ps(live, w + i * ld);
-            const __m512 y = _mm512_maskz_loadu_ps(live, w + (i + 1) * ld);
-            _mm512_store_ps(tile + i * kLanes, x);
-            _mm512_store_ps(tile + (i + 1) * kLanes, y);
+            const __m512 x = _mm512_load_ps(tile + i * kLanes);
+            const __m512 y = _mm512_load_ps(tile + (i + 1) * kLanes);
             vmin = _mm512_min_ps(vmin, x);
             vmax = _mm512_max_ps(vmax, x);
             vmin2 = _mm512_min_ps(vmin2, y);
             vmax2 = _mm512_max_ps(vmax2, y);
         }
         if (i < n) {
-            const __m512 x = _mm512_maskz_loadu_ps(live, w + i * ld);
-            _mm512_store_ps(tile + i * kLanes, x);
+            const __m512 x = _mm512_load_ps(tile + i * kLanes);
             vmin = _mm512_min_ps(vmin, x);
             vmax = _mm512_max_ps(vmax, x);
         }
@@ -305,6 +300,12 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
     const float k_hi_s = _mm512_cvtss_f32(k_hi);  // for a band of one value, whose stake from lo up can have any count
     alignas(64) std::int32_t terms_above[kLanes];
     _mm512_store_si512(terms_above, n_gt);
+    // Float first: the stake above the band surely short of kappa, and the band's pick sure.
+    // The pick's sums add at most the stakes above the band and kFew more, none more than the
+    // total from lo up: a margin of each server's own, far tighter than the rounds' n-based one
+    // at hundreds of rows (which left about one server in sixty unsure).
+    alignas(64) float reach[kLanes], short_of[kLanes];
+    sure_thresholds(terms_above, kFew, total_f, width, n, stake_total, kappa, reach, short_of);
 
     // Each server's band as a bitmap over the validators: bit 15 - k of every mask word shifted
     // left by 15 - k, gathered 32 rows at a time by vpmovw2m.
@@ -371,12 +372,7 @@ void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::
                                          _mm512_add_epi32(_mm512_slli_epi32(r, 4), _mm512_set1_epi32(static_cast<int>(k))),
                                          tile, 4);
         }
-        // Float first: the stake above the band surely short of kappa, and the band's pick sure.
-        // The pick's sums add at most the stakes above the band and kFew more, none more than
-        // the total from lo up: a margin of this server's own, far tighter than the rounds'
-        // n-based one at hundreds of rows (which left about one server in sixty unsure).
-        const auto [kh, kl] =
-            sure_thresholds(static_cast<std::size_t>(terms_above[k]) + kFew, total_f[k], n, stake_total, kappa);
+        const float kh = reach[k], kl = short_of[k];
         if (above_f[k] < kl) {
             if (lo_f[k] == hi_f[k] && total_f[k] >= k_hi_s) {
                 out[k] = lo_f[k];

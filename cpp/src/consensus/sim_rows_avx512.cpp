@@ -57,7 +57,7 @@ double row_total_avx512(const float* row, std::size_t m, const float* ahead, boo
 // needs a normal float quotient (below 2^-126 the grid is fixed and q can be a midpoint), so
 // sixteen weights with any nonzero quotient under 2^-125 are divided the plain way; zero stays
 // zero either way, and den = +inf gives a zero reciprocal and zero quotients, as the division.
-void divide_row_avx512(const float* src, std::size_t m, float den, float* dst) {
+void divide_row_avx512(const float* src, std::size_t m, float den, float* dst, std::size_t panel_step) {
     const __m512d recip = _mm512_set1_pd(1.0 / static_cast<double>(den));
     const __m512 vden = _mm512_set1_ps(den);
     const __m512d tiny = _mm512_set1_pd(0x1p-125), zero = _mm512_setzero_pd();
@@ -72,10 +72,10 @@ void divide_row_avx512(const float* src, std::size_t m, float den, float* dst) {
         return small ? _mm512_div_ps(x, vden) : q;
     };
     std::size_t j = 0;
-    for (; j + 16 <= m; j += 16) _mm512_storeu_ps(dst + j, quotients(_mm512_loadu_ps(src + j)));
-    if (j < m) {
+    for (; j + 16 <= m; j += 16, dst += panel_step) _mm512_store_ps(dst, quotients(_mm512_loadu_ps(src + j)));
+    if (j < m) {  // the zeros past m divide to zeros
         const __mmask16 rest = static_cast<__mmask16>((1u << (m - j)) - 1u);
-        _mm512_mask_storeu_ps(dst + j, rest, quotients(_mm512_maskz_loadu_ps(rest, src + j)));
+        _mm512_store_ps(dst, quotients(_mm512_maskz_loadu_ps(rest, src + j)));
     }
 }
 

@@ -10,16 +10,20 @@
 // differently compiled TUs.
 //
 // Rounding follows the float model it reproduces: elementwise arithmetic in T (float32 by
-// default), reductions accumulated in double and rounded to T once, scalar coefficients such as
-// 1 - bond_moving_avg formed in double and then rounded to T. Every loop over servers keeps one
-// double accumulator per server and every row reduction a fixed set of lanes, so vectorising them
-// changes no result.
+// default), scalar coefficients such as 1 - bond_moving_avg formed in double and then rounded to
+// T. Reductions are accumulated in double and rounded to T once; a column sum adds each block of
+// eight rows pairwise in T first (panel_sums). Every loop keeps its own fixed order and set of
+// lanes, so vectorising it changes no result and every backend gives the same bits.
 //
-// Layout: the matrix passes run row by row (validator-major, the layout of the inputs and of the
-// bonds output) and fuse what they can: normalisation with prerank, rank with the bond update
-// and its column sums, bond normalisation with dividends. The reference consensus selection
-// (float64, and float32 on the scalar backend) reads server-major columns, transposed a few
-// servers at a time into a buffer that stays in L1; the block selection reads the rows directly.
+// Layout: the weights and the bond state are kept in panels of kPanel servers (see kPanel in
+// sim_kernels.hpp): all validators' weights of sixteen servers, one 64-byte row each, in 16 KB at
+// 256 validators. The normalisation writes the raw rows into the panels; the consensus selection
+// reads a panel as its tile; then one pass per panel, while the panel stays in L1, sums prerank and
+// rank, updates the panel's bonds and sums what the bond step normalises by. Only the dividends
+// walk a validator's row across the panels, and they write the row-major bonds the caller gets.
+// In the row-major layout these passes each streamed the whole matrices through L2 (the rank and
+// bond pass, the prerank sums and the dividends were ~190 us of a 256 x 1024 epoch, the consensus
+// tile copies ~30 us more); per panel they are about half that.
 // Divisions by a per-server total are multiplications by its reciprocal (or, for dividends, the
 // total folds into the incentive), a few float ulps from the model's quotients: a division per
 // element was the larger part of those passes.
@@ -47,8 +51,8 @@ namespace {
 constexpr double kEps = 1e-6;                        // the epsilon of every normalisation that has one
 constexpr double kU64Max = 18446744073709551615.0;  // bond capacity per unit of stake (Yuma 2C)
 constexpr double kQuant = 65535.0;                   // consensus is quantised to u16 steps
-constexpr std::size_t kRowBlock = 8;                 // rows normalised (or transposed) together
-constexpr std::size_t kColBlock = 8;                 // servers transposed together for their selections
+constexpr std::size_t kRowBlock = 8;                 // rows normalised together
+constexpr std::size_t kSumRows = 8;                  // rows a column sum adds in T (see panel_sums)
 constexpr std::size_t kAheadBytes = 16384;           // how far ahead a streaming row pass prefetches
 
 /// std::vector's allocator for the large matrices (large_alloc's pages). Defined here, in the
@@ -75,17 +79,6 @@ double sum_of(const T* x, std::size_t n) {
     for (; i + 8 <= n; i += 8)
         for (std::size_t k = 0; k < 8; ++k) lane[k] += static_cast<double>(x[i + k]);
     for (; i < n; ++i) lane[i % 8] += static_cast<double>(x[i]);
-    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
-}
-
-/// Sum of x[k] * y[k] (products in T) in double, eight lanes.
-template <class T>
-double dot_of(const T* x, const T* y, std::size_t n) {
-    double lane[8] = {};
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (std::size_t k = 0; k < 8; ++k) lane[k] += static_cast<double>(x[i + k] * y[i + k]);
-    for (; i < n; ++i) lane[i % 8] += static_cast<double>(x[i] * y[i]);
     return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
 }
 
@@ -162,30 +155,27 @@ T exp_of(T x) {
         return std::exp(x);
 }
 
-/// acc[j] += double(x[j]) for j < n.
-template <class T>
-void accumulate(double* acc, const T* x, std::size_t n) {
-    for (std::size_t j = 0; j < n; ++j) acc[j] += static_cast<double>(x[j]);
-}
-
-/// acc[j] += term(r, j) for r < rows, in order, for each column j < m: a block of rows added into
-/// column sums with each column's accumulator held in a register across the block rather than
-/// loaded and stored once per row. Same sums, in the same order, as adding the rows one by one.
-template <std::size_t R, class Term>
-void column_sums_fixed(std::size_t m, double* acc, const Term& term) {
-    for (std::size_t j = 0; j < m; ++j) {
-        double a = acc[j];
-        for (std::size_t r = 0; r < R; ++r) a += term(r, j);
-        acc[j] = a;
-    }
-}
-
-/// column_sums_fixed for any number of rows (blocks of kRowBlock get the register-held sums).
-template <class Term>
-void column_sums(std::size_t rows, std::size_t m, double* acc, const Term& term) {
-    if (rows == kRowBlock) return column_sums_fixed<kRowBlock>(m, acc, term);
-    for (std::size_t r = 0; r < rows; ++r)
-        column_sums_fixed<1>(m, acc, [&](std::size_t, std::size_t j) { return term(r, j); });
+/// acc[k] += the sum over rows r < n of term(r, k), for the kPanel servers k of a panel: each
+/// block of kSumRows rows is added pairwise in T and its sum added to acc[k] in double (a last
+/// block of fewer rows is added row by row in T). A double addition per element was most of the
+/// column passes: a conversion and an add per element where T adds eight. Pairwise over eight
+/// rows the block's float sum is within three roundings of exact, and this order is the same on
+/// every backend.
+template <class T, class Term>
+void panel_sums(std::size_t n, double* acc, const Term& term) {
+    std::size_t r = 0;
+    for (; r + kSumRows <= n; r += kSumRows)
+        for (std::size_t k = 0; k < kPanel; ++k) {
+            const T s01 = term(r, k) + term(r + 1, k), s23 = term(r + 2, k) + term(r + 3, k);
+            const T s45 = term(r + 4, k) + term(r + 5, k), s67 = term(r + 6, k) + term(r + 7, k);
+            acc[k] += static_cast<double>(static_cast<T>(static_cast<T>(s01 + s23) + static_cast<T>(s45 + s67)));
+        }
+    if (r == n) return;
+    T rest[kPanel];
+    for (std::size_t k = 0; k < kPanel; ++k) rest[k] = term(r, k);
+    for (std::size_t q = r + 1; q < n; ++q)
+        for (std::size_t k = 0; k < kPanel; ++k) rest[k] = rest[k] + term(q, k);
+    for (std::size_t k = 0; k < kPanel; ++k) acc[k] += static_cast<double>(rest[k]);
 }
 
 /// Runs fn(begin, end, part) over [0, n) split into `threads` parts; the calling thread takes
@@ -208,18 +198,11 @@ void parallel_for(std::size_t n, unsigned threads, Fn&& fn) {
     for (auto& t : pool) t.join();
 }
 
-/// dst[j * ldt + r] = rows[r * ld + j] for r < nrows, j < cols.
+/// The reference selection of server k of a panel: its column copied into (weight, stake) pairs
+/// (`pairs` holds 3n: the n pairs and the 2n weighted_quantile_desc works in).
 template <class T>
-void transpose_rows(const T* rows, std::size_t ld, std::size_t nrows, std::size_t cols, T* dst, std::size_t ldt) {
-    for (std::size_t j = 0; j < cols; ++j)
-        for (std::size_t r = 0; r < nrows; ++r) dst[j * ldt + r] = rows[r * ld + j];
-}
-
-/// The reference selection of one server: its column copied into (weight, stake) pairs (`pairs`
-/// holds 3n: the n pairs and the 2n weighted_quantile_desc works in).
-template <class T>
-T column_quantile(const T* col, const T* s, std::size_t n, double kappa, WeightStake<T>* pairs) {
-    for (std::size_t i = 0; i < n; ++i) pairs[i] = {col[i], s[i]};
+T column_quantile(const T* panel, std::size_t k, const T* s, std::size_t n, double kappa, WeightStake<T>* pairs) {
+    for (std::size_t i = 0; i < n; ++i) pairs[i] = {panel[i * kPanel + k], s[i]};
     return weighted_quantile_desc(pairs, pairs + n, n, kappa);
 }
 
@@ -229,15 +212,12 @@ public:
     Simulator(const Input<T>& in, const Params& p, Version v, Output<T>& out, unsigned threads,
               BlockQuantiles block = nullptr)
         : in_(in), p_(p), v_(v), out_(out), threads_(threads), block_(std::is_same_v<T, float> ? block : nullptr),
-          V_(in.validators), M_(in.servers),
-          w_(V_ * M_), w_prev_(v == Version::yuma2b ? V_ * M_ : 0),
-          zero_bonds_(V_ * M_, T(0)),
-          reset_bonds_(p.reset_bonds_index ? V_ * M_ : 0),
-          s_(V_), d_(V_), c_prev_(M_, T(0)), r_(M_), inc_(M_), c_mode_(M_), acc_(M_),
-          acc2_(M_), scratch_(std::max(1u, threads)) {
+          V_(in.validators), M_(in.servers), panels_((M_ + kPanel - 1) / kPanel), step_(V_ * kPanel),
+          w_(panels_ * step_), w_prev_(v == Version::yuma2b ? panels_ * step_ : 0), b_(panels_ * step_, T(0)),
+          s_(V_), d_(V_), c_prev_(M_, T(0)), y_(M_), inc_(M_), c_mode_(panels_ * kPanel, T(0)),
+          bond_sums_(panels_ * kPanel), scratch_(std::max(1u, threads)) {
         for (auto& sc : scratch_) {
             sc.pairs.resize(3 * V_);
-            sc.columns.resize(kColBlock * V_);
             if (block_) sc.block.init(V_);
         }
         if (block_) sd_.resize(V_);
@@ -255,19 +235,22 @@ private:
     unsigned threads_;
     BlockQuantiles block_;  // the 16-server selection, where the backend has one (float32 only)
     std::size_t V_, M_;
-    // w_: normalised weights, row-major.
-    LargeVector<T> w_, w_prev_, zero_bonds_, reset_bonds_;
-    std::vector<T> s_, d_, c_prev_, r_, inc_, c_mode_;
-    std::vector<double> acc_, acc2_, sd_;
+    std::size_t panels_, step_;  // panels of kPanel servers, and the elements of one (V_ rows)
+    // w_: normalised weights; b_: the bond state (last epoch's, then this one's). Both in panels,
+    // padded with zeros past the last server (the bond updates keep zeros zero).
+    LargeVector<T> w_, w_prev_, b_;
+    std::vector<T> s_, d_, c_prev_, y_, inc_, c_mode_;
+    std::vector<double> bond_sums_, sd_, lanes_;
     std::vector<ColumnScratch<T>> scratch_;
 
-    // Where epoch e's bonds go: the output's slot for e or, when only the final state is kept,
-    // the output itself for every epoch: each epoch updates the state in place (every bond
-    // update reads an entry and writes that same entry), so the matrices a pass touches are one
-    // fewer and the state stays in cache.
-    T* bond_slot(std::size_t e) { return out_.every_epoch_bonds ? out_.bonds + e * V_ * M_ : out_.bonds; }
+    T* panel(LargeVector<T>& m, std::size_t p) { return m.data() + p * step_; }
+    const T* panel(const T* m, std::size_t p) const { return m + p * step_; }
+    std::size_t width(std::size_t p) const { return std::min(kPanel, M_ - p * kPanel); }
 
     bool relative() const { return v_ == Version::yuma2c || v_ == Version::yuma3 || v_ == Version::yuma3_liquid; }
+
+    // Parts to split a pass over the panels into (small epochs stay on one thread).
+    unsigned pass_threads() const { return V_ * M_ >= (std::size_t{1} << 15) ? threads_ : 1; }
 
     void stake_shares(std::size_t e) {
         const T* stake = in_.stakes + (in_.stake_epochs == 1 ? 0 : e) * V_;
@@ -275,14 +258,12 @@ private:
         for (std::size_t i = 0; i < V_; ++i) s_[i] = stake[i] / tot;
     }
 
-    // Row-normalised weights (W / (rowsum + eps)) into w_, with prerank P_j = sum_i
-    // S_i W_ij summed along the way (rows in order, so the sums do not depend on the blocking).
-    void normalise_weights(std::size_t e, T* prerank) {
+    // Row-normalised weights, W / (rowsum + eps), into the panels of w_.
+    void normalise_weights(std::size_t e) {
         const T* raw = in_.weights + (in_.weight_epochs == 1 ? 0 : e) * V_ * M_;
-        std::fill(acc_.begin(), acc_.end(), 0.0);
         for (std::size_t i0 = 0; i0 < V_; i0 += kRowBlock) {
             const std::size_t rows = std::min(kRowBlock, V_ - i0);
-            T den[kRowBlock], si[kRowBlock];
+            T den[kRowBlock];
             for (std::size_t r = 0; r < rows; ++r) {
                 const T* row = raw + (i0 + r) * M_;
                 // simulate() leaves the weight values to this loop: checked in cache, not in a
@@ -303,14 +284,13 @@ private:
                 }
                 if (suspect) check_weight_values(row, M_);
                 den[r] = static_cast<T>(static_cast<T>(total) + static_cast<T>(kEps));
-                si[r] = s_[i0 + r];
             }
             for (std::size_t r = 0; r < rows; ++r) {
                 const T* src = raw + (i0 + r) * M_;
-                T* dst = w_.data() + (i0 + r) * M_;
+                T* dst = w_.data() + (i0 + r) * kPanel;
 #if defined(TAOCORE_ISA_DIVIDE_ROW)
                 if constexpr (std::is_same_v<T, float>) {
-                    TAOCORE_ISA_DIVIDE_ROW(src, M_, den[r], dst);
+                    TAOCORE_ISA_DIVIDE_ROW(src, M_, den[r], dst, step_);
                     continue;
                 }
 #endif
@@ -321,60 +301,36 @@ private:
                     const char* ahead = reinterpret_cast<const char*>(src + kRowBlock * M_);
                     for (std::size_t b = 0; b < M_ * sizeof(T); b += 64) __builtin_prefetch(ahead + b, 0, 1);
                 }
-                for (std::size_t j = 0; j < M_; ++j) dst[j] = src[j] / den[r];
+                const T d = den[r];
+                for (std::size_t p = 0; p + 1 < panels_; ++p)
+                    for (std::size_t k = 0; k < kPanel; ++k) dst[p * step_ + k] = src[p * kPanel + k] / d;
+                const std::size_t last = panels_ - 1, n = width(last);
+                for (std::size_t k = 0; k < kPanel; ++k)
+                    dst[last * step_ + k] = k < n ? src[last * kPanel + k] / d : T(0);
             }
-            const T* wb = w_.data() + i0 * M_;
-            column_sums(rows, M_, acc_.data(),
-                        [&](std::size_t r, std::size_t j) { return static_cast<double>(si[r] * wb[r * M_ + j]); });
         }
-        for (std::size_t j = 0; j < M_; ++j) prerank[j] = static_cast<T>(acc_[j]);
-    }
-
-    // Prerank alone, for epochs that reuse last epoch's weights with new stakes.
-    void prerank_only(T* prerank) {
-        std::fill(acc_.begin(), acc_.end(), 0.0);
-        for (std::size_t i = 0; i < V_; ++i) {
-            const T si = s_[i];
-            const T* w = w_.data() + i * M_;
-            double* acc = acc_.data();
-            for (std::size_t j = 0; j < M_; ++j) acc[j] += static_cast<double>(si * w[j]);
-        }
-        for (std::size_t j = 0; j < M_; ++j) prerank[j] = static_cast<T>(acc_[j]);
     }
 
     void consensus(T* c) {
-        const std::size_t work = V_ * M_;
-        const unsigned threads = work >= (std::size_t{1} << 15) ? threads_ : 1;
+        const unsigned threads = pass_threads();
         const double kappa = static_cast<double>(static_cast<T>(p_.kappa));
         if constexpr (std::is_same_v<T, float>) {
-            if (block_) {  // sixteen servers per call, straight from the row-major weights
+            if (block_) {  // sixteen servers per call, a panel as it lies
                 double total = 0.0;
                 for (std::size_t i = 0; i < V_; ++i) total += sd_[i] = static_cast<double>(s_[i]);
-                const std::size_t blocks16 = (M_ + 15) / 16;
-                parallel_for(blocks16, threads, [&](std::size_t b, std::size_t end, std::size_t part) {
-                    for (std::size_t jb = b; jb < end; ++jb) {
-                        const std::size_t j0 = jb * 16;
-                        block_(w_.data() + j0, M_, V_, std::min<std::size_t>(16, M_ - j0), s_.data(), sd_.data(),
-                               total, kappa, c + j0, scratch_[part].block);
-                    }
+                parallel_for(panels_, threads, [&](std::size_t b, std::size_t end, std::size_t part) {
+                    for (std::size_t p = b; p < end; ++p)
+                        block_(panel(w_, p), V_, width(p), s_.data(), sd_.data(), total, kappa, c + p * kPanel,
+                               scratch_[part].block);
                 });
                 return quantise_consensus(c);
             }
         }
-        // Column blocks of kColBlock servers are transposed into a small server-major buffer
-        // just before their selection: a server-major copy of the whole matrix, written while
-        // normalising, cost more than all the selections (every store a cache miss).
-        const std::size_t blocks = (M_ + kColBlock - 1) / kColBlock;
-        parallel_for(blocks, threads, [&](std::size_t b, std::size_t end, std::size_t part) {
-            ColumnScratch<T>& sc = scratch_[part];
-            T* cols = sc.columns.data();
-            for (std::size_t jb = b; jb < end; ++jb) {
-                const std::size_t j0 = jb * kColBlock, width = std::min(kColBlock, M_ - j0);
-                for (std::size_t i0 = 0; i0 < V_; i0 += kRowBlock)
-                    transpose_rows(w_.data() + i0 * M_ + j0, M_, std::min(kRowBlock, V_ - i0), width, cols + i0, V_);
-                for (std::size_t k = 0; k < width; ++k)
-                    c[j0 + k] = column_quantile(cols + k * V_, s_.data(), V_, kappa, sc.pairs.data());
-            }
+        parallel_for(panels_, threads, [&](std::size_t b, std::size_t end, std::size_t part) {
+            WeightStake<T>* pairs = scratch_[part].pairs.data();
+            for (std::size_t p = b; p < end; ++p)
+                for (std::size_t k = 0; k < width(p); ++k)
+                    c[p * kPanel + k] = column_quantile(panel(w_, p), k, s_.data(), V_, kappa, pairs);
         });
         quantise_consensus(c);
     }
@@ -424,14 +380,13 @@ private:
         return min_nonnegative(static_cast<T>(lo + sig * span), hi);
     }
 
-    // update(j, alpha_j) for each server of a row, with the entry's liquid alpha, in one loop at
-    // the ISA's widest vectors where the TU asks for them (this loop is arithmetic-bound, the
-    // others are not). update may write entry j of a row that aliases b_old, and nothing else.
-    template <class Update>
-    void with_liquid_alpha(const T* w, const T* b_old, const Update& update) const {
-        const T* c = c_mode_.data();
+    // alpha[k] = the liquid alpha of entry k of a panel row (weights w, old bonds b_old, the
+    // liquid-alpha consensus c of the panel's servers), in one loop at the ISA's widest vectors
+    // where the TU asks for them (this loop is arithmetic-bound, the others are not). A loop of
+    // its own: with the bond update in it, GCC would not vectorise it.
+    void liquid_alphas(const T* w, const T* b_old, const T* c, T* alpha) const {
         TAOCORE_SIM_WIDE_LOOP
-        for (std::size_t j = 0; j < M_; ++j) update(j, liquid_alpha(w[j], b_old[j], c[j]));
+        for (std::size_t k = 0; k < kPanel; ++k) alpha[k] = liquid_alpha(w[k], b_old[k], c[k]);
     }
 
     // Yuma 1/2/2B bond purchase: S_i W_b with W_b = (1-beta) W + beta min(W, C).
@@ -440,8 +395,8 @@ private:
         return si * (keep_w * x + beta * std::min(x, c));
     }
 
-    // Yuma 2C/3/3-liquid bond update of one row into `out`.
-    void relative_bond_row(const T* w, const T* b_old, T si, bool liquid, T* out) {
+    // Yuma 2C/3 bond update of one panel row (weights w, bonds b, updated in place).
+    void relative_bond_row(const T* w, T* b, T si) const {
         if (v_ == Version::yuma2c) {
             // Capacity-limited purchase: a validator can hold at most stake * (2^64 - 1) of a
             // server's bonds and buys at most capacity_alpha of that per epoch.
@@ -449,28 +404,133 @@ private:
             const T decay = static_cast<T>(1.0 - p_.decay_rate);
             const T cap = si * u64;
             const T most = ca * cap;
-            for (std::size_t j = 0; j < M_; ++j) {
-                const T purchase = std::max(std::min(most, static_cast<T>(cap - b_old[j])), T(0)) * w[j];
-                out[j] = std::min(static_cast<T>(decay * b_old[j] + purchase), cap);
+            for (std::size_t k = 0; k < kPanel; ++k) {
+                const T purchase = std::max(std::min(most, static_cast<T>(cap - b[k])), T(0)) * w[k];
+                b[k] = std::min(static_cast<T>(decay * b[k] + purchase), cap);
             }
             return;
         }
-        // Yuma 3: bonds per (validator, server) in [0, 1]; decay by 1 - alpha, buy alpha W.
         const double a64 = 1.0 - p_.bond_moving_avg;
         const T a_s = static_cast<T>(a64), keep_s = static_cast<T>(1.0 - a64);
-        if (liquid) {
-            with_liquid_alpha(w, b_old, [&](std::size_t j, T a) {
-                const T decayed = (T(1) - a) * b_old[j];
-                const T bought = std::min(static_cast<T>(a * w[j]), static_cast<T>(T(1) - decayed));
-                out[j] = std::min(static_cast<T>(decayed + bought), T(1));
-            });
-        } else {
-            for (std::size_t j = 0; j < M_; ++j) {
-                const T decayed = keep_s * b_old[j];
-                const T bought = std::min(static_cast<T>(a_s * w[j]), static_cast<T>(T(1) - decayed));
-                out[j] = std::min(static_cast<T>(decayed + bought), T(1));
+        for (std::size_t k = 0; k < kPanel; ++k) {
+            const T decayed = keep_s * b[k];
+            const T bought = std::min(static_cast<T>(a_s * w[k]), static_cast<T>(T(1) - decayed));
+            b[k] = std::min(static_cast<T>(decayed + bought), T(1));
+        }
+    }
+
+    // The column work of panel p while it stays in L1: prerank P_j = sum_i S_i W_ij and rank
+    // R_j = sum_i S_i min(Wc_ij, C_j) into prerank and rank, and the bond update in place. Yuma
+    // 1/2/2B buy S_i W_b normalised by its column sum and move the bonds toward it (Yuma 1 then
+    // normalises the bonds' columns); the relative versions update each bond on its own and leave
+    // the new bonds' column sums in bond_sums_ for the dividends. wc is the matrix the clip and
+    // the purchase read (Yuma 2B: last epoch's weights), c_mode the liquid-alpha consensus or
+    // null, alpha and keep the moving average's weights of the purchase and the old bonds.
+    void panel_pass(std::size_t p, const T* cons, const T* wc, const T* c_mode, T alpha, T keep, T* prerank, T* rank) {
+        const std::size_t j0 = p * kPanel, n = width(p);
+        const T* w = panel(w_, p);
+        const T* x = panel(wc, p);
+        T* b = panel(b_, p);
+        const T* si = s_.data();
+        T c[kPanel] = {};
+        std::copy(cons + j0, cons + j0 + n, c);
+        double pre[kPanel] = {}, rk[kPanel] = {}, sums[kPanel] = {};
+        panel_sums<T>(V_, pre, [&](std::size_t r, std::size_t k) { return static_cast<T>(si[r] * w[r * kPanel + k]); });
+        panel_sums<T>(V_, rk, [&](std::size_t r, std::size_t k) {
+            return static_cast<T>(si[r] * std::min(x[r * kPanel + k], c[k]));
+        });
+        for (std::size_t k = 0; k < n; ++k) {
+            prerank[j0 + k] = static_cast<T>(pre[k]);
+            rank[j0 + k] = static_cast<T>(rk[k]);
+        }
+        const T* cm = c_mode ? c_mode + j0 : nullptr;
+        if (relative()) {
+            if (cm) {  // Yuma 3 with liquid alpha
+                for (std::size_t i = 0; i < V_; ++i) {
+                    const T* wi = w + i * kPanel;
+                    T* bi = b + i * kPanel;
+                    T a[kPanel];
+                    liquid_alphas(wi, bi, cm, a);
+                    for (std::size_t k = 0; k < kPanel; ++k) {
+                        const T decayed = (T(1) - a[k]) * bi[k];
+                        const T bought = std::min(static_cast<T>(a[k] * wi[k]), static_cast<T>(T(1) - decayed));
+                        bi[k] = std::min(static_cast<T>(decayed + bought), T(1));
+                    }
+                }
+            } else {
+                for (std::size_t i = 0; i < V_; ++i) relative_bond_row(w + i * kPanel, b + i * kPanel, si[i]);
+            }
+            panel_sums<T>(V_, sums, [&](std::size_t r, std::size_t k) { return b[r * kPanel + k]; });
+            std::copy(sums, sums + kPanel, bond_sums_.data() + j0);
+            return;
+        }
+        panel_sums<T>(V_, sums, [&](std::size_t r, std::size_t k) { return purchase(x[r * kPanel + k], si[r], c[k]); });
+        // Yuma 1 divides the purchase by (sum + eps); the others by the sum, leaving zero columns
+        // zero. The purchase is recomputed rather than stored (same operations, same bits), and
+        // dividing is multiplying by the column's reciprocal (a division per bond was most of the
+        // pass; the result is within two float ulps of the quotient).
+        T inv[kPanel];
+        for (std::size_t k = 0; k < kPanel; ++k) {
+            const T t = static_cast<T>(sums[k]);
+            inv[k] = T(1) / (v_ == Version::yuma1 ? static_cast<T>(t + static_cast<T>(kEps)) : (t > T(0) ? t : T(1)));
+        }
+        for (std::size_t i = 0; i < V_; ++i) {
+            const T* xi = x + i * kPanel;
+            T* bi = b + i * kPanel;
+            const T s = si[i];
+            if (cm) {
+                T a[kPanel];
+                liquid_alphas(xi, bi, cm, a);
+                for (std::size_t k = 0; k < kPanel; ++k)
+                    bi[k] = a[k] * static_cast<T>(purchase(xi[k], s, c[k]) * inv[k]) + (T(1) - a[k]) * bi[k];
+            } else {
+                for (std::size_t k = 0; k < kPanel; ++k)
+                    bi[k] = alpha * static_cast<T>(purchase(xi[k], s, c[k]) * inv[k]) + keep * bi[k];
             }
         }
+        if (v_ == Version::yuma1) {  // Yuma 1 keeps the column-normalised bonds
+            double bsum[kPanel] = {};
+            panel_sums<T>(V_, bsum, [&](std::size_t r, std::size_t k) { return b[r * kPanel + k]; });
+            for (std::size_t k = 0; k < kPanel; ++k)
+                inv[k] = T(1) / static_cast<T>(static_cast<T>(bsum[k]) + static_cast<T>(kEps));
+            for (std::size_t i = 0; i < V_; ++i)
+                for (std::size_t k = 0; k < kPanel; ++k) b[i * kPanel + k] = b[i * kPanel + k] * inv[k];
+        }
+    }
+
+    // d[i] = sum_j B_ij y_j for every validator i, in double over eight lanes by server index
+    // (lane j % 8, servers in order, as sum_of adds a row), panel by panel: the lanes of all
+    // validators (16 KB at 256) stay in L1 while each bond panel streams through once.
+    void bond_dots(const T* y, T* d) {
+        lanes_.assign(V_ * 8, 0.0);
+        for (std::size_t p = 0; p < panels_; ++p) {
+            const T* b = panel(b_, p);
+            const T* yp = y + p * kPanel;
+            const std::size_t n = width(p);
+            for (std::size_t i = 0; i < V_; ++i) {
+                const T* bi = b + i * kPanel;
+                double* lane = lanes_.data() + i * 8;
+                if (n == kPanel) {
+                    for (std::size_t k = 0; k < 8; ++k) lane[k] += static_cast<double>(bi[k] * yp[k]);
+                    for (std::size_t k = 0; k < 8; ++k) lane[k] += static_cast<double>(bi[8 + k] * yp[8 + k]);
+                } else {
+                    for (std::size_t k = 0; k < n; ++k) lane[k % 8] += static_cast<double>(bi[k] * yp[k]);
+                }
+            }
+        }
+        for (std::size_t i = 0; i < V_; ++i) {
+            const double* lane = lanes_.data() + i * 8;
+            d[i] = static_cast<T>(((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])));
+        }
+    }
+
+    // The bond state in the caller's row-major order, written row by row: the output is often
+    // fresh memory, and writing it in order (reading the panels across) costs a third of
+    // writing it panel by panel.
+    void export_bonds(T* out) {
+        for (std::size_t i = 0; i < V_; ++i)
+            for (std::size_t p = 0; p < panels_; ++p)
+                std::memcpy(out + i * M_ + p * kPanel, b_.data() + p * step_ + i * kPanel, width(p) * sizeof(T));
     }
 
     void epoch(std::size_t e) {
@@ -480,24 +540,23 @@ private:
         T* rank = out_.rank + e * M_;
         T* inc_out = out_.incentive + e * M_;
         T* div = out_.dividends + e * V_;
-        T* bonds = bond_slot(e);
+        // Where this epoch's bonds go in row-major order: its own slot, or with only the final
+        // state kept, the output in the last epoch and nowhere before.
+        T* bonds_out = out_.every_epoch_bonds ? out_.bonds + e * V_ * M_
+                                              : (e + 1 == in_.epochs ? out_.bonds : nullptr);
 
         // Yuma 2B clips and bonds with last epoch's weights (this epoch's on the first): keep
         // them by swapping buffers rather than copying.
         const bool fresh_weights = e == 0 || in_.weight_epochs != 1;
         if (v_ == Version::yuma2b && e > 0 && fresh_weights) std::swap(w_, w_prev_);
-        if (fresh_weights)
-            normalise_weights(e, prerank);
-        else
-            prerank_only(prerank);
-        const T* w = w_.data();
-        const T* wc = (v_ == Version::yuma2b && e > 0 && fresh_weights) ? w_prev_.data() : w;
+        if (fresh_weights) normalise_weights(e);
+        const T* wc = (v_ == Version::yuma2b && e > 0 && fresh_weights) ? w_prev_.data() : w_.data();
 
-        const T* b_old = e == 0 ? zero_bonds_.data() : bond_slot(e - 1);
+        // A bond reset zeroes one server's bonds in the state this epoch starts from.
         if (relative() && p_.reset_bonds_index && p_.reset_bonds_epoch && *p_.reset_bonds_epoch == e) {
-            std::memcpy(reset_bonds_.data(), b_old, V_ * M_ * sizeof(T));
-            for (std::size_t i = 0; i < V_; ++i) reset_bonds_[i * M_ + *p_.reset_bonds_index] = T(0);
-            b_old = reset_bonds_.data();
+            const std::size_t j = *p_.reset_bonds_index;
+            T* b = panel(b_, j / kPanel);
+            for (std::size_t i = 0; i < V_; ++i) b[i * kPanel + j % kPanel] = T(0);
         }
 
         consensus(cons);
@@ -512,93 +571,31 @@ private:
                 }
             }
         }
-
-        // One pass over the rows: rank R_j = sum_i S_i min(W_ij, C_j) into acc_, and into acc2_
-        // the column sums the bond step normalises by (of the purchase for Yuma 1/2/2B, of the
-        // new bonds, written here, for the relative versions).
-        std::fill(acc_.begin(), acc_.end(), 0.0);
-        std::fill(acc2_.begin(), acc2_.end(), 0.0);
-        for (std::size_t i0 = 0; i0 < V_; i0 += kRowBlock) {
-            const std::size_t rows = std::min(kRowBlock, V_ - i0);
-            const T* si = s_.data() + i0;
-            const T* xb = wc + i0 * M_;
-            column_sums(rows, M_, acc_.data(), [&](std::size_t r, std::size_t j) {
-                return static_cast<double>(si[r] * std::min(xb[r * M_ + j], cons[j]));
-            });
-            if (relative()) {
-                for (std::size_t r = 0; r < rows; ++r) {
-                    const std::size_t i = i0 + r;
-                    relative_bond_row(w + i * M_, b_old + i * M_, si[r], liquid, bonds + i * M_);
-                }
-                const T* ob = bonds + i0 * M_;
-                column_sums(rows, M_, acc2_.data(),
-                            [&](std::size_t r, std::size_t j) { return static_cast<double>(ob[r * M_ + j]); });
-            } else {
-                column_sums(rows, M_, acc2_.data(), [&](std::size_t r, std::size_t j) {
-                    return static_cast<double>(purchase(xb[r * M_ + j], si[r], cons[j]));
-                });
-            }
-        }
-        for (std::size_t j = 0; j < M_; ++j) rank[j] = static_cast<T>(acc_[j]);
+        // The moving average of Yuma 1/2/2B: the first epoch (and every Yuma 1 epoch) takes the
+        // purchase as it is.
+        const double a64 = (e == 0 || v_ == Version::yuma1) ? 1.0 : 1.0 - p_.bond_moving_avg;
+        const T alpha = static_cast<T>(a64), keep = static_cast<T>(1.0 - a64);
+        parallel_for(panels_, pass_threads(), [&](std::size_t b, std::size_t end, std::size_t) {
+            for (std::size_t p = b; p < end; ++p)
+                panel_pass(p, cons, wc, liquid ? c_mode_.data() : nullptr, alpha, keep, prerank, rank);
+        });
         incentive(rank, inc_.data());
         std::memcpy(inc_out, inc_.data(), M_ * sizeof(T));
-        const T* inc = inc_.data();
 
-        if (!relative()) {
-            // Yuma 1 divides the purchase by (sum + eps); the others by the sum, leaving zero
-            // columns zero. The purchase is recomputed rather than stored: same operations, same
-            // bits, one matrix less to write and read back. Dividing is multiplying by the
-            // column's reciprocal here (a division per bond was most of the pass; the result is
-            // within two float ulps of the quotient).
-            for (std::size_t j = 0; j < M_; ++j) {
-                const T r = static_cast<T>(acc2_[j]);
-                r_[j] = T(1) / (v_ == Version::yuma1 ? static_cast<T>(r + static_cast<T>(kEps)) : (r > T(0) ? r : T(1)));
-            }
-            const double a64 = (e == 0 || v_ == Version::yuma1) ? 1.0 : 1.0 - p_.bond_moving_avg;
-            const T a_s = static_cast<T>(a64), keep_s = static_cast<T>(1.0 - a64);
-            if (v_ == Version::yuma1) std::fill(acc2_.begin(), acc2_.end(), 0.0);
-            for (std::size_t i = 0; i < V_; ++i) {
-                const T* x = wc + i * M_;
-                const T* bo = b_old + i * M_;
-                T* out = bonds + i * M_;
-                // One loop per row for the purchase, its normalisation and the moving average
-                // (separate loops stored and reloaded the row twice more).
-                const T si = s_[i];
-                const T* r = r_.data();
-                if (liquid) {
-                    with_liquid_alpha(x, bo, [&](std::size_t j, T a) {
-                        out[j] = a * static_cast<T>(purchase(x[j], si, cons[j]) * r[j]) + (T(1) - a) * bo[j];
-                    });
-                } else {
-                    for (std::size_t j = 0; j < M_; ++j)
-                        out[j] = a_s * static_cast<T>(purchase(x[j], si, cons[j]) * r[j]) + keep_s * bo[j];
-                }
-                if (v_ == Version::yuma1)
-                    accumulate(acc2_.data(), out, M_);
-                else
-                    d_[i] = static_cast<T>(dot_of(out, inc, M_));
-            }
-            if (v_ == Version::yuma1) {
-                // Yuma 1 keeps the column-normalised bonds.
-                for (std::size_t j = 0; j < M_; ++j)
-                    r_[j] = T(1) / static_cast<T>(static_cast<T>(acc2_[j]) + static_cast<T>(kEps));
-                for (std::size_t i = 0; i < V_; ++i) {
-                    T* out = bonds + i * M_;
-                    for (std::size_t j = 0; j < M_; ++j) out[j] = out[j] * r_[j];
-                    d_[i] = static_cast<T>(dot_of(out, inc, M_));
-                }
-            }
-        } else {
+        if (relative()) {
             // Dividends from the column-normalised bonds: D_i = sum_j B_ij / (sum_k B_kj + eps) I_j,
             // as sum_j B_ij (I_j / (sum_k B_kj + eps)): one division per server instead of one
             // per bond (a division per element was most of this pass). All terms are
             // non-negative, so the sum stays within a few float ulps of the model's.
             for (std::size_t j = 0; j < M_; ++j)
-                r_[j] = inc[j] / static_cast<T>(static_cast<T>(acc2_[j]) + static_cast<T>(kEps));
-            for (std::size_t i = 0; i < V_; ++i) d_[i] = static_cast<T>(dot_of(bonds + i * M_, r_.data(), M_));
-            if (v_ != Version::yuma2c)
-                for (std::size_t i = 0; i < V_; ++i) d_[i] = s_[i] * d_[i];
+                y_[j] = inc_[j] / static_cast<T>(static_cast<T>(bond_sums_[j]) + static_cast<T>(kEps));
+        } else {
+            std::memcpy(y_.data(), inc_.data(), M_ * sizeof(T));
         }
+        bond_dots(y_.data(), d_.data());
+        if (bonds_out) export_bonds(bonds_out);
+        if (relative() && v_ != Version::yuma2c)
+            for (std::size_t i = 0; i < V_; ++i) d_[i] = s_[i] * d_[i];
         double total = 0.0;
         for (std::size_t i = 0; i < V_; ++i) total += static_cast<double>(d_[i]);
         const T den = static_cast<T>(static_cast<T>(total) + static_cast<T>(kEps));

@@ -20,7 +20,6 @@ namespace taocore::consensus::sim::detail {
 
 /// Scratch of the block selections (block_quantiles_avx512 / _avx2), sized for n validators by init().
 struct BlockScratch {
-    std::vector<float> storage;          // the 16-wide tile, 64-byte aligned within
     // Per validator: which servers' bands hold its weight (AVX-512: one 16-bit word per
     // validator; AVX2: the same storage as two byte planes, servers 0-7 then 8-15).
     std::vector<std::uint16_t> masks;
@@ -28,45 +27,47 @@ struct BlockScratch {
     std::vector<WeightStake<float>> pairs;  // the reference selection's input and scratch
 
     void init(std::size_t n) {
-        storage.assign(n * 16 + 16, 0.0f);
         masks.assign((n + 31) / 32 * 32, 0);
         bits.assign(16 * ((n + 31) / 32) + 8, 0);  // + 8: the AVX2 kernel reads bitmaps 32 bytes at a time
         pairs.resize(3 * n);
     }
-    float* tile() {
-        const auto at = reinterpret_cast<std::uintptr_t>(storage.data());
-        return reinterpret_cast<float*>((at + 63) & ~std::uintptr_t{63});
-    }
 };
 
-/// The consensus of the `width` <= 16 servers whose weights start at w (n validator rows, ld
-/// apart): the AVX-512 column-parallel selection, same answer as weighted_quantile_desc (double
+/// The servers of one panel of the simulator's weights: kPanel servers side by side, row after
+/// row, one row per validator (server j of validator i at panel j / kPanel, offset
+/// i * kPanel + j % kPanel). The selection kernels take a panel as it is, one vector row per
+/// validator, and the epoch's column passes keep a panel in L1 while they sweep its rows.
+constexpr std::size_t kPanel = 16;
+
+/// The consensus of the `width` <= kPanel servers of a panel (n rows, 64-byte aligned, zeros past
+/// width): the AVX-512 column-parallel selection, same answer as weighted_quantile_desc (double
 /// stake sums, in another order). s holds the stake shares, sd the same in double, stake_total
 /// their sum in double; out receives width values.
-void block_quantiles_avx512(const float* w, std::size_t ld, std::size_t n, std::size_t width, const float* s,
-                            const double* sd, double stake_total, double kappa, float* out, BlockScratch& sc);
+void block_quantiles_avx512(const float* panel, std::size_t n, std::size_t width, const float* s, const double* sd,
+                            double stake_total, double kappa, float* out, BlockScratch& sc);
 /// The same selection under AVX2 (sim_quantile_avx2.cpp), for CPUs without AVX-512.
-void block_quantiles_avx2(const float* w, std::size_t ld, std::size_t n, std::size_t width, const float* s,
-                          const double* sd, double stake_total, double kappa, float* out, BlockScratch& sc);
+void block_quantiles_avx2(const float* panel, std::size_t n, std::size_t width, const float* s, const double* sd,
+                          double stake_total, double kappa, float* out, BlockScratch& sc);
 using BlockQuantiles = decltype(&block_quantiles_avx512);
 
 /// The weight normalisation's row steps for float32 under AVX-512 (sim_rows_avx512.cpp), with
 /// the portable loops' results bit for bit. row_total_avx512: the row's sum in double, eight
 /// lanes as the epoch loop's sum_of adds them, setting `suspect` where its maybe_bad would (then
 /// check_weight_values decides), and prefetching m floats from `ahead` unless it is null.
-/// divide_row_avx512: dst[j] = src[j] / den, rounded as the float division.
+/// divide_row_avx512: the row's m weights divided by den, rounded as the float division, into
+/// its panel rows: weights 16p to 16p + 15 at dst + p * panel_step (64-byte aligned), the last
+/// one padded with zeros.
 double row_total_avx512(const float* row, std::size_t m, const float* ahead, bool& suspect);
-void divide_row_avx512(const float* src, std::size_t m, float den, float* dst);
+void divide_row_avx512(const float* src, std::size_t m, float den, float* dst, std::size_t panel_step);
 
-/// The thresholds at which a float stake sum decides a block selection's band pick surely:
-/// a sum at or above `reach` surely reaches kappa, one below `short_of` surely falls short, in
-/// exact arithmetic and in the reference's double sums alike. `terms` bounds how many float
-/// stakes any of the sums adds, `largest` is the largest of them (as computed), n the number of
-/// validators and stake_total their stakes' double sum.
-struct SureThresholds {
-    float reach, short_of;
-};
-SureThresholds sure_thresholds(std::size_t terms, float largest, std::size_t n, double stake_total, double kappa);
+/// The thresholds at which a float stake sum decides a block selection's band pick surely, for
+/// each server k < count: a sum at or above reach[k] surely reaches kappa, one below
+/// short_of[k] surely falls short, in exact arithmetic and in the reference's double sums
+/// alike. terms[k] + extra_terms bounds how many float stakes any of server k's sums adds,
+/// largest[k] is the largest of those sums (as computed), n the number of validators and
+/// stake_total their stakes' double sum.
+void sure_thresholds(const std::int32_t* terms, std::size_t extra_terms, const float* largest, std::size_t count,
+                     std::size_t n, double stake_total, double kappa, float* reach, float* short_of);
 
 /// Memory for the simulator's large matrices: on 2 MiB pages where the OS grants them (see
 /// sim.cpp), 64-byte aligned otherwise. Throws std::bad_alloc.
@@ -77,7 +78,6 @@ void large_free(void* p) noexcept;
 template <class T>
 struct ColumnScratch {
     std::vector<WeightStake<T>> pairs;     // the reference selection's (weight, stake) pairs
-    std::vector<T> columns;                // a few server-major columns
     BlockScratch block;                    // the block selection's (float32 AVX2 / AVX-512)
 };
 
