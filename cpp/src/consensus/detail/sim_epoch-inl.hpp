@@ -122,28 +122,35 @@ T min_nonnegative(T x, T y) {
 
 /// e^x in float to within a few ulp, in plain float arithmetic with no branches and no library
 /// call, so that a loop around it vectorises and every backend computes the same bits (a libm
-/// expf call per element is most of a liquid-alpha epoch). x is clamped to where e^x is a normal
-/// float; past either end the sigmoid it feeds rounds to the same value anyway.
+/// expf call per element is most of a liquid-alpha epoch). |x| is clamped to 87, where e^x is a
+/// normal float; past either end the sigmoid it feeds rounds to the same value anyway. The clamp
+/// acts on the bits (magnitude and sign apart): GCC turned a float min/max clamp here into a
+/// result per case, one of them a product with e^-88, a subnormal constant, which the CPU
+/// finished in microcode at every call (a liquid-alpha epoch ran three times as long).
 inline float exp_float(float x) {
-    x = std::min(std::max(x, -87.0f), 88.0f);
+    const std::uint32_t bits = std::bit_cast<std::uint32_t>(x);
+    x = std::bit_cast<float>((bits & 0x80000000u) | std::min(bits & 0x7FFFFFFFu, std::bit_cast<std::uint32_t>(87.0f)));
     // x = n ln2 + r, |r| <= ln2 / 2. Adding 1.5 * 2^23 rounds x log2(e) to an integer n and
     // leaves n in the low mantissa bits, which gives 2^n by integer arithmetic (a float-to-int
-    // conversion would be a possibly trapping operation that keeps GCC from vectorising).
+    // conversion would be a possibly trapping operation that keeps GCC from vectorising). Fused
+    // multiply-adds, each rounded once by definition, so every backend gets their bits (the
+    // vector ones in an instruction, the scalar one from libm's fmaf): a third fewer operations
+    // in this loop than separate multiplies and adds.
     constexpr float kRound = 12582912.0f;
-    const float t = x * 1.44269504088896341f + kRound;
+    const float t = std::fma(x, 1.44269504088896341f, kRound);
     const float n = t - kRound;
-    const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;  // ln 2 split in two parts
+    const float r = std::fma(n, 2.12194440e-4f, std::fma(n, -0.693359375f, x));  // ln 2 split in two parts
     // Taylor to degree 7: the remainder is below 6e-9 relative on |r| <= 0.35.
     float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    p = std::fma(p, r, 1.0f / 720.0f);
+    p = std::fma(p, r, 1.0f / 120.0f);
+    p = std::fma(p, r, 1.0f / 24.0f);
+    p = std::fma(p, r, 1.0f / 6.0f);
+    p = std::fma(p, r, 0.5f);
+    p = std::fma(p, r, 1.0f);
+    p = std::fma(p, r, 1.0f);
     const std::uint32_t biased = std::bit_cast<std::uint32_t>(t) - std::bit_cast<std::uint32_t>(kRound) + 127u;
-    return p * std::bit_cast<float>(biased << 23);  // biased in [1, 254] after the clamp
+    return p * std::bit_cast<float>(biased << 23);  // biased in [1, 253] after the clamp
 }
 
 /// e^x: the vectorisable float kernel for float32 runs, libm for float64.
@@ -215,7 +222,7 @@ public:
           V_(in.validators), M_(in.servers), panels_((M_ + kPanel - 1) / kPanel), step_(V_ * kPanel),
           w_(panels_ * step_), w_prev_(v == Version::yuma2b ? panels_ * step_ : 0), b_(panels_ * step_, T(0)),
           s_(V_), d_(V_), c_prev_(M_, T(0)), y_(M_), inc_(M_), c_mode_(panels_ * kPanel, T(0)),
-          bond_sums_(panels_ * kPanel), scratch_(std::max(1u, threads)) {
+          bond_sums_(panels_ * kPanel), scratch_(std::max(1u, threads)), k_(coefficients(p)) {
         for (auto& sc : scratch_) {
             sc.pairs.resize(3 * V_);
             if (block_) sc.block.init(V_);
@@ -242,6 +249,21 @@ private:
     std::vector<T> s_, d_, c_prev_, y_, inc_, c_mode_;
     std::vector<double> bond_sums_, sd_, lanes_;
     std::vector<ColumnScratch<T>> scratch_;
+    // The run's coefficients, formed in double and rounded to T once.
+    struct Coefficients {
+        T steep, alpha_low, alpha_high, alpha_span;  // liquid alpha's sigmoid and range
+        T keep_w, beta;                              // Yuma 1/2/2B purchase: (1 - penalty) W + penalty min(W, C)
+        T u64, capacity, decay;                      // Yuma 2C: capacity per unit of stake, its share per epoch, 1 - decay
+        T buy, hold;                                 // Yuma 3 moving average: 1 - bond_moving_avg and what it keeps
+    } k_;
+
+    static Coefficients coefficients(const Params& p) {
+        const double buy = 1.0 - p.bond_moving_avg;
+        return {static_cast<T>(p.alpha_sigmoid_steepness), static_cast<T>(p.alpha_low), static_cast<T>(p.alpha_high),
+                static_cast<T>(p.alpha_high - p.alpha_low), static_cast<T>(1.0 - p.bond_penalty),
+                static_cast<T>(p.bond_penalty), static_cast<T>(kU64Max), static_cast<T>(p.capacity_alpha),
+                static_cast<T>(1.0 - p.decay_rate), static_cast<T>(buy), static_cast<T>(1.0 - buy)};
+    }
 
     T* panel(LargeVector<T>& m, std::size_t p) { return m.data() + p * step_; }
     const T* panel(const T* m, std::size_t p) const { return m + p * step_; }
@@ -370,52 +392,49 @@ private:
     // consensus are built from them), and the clamps that remain act on the bits (see
     // drop_negative): written so, with a select, the loop calling this vectorises without
     // per-case code, about a fifth fewer instructions than the model's four clamps.
-    T liquid_alpha(T w, T b_old, T c) const {
+    static T liquid_alpha(T w, T b_old, T c, const Coefficients& k) {
         const T gap = w >= b_old ? static_cast<T>(w - c) : static_cast<T>(b_old - w);
         const T diff = min_nonnegative(drop_negative(gap), T(1));
-        const T steep = static_cast<T>(p_.alpha_sigmoid_steepness);
-        const T sig = T(1) / (T(1) + exp_of(-steep * (diff - T(0.5))));
-        const T lo = static_cast<T>(p_.alpha_low), hi = static_cast<T>(p_.alpha_high);
-        const T span = static_cast<T>(p_.alpha_high - p_.alpha_low);
-        return min_nonnegative(static_cast<T>(lo + sig * span), hi);
+        const T sig = T(1) / (T(1) + exp_of(-k.steep * (diff - T(0.5))));
+        return min_nonnegative(static_cast<T>(std::fma(sig, k.alpha_span, k.alpha_low)), k.alpha_high);
     }
 
     // alpha[k] = the liquid alpha of entry k of a panel row (weights w, old bonds b_old, the
     // liquid-alpha consensus c of the panel's servers), in one loop at the ISA's widest vectors
     // where the TU asks for them (this loop is arithmetic-bound, the others are not). A loop of
-    // its own: with the bond update in it, GCC would not vectorise it.
+    // its own: with the bond update in it, GCC would not vectorise it; and the coefficients are
+    // a local copy, which no store to alpha can change.
     void liquid_alphas(const T* w, const T* b_old, const T* c, T* alpha) const {
+        const Coefficients k = k_;
         TAOCORE_SIM_WIDE_LOOP
-        for (std::size_t k = 0; k < kPanel; ++k) alpha[k] = liquid_alpha(w[k], b_old[k], c[k]);
+        for (std::size_t e = 0; e < kPanel; ++e) alpha[e] = liquid_alpha(w[e], b_old[e], c[e], k);
     }
 
     // Yuma 1/2/2B bond purchase: S_i W_b with W_b = (1-beta) W + beta min(W, C).
     T purchase(T x, T si, T c) const {
-        const T keep_w = static_cast<T>(1.0 - p_.bond_penalty), beta = static_cast<T>(p_.bond_penalty);
-        return si * (keep_w * x + beta * std::min(x, c));
+        return si * (k_.keep_w * x + k_.beta * std::min(x, c));
     }
 
-    // Yuma 2C/3 bond update of one panel row (weights w, bonds b, updated in place).
-    void relative_bond_row(const T* w, T* b, T si) const {
-        if (v_ == Version::yuma2c) {
-            // Capacity-limited purchase: a validator can hold at most stake * (2^64 - 1) of a
-            // server's bonds and buys at most capacity_alpha of that per epoch.
-            const T u64 = static_cast<T>(kU64Max), ca = static_cast<T>(p_.capacity_alpha);
-            const T decay = static_cast<T>(1.0 - p_.decay_rate);
-            const T cap = si * u64;
-            const T most = ca * cap;
-            for (std::size_t k = 0; k < kPanel; ++k) {
-                const T purchase = std::max(std::min(most, static_cast<T>(cap - b[k])), T(0)) * w[k];
-                b[k] = std::min(static_cast<T>(decay * b[k] + purchase), cap);
-            }
-            return;
-        }
-        const double a64 = 1.0 - p_.bond_moving_avg;
-        const T a_s = static_cast<T>(a64), keep_s = static_cast<T>(1.0 - a64);
+    // Yuma 2C bond update of one panel row (weights w, bonds b, updated in place): a
+    // capacity-limited purchase, where a validator can hold at most stake * (2^64 - 1) of a
+    // server's bonds and buys at most capacity_alpha of that per epoch.
+    void capacity_bond_row(const T* w, T* b, T si) const {
+        const T cap = si * k_.u64;
+        const T most = k_.capacity * cap;
         for (std::size_t k = 0; k < kPanel; ++k) {
-            const T decayed = keep_s * b[k];
-            const T bought = std::min(static_cast<T>(a_s * w[k]), static_cast<T>(T(1) - decayed));
-            b[k] = std::min(static_cast<T>(decayed + bought), T(1));
+            const T purchase = std::max(std::min(most, static_cast<T>(cap - b[k])), T(0)) * w[k];
+            b[k] = std::min(static_cast<T>(k_.decay * b[k] + purchase), cap);
+        }
+    }
+
+    // Yuma 3 bond update of `count` entries (weights w, bonds b in [0, 1], updated in place):
+    // decay by 1 - alpha, buy alpha W. Nothing here depends on the validator, so a whole panel
+    // is one loop (a call per 16-entry row cost more than its arithmetic).
+    void yuma3_bonds(const T* w, T* b, std::size_t count) const {
+        for (std::size_t e = 0; e < count; ++e) {
+            const T decayed = k_.hold * b[e];
+            const T bought = std::min(static_cast<T>(k_.buy * w[e]), static_cast<T>(T(1) - decayed));
+            b[e] = std::min(static_cast<T>(decayed + bought), T(1));
         }
     }
 
@@ -457,8 +476,10 @@ private:
                         bi[k] = std::min(static_cast<T>(decayed + bought), T(1));
                     }
                 }
+            } else if (v_ == Version::yuma2c) {
+                for (std::size_t i = 0; i < V_; ++i) capacity_bond_row(w + i * kPanel, b + i * kPanel, si[i]);
             } else {
-                for (std::size_t i = 0; i < V_; ++i) relative_bond_row(w + i * kPanel, b + i * kPanel, si[i]);
+                yuma3_bonds(w, b, step_);
             }
             panel_sums<T>(V_, sums, [&](std::size_t r, std::size_t k) { return b[r * kPanel + k]; });
             std::copy(sums, sums + kPanel, bond_sums_.data() + j0);
