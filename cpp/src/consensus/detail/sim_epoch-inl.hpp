@@ -162,28 +162,53 @@ T exp_of(T x) {
         return std::exp(x);
 }
 
-/// acc[k] += the sum over rows r < n of term(r, k), for the kPanel servers k of a panel: each
-/// block of kSumRows rows is added pairwise in T and its sum added to acc[k] in double (a last
-/// block of fewer rows is added row by row in T). A double addition per element was most of the
-/// column passes: a conversion and an add per element where T adds eight. Pairwise over eight
-/// rows the block's float sum is within three roundings of exact, and this order is the same on
-/// every backend.
-template <class T, class Term>
-void panel_sums(std::size_t n, double* acc, const Term& term) {
+/// One column sum of a panel: acc[k] += the sum over its rows r of term(r, k), for the kPanel
+/// servers k (see panel_sums).
+template <class Term>
+struct ColumnSum {
+    double* acc;
+    Term term;
+};
+template <class Term>
+ColumnSum(double*, Term) -> ColumnSum<Term>;
+
+/// The column sums of a panel's n rows: each block of kSumRows rows is added pairwise in T and
+/// its sum added to acc[k] in double (a last block of fewer rows is added row by row in T).
+/// before(r0, rows) runs ahead of each block's sums, for work on those rows that the sums read
+/// (a bond update) or that the sums hide (memory traffic); the sums of a block follow each
+/// other, so they overlap whatever before() waits on. A double addition per element was most of
+/// the column passes: a conversion and an add per element where T adds eight. Pairwise over
+/// eight rows the block's float sum is within three roundings of exact, and this order is the
+/// same on every backend.
+template <class T, class Before, class... Terms>
+void panel_sums(std::size_t n, const Before& before, ColumnSum<Terms>... sums) {
     std::size_t r = 0;
-    for (; r + kSumRows <= n; r += kSumRows)
+    auto block = [&r](const auto& sum) {
         for (std::size_t k = 0; k < kPanel; ++k) {
-            const T s01 = term(r, k) + term(r + 1, k), s23 = term(r + 2, k) + term(r + 3, k);
-            const T s45 = term(r + 4, k) + term(r + 5, k), s67 = term(r + 6, k) + term(r + 7, k);
-            acc[k] += static_cast<double>(static_cast<T>(static_cast<T>(s01 + s23) + static_cast<T>(s45 + s67)));
+            const auto& t = sum.term;
+            const T s01 = t(r, k) + t(r + 1, k), s23 = t(r + 2, k) + t(r + 3, k);
+            const T s45 = t(r + 4, k) + t(r + 5, k), s67 = t(r + 6, k) + t(r + 7, k);
+            sum.acc[k] += static_cast<double>(static_cast<T>(static_cast<T>(s01 + s23) + static_cast<T>(s45 + s67)));
         }
+    };
+    for (; r + kSumRows <= n; r += kSumRows) {
+        before(r, kSumRows);
+        (block(sums), ...);
+    }
     if (r == n) return;
-    T rest[kPanel];
-    for (std::size_t k = 0; k < kPanel; ++k) rest[k] = term(r, k);
-    for (std::size_t q = r + 1; q < n; ++q)
-        for (std::size_t k = 0; k < kPanel; ++k) rest[k] = rest[k] + term(q, k);
-    for (std::size_t k = 0; k < kPanel; ++k) acc[k] += static_cast<double>(rest[k]);
+    before(r, n - r);
+    auto rest = [&r, n](const auto& sum) {
+        T part[kPanel];
+        for (std::size_t k = 0; k < kPanel; ++k) part[k] = sum.term(r, k);
+        for (std::size_t q = r + 1; q < n; ++q)
+            for (std::size_t k = 0; k < kPanel; ++k) part[k] = part[k] + sum.term(q, k);
+        for (std::size_t k = 0; k < kPanel; ++k) sum.acc[k] += static_cast<double>(part[k]);
+    };
+    (rest(sums), ...);
 }
+
+/// A before() for panel_sums that does nothing.
+inline void no_work(std::size_t, std::size_t) {}
 
 /// Runs fn(begin, end, part) over [0, n) split into `threads` parts; the calling thread takes
 /// part 0.
@@ -454,38 +479,51 @@ private:
         T c[kPanel] = {};
         std::copy(cons + j0, cons + j0 + n, c);
         double pre[kPanel] = {}, rk[kPanel] = {}, sums[kPanel] = {};
-        panel_sums<T>(V_, pre, [&](std::size_t r, std::size_t k) { return static_cast<T>(si[r] * w[r * kPanel + k]); });
-        panel_sums<T>(V_, rk, [&](std::size_t r, std::size_t k) {
-            return static_cast<T>(si[r] * std::min(x[r * kPanel + k], c[k]));
-        });
+        const ColumnSum prerank_sum{pre, [&](std::size_t r, std::size_t k) { return static_cast<T>(si[r] * w[r * kPanel + k]); }};
+        const ColumnSum rank_sum{rk, [&](std::size_t r, std::size_t k) {
+                                     return static_cast<T>(si[r] * std::min(x[r * kPanel + k], c[k]));
+                                 }};
+        const T* cm = c_mode ? c_mode + j0 : nullptr;
+        if (relative()) {
+            // The bonds of each block of rows are updated first, then the block's sums read
+            // them: the update waits on memory (the bond state comes from L2 or beyond) while the
+            // sums are arithmetic, and one loop overlaps the two.
+            auto update = [&](std::size_t r0, std::size_t rows) {
+                if (cm) {  // Yuma 3 with liquid alpha
+                    for (std::size_t i = r0; i < r0 + rows; ++i) {
+                        const T* wi = w + i * kPanel;
+                        T* bi = b + i * kPanel;
+                        T a[kPanel];
+                        liquid_alphas(wi, bi, cm, a);
+                        for (std::size_t k = 0; k < kPanel; ++k) {
+                            const T decayed = (T(1) - a[k]) * bi[k];
+                            const T bought = std::min(static_cast<T>(a[k] * wi[k]), static_cast<T>(T(1) - decayed));
+                            bi[k] = std::min(static_cast<T>(decayed + bought), T(1));
+                        }
+                    }
+                } else if (v_ == Version::yuma2c) {
+                    for (std::size_t i = r0; i < r0 + rows; ++i) capacity_bond_row(w + i * kPanel, b + i * kPanel, si[i]);
+                } else {
+                    yuma3_bonds(w + r0 * kPanel, b + r0 * kPanel, rows * kPanel);
+                }
+            };
+            panel_sums<T>(V_, update, prerank_sum, rank_sum,
+                          ColumnSum{sums, [&](std::size_t r, std::size_t k) { return b[r * kPanel + k]; }});
+            std::copy(sums, sums + kPanel, bond_sums_.data() + j0);
+        } else {
+            // The bond rows the update below will read are fetched while the sums compute.
+            auto fetch = [&](std::size_t r0, std::size_t rows) {
+                for (std::size_t i = r0; i < r0 + rows; ++i) __builtin_prefetch(b + i * kPanel, 1, 3);
+            };
+            panel_sums<T>(V_, fetch, prerank_sum, rank_sum, ColumnSum{sums, [&](std::size_t r, std::size_t k) {
+                                                                  return purchase(x[r * kPanel + k], si[r], c[k]);
+                                                              }});
+        }
         for (std::size_t k = 0; k < n; ++k) {
             prerank[j0 + k] = static_cast<T>(pre[k]);
             rank[j0 + k] = static_cast<T>(rk[k]);
         }
-        const T* cm = c_mode ? c_mode + j0 : nullptr;
-        if (relative()) {
-            if (cm) {  // Yuma 3 with liquid alpha
-                for (std::size_t i = 0; i < V_; ++i) {
-                    const T* wi = w + i * kPanel;
-                    T* bi = b + i * kPanel;
-                    T a[kPanel];
-                    liquid_alphas(wi, bi, cm, a);
-                    for (std::size_t k = 0; k < kPanel; ++k) {
-                        const T decayed = (T(1) - a[k]) * bi[k];
-                        const T bought = std::min(static_cast<T>(a[k] * wi[k]), static_cast<T>(T(1) - decayed));
-                        bi[k] = std::min(static_cast<T>(decayed + bought), T(1));
-                    }
-                }
-            } else if (v_ == Version::yuma2c) {
-                for (std::size_t i = 0; i < V_; ++i) capacity_bond_row(w + i * kPanel, b + i * kPanel, si[i]);
-            } else {
-                yuma3_bonds(w, b, step_);
-            }
-            panel_sums<T>(V_, sums, [&](std::size_t r, std::size_t k) { return b[r * kPanel + k]; });
-            std::copy(sums, sums + kPanel, bond_sums_.data() + j0);
-            return;
-        }
-        panel_sums<T>(V_, sums, [&](std::size_t r, std::size_t k) { return purchase(x[r * kPanel + k], si[r], c[k]); });
+        if (relative()) return;
         // Yuma 1 divides the purchase by (sum + eps); the others by the sum, leaving zero columns
         // zero. The purchase is recomputed rather than stored (same operations, same bits), and
         // dividing is multiplying by the column's reciprocal (a division per bond was most of the
@@ -511,7 +549,7 @@ private:
         }
         if (v_ == Version::yuma1) {  // Yuma 1 keeps the column-normalised bonds
             double bsum[kPanel] = {};
-            panel_sums<T>(V_, bsum, [&](std::size_t r, std::size_t k) { return b[r * kPanel + k]; });
+            panel_sums<T>(V_, no_work, ColumnSum{bsum, [&](std::size_t r, std::size_t k) { return b[r * kPanel + k]; }});
             for (std::size_t k = 0; k < kPanel; ++k)
                 inv[k] = T(1) / static_cast<T>(static_cast<T>(bsum[k]) + static_cast<T>(kEps));
             for (std::size_t i = 0; i < V_; ++i)
@@ -519,24 +557,22 @@ private:
         }
     }
 
-    // d[i] = sum_j B_ij y_j for every validator i, in double over eight lanes by server index
-    // (lane j % 8, servers in order, as sum_of adds a row), panel by panel: the lanes of all
-    // validators (16 KB at 256) stay in L1 while each bond panel streams through once.
+    // d[i] = sum_j B_ij y_j for every validator i, panel by panel: the two products of servers k
+    // and k + 8 of a panel row added in T, then into the validator's double lane k (lanes summed
+    // pairwise at the end). The lanes of all validators (16 KB at 256) stay in L1 while each bond
+    // panel streams through once; adding pairs in T first halves the conversions, which were most
+    // of this pass.
     void bond_dots(const T* y, T* d) {
         lanes_.assign(V_ * 8, 0.0);
         for (std::size_t p = 0; p < panels_; ++p) {
             const T* b = panel(b_, p);
-            const T* yp = y + p * kPanel;
-            const std::size_t n = width(p);
+            T yp[kPanel] = {};
+            std::copy(y + p * kPanel, y + p * kPanel + width(p), yp);  // zeros past the last server
             for (std::size_t i = 0; i < V_; ++i) {
                 const T* bi = b + i * kPanel;
                 double* lane = lanes_.data() + i * 8;
-                if (n == kPanel) {
-                    for (std::size_t k = 0; k < 8; ++k) lane[k] += static_cast<double>(bi[k] * yp[k]);
-                    for (std::size_t k = 0; k < 8; ++k) lane[k] += static_cast<double>(bi[8 + k] * yp[8 + k]);
-                } else {
-                    for (std::size_t k = 0; k < n; ++k) lane[k % 8] += static_cast<double>(bi[k] * yp[k]);
-                }
+                for (std::size_t k = 0; k < 8; ++k)
+                    lane[k] += static_cast<double>(static_cast<T>(bi[k] * yp[k]) + static_cast<T>(bi[8 + k] * yp[8 + k]));
             }
         }
         for (std::size_t i = 0; i < V_; ++i) {
