@@ -51,7 +51,7 @@ namespace {
 constexpr double kEps = 1e-6;                        // the epsilon of every normalisation that has one
 constexpr double kU64Max = 18446744073709551615.0;  // bond capacity per unit of stake (Yuma 2C)
 constexpr double kQuant = 65535.0;                   // consensus is quantised to u16 steps
-constexpr std::size_t kRowBlock = 8;                 // rows normalised together
+constexpr std::size_t kRowBlock = 4;                 // rows normalised together
 constexpr std::size_t kSumRows = 8;                  // rows a column sum adds in T (see panel_sums)
 constexpr std::size_t kAheadBytes = 16384;           // how far ahead a streaming row pass prefetches
 
