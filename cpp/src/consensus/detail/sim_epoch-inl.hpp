@@ -53,6 +53,7 @@ constexpr double kU64Max = 18446744073709551615.0;  // bond capacity per unit of
 constexpr double kQuant = 65535.0;                   // consensus is quantised to u16 steps
 constexpr std::size_t kRowBlock = 4;                 // rows normalised together
 constexpr std::size_t kSumRows = 8;                  // rows a column sum adds in T (see panel_sums)
+constexpr std::size_t kChunkPanels = 8;              // panels whose dividends share one set of lanes
 constexpr std::size_t kAheadBytes = 16384;           // how far ahead a streaming row pass prefetches
 
 /// std::vector's allocator for the large matrices (large_alloc's pages). Defined here, in the
@@ -393,19 +394,21 @@ private:
         }
     }
 
-    void incentive(const T* rank, T* inc) {
+    // The incentive, and the ranks' total it divides by (with winner_takes_all: not used).
+    T incentive(const T* rank, T* inc) {
         if (p_.winner_takes_all) {
             const T top = *std::max_element(rank, rank + M_);
             std::size_t ties = 0;
             for (std::size_t j = 0; j < M_; ++j) ties += rank[j] == top ? 1 : 0;
             const T share = top > T(0) ? T(1) / static_cast<T>(ties) : T(0);
             for (std::size_t j = 0; j < M_; ++j) inc[j] = rank[j] == top ? share : T(0);
-            return;
+            return T(0);
         }
         double total = 0.0;
         for (std::size_t j = 0; j < M_; ++j) total += static_cast<double>(rank[j]);
         const T tot = static_cast<T>(total);
         for (std::size_t j = 0; j < M_; ++j) inc[j] = tot > T(0) ? rank[j] / tot : T(0);
+        return tot;
     }
 
     // Per-element liquid alpha: buying (W >= B_old) moves with how far W is above consensus,
@@ -470,7 +473,8 @@ private:
     // the new bonds' column sums in bond_sums_ for the dividends. wc is the matrix the clip and
     // the purchase read (Yuma 2B: last epoch's weights), c_mode the liquid-alpha consensus or
     // null, alpha and keep the moving average's weights of the purchase and the old bonds.
-    void panel_pass(std::size_t p, const T* cons, const T* wc, const T* c_mode, T alpha, T keep, T* prerank, T* rank) {
+    void panel_pass(std::size_t p, const T* cons, const T* wc, const T* c_mode, T alpha, T keep, T* prerank, T* rank,
+                    double* lanes) {
         const std::size_t j0 = p * kPanel, n = width(p);
         const T* w = panel(w_, p);
         const T* x = panel(wc, p);
@@ -510,6 +514,12 @@ private:
             panel_sums<T>(V_, update, prerank_sum, rank_sum,
                           ColumnSum{sums, [&](std::size_t r, std::size_t k) { return b[r * kPanel + k]; }});
             std::copy(sums, sums + kPanel, bond_sums_.data() + j0);
+            if (lanes) {  // dividends: D'_i = sum_j B_ij R_j / (sum_k B_kj + eps), in L1 still
+                T y[kPanel] = {};
+                for (std::size_t k = 0; k < n; ++k)
+                    y[k] = static_cast<T>(rk[k]) / static_cast<T>(static_cast<T>(sums[k]) + static_cast<T>(kEps));
+                for (std::size_t i = 0; i < V_; ++i) add_to_lanes(b + i * kPanel, y, lanes + i * 8);
+            }
         } else {
             // The bond rows the update below will read are fetched while the sums compute.
             auto fetch = [&](std::size_t r0, std::size_t rows) {
@@ -524,6 +534,10 @@ private:
             rank[j0 + k] = static_cast<T>(rk[k]);
         }
         if (relative()) return;
+        // Dividends: D'_i = sum_j B_ij R_j, each bond row added once it is final.
+        T y[kPanel] = {};
+        for (std::size_t k = 0; k < n; ++k) y[k] = rank[j0 + k];
+        double* const fold = v_ == Version::yuma1 ? nullptr : lanes;
         // Yuma 1 divides the purchase by (sum + eps); the others by the sum, leaving zero columns
         // zero. The purchase is recomputed rather than stored (same operations, same bits), and
         // dividing is multiplying by the column's reciprocal (a division per bond was most of the
@@ -546,39 +560,49 @@ private:
                 for (std::size_t k = 0; k < kPanel; ++k)
                     bi[k] = alpha * static_cast<T>(purchase(xi[k], s, c[k]) * inv[k]) + keep * bi[k];
             }
+            if (fold) add_to_lanes(bi, y, fold + i * 8);
         }
         if (v_ == Version::yuma1) {  // Yuma 1 keeps the column-normalised bonds
             double bsum[kPanel] = {};
             panel_sums<T>(V_, no_work, ColumnSum{bsum, [&](std::size_t r, std::size_t k) { return b[r * kPanel + k]; }});
             for (std::size_t k = 0; k < kPanel; ++k)
                 inv[k] = T(1) / static_cast<T>(static_cast<T>(bsum[k]) + static_cast<T>(kEps));
-            for (std::size_t i = 0; i < V_; ++i)
+            for (std::size_t i = 0; i < V_; ++i) {
                 for (std::size_t k = 0; k < kPanel; ++k) b[i * kPanel + k] = b[i * kPanel + k] * inv[k];
+                if (lanes) add_to_lanes(b + i * kPanel, y, lanes + i * 8);
+            }
         }
     }
 
-    // d[i] = sum_j B_ij y_j for every validator i, panel by panel: the two products of servers k
-    // and k + 8 of a panel row added in T, then into the validator's double lane k (lanes summed
-    // pairwise at the end). The lanes of all validators (16 KB at 256) stay in L1 while each bond
-    // panel streams through once; adding pairs in T first halves the conversions, which were most
-    // of this pass.
+    // lane[k] += B_k y_k + B_{k+8} y_{k+8} for a panel row of bonds B (the two products added in
+    // T first): a validator's dividend sum D_i = sum_j B_ij y_j, in eight double lanes per set
+    // of panels (lanes_sum adds them up). Adding pairs in T first halves the conversions, which
+    // were most of this work.
+    static void add_to_lanes(const T* b, const T* y, double* lane) {
+        for (std::size_t k = 0; k < 8; ++k)
+            lane[k] += static_cast<double>(static_cast<T>(b[k] * y[k]) + static_cast<T>(b[8 + k] * y[8 + k]));
+    }
+
+    // D_i from `sets` sets of lanes (V_ x 8 doubles each), the sets in order, then the lanes
+    // pairwise.
+    double lanes_sum(std::size_t i, std::size_t sets) const {
+        double l[8] = {};
+        for (std::size_t c = 0; c < sets; ++c)
+            for (std::size_t k = 0; k < 8; ++k) l[k] += lanes_[(c * V_ + i) * 8 + k];
+        return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+    }
+
+    // d[i] = sum_j B_ij y_j for every validator i, panel by panel, into one set of lanes (all
+    // validators' lanes, 16 KB at 256, stay in L1 while each bond panel streams through once).
     void bond_dots(const T* y, T* d) {
         lanes_.assign(V_ * 8, 0.0);
         for (std::size_t p = 0; p < panels_; ++p) {
             const T* b = panel(b_, p);
             T yp[kPanel] = {};
             std::copy(y + p * kPanel, y + p * kPanel + width(p), yp);  // zeros past the last server
-            for (std::size_t i = 0; i < V_; ++i) {
-                const T* bi = b + i * kPanel;
-                double* lane = lanes_.data() + i * 8;
-                for (std::size_t k = 0; k < 8; ++k)
-                    lane[k] += static_cast<double>(static_cast<T>(bi[k] * yp[k]) + static_cast<T>(bi[8 + k] * yp[8 + k]));
-            }
+            for (std::size_t i = 0; i < V_; ++i) add_to_lanes(b + i * kPanel, yp, lanes_.data() + i * 8);
         }
-        for (std::size_t i = 0; i < V_; ++i) {
-            const double* lane = lanes_.data() + i * 8;
-            d[i] = static_cast<T>(((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])));
-        }
+        for (std::size_t i = 0; i < V_; ++i) d[i] = static_cast<T>(lanes_sum(i, 1));
     }
 
     // The bond state in the caller's row-major order, written row by row: the output is often
@@ -632,24 +656,39 @@ private:
         // purchase as it is.
         const double a64 = (e == 0 || v_ == Version::yuma1) ? 1.0 : 1.0 - p_.bond_moving_avg;
         const T alpha = static_cast<T>(a64), keep = static_cast<T>(1.0 - a64);
-        parallel_for(panels_, pass_threads(), [&](std::size_t b, std::size_t end, std::size_t) {
-            for (std::size_t p = b; p < end; ++p)
-                panel_pass(p, cons, wc, liquid ? c_mode_.data() : nullptr, alpha, keep, prerank, rank);
+        // The dividends fold into the panel pass as D'_i = sum_j B_ij R_j (over the column's
+        // bond total for the relative versions), divided by the ranks' total afterwards: the
+        // incentive's own division factored out, which the pass cannot know yet. Each set of
+        // kChunkPanels panels has its own lanes, summed in order afterwards, so the bits do not
+        // depend on how the sets are split among threads. Winner-takes-all incentives are not
+        // proportional to rank: those dividends take a pass of their own.
+        const bool fold = !p_.winner_takes_all;
+        const std::size_t sets = (panels_ + kChunkPanels - 1) / kChunkPanels;
+        if (fold) lanes_.assign(sets * V_ * 8, 0.0);
+        parallel_for(sets, pass_threads(), [&](std::size_t b, std::size_t end, std::size_t) {
+            for (std::size_t c = b; c < end; ++c)
+                for (std::size_t p = c * kChunkPanels; p < std::min(panels_, (c + 1) * kChunkPanels); ++p)
+                    panel_pass(p, cons, wc, liquid ? c_mode_.data() : nullptr, alpha, keep, prerank, rank,
+                               fold ? lanes_.data() + c * V_ * 8 : nullptr);
         });
-        incentive(rank, inc_.data());
+        const T rank_total = incentive(rank, inc_.data());
         std::memcpy(inc_out, inc_.data(), M_ * sizeof(T));
 
-        if (relative()) {
-            // Dividends from the column-normalised bonds: D_i = sum_j B_ij / (sum_k B_kj + eps) I_j,
-            // as sum_j B_ij (I_j / (sum_k B_kj + eps)): one division per server instead of one
-            // per bond (a division per element was most of this pass). All terms are
-            // non-negative, so the sum stays within a few float ulps of the model's.
-            for (std::size_t j = 0; j < M_; ++j)
-                y_[j] = inc_[j] / static_cast<T>(static_cast<T>(bond_sums_[j]) + static_cast<T>(kEps));
+        if (fold) {
+            for (std::size_t i = 0; i < V_; ++i)
+                d_[i] = rank_total > T(0) ? static_cast<T>(static_cast<T>(lanes_sum(i, sets)) / rank_total) : T(0);
         } else {
-            std::memcpy(y_.data(), inc_.data(), M_ * sizeof(T));
+            if (relative()) {
+                // D_i = sum_j B_ij / (sum_k B_kj + eps) I_j, as sum_j B_ij (I_j / (sum_k B_kj +
+                // eps)): one division per server instead of one per bond. All terms are
+                // non-negative, so the sum stays within a few float ulps of the model's.
+                for (std::size_t j = 0; j < M_; ++j)
+                    y_[j] = inc_[j] / static_cast<T>(static_cast<T>(bond_sums_[j]) + static_cast<T>(kEps));
+            } else {
+                std::memcpy(y_.data(), inc_.data(), M_ * sizeof(T));
+            }
+            bond_dots(y_.data(), d_.data());
         }
-        bond_dots(y_.data(), d_.data());
         if (bonds_out) export_bonds(bonds_out);
         if (relative() && v_ != Version::yuma2c)
             for (std::size_t i = 0; i < V_; ++i) d_[i] = s_[i] * d_[i];
