@@ -94,7 +94,7 @@ template <class T>
 void validate(const Input<T>& in, const Params& params);
 
 /// Runs every epoch of one scenario into `out`. `threads` > 1 splits each epoch's per-server
-/// consensus work over that many std::threads (worth it from about 256 x 1024 up). `backend`
+/// work (consensus, ranks, bonds) over that many std::threads (worth it from about 256 x 1024 up). `backend`
 /// picks the kernels (default: simd::active_backend()); throws std::invalid_argument for one this
 /// machine cannot run. Backends agree bit for bit except in consensus, whose float32 AVX2 and
 /// AVX-512 selections sum stakes in another order: a column can differ only where the running stake

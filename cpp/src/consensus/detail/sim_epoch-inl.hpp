@@ -609,9 +609,14 @@ private:
     // fresh memory, and writing it in order (reading the panels across) costs a third of
     // writing it panel by panel.
     void export_bonds(T* out) {
-        for (std::size_t i = 0; i < V_; ++i)
-            for (std::size_t p = 0; p < panels_; ++p)
-                std::memcpy(out + i * M_ + p * kPanel, b_.data() + p * step_ + i * kPanel, width(p) * sizeof(T));
+        const std::size_t full = M_ / kPanel;  // panels of kPanel servers; a last one may hold fewer
+        for (std::size_t i = 0; i < V_; ++i) {
+            T* row = out + i * M_;
+            const T* b = b_.data() + i * kPanel;
+            for (std::size_t p = 0; p < full; ++p)
+                for (std::size_t k = 0; k < kPanel; ++k) row[p * kPanel + k] = b[p * step_ + k];
+            for (std::size_t k = 0; k < M_ - full * kPanel; ++k) row[full * kPanel + k] = b[full * step_ + k];
+        }
     }
 
     void epoch(std::size_t e) {
