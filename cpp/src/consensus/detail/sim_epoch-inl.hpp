@@ -19,14 +19,14 @@
 // sim_kernels.hpp): all validators' weights of sixteen servers, one 64-byte row each, in 16 KB at
 // 256 validators. The normalisation writes the raw rows into the panels; the consensus selection
 // reads a panel as its tile; then one pass per panel, while the panel stays in L1, sums prerank and
-// rank, updates the panel's bonds and sums what the bond step normalises by. Only the dividends
-// walk a validator's row across the panels, and they write the row-major bonds the caller gets.
-// In the row-major layout these passes each streamed the whole matrices through L2 (the rank and
-// bond pass, the prerank sums and the dividends were ~190 us of a 256 x 1024 epoch, the consensus
-// tile copies ~30 us more); per panel they are about half that.
-// Divisions by a per-server total are multiplications by its reciprocal (or, for dividends, the
-// total folds into the incentive), a few float ulps from the model's quotients: a division per
-// element was the larger part of those passes.
+// rank, updates the panel's bonds, sums what the bond step normalises by and adds the panel's
+// share of every validator's dividends. The row-major bonds the caller gets are written only
+// where they are kept. In the row-major layout these steps each streamed the whole matrices
+// through L2 (the rank and bond pass, the prerank sums and the dividends were ~190 us of a
+// 256 x 1024 epoch, the consensus tile copies ~30 us more); per panel they take about half that.
+// Divisions by a per-server total are multiplications by its reciprocal (for dividends, the
+// totals fold into the per-server factors), a few float ulps from the model's quotients: a
+// division per element was the larger part of those passes.
 #include <algorithm>
 #include <bit>
 #include <cmath>
