@@ -525,9 +525,17 @@ private:
             auto fetch = [&](std::size_t r0, std::size_t rows) {
                 for (std::size_t i = r0; i < r0 + rows; ++i) __builtin_prefetch(b + i * kPanel, 1, 3);
             };
-            panel_sums<T>(V_, fetch, prerank_sum, rank_sum, ColumnSum{sums, [&](std::size_t r, std::size_t k) {
-                                                                  return purchase(x[r * kPanel + k], si[r], c[k]);
-                                                              }});
+            // With bond_penalty 1 (the default) the purchase S_i (0 W + 1 min(W, C)) is rank's
+            // own term bit for bit (0 W + m is m for every non-negative W and m), so its column
+            // sums are the ranks'.
+            if (k_.keep_w == T(0) && k_.beta == T(1)) {
+                panel_sums<T>(V_, fetch, prerank_sum, rank_sum);
+                std::copy(rk, rk + kPanel, sums);
+            } else {
+                panel_sums<T>(V_, fetch, prerank_sum, rank_sum, ColumnSum{sums, [&](std::size_t r, std::size_t k) {
+                                                                      return purchase(x[r * kPanel + k], si[r], c[k]);
+                                                                  }});
+            }
         }
         for (std::size_t k = 0; k < n; ++k) {
             prerank[j0 + k] = static_cast<T>(pre[k]);
