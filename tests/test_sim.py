@@ -142,6 +142,18 @@ def test_simulate_many_matches_simulate() -> None:
     assert sim.simulate_many([], "yuma1") == []
 
 
+def test_yuma2c_has_no_liquid_alpha() -> None:
+    # yuma-simulation's Yuma 2C buys with capacity_alpha and decay_rate only; the liquid_alpha
+    # switch must leave it alone, as it does in the model.
+    rng = np.random.default_rng(8)
+    w = rng.random((4, 30, 50)).astype(np.float32)
+    s = rng.random((4, 30)).astype(np.float32) + 0.01
+    a = sim.simulate(w, s, "yuma2c")
+    b = sim.simulate(w, s, "yuma2c", liquid_alpha=True, alpha_sigmoid_steepness=30.0)
+    for name in ("consensus", "incentive", "dividends", "bonds"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
 @pytest.mark.parametrize("version", sim.VERSIONS)
 def test_threads_do_not_change_results(version: str) -> None:
     # 64 x 1024 is large enough to split: three and four threads cut the 64 panels (and the

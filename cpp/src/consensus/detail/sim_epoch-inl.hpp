@@ -493,7 +493,9 @@ private:
             // them: the update waits on memory (the bond state comes from L2 or beyond) while the
             // sums are arithmetic, and one loop overlaps the two.
             auto update = [&](std::size_t r0, std::size_t rows) {
-                if (cm) {  // Yuma 3 with liquid alpha
+                if (v_ == Version::yuma2c) {  // which has no liquid alpha (nor has the model's)
+                    for (std::size_t i = r0; i < r0 + rows; ++i) capacity_bond_row(w + i * kPanel, b + i * kPanel, si[i]);
+                } else if (cm) {  // Yuma 3 with liquid alpha
                     for (std::size_t i = r0; i < r0 + rows; ++i) {
                         const T* wi = w + i * kPanel;
                         T* bi = b + i * kPanel;
@@ -505,8 +507,6 @@ private:
                             bi[k] = std::min(static_cast<T>(decayed + bought), T(1));
                         }
                     }
-                } else if (v_ == Version::yuma2c) {
-                    for (std::size_t i = r0; i < r0 + rows; ++i) capacity_bond_row(w + i * kPanel, b + i * kPanel, si[i]);
                 } else {
                     yuma3_bonds(w + r0 * kPanel, b + r0 * kPanel, rows * kPanel);
                 }
