@@ -258,7 +258,9 @@ namespace {
 
 namespace kernels = taocore::consensus::detail;
 
-// The liquid-alpha kernels, or nullptr where there are none (every entry takes the 8-lane series).
+// The liquid-alpha kernels, or nullptr where there are none: any subset works (without an
+// interval every entry takes the exp steps below, without an exact kernel every open entry, and
+// without a row kernel its scalar loop runs), so a backend fills in only the ones it has.
 struct LiquidAlphaKernels {
     kernels::ExpSeriesFn series = nullptr;
     kernels::AlphaBoundsFn bounds = nullptr;
@@ -280,6 +282,12 @@ LiquidAlphaKernels liquid_alpha_kernels() noexcept {
         if (b == simd::backend::avx512)
             r = {&kernels::exp_series_avx512, &kernels::alpha_bounds_avx512, &kernels::alpha_exact_avx512,
                  &kernels::alpha_exponents_avx512, &kernels::alpha_row_exponents_avx512, &kernels::ema_alpha_row_avx512};
+#endif
+#if defined(TAOCORE_HAVE_AVX2)
+        if (b == simd::backend::avx2) {
+            r.bounds = &kernels::alpha_bounds_avx2;
+            r.exact = &kernels::alpha_exact_avx2;
+        }
 #endif
         (void)b;
         return r;
@@ -399,10 +407,11 @@ void alpha_from_exponents(std::size_t count, I32F32 alpha_low, I32F32 alpha_high
                              alpha_high.bits - alpha_low.bits, reinterpret_cast<std::int64_t*>(out + start),
                              reinterpret_cast<std::int64_t*>(open_exponent), open_at);
             // The open entries' exact α on the same lanes (the steps below, vectorised:
-            // alpha_exact_avx512 states why they agree); the rest (exponents past the series
-            // limit, 0 and 1) take the steps below.
-            pending = kernel.exact(reinterpret_cast<std::int64_t*>(open_exponent), open_at, pending, alpha_low.bits,
-                                   alpha_high.bits - alpha_low.bits, reinterpret_cast<std::int64_t*>(out + start));
+            // alpha_exact_avx512 and alpha_exact_avx2 state why they agree); the rest (exponents
+            // past the kernel's range, 0 and 1) take the steps below.
+            if (kernel.exact != nullptr)
+                pending = kernel.exact(reinterpret_cast<std::int64_t*>(open_exponent), open_at, pending, alpha_low.bits,
+                                       alpha_high.bits - alpha_low.bits, reinterpret_cast<std::int64_t*>(out + start));
             pending_exponent = open_exponent;
         } else {
             for (std::size_t k = 0; k < m; ++k) open_at[k] = k;
