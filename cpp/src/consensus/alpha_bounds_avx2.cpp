@@ -17,7 +17,10 @@ namespace taocore::consensus::detail {
 
 namespace {
 
-constexpr std::size_t kGroup = 4;  // vectors in flight: each Horner or series step waits on the last
+// Vectors in flight: each Horner or series step waits on the last. The interval has enough
+// independent work per step with four; the exact series' steps are shorter and wait longer.
+constexpr std::size_t kGroup = 8;
+constexpr std::size_t kSeriesGroup = 4;
 
 // AVX2 converts neither way between 64-bit integers and doubles. For an integer 0 <= v < 2^52 the
 // double 2^52 + v is exact and its bits are 2^52's with v in the low 52 (the mantissa field), so
@@ -43,10 +46,11 @@ inline __m256i whole_to_int(__m256d q) noexcept {
 
 inline __m256d floor_pd(__m256d v) noexcept { return _mm256_round_pd(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
 
-// Lane masks (all ones or zero per lane) of the kGroup vectors starting at entry k of count.
-inline void group_lanes(std::size_t k, std::size_t count, __m256i (&lanes)[kGroup]) noexcept {
+// Lane masks (all ones or zero per lane) of the G vectors starting at entry k of count.
+template <std::size_t G>
+inline void group_lanes(std::size_t k, std::size_t count, __m256i (&lanes)[G]) noexcept {
     const __m256i index = _mm256_setr_epi64x(0, 1, 2, 3);
-    for (std::size_t g = 0; g < kGroup; ++g) {
+    for (std::size_t g = 0; g < G; ++g) {
         const std::size_t start = k + 4 * g;
         const auto left = static_cast<std::int64_t>(start < count ? count - start : 0);
         lanes[g] = _mm256_cmpgt_epi64(_mm256_set1_epi64x(left), index);
@@ -101,6 +105,37 @@ inline __m256i select(__m256i mask, __m256i if_set, __m256i if_clear) noexcept {
 
 }  // namespace
 
+// The loss bound's constant term, e[0] = 30, is one unit for each of the steps i = 2..31 (the
+// recurrence e_i < e_{i−1}·x/i + 1). A step whose true term T_i = x^i/i!·2^32 is below 1 gives
+// t_i = 0 (t_i <= T_i, an integer), and so do all later ones, whose loss is then T_i itself.
+// So where T_{K+1}(x) < 1 (and x <= (K + 2) / 2, so that each later term is at most half the
+// one before), the steps past K lose Σ_{i>K} T_i < 2 T_{K+1} < 2 in all, and the steps up to K
+// follow the recurrence with K − 1 units, whose higher coefficients are each at most E's: the
+// constant term may be K + 1 instead of 30. T is increasing in x, so each tier below holds for
+// every x under its limit (checked at compile time, with room for the rounding of the check).
+// Near a = 0, where the open entries are, this narrows the interval about threefold.
+struct LossTier {
+    double below;  // x (not bits) under this...
+    int steps;     // ...leaves at most this many nonzero terms (K)
+};
+inline constexpr LossTier kLossTiers[] = {{2.0, 17}, {1.0, 12}, {0.34, 8}, {0.05, 5}};
+constexpr bool loss_tiers_hold() {
+    for (const LossTier& t : kLossTiers) {
+        double term = 0x1p32;  // T_{K+1}(below)
+        for (int i = 1; i <= t.steps + 1; ++i) term = term * t.below / i;
+        if (!(term < 0.99) || !(t.below <= (t.steps + 2) / 2.0) || t.steps + 1 > 30) return false;
+    }
+    return true;
+}
+static_assert(loss_tiers_hold());
+
+inline __m256d steps_lost(__m256d x) noexcept {
+    __m256d e0 = _mm256_set1_pd(kSeries.e[0]);
+    for (const LossTier& t : kLossTiers)
+        e0 = _mm256_blendv_pd(e0, _mm256_set1_pd(t.steps + 1.0), _mm256_cmp_pd(x, _mm256_set1_pd(t.below), _CMP_LT_OQ));
+    return e0;
+}
+
 // The AVX-512 kernel's interval, operation for operation, with two changes, both only tightening
 // what its margins were sized for:
 // - its reciprocal estimates (relative error below 2^-50) are correctly rounded vdivpd quotients
@@ -150,7 +185,7 @@ std::size_t alpha_bounds_avx2(const std::int64_t* a, std::size_t count, std::int
         for (std::size_t g = 0; g < kGroup; ++g) {
             const __m256d tail = _mm256_mul_pd(_mm256_mul_pd(p[g], x[g]), x[g]);
             loss[g] = _mm256_fmadd_pd(_mm256_set1_pd(kSeries.loss_ratio), tail,
-                                      _mm256_fmadd_pd(_mm256_set1_pd(kSeries.e[1]), x[g], _mm256_set1_pd(kSeries.e[0])));
+                                      _mm256_fmadd_pd(_mm256_set1_pd(kSeries.e[1]), x[g], steps_lost(x[g])));
             p[g] = _mm256_fmadd_pd(_mm256_fmadd_pd(p[g], x[g], _mm256_set1_pd(kSeries.p[1])), x[g],
                                    _mm256_set1_pd(kSeries.p[0]));
         }
@@ -221,12 +256,12 @@ constexpr Reciprocals kReciprocal = make_reciprocals();
 // because |ε| < δ and δ + |ε| < 0.028 < 1/31 <= 1/i; so adding 1.5·2^52 rounds y to n without a
 // tie, in whole_to_int's binade, and the bits of that sum are the magic's plus n. Every term
 // past the first zero one is zero, so the steps stop once all lanes reach it.
-template <bool wide>
-inline void series_sums(const __m256i (&xv)[kGroup], __m256i (&sum)[kGroup]) noexcept {
+template <bool wide, std::size_t G>
+inline void series_sums(const __m256i (&xv)[G], __m256i (&sum)[G]) noexcept {
     const __m256i one = _mm256_set1_epi64x(std::int64_t{1} << 32), magic = _mm256_set1_epi64x(kRoundMagicBits);
     const __m256d bias = _mm256_set1_pd(0x1p-6 - 0.5);
-    __m256i term[kGroup], x_high[kGroup];
-    for (std::size_t g = 0; g < kGroup; ++g) {
+    __m256i term[G], x_high[G];
+    for (std::size_t g = 0; g < G; ++g) {
         term[g] = xv[g];
         x_high[g] = _mm256_srli_epi64(xv[g], 32);
         sum[g] = _mm256_add_epi64(xv[g], one);
@@ -234,7 +269,7 @@ inline void series_sums(const __m256i (&xv)[kGroup], __m256i (&sum)[kGroup]) noe
     for (int i = 2; i <= kTerms; ++i) {
         const __m256d r = _mm256_set1_pd(kReciprocal.r[i]);
         __m256i any = _mm256_setzero_si256();
-        for (std::size_t g = 0; g < kGroup; ++g) {
+        for (std::size_t g = 0; g < G; ++g) {
             __m256i u = _mm256_srli_epi64(_mm256_mul_epu32(term[g], xv[g]), 32);
             if constexpr (wide) {
                 const __m256i t_high = _mm256_srli_epi64(term[g], 32);
@@ -262,12 +297,12 @@ std::size_t exact_pass(std::int64_t* a, std::int64_t* where_list, std::size_t co
     const __m256i full_span = _mm256_set1_epi64x(span == (std::int64_t{1} << 32) ? -1 : 0);
     const __m256d two32 = _mm256_set1_pd(0x1p32);
     std::size_t left = 0;
-    for (std::size_t k = 0; k < count; k += 4 * kGroup) {
-        __m256i lanes[kGroup], series[kGroup], given[kGroup], where[kGroup], xv[kGroup], s[kGroup];
+    for (std::size_t k = 0; k < count; k += 4 * kSeriesGroup) {
+        __m256i lanes[kSeriesGroup], series[kSeriesGroup], given[kSeriesGroup], where[kSeriesGroup], xv[kSeriesGroup], s[kSeriesGroup];
         // Every load of the pass before any store: the entries left over are packed to the
-        // front of the same lists, never past entry k + 4·kGroup.
+        // front of the same lists, never past entry k + 4·kSeriesGroup.
         group_lanes(k, count, lanes);
-        for (std::size_t g = 0; g < kGroup; ++g) {
+        for (std::size_t g = 0; g < kSeriesGroup; ++g) {
             given[g] = _mm256_maskload_epi64(reinterpret_cast<const long long*>(a + k + 4 * g), lanes[g]);
             where[g] = _mm256_maskload_epi64(reinterpret_cast<const long long*>(where_list + k + 4 * g), lanes[g]);
             const __m256i sign = _mm256_cmpgt_epi64(zero, given[g]);
@@ -280,7 +315,7 @@ std::size_t exact_pass(std::int64_t* a, std::int64_t* where_list, std::size_t co
             xv[g] = _mm256_and_si256(series[g], magnitude);  // other lanes run x = 0: s = 1
         }
         series_sums<wide>(xv, s);
-        for (std::size_t g = 0; g < kGroup; ++g) {
+        for (std::size_t g = 0; g < kSeriesGroup; ++g) {
             const __m256d sum = small_to_double(s[g]);
             const __m256d e = _mm256_blendv_pd(sum, quotient_floor(sum), _mm256_castsi256_pd(given[g]));
             const __m256i sigma = whole_to_int(quotient_floor(_mm256_add_pd(two32, e)));

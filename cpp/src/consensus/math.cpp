@@ -287,6 +287,9 @@ LiquidAlphaKernels liquid_alpha_kernels() noexcept {
         if (b == simd::backend::avx2) {
             r.bounds = &kernels::alpha_bounds_avx2;
             r.exact = &kernels::alpha_exact_avx2;
+            r.exponents = &kernels::alpha_exponents_avx2;
+            r.row_exponents = &kernels::alpha_row_exponents_avx2;
+            r.ema_row = &kernels::ema_alpha_row_avx2;
         }
 #endif
         (void)b;
@@ -432,7 +435,7 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
     const kernels::AlphaExponentsFn vector_exponents = liquid_alpha_kernels().exponents;
     alpha_from_exponents(count, alpha_low, alpha_high, steepness, out,
                          [&](std::size_t start, std::size_t m, I32F32 factor, I32F32* exponent) {
-                             // The kernel's form of the loop below (the same bits: alpha_exponents_avx512 says why).
+                             // The kernel's form of the loop below (the same bits: alpha_exponents_avx512 and _avx2 say why).
                              if (vector_exponents != nullptr) {
                                  vector_exponents(reinterpret_cast<const std::int64_t*>(consensus + start),
                                                   reinterpret_cast<const std::int64_t*>(weight + start),
@@ -450,7 +453,7 @@ void alpha_sigmoid_row(ConstRow row, const I32F32* consensus, const I32F32* bond
     const kernels::RowExponentsFn vector_exponents = liquid_alpha_kernels().row_exponents;
     alpha_from_exponents(row.size(), alpha_low, alpha_high, steepness, out,
                          [&](std::size_t start, std::size_t m, I32F32 factor, I32F32* exponent) {
-                             // alpha_exponent's vector form (alpha_exponents_avx512 says why it agrees).
+                             // alpha_exponent's vector form (alpha_exponents_avx512 and _avx2 say why it agrees).
                              if (vector_exponents != nullptr) {
                                  vector_exponents(row.data() + start, m, reinterpret_cast<const std::int64_t*>(consensus),
                                                   reinterpret_cast<const std::int64_t*>(bond), factor.bits,

@@ -62,8 +62,9 @@ using RowExponentsFn = void (*)(const math::Entry* row, std::size_t count, const
 /// The moving average of mat_ema_alpha_sparse over a row as RowExponentsFn's, with α, the row's
 /// new values and its old values (old_value, by column) all in [0, 2^32] (ema_alpha_entry's plain
 /// case): the entries with a positive result go to out, in order, and when col_sum is given every
-/// result is added to its column's sum. Stops before the first vector of eight entries with a value
-/// outside that range; returns how many entries it took (the caller does the rest) and advances out.
+/// result is added to its column's sum. Stops before the first vector (eight entries on AVX-512,
+/// four on AVX2, which leaves a last partial vector to the caller too) with a value outside that
+/// range; returns how many entries it took (the caller does the rest) and advances out.
 using EmaAlphaRowFn = std::size_t (*)(const math::Entry* row, std::size_t count, const std::int64_t* alpha,
                                       const std::int64_t* old_value, std::int64_t* col_sum, math::Entry*& out) noexcept;
 
@@ -86,6 +87,12 @@ std::size_t alpha_bounds_avx2(const std::int64_t* a, std::size_t count, std::int
                               std::int64_t* alpha, std::int64_t* open_exponent, std::size_t* open_at) noexcept;
 std::size_t alpha_exact_avx2(std::int64_t* a, std::size_t* at, std::size_t count, std::int64_t low, std::int64_t span,
                              std::int64_t* alpha) noexcept;
+void alpha_exponents_avx2(const std::int64_t* c, const std::int64_t* w, const std::int64_t* b, std::size_t count,
+                          std::int64_t factor, std::int64_t* a) noexcept;
+void alpha_row_exponents_avx2(const math::Entry* row, std::size_t count, const std::int64_t* c, const std::int64_t* b,
+                              std::int64_t factor, std::int64_t* a) noexcept;
+std::size_t ema_alpha_row_avx2(const math::Entry* row, std::size_t count, const std::int64_t* alpha,
+                               const std::int64_t* old_value, std::int64_t* col_sum, math::Entry*& out) noexcept;
 #endif
 
 }  // namespace taocore::consensus::detail
