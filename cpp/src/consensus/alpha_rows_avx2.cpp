@@ -17,20 +17,25 @@ namespace {
 
 // Four entries of a row (16 bytes each: the column in the low 16 bits of the first quadword, the
 // value in the second) as a vector of columns and one of values, lanes in entry order; only the
-// lanes in `lanes` are read (the others are 0).
+// lanes in `lanes` are read (the others are 0). `full`: all four are (plain loads).
 struct EntryLanes {
     __m256i col, value;
     bool run;           // the columns are first, first + 1, ...: per-column arrays take one plain load
     std::size_t first;  // the first lane's column
 };
 
-inline EntryLanes load_entries(const math::Entry* e, __m256i lanes) noexcept {
+inline EntryLanes load_entries(const math::Entry* e, __m256i lanes, bool full) noexcept {
     static_assert(sizeof(math::Entry) == 16 && offsetof(math::Entry, value) == 8);
     // Entry j's two quadwords are read where lane j is (lanes 0, 1 for the first load, 2, 3 for
     // the second), so each load's mask repeats those lanes' mask bits pairwise.
-    const __m256i lo_mask = _mm256_permute4x64_epi64(lanes, 0x50), hi_mask = _mm256_permute4x64_epi64(lanes, 0xfa);
-    const __m256i lo = _mm256_maskload_epi64(reinterpret_cast<const long long*>(e), lo_mask);
-    const __m256i hi = _mm256_maskload_epi64(reinterpret_cast<const long long*>(e + 2), hi_mask);
+    __m256i lo, hi;
+    if (full) {
+        lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e));
+        hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e + 2));
+    } else {
+        lo = _mm256_maskload_epi64(reinterpret_cast<const long long*>(e), _mm256_permute4x64_epi64(lanes, 0x50));
+        hi = _mm256_maskload_epi64(reinterpret_cast<const long long*>(e + 2), _mm256_permute4x64_epi64(lanes, 0xfa));
+    }
     // unpack gives lanes in the order 0, 2, 1, 3; the permute restores 0, 1, 2, 3.
     EntryLanes r;
     r.col = _mm256_and_si256(_mm256_permute4x64_epi64(_mm256_unpacklo_epi64(lo, hi), 0xd8), _mm256_set1_epi64x(0xffff));
@@ -43,8 +48,9 @@ inline EntryLanes load_entries(const math::Entry* e, __m256i lanes) noexcept {
     return r;
 }
 
-// base[col] in each lane of `lanes` (0 elsewhere).
-inline __m256i column_values(const std::int64_t* base, const EntryLanes& e, __m256i lanes) noexcept {
+// base[col] in each lane of `lanes` (0 elsewhere; `full`: all four).
+inline __m256i column_values(const std::int64_t* base, const EntryLanes& e, __m256i lanes, bool full) noexcept {
+    if (e.run && full) return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + e.first));
     if (e.run) return _mm256_maskload_epi64(reinterpret_cast<const long long*>(base + e.first), lanes);
     return _mm256_mask_i64gather_epi64(_mm256_setzero_si256(), reinterpret_cast<const long long*>(base), e.col, lanes, 8);
 }
@@ -116,10 +122,15 @@ void alpha_row_exponents_avx2(const math::Entry* row, std::size_t count, const s
                               std::int64_t factor, std::int64_t* a) noexcept {
     const __m256i high = _mm256_set1_epi64x(factor >> 32), low = _mm256_set1_epi64x(factor & 0xffffffff);
     for (std::size_t k = 0; k < count; k += 4) {
+        const bool full = k + 4 <= count;
         const __m256i lanes = tail_lanes(k, count);
-        const EntryLanes e = load_entries(row + k, lanes);
-        const __m256i cv = column_values(c, e, lanes), bv = column_values(b, e, lanes);
-        _mm256_maskstore_epi64(reinterpret_cast<long long*>(a + k), lanes, exponent_lanes(cv, e.value, bv, high, low));
+        const EntryLanes e = load_entries(row + k, lanes, full);
+        const __m256i cv = column_values(c, e, lanes, full), bv = column_values(b, e, lanes, full);
+        const __m256i v = exponent_lanes(cv, e.value, bv, high, low);
+        if (full)
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(a + k), v);
+        else
+            _mm256_maskstore_epi64(reinterpret_cast<long long*>(a + k), lanes, v);
     }
 }
 
@@ -139,9 +150,9 @@ std::size_t ema_alpha_row_avx2(const math::Entry* row, std::size_t count, const 
     math::Entry* w = out;
     std::size_t k = 0;
     for (; k + 4 <= count; k += 4) {
-        const EntryLanes e = load_entries(row + k, all);
+        const EntryLanes e = load_entries(row + k, all, true);
         const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(alpha + k));
-        const __m256i old = column_values(old_value, e, all);
+        const __m256i old = column_values(old_value, e, all, true);
         const __m256i outside = _mm256_or_si256(above_unit(a), _mm256_or_si256(above_unit(e.value), above_unit(old)));
         if (!_mm256_testz_si256(outside, outside)) break;
         const __m256i sum = _mm256_add_epi64(unit_product(_mm256_sub_epi64(unit, a), old), unit_product(a, e.value));
