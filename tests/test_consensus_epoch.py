@@ -397,9 +397,10 @@ for n in (1, 2, 3, 5, 8, 13, 17, 33, 64, 100, 256, 511, 1024, 2048, 4096):
                 rows.append([])
                 bonds.append([])
         stake = rng.integers(0, 10**13, n).astype(np.uint64)
-        lo_u, hi_u = [(45875, 58982), (0, 65535), (30000, 30000), (1000, 64000), (65535, 65535), (0, 0)][
-            int(rng.integers(0, 6))]
-        steep = int(rng.choice([1000, -1000, 0, 1, 100, 2500, 32767, -32768, int(rng.integers(-32768, 32768))]))
+        spans = [(45875, 58982), (0, 65535), (30000, 30000), (1000, 64000), (65535, 65535), (0, 0)]
+        lo_u, hi_u = spans[int(rng.integers(0, 6))]
+        steeps = [1000, -1000, 0, 1, 100, 2500, 32767, -32768, int(rng.integers(-32768, 32768))]
+        steep = int(rng.choice(steeps))
         for yuma3 in (True, False):
             state = consensus.SubnetState(
                 n=n, alpha_stake=stake, current_block=5000, weights=rows, bonds=bonds,
@@ -408,7 +409,8 @@ for n in (1, 2, 3, 5, 8, 13, 17, 33, 64, 100, 256, 511, 1024, 2048, 4096):
                 validator_permit=np.arange(n) < validators, max_allowed_validators=validators,
                 rao_emission=10**9, yuma3=yuma3, liquid_alpha=True, alpha_low=lo_u, alpha_high=hi_u,
                 alpha_sigmoid_steepness=steep, kappa=int(rng.integers(0, 65536)))
-            h.update(json.dumps(consensus.epoch(state).to_dict(), sort_keys=True, default=str).encode())
+            out = consensus.epoch(state).to_dict()
+            h.update(json.dumps(out, sort_keys=True, default=str).encode())
 print(h.hexdigest())
 """
 
