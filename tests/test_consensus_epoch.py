@@ -369,3 +369,54 @@ print(h.hexdigest())
 def test_identical_bits_on_every_backend_for_large_random_subnets(backend: str) -> None:
     # Hundreds of voters per column with ties: the vectorised median partition's long lists.
     assert_same_digest(_LARGE_DIGEST_SCRIPT, backend)
+
+
+_LIQUID_DIGEST_SCRIPT = """
+import hashlib, json, sys
+import numpy as np
+from taocore import consensus
+h = hashlib.sha256()
+for n in (1, 2, 3, 5, 8, 13, 17, 33, 64, 100, 256, 511, 1024, 2048, 4096):
+    for variant in range(10 if n <= 1024 else 4):
+        rng = np.random.default_rng(n * 10 + variant)
+        validators = max(1, min(n, int(rng.integers(1, 65))))
+        dense = variant % 2 == 0 and n <= 1024
+        rows, bonds = [], []
+        for i in range(n):
+            if i < validators:
+                k = n if dense else int(rng.integers(1, min(n, 512) + 1))
+                cols = np.arange(n) if dense else rng.choice(n, k, replace=False)
+                vals = rng.integers(0, 65536, cols.size)
+                if variant == 1:
+                    vals = rng.choice([0, 1, 32768, 65535, int(rng.integers(0, 65536))], cols.size)
+                rows.append([(int(c), int(v)) for c, v in zip(cols, vals)])
+                bk = n if dense else int(rng.integers(0, min(n, 512) + 1))
+                bcols = np.arange(n) if dense else rng.choice(n, bk, replace=False)
+                bonds.append([(int(c), int(rng.integers(0, 65536))) for c in bcols])
+            else:
+                rows.append([])
+                bonds.append([])
+        stake = rng.integers(0, 10**13, n).astype(np.uint64)
+        spans = [(45875, 58982), (0, 65535), (30000, 30000), (1000, 64000), (65535, 65535), (0, 0)]
+        lo_u, hi_u = spans[int(rng.integers(0, 6))]
+        steeps = [1000, -1000, 0, 1, 100, 2500, 32767, -32768, int(rng.integers(-32768, 32768))]
+        steep = int(rng.choice(steeps))
+        for yuma3 in (True, False):
+            state = consensus.SubnetState(
+                n=n, alpha_stake=stake, current_block=5000, weights=rows, bonds=bonds,
+                last_update=np.full(n, 4990, dtype=np.uint64),
+                block_at_registration=rng.integers(0, 5000, n).astype(np.uint64),
+                validator_permit=np.arange(n) < validators, max_allowed_validators=validators,
+                rao_emission=10**9, yuma3=yuma3, liquid_alpha=True, alpha_low=lo_u, alpha_high=hi_u,
+                alpha_sigmoid_steepness=steep, kappa=int(rng.integers(0, 65536)))
+            out = consensus.epoch(state).to_dict()
+            h.update(json.dumps(out, sort_keys=True, default=str).encode())
+print(h.hexdigest())
+"""
+
+
+def test_identical_bits_on_every_backend_with_liquid_alpha(backend: str) -> None:
+    # Liquid alpha's kernels (exponents, interval, exact series, moving average) over whole
+    # epochs: dense and sparse subnets of 1 to 4096 uids, several alpha bounds (span 0 and the
+    # full span among them) and steepnesses, Yuma and Yuma3.
+    assert_same_digest(_LIQUID_DIGEST_SCRIPT, backend)

@@ -555,6 +555,80 @@ def test_alpha_matches_the_exact_series_on_large_inputs() -> None:
             assert _alpha_rows(name) == reference, name
 
 
+_ALPHA_ROWS_SCRIPT = """
+import json, sys
+from taocore._native import _core
+C = _core.consensus
+rows = json.loads(sys.stdin.read())
+print(json.dumps([C.alpha_sigmoid_many(c, w, b, lo, hi, s) for c, w, b, lo, hi, s in rows]))
+"""
+
+
+def _adversarial_alpha_rows() -> list[tuple[list[int], list[int], list[int], int, int, int]]:
+    """Rows whose exponents are chosen: with c = b = 0 and w = d + 1/2, x = w and the exponent is
+    a = floor(f·d / 2^32) for the factor f = steepness / -100 (bits; steepness = -100·f)."""
+    rng = np.random.default_rng(4242)
+    half = 1 << 31
+    cases: list[tuple[int, list[int]]] = []
+    # Around a = 0 bit by bit (f = 1: a = d), where the interval is widest and most entries are
+    # left to the exact kernels, across several steps of alpha.
+    spread = [int(v) for v in rng.integers(-half, half + 1, 500)]
+    cases.append((ONE, list(range(-2000, 2001)) + spread))
+    # Near |a| = 1 (the exp(1) constant, the AVX2 exact kernel's first pass), 10 (the series
+    # kernels' limit) and 20 (the clamp), and past the clamp, on both sides.
+    for k in (2, 3, 20, 21, 40, 41, 64):
+        ds = [half - j for j in range(40)] + [-half + j for j in range(40)]
+        for target in (1, 10, 20):
+            if 2 * target <= k:
+                center = target * 2 * half // k  # k·center = target·2^32
+                ds += [sign * center + j for sign in (1, -1) for j in range(-25, 26)]
+        cases.append((k * ONE, [d for d in ds if -half <= d <= half]))
+    # Fine scans across steps of alpha at moderate exponents (each step is a few bits of a wide).
+    for k in (4, 8, 16):
+        for target in (0.5, 1.5, 3.0, 5.0, 7.0):
+            center = int(target * 2 * half / k)
+            if center <= half:
+                ds = [sign * center + j for sign in (1, -1) for j in range(-150, 151)]
+                cases.append((k * ONE, ds))
+    # Factors with a fractional part: exponents off any whole multiple.
+    for _ in range(6):
+        ds = [int(v) for v in rng.integers(-half, half + 1, 400)]
+        cases.append((int(rng.integers(1, 40 * ONE)), ds))
+    # alpha bounds: the chain's defaults, the extremes (full span), span 0 (at 0, at 1, inside),
+    # a one-unit span and an arbitrary one.
+    bounds = [(45875, 58982), (0, 65535), (0, 0), (65535, 65535), (20000, 20000), (30000, 30001),
+              (1, 65534)]
+    rows = []
+    for f, ds in cases:
+        w = [d + half for d in ds]
+        zeros = [0] * len(w)
+        for lo_u, hi_u in bounds:
+            lo, hi = int(C.u16_proportion_to_fixed(lo_u)), int(C.u16_proportion_to_fixed(hi_u))
+            rows.append((zeros, w, zeros, lo, hi, -100 * f))
+    return rows
+
+
+def test_alpha_on_adversarial_exponents_matches_scalar(backend: str) -> None:
+    # The interval kernels may settle an entry only where the interval proves the chain's alpha,
+    # and the exact kernels must reproduce the series bit for bit: exponents around 0, at the
+    # kernels' range limits and the clamp, across steps of alpha, with extreme and zero spans,
+    # must give the scalar backend's alphas (the scalar path takes the series for every entry).
+    rows = _adversarial_alpha_rows()
+    stdin = json.dumps(rows)
+    got = json.loads(run_on_backend(_ALPHA_ROWS_SCRIPT, backend, stdin=stdin))
+    want = json.loads(run_on_backend(_ALPHA_ROWS_SCRIPT, "scalar", stdin=stdin))
+    assert len(got) == len(want) == len(rows)
+    for k, (g, w) in enumerate(zip(got, want, strict=True)):
+        differ = [i for i, (x, y) in enumerate(zip(g, w, strict=True)) if x != y]
+        assert not differ, (k, rows[k][3:], differ[:10])
+    # The exponents are the ones meant: a few checked against the step-by-step reference.
+    for k in range(0, len(rows), max(1, len(rows) // 12)):
+        c, w, b, lo, hi, s = rows[k]
+        pick = range(0, len(w), max(1, len(w) // 25))
+        want_k = [_alpha_reference(c[i], w[i], b[i], lo, hi, s) for i in pick]
+        assert [got[k][i] for i in pick] == want_k
+
+
 @given(st.lists(st.integers(-3, 3), max_size=40), st.integers(0, 45))
 @settings(max_examples=300, deadline=None)
 def test_topk_is_the_chains_stable_sort(values: list[int], k: int) -> None:

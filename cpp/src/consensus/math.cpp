@@ -258,7 +258,9 @@ namespace {
 
 namespace kernels = taocore::consensus::detail;
 
-// The liquid-alpha kernels, or nullptr where there are none (every entry takes the 8-lane series).
+// The liquid-alpha kernels, or nullptr where there are none: any subset works (without an
+// interval every entry takes the exp steps below, without an exact kernel every open entry, and
+// without a row kernel its scalar loop runs), so a backend fills in only the ones it has.
 struct LiquidAlphaKernels {
     kernels::ExpSeriesFn series = nullptr;
     kernels::AlphaBoundsFn bounds = nullptr;
@@ -280,6 +282,15 @@ LiquidAlphaKernels liquid_alpha_kernels() noexcept {
         if (b == simd::backend::avx512)
             r = {&kernels::exp_series_avx512, &kernels::alpha_bounds_avx512, &kernels::alpha_exact_avx512,
                  &kernels::alpha_exponents_avx512, &kernels::alpha_row_exponents_avx512, &kernels::ema_alpha_row_avx512};
+#endif
+#if defined(TAOCORE_HAVE_AVX2)
+        if (b == simd::backend::avx2) {
+            r.bounds = &kernels::alpha_bounds_avx2;
+            r.exact = &kernels::alpha_exact_avx2;
+            r.exponents = &kernels::alpha_exponents_avx2;
+            r.row_exponents = &kernels::alpha_row_exponents_avx2;
+            r.ema_row = &kernels::ema_alpha_row_avx2;
+        }
 #endif
         (void)b;
         return r;
@@ -399,10 +410,11 @@ void alpha_from_exponents(std::size_t count, I32F32 alpha_low, I32F32 alpha_high
                              alpha_high.bits - alpha_low.bits, reinterpret_cast<std::int64_t*>(out + start),
                              reinterpret_cast<std::int64_t*>(open_exponent), open_at);
             // The open entries' exact α on the same lanes (the steps below, vectorised:
-            // alpha_exact_avx512 states why they agree); the rest (exponents past the series
-            // limit, 0 and 1) take the steps below.
-            pending = kernel.exact(reinterpret_cast<std::int64_t*>(open_exponent), open_at, pending, alpha_low.bits,
-                                   alpha_high.bits - alpha_low.bits, reinterpret_cast<std::int64_t*>(out + start));
+            // alpha_exact_avx512 and alpha_exact_avx2 state why they agree); the rest (exponents
+            // past the kernel's range, 0 and 1) take the steps below.
+            if (kernel.exact != nullptr)
+                pending = kernel.exact(reinterpret_cast<std::int64_t*>(open_exponent), open_at, pending, alpha_low.bits,
+                                       alpha_high.bits - alpha_low.bits, reinterpret_cast<std::int64_t*>(out + start));
             pending_exponent = open_exponent;
         } else {
             for (std::size_t k = 0; k < m; ++k) open_at[k] = k;
@@ -423,7 +435,7 @@ void alpha_sigmoid_many(const I32F32* consensus, const I32F32* weight, const I32
     const kernels::AlphaExponentsFn vector_exponents = liquid_alpha_kernels().exponents;
     alpha_from_exponents(count, alpha_low, alpha_high, steepness, out,
                          [&](std::size_t start, std::size_t m, I32F32 factor, I32F32* exponent) {
-                             // The kernel's form of the loop below (the same bits: alpha_exponents_avx512 says why).
+                             // The kernel's form of the loop below (the same bits: alpha_exponents_avx512 and _avx2 say why).
                              if (vector_exponents != nullptr) {
                                  vector_exponents(reinterpret_cast<const std::int64_t*>(consensus + start),
                                                   reinterpret_cast<const std::int64_t*>(weight + start),
@@ -441,7 +453,7 @@ void alpha_sigmoid_row(ConstRow row, const I32F32* consensus, const I32F32* bond
     const kernels::RowExponentsFn vector_exponents = liquid_alpha_kernels().row_exponents;
     alpha_from_exponents(row.size(), alpha_low, alpha_high, steepness, out,
                          [&](std::size_t start, std::size_t m, I32F32 factor, I32F32* exponent) {
-                             // alpha_exponent's vector form (alpha_exponents_avx512 says why it agrees).
+                             // alpha_exponent's vector form (alpha_exponents_avx512 and _avx2 say why it agrees).
                              if (vector_exponents != nullptr) {
                                  vector_exponents(row.data() + start, m, reinterpret_cast<const std::int64_t*>(consensus),
                                                   reinterpret_cast<const std::int64_t*>(bond), factor.bits,

@@ -24,8 +24,7 @@
 
 namespace taocore::consensus::detail {
 
-/// Only an AVX-512 build exists: without eight-lane double arithmetic the interval costs about
-/// what the exact series does.
+/// Builds for AVX-512 (eight lanes) and AVX2 (four).
 /// For the exponents a[0..count) (I32F32 bits, clamped here to [−20, 20] like exp_safe), with
 /// 0 <= low, 0 <= span = high − low and low + span <= 1 (bits): alpha[k] = the chain's α where the
 /// interval proves it, −1 elsewhere (and always for a = 1, which the chain answers from a
@@ -42,9 +41,10 @@ using ExpSeriesFn = void (*)(const std::int64_t* x, std::size_t count, std::int6
 inline constexpr std::int64_t exp_series_limit = std::int64_t{10} << 32;
 
 /// The exact α (the chain's series and both divisions) of the open entries (a[k], at[k]) for
-/// k < count, with low and span as for AlphaBoundsFn: alpha[at[k]] for every exponent the series
-/// kernel takes (0 < |a| <= exp_series_limit, a != 1). The others (the scalar path's) are packed
-/// to the front of a and at, in order; returns how many. Both lists need room for count + 8.
+/// k < count, with low and span as for AlphaBoundsFn: alpha[at[k]] for every exponent the kernel
+/// takes (AVX-512, the series kernel's: 0 < |a| <= exp_series_limit, a != 1; AVX2: 0 < |a| < 1).
+/// The others (the scalar path's) are packed to the front of a and at, in order; returns how
+/// many. Both lists need room for count + 8.
 using AlphaExactFn = std::size_t (*)(std::int64_t* a, std::size_t* at, std::size_t count, std::int64_t low,
                                      std::int64_t span, std::int64_t* alpha) noexcept;
 
@@ -62,8 +62,9 @@ using RowExponentsFn = void (*)(const math::Entry* row, std::size_t count, const
 /// The moving average of mat_ema_alpha_sparse over a row as RowExponentsFn's, with α, the row's
 /// new values and its old values (old_value, by column) all in [0, 2^32] (ema_alpha_entry's plain
 /// case): the entries with a positive result go to out, in order, and when col_sum is given every
-/// result is added to its column's sum. Stops before the first vector of eight entries with a value
-/// outside that range; returns how many entries it took (the caller does the rest) and advances out.
+/// result is added to its column's sum. Stops before the first vector (eight entries on AVX-512,
+/// four on AVX2, which leaves a last partial vector to the caller too) with a value outside that
+/// range; returns how many entries it took (the caller does the rest) and advances out.
 using EmaAlphaRowFn = std::size_t (*)(const math::Entry* row, std::size_t count, const std::int64_t* alpha,
                                       const std::int64_t* old_value, std::int64_t* col_sum, math::Entry*& out) noexcept;
 
@@ -79,6 +80,19 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
                                 std::int64_t* alpha, std::int64_t* open_exponent, std::size_t* open_at) noexcept;
 std::size_t alpha_exact_avx512(std::int64_t* a, std::size_t* at, std::size_t count, std::int64_t low, std::int64_t span,
                                std::int64_t* alpha) noexcept;
+#endif
+
+#if defined(TAOCORE_HAVE_AVX2)
+std::size_t alpha_bounds_avx2(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
+                              std::int64_t* alpha, std::int64_t* open_exponent, std::size_t* open_at) noexcept;
+std::size_t alpha_exact_avx2(std::int64_t* a, std::size_t* at, std::size_t count, std::int64_t low, std::int64_t span,
+                             std::int64_t* alpha) noexcept;
+void alpha_exponents_avx2(const std::int64_t* c, const std::int64_t* w, const std::int64_t* b, std::size_t count,
+                          std::int64_t factor, std::int64_t* a) noexcept;
+void alpha_row_exponents_avx2(const math::Entry* row, std::size_t count, const std::int64_t* c, const std::int64_t* b,
+                              std::int64_t factor, std::int64_t* a) noexcept;
+std::size_t ema_alpha_row_avx2(const math::Entry* row, std::size_t count, const std::int64_t* alpha,
+                               const std::int64_t* old_value, std::int64_t* col_sum, math::Entry*& out) noexcept;
 #endif
 
 }  // namespace taocore::consensus::detail
