@@ -71,6 +71,11 @@ struct LargeAllocator {
 template <class T>
 using LargeVector = std::vector<T, LargeAllocator<T>>;
 
+/// The total of eight double lanes, pairwise: the order every lane-wise sum here ends in.
+inline double lanes_total(const double* lane) {
+    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+}
+
 /// Sum of x[0..n) in double, eight independent lanes (a single accumulator would be bound by
 /// the add latency, and without fast-math the compiler may not split it).
 template <class T>
@@ -80,7 +85,7 @@ double sum_of(const T* x, std::size_t n) {
     for (; i + 8 <= n; i += 8)
         for (std::size_t k = 0; k < 8; ++k) lane[k] += static_cast<double>(x[i + k]);
     for (; i < n; ++i) lane[i % 8] += static_cast<double>(x[i]);
-    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+    return lanes_total(lane);
 }
 
 /// The float's bits as an unsigned integer of its width.
@@ -455,15 +460,19 @@ private:
         }
     }
 
-    // Yuma 3 bond update of `count` entries (weights w, bonds b in [0, 1], updated in place):
-    // decay by 1 - alpha, buy alpha W. Nothing here depends on the validator, so a whole panel
-    // is one loop (a call per 16-entry row cost more than its arithmetic).
+    // Yuma 3's bond, in [0, 1]: the old one decayed by hold = 1 - alpha, plus alpha W bought
+    // up to the room left below 1.
+    static T yuma3_bond(T w, T b, T buy, T hold) {
+        const T decayed = hold * b;
+        const T bought = std::min(static_cast<T>(buy * w), static_cast<T>(T(1) - decayed));
+        return std::min(static_cast<T>(decayed + bought), T(1));
+    }
+
+    // Yuma 3 bond update of `count` entries (weights w, bonds b, updated in place) at the fixed
+    // moving average. Nothing here depends on the validator, so a whole panel is one loop (a
+    // call per 16-entry row cost more than its arithmetic).
     void yuma3_bonds(const T* w, T* b, std::size_t count) const {
-        for (std::size_t e = 0; e < count; ++e) {
-            const T decayed = k_.hold * b[e];
-            const T bought = std::min(static_cast<T>(k_.buy * w[e]), static_cast<T>(T(1) - decayed));
-            b[e] = std::min(static_cast<T>(decayed + bought), T(1));
-        }
+        for (std::size_t e = 0; e < count; ++e) b[e] = yuma3_bond(w[e], b[e], k_.buy, k_.hold);
     }
 
     // The column work of panel p while it stays in L1: prerank P_j = sum_i S_i W_ij and rank
@@ -501,11 +510,7 @@ private:
                         T* bi = b + i * kPanel;
                         T a[kPanel];
                         liquid_alphas(wi, bi, cm, a);
-                        for (std::size_t k = 0; k < kPanel; ++k) {
-                            const T decayed = (T(1) - a[k]) * bi[k];
-                            const T bought = std::min(static_cast<T>(a[k] * wi[k]), static_cast<T>(T(1) - decayed));
-                            bi[k] = std::min(static_cast<T>(decayed + bought), T(1));
-                        }
+                        for (std::size_t k = 0; k < kPanel; ++k) bi[k] = yuma3_bond(wi[k], bi[k], a[k], T(1) - a[k]);
                     }
                 } else {
                     yuma3_bonds(w + r0 * kPanel, b + r0 * kPanel, rows * kPanel);
@@ -597,7 +602,7 @@ private:
         double l[8] = {};
         for (std::size_t c = 0; c < sets; ++c)
             for (std::size_t k = 0; k < 8; ++k) l[k] += lanes_[(c * V_ + i) * 8 + k];
-        return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+        return lanes_total(l);
     }
 
     // d[i] = sum_j B_ij y_j for every validator i, panel by panel, into one set of lanes (all
