@@ -237,8 +237,8 @@ void large_free(void* p) noexcept { std::free(p); }
 // exact sum, which n 2^-52 stake_total covers. A margin of both around kappa, rounded outward
 // to float, leaves no float sum that could land on the other side of kappa in either. (Past
 // x = 1/4 nothing is called sure.)
-// (The rounding outward is nextafter on the bits, finite values only: a libm call per server
-// was a tenth of the selection's per-server work.)
+// The rounding outward is nextafter on the bits (finite values only), for a block's servers in
+// one call.
 void sure_thresholds(const std::int32_t* terms, std::size_t extra_terms, const float* largest, std::size_t count,
                      std::size_t n, double stake_total, double kappa, float* reach, float* short_of) {
     constexpr float kInf = std::numeric_limits<float>::infinity();
