@@ -154,6 +154,34 @@ def test_yuma2c_has_no_liquid_alpha() -> None:
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
 
 
+@pytest.mark.parametrize("steepness", [-40.0, 0.0, 10.0, 250.0, 5000.0])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_liquid_alpha_at_any_steepness_agrees_with_numpy(steepness: float, dtype: Any) -> None:
+    # The sigmoid runs on 2^z with the gap clamped where |z| reaches 124 (past it the sigmoid is
+    # saturated to float precision); the baseline evaluates the model's e^x as written, overflow
+    # included. Few servers and one-sided weights put gaps all over [0, 1], around 1/2 too.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    try:
+        import numpy_yuma
+    finally:
+        sys.path.pop(0)
+    rng = np.random.default_rng(int(abs(steepness)) + 17)
+    w = rng.random((6, 7, 3)) ** 4
+    w[:, 0] = [1.0, 0.0, 0.0]
+    s = rng.random((6, 7)) + 0.05
+    for version, extra in (("yuma3_liquid", {}), ("yuma2", {"liquid_alpha": True})):
+        p = {
+            "alpha_sigmoid_steepness": steepness,
+            "alpha_low": 0.0 if steepness > 1000 else 0.1,
+            **extra,
+        }
+        r = sim.simulate(w.astype(dtype), s.astype(dtype), version, dtype=dtype, **p)
+        with np.errstate(over="ignore"):
+            n = numpy_yuma.simulate(w, s, version, dtype=dtype, **p)
+        for name in ("dividends", "bonds", "incentive"):
+            assert np.allclose(getattr(r, name), n[name], rtol=1e-6, atol=1e-12), (version, name)
+
+
 @pytest.mark.parametrize("version", sim.VERSIONS)
 def test_threads_do_not_change_results(version: str) -> None:
     # 64 x 1024 is large enough to split: three and four threads cut the 64 panels (and the

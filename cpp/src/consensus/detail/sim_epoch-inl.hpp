@@ -107,65 +107,60 @@ bool maybe_bad(const T* x, std::size_t n) {
     return (any >> (sizeof(T) * 8 - 1)) != 0;
 }
 
-/// x, or +0 where x is negative (or -0); x must not be NaN. On the bits: GCC turns a float
-/// min/max clamp inside a vectorised loop into per-case compares and blends of what follows it
-/// (seven instructions for one clamp in the liquid-alpha loop), where this is two integer ones.
+/// x clamped to [lo, hi], for lo >= +0 and no NaN: non-negative floats order as their bits do
+/// as signed integers, and every negative one (-0 too) orders below them. Two integer
+/// instructions in a vectorised loop, where GCC turns a float min/max clamp into per-case
+/// compares and blends of whatever follows it.
 template <class T>
-T drop_negative(T x) {
-    using Bits = BitsOf<T>;
-    using Signed = std::make_signed_t<Bits>;
-    const Bits b = std::bit_cast<Bits>(x);
-    return std::bit_cast<T>(b & ~static_cast<Bits>(static_cast<Signed>(b) >> (sizeof(T) * 8 - 1)));
+T clamp_bits(T x, T lo, T hi) {
+    using Signed = std::make_signed_t<BitsOf<T>>;
+    const Signed b = std::max(std::bit_cast<Signed>(x), std::bit_cast<Signed>(lo));
+    return std::bit_cast<T>(std::min(b, std::bit_cast<Signed>(hi)));
 }
 
 /// min(x, y) for non-negative, non-NaN x and y: their bit patterns order as their values do. One
-/// integer instruction in a vectorised loop (see drop_negative).
+/// integer instruction in a vectorised loop (see clamp_bits).
 template <class T>
 T min_nonnegative(T x, T y) {
     using Bits = BitsOf<T>;
     return std::bit_cast<T>(std::min(std::bit_cast<Bits>(x), std::bit_cast<Bits>(y)));
 }
 
-/// e^x in float to within a few ulp, in plain float arithmetic with no branches and no library
-/// call, so that a loop around it vectorises and every backend computes the same bits (a libm
-/// expf call per element is most of a liquid-alpha epoch). |x| is clamped to 87, where e^x is a
-/// normal float; past either end the sigmoid it feeds rounds to the same value anyway. The clamp
-/// acts on the bits (magnitude and sign apart): GCC turned a float min/max clamp here into a
-/// result per case, one of them a product with e^-88, a subnormal constant, which the CPU
-/// finished in microcode at every call (a liquid-alpha epoch ran three times as long).
-inline float exp_float(float x) {
-    const std::uint32_t bits = std::bit_cast<std::uint32_t>(x);
-    x = std::bit_cast<float>((bits & 0x80000000u) | std::min(bits & 0x7FFFFFFFu, std::bit_cast<std::uint32_t>(87.0f)));
-    // x = n ln2 + r, |r| <= ln2 / 2. Adding 1.5 * 2^23 rounds x log2(e) to an integer n and
-    // leaves n in the low mantissa bits, which gives 2^n by integer arithmetic (a float-to-int
-    // conversion would be a possibly trapping operation that keeps GCC from vectorising). Fused
-    // multiply-adds, each rounded once by definition, so every backend gets their bits (the
-    // vector ones in an instruction, the scalar one from libm's fmaf): a third fewer operations
-    // in this loop than separate multiplies and adds.
+/// 1 + 2^z in float for |z| <= 125, to within a few ulp, in plain float arithmetic with no
+/// branches and no library call, so that a loop around it vectorises and every backend computes
+/// the same bits (a libm call per element was most of a liquid-alpha epoch). Base 2 because the
+/// caller folds log2(e) into its own scale: the argument needs no reduction by ln 2 (two fused
+/// multiply-adds fewer than e^x), and z = n + r splits exactly.
+inline float one_plus_pow2_float(float z) {
+    // Adding 1.5 * 2^23 rounds z to an integer n and leaves n in the low mantissa bits, which
+    // gives 2^n by integer arithmetic (a float-to-int conversion would be a possibly trapping
+    // operation that keeps GCC from vectorising). r = z - n is exact (Sterbenz), |r| <= 1/2.
     constexpr float kRound = 12582912.0f;
-    const float t = std::fma(x, 1.44269504088896341f, kRound);
-    const float n = t - kRound;
-    const float r = std::fma(n, 2.12194440e-4f, std::fma(n, -0.693359375f, x));  // ln 2 split in two parts
-    // Taylor to degree 7: the remainder is below 6e-9 relative on |r| <= 0.35.
-    float p = 1.0f / 5040.0f;
-    p = std::fma(p, r, 1.0f / 720.0f);
-    p = std::fma(p, r, 1.0f / 120.0f);
-    p = std::fma(p, r, 1.0f / 24.0f);
-    p = std::fma(p, r, 1.0f / 6.0f);
-    p = std::fma(p, r, 0.5f);
+    const float t = z + kRound;
+    const float r = z - (t - kRound);
+    // 2^r on [-1/2, 1/2]: a degree-6 polynomial fitted for relative error (1.9e-9 before
+    // rounding), in fused multiply-adds, each rounded once by definition, so every backend gets
+    // their bits (the vector ones in an instruction, the scalar one from libm's fmaf).
+    float p = 1.53533620e-4f;
+    p = std::fma(p, r, 1.33988750e-3f);
+    p = std::fma(p, r, 9.61843692e-3f);
+    p = std::fma(p, r, 5.55033237e-2f);
+    p = std::fma(p, r, 2.40226477e-1f);
+    p = std::fma(p, r, 6.93147182e-1f);
     p = std::fma(p, r, 1.0f);
-    p = std::fma(p, r, 1.0f);
+    // n + 127 is in [2, 252]: 2^n and p 2^n are normal (a subnormal operand would be finished
+    // in microcode, as a clamp on e^x once was at every call, tripling a liquid-alpha epoch).
     const std::uint32_t biased = std::bit_cast<std::uint32_t>(t) - std::bit_cast<std::uint32_t>(kRound) + 127u;
-    return p * std::bit_cast<float>(biased << 23);  // biased in [1, 253] after the clamp
+    return std::fma(p, std::bit_cast<float>(biased << 23), 1.0f);
 }
 
-/// e^x: the vectorisable float kernel for float32 runs, libm for float64.
+/// 1 + 2^z: the vectorisable float kernel for float32 runs, libm for float64.
 template <class T>
-T exp_of(T x) {
+T one_plus_pow2(T z) {
     if constexpr (std::is_same_v<T, float>)
-        return exp_float(x);
+        return one_plus_pow2_float(z);
     else
-        return std::exp(x);
+        return T(1) + std::exp2(z);
 }
 
 /// One column sum of a panel: acc[k] += the sum over its rows r of term(r, k), for the kPanel
@@ -282,7 +277,9 @@ private:
     std::vector<ColumnScratch<T>> scratch_;
     // The run's coefficients, formed in double and rounded to T once.
     struct Coefficients {
-        T steep, alpha_low, alpha_high, alpha_span;  // liquid alpha's sigmoid and range
+        // Liquid alpha's sigmoid 1 / (1 + 2^z), z = gap_scale * gap + gap_shift for a gap clamped to
+        // [gap_low, gap_high], and its range [alpha_low, alpha_high].
+        T gap_scale, gap_shift, gap_low, gap_high, alpha_low, alpha_high, alpha_span;
         T keep_w, beta;                              // Yuma 1/2/2B purchase: (1 - penalty) W + penalty min(W, C)
         T u64, capacity, decay;                      // Yuma 2C: capacity per unit of stake, its share per epoch, 1 - decay
         T buy, hold;                                 // Yuma 3 moving average: 1 - bond_moving_avg and what it keeps
@@ -290,7 +287,14 @@ private:
 
     static Coefficients coefficients(const Params& p) {
         const double buy = 1.0 - p.bond_moving_avg;
-        return {static_cast<T>(p.alpha_sigmoid_steepness), static_cast<T>(p.alpha_low), static_cast<T>(p.alpha_high),
+        // e^(-steepness (gap - 1/2)) = 2^z, z = K gap - K / 2 with K = -steepness log2(e) (K / 2
+        // is exact). The model clamps the gap to [0, 1]; past where |z| reaches 124 the sigmoid
+        // is 1 or below 2^-124 (alpha_low to float precision), so the clamp stops there too and
+        // 2^z stays a normal float.
+        const T scale = static_cast<T>(-p.alpha_sigmoid_steepness * 1.4426950408889634);
+        const double reach = 124.0 / std::abs(static_cast<double>(scale));  // inf for a zero scale
+        return {scale, static_cast<T>(-0.5 * static_cast<double>(scale)), static_cast<T>(std::max(0.0, 0.5 - reach)),
+                static_cast<T>(std::min(1.0, 0.5 + reach)), static_cast<T>(p.alpha_low), static_cast<T>(p.alpha_high),
                 static_cast<T>(p.alpha_high - p.alpha_low), static_cast<T>(1.0 - p.bond_penalty),
                 static_cast<T>(p.bond_penalty), static_cast<T>(kU64Max), static_cast<T>(p.capacity_alpha),
                 static_cast<T>(1.0 - p.decay_rate), static_cast<T>(buy), static_cast<T>(1.0 - buy)};
@@ -420,15 +424,14 @@ private:
     // selling with how far the bond is above W; a sigmoid maps that to [alpha_low, alpha_high].
     // The model clamps both gaps to [0, 1] and adds them, the unused one times zero: that is the
     // chosen gap clamped, since the other clamps to +0 (and a zero of either sign gives the same
-    // diff - 0.5). It also clamps the result to at least alpha_low, which lo + sig * span already
+    // sigmoid). It also clamps the result to at least alpha_low, which lo + sig * span already
     // is (sig > 0, span >= 0 as validated). No value here is NaN (weights are checked, bonds and
-    // consensus are built from them), and the clamps that remain act on the bits (see
-    // drop_negative): written so, with a select, the loop calling this vectorises without
-    // per-case code, about a fifth fewer instructions than the model's four clamps.
+    // consensus are built from them), and the clamps act on the bits (see clamp_bits): written
+    // so, with a select, the loop calling this vectorises without per-case code.
     static T liquid_alpha(T w, T b_old, T c, const Coefficients& k) {
         const T gap = w >= b_old ? static_cast<T>(w - c) : static_cast<T>(b_old - w);
-        const T diff = min_nonnegative(drop_negative(gap), T(1));
-        const T sig = T(1) / (T(1) + exp_of(-k.steep * (diff - T(0.5))));
+        const T z = std::fma(clamp_bits(gap, k.gap_low, k.gap_high), k.gap_scale, k.gap_shift);
+        const T sig = T(1) / one_plus_pow2(z);
         return min_nonnegative(static_cast<T>(std::fma(sig, k.alpha_span, k.alpha_low)), k.alpha_high);
     }
 
