@@ -435,15 +435,17 @@ private:
         return min_nonnegative(static_cast<T>(std::fma(sig, k.alpha_span, k.alpha_low)), k.alpha_high);
     }
 
-    // alpha[k] = the liquid alpha of entry k of a panel row (weights w, old bonds b_old, the
-    // liquid-alpha consensus c of the panel's servers), in one loop at the ISA's widest vectors
-    // where the TU asks for them (this loop is arithmetic-bound, the others are not). A loop of
-    // its own: with the bond update in it, GCC would not vectorise it; and the coefficients are
-    // a local copy, which no store to alpha can change.
-    void liquid_alphas(const T* w, const T* b_old, const T* c, T* alpha) const {
+    // The bond update of a panel row at the liquid alphas: b[e] = update(e, alpha_e) with alpha_e
+    // the liquid alpha of weight w[e], old bond b[e] and the liquid-alpha consensus c[e] of the
+    // panel's server e. One loop at the ISA's widest vectors where the TU asks for them (this
+    // loop is arithmetic-bound, the others are not); the alphas in a loop of their own and the
+    // update in another cost a third more. The coefficients are a local copy, which no store to
+    // b can change.
+    template <class Update>
+    void liquid_update(const T* w, T* b, const T* c, const Update& update) const {
         const Coefficients k = k_;
         TAOCORE_SIM_WIDE_LOOP
-        for (std::size_t e = 0; e < kPanel; ++e) alpha[e] = liquid_alpha(w[e], b_old[e], c[e], k);
+        for (std::size_t e = 0; e < kPanel; ++e) b[e] = update(e, liquid_alpha(w[e], b[e], c[e], k));
     }
 
     // Yuma 1/2/2B bond purchase: S_i W_b with W_b = (1-beta) W + beta min(W, C).
@@ -510,10 +512,9 @@ private:
                 } else if (cm) {  // Yuma 3 with liquid alpha
                     for (std::size_t i = r0; i < r0 + rows; ++i) {
                         const T* wi = w + i * kPanel;
-                        T* bi = b + i * kPanel;
-                        T a[kPanel];
-                        liquid_alphas(wi, bi, cm, a);
-                        for (std::size_t k = 0; k < kPanel; ++k) bi[k] = yuma3_bond(wi[k], bi[k], a[k], T(1) - a[k]);
+                        const T* bi = b + i * kPanel;
+                        liquid_update(wi, b + i * kPanel, cm,
+                                      [wi, bi](std::size_t e, T a) { return yuma3_bond(wi[e], bi[e], a, T(1) - a); });
                     }
                 } else {
                     yuma3_bonds(w + r0 * kPanel, b + r0 * kPanel, rows * kPanel);
@@ -568,10 +569,9 @@ private:
             T* bi = b + i * kPanel;
             const T s = si[i];
             if (cm) {
-                T a[kPanel];
-                liquid_alphas(xi, bi, cm, a);
-                for (std::size_t k = 0; k < kPanel; ++k)
-                    bi[k] = a[k] * static_cast<T>(purchase(xi[k], s, c[k]) * inv[k]) + (T(1) - a[k]) * bi[k];
+                liquid_update(xi, bi, cm, [&](std::size_t k, T a) {
+                    return a * static_cast<T>(purchase(xi[k], s, c[k]) * inv[k]) + (T(1) - a) * bi[k];
+                });
             } else {
                 for (std::size_t k = 0; k < kPanel; ++k)
                     bi[k] = alpha * static_cast<T>(purchase(xi[k], s, c[k]) * inv[k]) + keep * bi[k];
