@@ -3,24 +3,25 @@
 // detail/sim_kernels.hpp). CMake compiles this file with the AVX-512 flags and the dispatch
 // reaches it only through the avx512 simulator table.
 //
-// Why column-parallel: a one-server kernel (the AVX2 backend had one) packs the pairs inside a
-// band into a new buffer on every round, about two cycles per weight and ~1.7 rounds' worth of
-// a column per server. Here each lane of a vector is one server, the weights are read from the
-// simulator's panel (one 64-byte row slice per validator, contiguous), and a round only compares and adds
+// Why column-parallel: a one-server kernel (the AVX2 backend had one) packs the pairs inside a band
+// into a new buffer on every round, about two cycles per weight and ~1.7 rounds' worth of a column
+// per server. Here each lane of a vector is one server, the weights are read from the simulator's
+// panel (one 64-byte row slice per validator, contiguous), and a round only compares and adds
 // masked stakes: a quarter of a cycle per weight and pivot, with nothing stored. Rounds narrow
-// every server's band [lo, hi] around its quantile with float stake sums, deciding a side only
-// when a sum is farther from kappa than its rounding error can reach, so a decision is never
-// wrong. Once a band holds at most 16 weights, one pass collects them with the stake above the
-// band, and the quantile is picked from those few, again in float and only where every
-// candidate's stake is surely on one side of kappa (then the reference's double sums are too,
-// so the pick is the reference's). Where that is not sure, the server's sums are redone in
-// double over its column and its band picked in double (as the reference sums, in another
-// order); a server whose band does not shrink to 16 weights in kMaxRounds rounds, or whose
-// double sums disagree with the float ones, is handed to the reference selection. Two steering
-// rules keep realistic columns off that path: the first round also sums the stake above each
-// server's smallest weight (mostly-zero columns settle at once), and a lane that misses on one
-// side twice running moves its target toward that side (skewed columns); without them such
-// columns ran out of rounds, about 15 times the selection's time on uniform weights.
+// every server's band [lo, hi] around its quantile with float stake sums, deciding a side only when
+// a sum is farther from kappa than its rounding error can reach, so a decision is never wrong. Once
+// a band holds at most 16 weights, one pass collects them with the stake above the band, and the
+// quantile is picked from those few (all sixteen servers at once, one per lane: a server at a time
+// waited on its own chain of gathers and sums, about 180 cycles each), again in float and only
+// where every candidate's stake is surely on one side of kappa (then the reference's double sums
+// are too, so the pick is the reference's). Where that is not sure, the server's sums are redone in
+// double over its column and its band picked in double (as the reference sums, in another order); a
+// server whose band does not shrink to 16 weights in kMaxRounds rounds, or whose double sums
+// disagree with the float ones, is handed to the reference selection. Two steering rules keep
+// realistic columns off that path: the first round also sums the stake above each server's smallest
+// weight (mostly-zero columns settle at once), and a lane that misses on one side twice running
+// moves its target toward that side (skewed columns); without them such columns ran out of rounds,
+// about 15 times the selection's time on uniform weights.
 #include "simd/detail/avx512_intrinsics.hpp"
 
 #include <algorithm>
@@ -83,35 +84,30 @@ bool pick_from_band(__m512 x, __m512d st_lo, __m512d st_hi, std::size_t count, d
     return true;
 }
 
-/// pick_from_band in float, for a band of count weights x (the rest -inf) with float stakes st
-/// (the rest 0) below `above`, deciding only what float sums decide surely: k_hi and k_lo lie
-/// beyond kappa by the candidates' stakes' rounding bound, so a stake of k_hi or more surely
-/// reaches kappa and one below k_lo surely falls short. Returns false unless every candidate is
-/// sure and one reaches.
-bool pick_sure(__m512 x, __m512 st, std::size_t count, float above, __m512 k_hi, __m512 k_lo, float& out) {
-    alignas(64) float xw[kLanes], sw[kLanes];
-    _mm512_store_ps(xw, x);
-    _mm512_store_ps(sw, st);
-    const __m512 zero = _mm512_setzero_ps();
-    __m512 acc0 = zero, acc1 = zero, acc2 = zero, acc3 = zero;
-    auto gain = [&](std::size_t j, __m512& acc) {
-        const __mmask16 m = _mm512_cmp_ps_mask(x, _mm512_set1_ps(xw[j]), _CMP_LE_OQ);
-        acc = _mm512_mask_add_ps(acc, m, acc, _mm512_set1_ps(sw[j]));
-    };
-    for (std::size_t j = 0; j < kLanes; j += 4) {
-        gain(j, acc0);
-        gain(j + 1, acc1);
-        gain(j + 2, acc2);
-        gain(j + 3, acc3);
+/// The 16 x 16 transpose of r (r[i] lane j becomes r[j] lane i): pairs of 32-bit lanes, then
+/// of 64-bit lanes, then two rounds of 128-bit blocks.
+void transpose16(__m512i r[16]) {
+    __m512i t[16];
+    for (std::size_t i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
     }
-    const __m512 sum = _mm512_add_ps(_mm512_set1_ps(above), _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
-    const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1u);
-    const __mmask16 reach = _mm512_mask_cmp_ps_mask(valid, sum, k_hi, _CMP_GE_OQ);
-    const __mmask16 short_ = _mm512_mask_cmp_ps_mask(valid, sum, k_lo, _CMP_LT_OQ);
-    if (reach == 0 || (reach | short_) != valid) return false;
-    const __m512 none = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-    out = _mm512_reduce_max_ps(_mm512_mask_mov_ps(none, reach, x));
-    return true;
+    for (std::size_t i = 0; i < 16; i += 4) {
+        r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+        r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+        r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+        r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    for (std::size_t i = 0; i < 16; i += 8) {
+        for (std::size_t j = 0; j < 4; ++j) {
+            t[i + j] = _mm512_shuffle_i32x4(r[i + j], r[i + j + 4], 0x88);
+            t[i + j + 4] = _mm512_shuffle_i32x4(r[i + j], r[i + j + 4], 0xDD);
+        }
+    }
+    for (std::size_t j = 0; j < 8; ++j) {
+        r[j] = _mm512_shuffle_i32x4(t[j], t[j + 8], 0x88);
+        r[j + 8] = _mm512_shuffle_i32x4(t[j], t[j + 8], 0xDD);
+    }
 }
 
 }  // namespace
@@ -297,7 +293,6 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
     _mm512_store_ps(total_f, _mm512_add_ps(above_all, _mm512_add_ps(band_1, band_2)));
     _mm512_store_ps(lo_f, lo);
     _mm512_store_ps(hi_f, hi);
-    const float k_hi_s = _mm512_cvtss_f32(k_hi);  // for a band of one value, whose stake from lo up can have any count
     alignas(64) std::int32_t terms_above[kLanes];
     _mm512_store_si512(terms_above, n_gt);
     // Float first: the stake above the band surely short of kappa, and the band's pick sure.
@@ -343,46 +338,77 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
         _mm512_store_pd(band_d + 8, b_hi);
     };
 
+    // Each server's band rows, in order, by compressing row numbers under each 16-row mask word
+    // (no branch per set bit): at rows + 32 k, for the servers whose band holds at most kFew.
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i sixteen = _mm512_set1_epi32(16);
+    alignas(64) std::int32_t rows[kLanes * 2 * kFew];
+    alignas(64) std::int32_t counts[kLanes] = {};  // band sizes; 0 for a band too large to pick here
+    std::size_t in_band[kLanes] = {};
     for (std::size_t k = 0; k < width; ++k) {
         const std::uint32_t* row_bits = bits + k * chunks;
-        std::size_t in_band = 0;
-        for (std::size_t c = 0; c < chunks; ++c) in_band += static_cast<std::size_t>(std::popcount(row_bits[c]));
-        // The band's rows, in order, by compressing row numbers under each 16-row mask (no
-        // branch per set bit); then its weights by a gather.
-        alignas(64) std::int32_t rows[2 * kFew];
+        for (std::size_t c = 0; c < chunks; ++c) in_band[k] += static_cast<std::size_t>(std::popcount(row_bits[c]));
+        if (in_band[k] > kFew) continue;
+        std::int32_t* out_rows = rows + k * 2 * kFew;
         std::size_t m = 0;
-        __mmask16 valid = 0;
-        __m512i r = _mm512_setzero_si512();
-        __m512 x = _mm512_setzero_ps();
-        if (in_band <= kFew) {
-            for (std::size_t c = 0; c < chunks; ++c) {
-                const std::uint32_t word = row_bits[c];
-                const __m512i base = _mm512_add_epi32(iota, _mm512_set1_epi32(static_cast<int>(c * 32)));
-                _mm512_storeu_si512(rows + m, _mm512_maskz_compress_epi32(static_cast<__mmask16>(word), base));
-                m += static_cast<std::size_t>(std::popcount(word & 0xFFFFu));
-                _mm512_storeu_si512(rows + m, _mm512_maskz_compress_epi32(static_cast<__mmask16>(word >> 16),
+        for (std::size_t c = 0; c < chunks; ++c) {
+            const std::uint32_t word = row_bits[c];
+            const __m512i base = _mm512_add_epi32(iota, _mm512_set1_epi32(static_cast<int>(c * 32)));
+            _mm512_storeu_si512(out_rows + m, _mm512_maskz_compress_epi32(static_cast<__mmask16>(word), base));
+            m += static_cast<std::size_t>(std::popcount(word & 0xFFFFu));
+            _mm512_storeu_si512(out_rows + m, _mm512_maskz_compress_epi32(static_cast<__mmask16>(word >> 16),
                                                                           _mm512_add_epi32(base, sixteen)));
-                m += static_cast<std::size_t>(std::popcount(word >> 16));
-            }
-            valid = static_cast<__mmask16>((1u << m) - 1u);
-            r = _mm512_load_si512(rows);
-            x = _mm512_mask_i32gather_ps(_mm512_set1_ps(-std::numeric_limits<float>::infinity()), valid,
-                                         _mm512_add_epi32(_mm512_slli_epi32(r, 4), _mm512_set1_epi32(static_cast<int>(k))),
-                                         tile, 4);
+            m += static_cast<std::size_t>(std::popcount(word >> 16));
         }
-        const float kh = reach[k], kl = short_of[k];
-        if (above_f[k] < kl) {
-            if (lo_f[k] == hi_f[k] && total_f[k] >= k_hi_s) {
-                out[k] = lo_f[k];
-                continue;
-            }
-            if (in_band <= kFew) {
-                const __m512 st = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, r, s, 4);
-                if (pick_sure(x, st, m, above_f[k], _mm512_set1_ps(kh), _mm512_set1_ps(kl), out[k])) continue;
-            }
-        }
+        counts[k] = static_cast<std::int32_t>(m);
+    }
+
+    // The float pick of every server at once, one server per lane (as pick_from_band does for
+    // one server in double): candidate j of every server is the vector of their j-th band
+    // rows' weights X_j, its stake S_j, and candidate j's stake at or above it adds S_i over
+    // the candidates i with X_i >= X_j. A server is decided where every one of its candidates
+    // is surely on one side of kappa and one reaches it; the rest take the path below.
+    __m512i r[kLanes];
+    for (std::size_t k = 0; k < kLanes; ++k)  // (a server with no rows here has none to read)
+        r[k] = counts[k] > 0 ? _mm512_load_si512(rows + k * 2 * kFew) : _mm512_setzero_si512();
+    transpose16(r);  // r[j]: the j-th band row of every server
+    const __m512i count_v = _mm512_load_si512(counts);
+    __m512 xs[kFew], ss[kFew];
+    const __m512 none = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+    for (std::size_t j = 0; j < kFew; ++j) {
+        const __mmask16 valid = _mm512_cmpgt_epi32_mask(count_v, _mm512_set1_epi32(static_cast<int>(j)));
+        xs[j] = _mm512_mask_i32gather_ps(none, valid, _mm512_add_epi32(_mm512_slli_epi32(r[j], 4), iota), tile, 4);
+        ss[j] = _mm512_mask_i32gather_ps(zero, valid, r[j], s, 4);
+    }
+    const __m512 above_v = _mm512_load_ps(above_f);
+    const __m512 reach_v = _mm512_load_ps(reach), short_v = _mm512_load_ps(short_of);
+    __m512 best = none;
+    __mmask16 reaches = 0, unsure = 0;
+    for (std::size_t j = 0; j < kFew; ++j) {
+        __m512 acc = zero;
+        for (std::size_t i = 0; i < kFew; ++i)
+            acc = _mm512_mask_add_ps(acc, _mm512_cmp_ps_mask(xs[j], xs[i], _CMP_LE_OQ), acc, ss[i]);
+        const __m512 sum = _mm512_add_ps(above_v, acc);
+        const __mmask16 valid = _mm512_cmpgt_epi32_mask(count_v, _mm512_set1_epi32(static_cast<int>(j)));
+        const __mmask16 up = _mm512_mask_cmp_ps_mask(valid, sum, reach_v, _CMP_GE_OQ);
+        const __mmask16 down = _mm512_mask_cmp_ps_mask(valid, sum, short_v, _CMP_LT_OQ);
+        unsure |= static_cast<__mmask16>(valid & ~(up | down));
+        reaches |= up;
+        best = _mm512_mask_max_ps(best, up, best, xs[j]);
+    }
+    // Decided in float: the stake above the band surely short of kappa, and either a band of one
+    // value whose stake from lo up surely reaches it (by the rounds' margin k_hi: that sum can
+    // have any number of terms), or a sure pick.
+    const __mmask16 short_above = _mm512_cmp_ps_mask(above_v, short_v, _CMP_LT_OQ);
+    const __mmask16 one_value = _mm512_cmp_ps_mask(lo, hi, _CMP_EQ_OQ) &
+                                _mm512_cmp_ps_mask(_mm512_load_ps(total_f), k_hi, _CMP_GE_OQ);
+    const __mmask16 some = _mm512_cmpgt_epi32_mask(count_v, _mm512_setzero_si512());
+    const __mmask16 picked = static_cast<__mmask16>(some & reaches & ~unsure);
+    const __mmask16 decided = static_cast<__mmask16>(live & short_above & (one_value | picked));
+    _mm512_mask_storeu_ps(out, decided, _mm512_mask_mov_ps(best, one_value, lo));
+
+    for (std::size_t k = 0; k < width; ++k) {
+        if ((decided >> k) & 1u) continue;
         // Not sure in float: the sums again in double (for the whole block, once).
         double_sums();
         const double a = above_d[k], band = band_d[k];
@@ -391,11 +417,16 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
             out[k] = lo_f[k];
             continue;
         }
-        if (holds && in_band <= kFew) {
+        if (holds && in_band[k] <= kFew) {
+            const std::size_t m = in_band[k];
+            const __mmask16 valid = static_cast<__mmask16>((1u << m) - 1u);
+            const __m512i rk = _mm512_load_si512(rows + k * 2 * kFew);
+            const __m512i at = _mm512_add_epi32(_mm512_slli_epi32(rk, 4), _mm512_set1_epi32(static_cast<int>(k)));
+            const __m512 x = _mm512_mask_i32gather_ps(none, valid, at, tile, 4);
             const __m512d st_lo = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), static_cast<__mmask8>(valid),
-                                                           _mm512_castsi512_si256(r), sd, 8);
+                                                           _mm512_castsi512_si256(rk), sd, 8);
             const __m512d st_hi = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), static_cast<__mmask8>(valid >> 8),
-                                                           _mm512_extracti64x4_epi64(r, 1), sd, 8);
+                                                           _mm512_extracti64x4_epi64(rk, 1), sd, 8);
             if (pick_from_band(x, st_lo, st_hi, m, a, kappa, out[k])) continue;
         }
         WeightStake<float>* pairs = sc.pairs.data();
