@@ -325,6 +325,9 @@ private:
         for (std::size_t i0 = 0; i0 < V_; i0 += kRowBlock) {
             const std::size_t rows = std::min(kRowBlock, V_ - i0);
             T den[kRowBlock];
+#if defined(TAOCORE_ISA_ROW_TOTAL)
+            float smallest[kRowBlock];  // the rows' smallest positive weights (the vector division asks)
+#endif
             for (std::size_t r = 0; r < rows; ++r) {
                 const T* row = raw + (i0 + r) * M_;
                 // simulate() leaves the weight values to this loop: checked in cache, not in a
@@ -336,7 +339,8 @@ private:
                     // This one pass streams the raw rows: it asks for the bytes kAheadBytes on
                     // (within this epoch's weights) while it sums.
                     const std::size_t at = (i0 + r) * M_ + kAheadBytes / sizeof(T);
-                    total = TAOCORE_ISA_ROW_TOTAL(row, M_, at + M_ <= V_ * M_ ? raw + at : nullptr, suspect);
+                    total = TAOCORE_ISA_ROW_TOTAL(row, M_, at + M_ <= V_ * M_ ? raw + at : nullptr, suspect,
+                                                  smallest[r]);
                 } else
 #endif
                 {
@@ -351,7 +355,7 @@ private:
                 T* dst = w_.data() + (i0 + r) * kPanel;
 #if defined(TAOCORE_ISA_DIVIDE_ROW)
                 if constexpr (std::is_same_v<T, float>) {
-                    TAOCORE_ISA_DIVIDE_ROW(src, M_, den[r], dst, step_);
+                    TAOCORE_ISA_DIVIDE_ROW(src, M_, den[r], smallest[r], dst, step_);
                     continue;
                 }
 #endif

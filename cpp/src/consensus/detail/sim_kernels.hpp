@@ -53,12 +53,14 @@ using BlockQuantiles = decltype(&block_quantiles_avx512);
 /// The weight normalisation's row steps for float32 under AVX-512 (sim_rows_avx512.cpp), with
 /// the portable loops' results bit for bit. row_total_avx512: the row's sum in double, eight
 /// lanes as the epoch loop's sum_of adds them, setting `suspect` where its maybe_bad would (then
-/// check_weight_values decides), and prefetching m floats from `ahead` unless it is null.
-/// divide_row_avx512: the row's m weights divided by den, rounded as the float division, into
-/// its panel rows: weights 16p to 16p + 15 at dst + p * panel_step (64-byte aligned), the last
-/// one padded with zeros.
-double row_total_avx512(const float* row, std::size_t m, const float* ahead, bool& suspect);
-void divide_row_avx512(const float* src, std::size_t m, float den, float* dst, std::size_t panel_step);
+/// check_weight_values decides) and `smallest` to the smallest positive weight (+inf if none),
+/// and prefetching m floats from `ahead` unless it is null. divide_row_avx512: the row's m
+/// weights divided by den, rounded as the float division, into its panel rows: weights 16p to
+/// 16p + 15 at dst + p * panel_step (64-byte aligned), the last one padded with zeros, given
+/// the row's smallest positive weight.
+double row_total_avx512(const float* row, std::size_t m, const float* ahead, bool& suspect, float& smallest);
+void divide_row_avx512(const float* src, std::size_t m, float den, float smallest, float* dst,
+                       std::size_t panel_step);
 
 /// The thresholds at which a float stake sum decides a block selection's band pick surely, for
 /// each server k < count: a sum at or above reach[k] surely reaches kappa, one below
