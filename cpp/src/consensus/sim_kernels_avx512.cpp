@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: MIT
 // AVX-512 build of the simulator: the shared epoch loop (sim_epoch-inl.hpp) vectorised by the
 // compiler, with the sixteen-server consensus selection of sim_quantile_avx512.cpp and the row
-// steps of sim_rows_avx512.cpp for float32 normalisation. CMake
-// compiles this file with the AVX-512 flags and the dispatch calls it only on CPUs that report
-// them (float64 runs select with the reference, as on every backend).
+// pass of sim_rows_avx512.cpp for float32 normalisation. CMake compiles this file with the
+// AVX-512 flags and the dispatch calls it only on CPUs that report them (float64 runs select
+// with the reference, as on every backend).
 #define TAOCORE_ISA_NS avx512
 #define TAOCORE_ISA_TABLE sim_kernels_avx512
 #define TAOCORE_ISA_BLOCK_QUANTILES block_quantiles_avx512
-#define TAOCORE_ISA_ROW_TOTAL row_total_avx512
-#define TAOCORE_ISA_DIVIDE_ROW divide_row_avx512
+#define TAOCORE_ISA_NORMALISE_ROW normalise_row_avx512
 // The file is compiled for 256-bit vectors (512-bit ones made the memory-bound passes slower);
 // the liquid-alpha row, which is all arithmetic, takes the full 512 bits.
 #define TAOCORE_SIM_WIDE_LOOP _Pragma("omp simd simdlen(16)")

@@ -3,9 +3,8 @@
 // spec ecosystem.md §1.5. Compiled once per ISA: the including sim_kernels_<isa>.cpp defines
 // TAOCORE_ISA_NS and TAOCORE_ISA_TABLE, and may define TAOCORE_ISA_BLOCK_QUANTILES (a
 // BlockQuantiles function that float32 runs use for consensus instead of the reference
-// selection), TAOCORE_ISA_ROW_TOTAL and TAOCORE_ISA_DIVIDE_ROW (float32 row steps of the
-// normalisation with row_total_avx512's and divide_row_avx512's signatures, giving the portable
-// loops' bits) and TAOCORE_SIM_WIDE_LOOP (a pragma for the arithmetic-bound liquid-alpha loop).
+// selection), TAOCORE_ISA_NORMALISE_ROW (the float32 row pass of the normalisation, with
+// normalise_row_avx512's signature, giving the portable loops' bits) and TAOCORE_SIM_WIDE_LOOP (a pragma for the arithmetic-bound liquid-alpha loop).
 // Everything here lives in the TU's ISA namespace, so no inline function is shared between
 // differently compiled TUs.
 //
@@ -319,46 +318,41 @@ private:
         for (std::size_t i = 0; i < V_; ++i) s_[i] = stake[i] / tot;
     }
 
-    // Row-normalised weights, W / (rowsum + eps), into the panels of w_.
+    // Row-normalised weights, W / (rowsum + eps), into the panels of w_. simulate() leaves the
+    // weight values to this pass: checked in cache, not in a pass of their own.
     void normalise_weights(std::size_t e) {
         const T* raw = in_.weights + (in_.weight_epochs == 1 ? 0 : e) * V_ * M_;
+        auto den_of = [](double total) { return static_cast<T>(static_cast<T>(total) + static_cast<T>(kEps)); };
+#if defined(TAOCORE_ISA_NORMALISE_ROW)
+        if constexpr (std::is_same_v<T, float>) {
+            // Each pass divides a row while it scans the next and asks for the bytes
+            // kAheadBytes past that one (within this epoch's weights).
+            auto ahead_of = [&](std::size_t i) {
+                const std::size_t at = i * M_ + kAheadBytes / sizeof(T);
+                return at + M_ <= V_ * M_ ? raw + at : nullptr;
+            };
+            RowScan scan = TAOCORE_ISA_NORMALISE_ROW(nullptr, M_, T(1), T(0), nullptr, step_, raw, ahead_of(0));
+            for (std::size_t i = 0; i < V_; ++i) {
+                const T* row = raw + i * M_;
+                if (scan.suspect) check_weight_values(row, M_);
+                const bool more = i + 1 < V_;
+                scan = TAOCORE_ISA_NORMALISE_ROW(row, M_, den_of(scan.total), scan.smallest, w_.data() + i * kPanel,
+                                                 step_, more ? row + M_ : nullptr, more ? ahead_of(i + 1) : nullptr);
+            }
+            return;
+        }
+#endif
         for (std::size_t i0 = 0; i0 < V_; i0 += kRowBlock) {
             const std::size_t rows = std::min(kRowBlock, V_ - i0);
             T den[kRowBlock];
-#if defined(TAOCORE_ISA_ROW_TOTAL)
-            float smallest[kRowBlock];  // the rows' smallest positive weights (the vector division asks)
-#endif
             for (std::size_t r = 0; r < rows; ++r) {
                 const T* row = raw + (i0 + r) * M_;
-                // simulate() leaves the weight values to this loop: checked in cache, not in a
-                // pass of their own.
-                bool suspect;
-                double total;
-#if defined(TAOCORE_ISA_ROW_TOTAL)
-                if constexpr (std::is_same_v<T, float>) {
-                    // This one pass streams the raw rows: it asks for the bytes kAheadBytes on
-                    // (within this epoch's weights) while it sums.
-                    const std::size_t at = (i0 + r) * M_ + kAheadBytes / sizeof(T);
-                    total = TAOCORE_ISA_ROW_TOTAL(row, M_, at + M_ <= V_ * M_ ? raw + at : nullptr, suspect,
-                                                  smallest[r]);
-                } else
-#endif
-                {
-                    suspect = maybe_bad(row, M_);
-                    total = sum_of(row, M_);
-                }
-                if (suspect) check_weight_values(row, M_);
-                den[r] = static_cast<T>(static_cast<T>(total) + static_cast<T>(kEps));
+                if (maybe_bad(row, M_)) check_weight_values(row, M_);
+                den[r] = den_of(sum_of(row, M_));
             }
             for (std::size_t r = 0; r < rows; ++r) {
                 const T* src = raw + (i0 + r) * M_;
                 T* dst = w_.data() + (i0 + r) * kPanel;
-#if defined(TAOCORE_ISA_DIVIDE_ROW)
-                if constexpr (std::is_same_v<T, float>) {
-                    TAOCORE_ISA_DIVIDE_ROW(src, M_, den[r], smallest[r], dst, step_);
-                    continue;
-                }
-#endif
                 // The raw rows come from memory once per epoch, and the hardware prefetcher stops
                 // at each 4 KB page (a row at 1024 servers): ask for the next block's row while
                 // this one is divided, so that its fetch overlaps arithmetic (~3% an epoch).

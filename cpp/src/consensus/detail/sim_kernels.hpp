@@ -50,17 +50,24 @@ void block_quantiles_avx2(const float* panel, std::size_t n, std::size_t width, 
                           double stake_total, double kappa, float* out, BlockScratch& sc);
 using BlockQuantiles = decltype(&block_quantiles_avx512);
 
-/// The weight normalisation's row steps for float32 under AVX-512 (sim_rows_avx512.cpp), with
-/// the portable loops' results bit for bit. row_total_avx512: the row's sum in double, eight
-/// lanes as the epoch loop's sum_of adds them, setting `suspect` where its maybe_bad would (then
-/// check_weight_values decides) and `smallest` to the smallest positive weight (+inf if none),
-/// and prefetching m floats from `ahead` unless it is null. divide_row_avx512: the row's m
-/// weights divided by den, rounded as the float division, into its panel rows: weights 16p to
-/// 16p + 15 at dst + p * panel_step (64-byte aligned), the last one padded with zeros, given
-/// the row's smallest positive weight.
-double row_total_avx512(const float* row, std::size_t m, const float* ahead, bool& suspect, float& smallest);
-void divide_row_avx512(const float* src, std::size_t m, float den, float smallest, float* dst,
-                       std::size_t panel_step);
+/// What normalise_row_avx512 finds of a raw row: its sum in double (eight lanes as the epoch
+/// loop's sum_of adds them), `suspect` where its maybe_bad would be set (then
+/// check_weight_values decides), and its smallest positive weight (+inf if none).
+struct RowScan {
+    double total;
+    bool suspect;
+    float smallest;
+};
+
+/// One pass of the float32 weight normalisation under AVX-512 (sim_rows_avx512.cpp), with the
+/// portable loops' results bit for bit: raw row src's m weights divided by den (the row's
+/// smallest positive weight is `smallest`), rounded as the float division, into its panel rows
+/// (weights 16p to 16p + 15 at dst + p * panel_step, 64-byte aligned, the last one padded with
+/// zeros), while the m weights at next are scanned (the result) and m floats at ahead are
+/// prefetched. A null src divides nothing, a null next scans nothing (the result is then
+/// unspecified), a null ahead prefetches nothing.
+RowScan normalise_row_avx512(const float* src, std::size_t m, float den, float smallest, float* dst,
+                             std::size_t panel_step, const float* next, const float* ahead);
 
 /// The thresholds at which a float stake sum decides a block selection's band pick surely, for
 /// each server k < count: a sum at or above reach[k] surely reaches kappa, one below
