@@ -566,20 +566,26 @@ private:
             const T t = static_cast<T>(sums[k]);
             inv[k] = T(1) / (v_ == Version::yuma1 ? static_cast<T>(t + static_cast<T>(kEps)) : (t > T(0) ? t : T(1)));
         }
-        for (std::size_t i = 0; i < V_; ++i) {
-            const T* xi = x + i * kPanel;
-            T* bi = b + i * kPanel;
-            const T s = si[i];
-            if (cm) {
-                liquid_update(xi, bi, cm, [&](std::size_t k, T a) {
-                    return a * static_cast<T>(purchase(xi[k], s, c[k]) * inv[k]) + (T(1) - a) * bi[k];
-                });
-            } else {
-                for (std::size_t k = 0; k < kPanel; ++k)
-                    bi[k] = alpha * static_cast<T>(purchase(xi[k], s, c[k]) * inv[k]) + keep * bi[k];
+        auto update = [&](const auto& buy) {
+            for (std::size_t i = 0; i < V_; ++i) {
+                const T* xi = x + i * kPanel;
+                T* bi = b + i * kPanel;
+                const T s = si[i];
+                if (cm) {
+                    liquid_update(xi, bi, cm, [&](std::size_t k, T a) {
+                        return a * static_cast<T>(buy(xi[k], s, c[k]) * inv[k]) + (T(1) - a) * bi[k];
+                    });
+                } else {
+                    for (std::size_t k = 0; k < kPanel; ++k)
+                        bi[k] = alpha * static_cast<T>(buy(xi[k], s, c[k]) * inv[k]) + keep * bi[k];
+                }
+                if (fold) add_to_lanes(bi, y, fold + i * 8);
             }
-            if (fold) add_to_lanes(bi, y, fold + i * 8);
-        }
+        };
+        if (k_.keep_w == T(0) && k_.beta == T(1))  // the purchase is rank's term, bit for bit (see above)
+            update([](T w, T s, T c) { return static_cast<T>(s * std::min(w, c)); });
+        else
+            update([this](T w, T s, T c) { return purchase(w, s, c); });
         if (v_ == Version::yuma1) {  // Yuma 1 keeps the column-normalised bonds
             double bsum[kPanel] = {};
             panel_sums<T>(V_, no_work, ColumnSum{bsum, [&](std::size_t r, std::size_t k) { return b[r * kPanel + k]; }});
