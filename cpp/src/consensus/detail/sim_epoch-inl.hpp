@@ -583,9 +583,9 @@ private:
             }
         };
         if (k_.keep_w == T(0) && k_.beta == T(1))  // the purchase is rank's term, bit for bit (see above)
-            update([](T w, T s, T c) { return static_cast<T>(s * std::min(w, c)); });
+            update([](T wv, T sv, T cv) { return static_cast<T>(sv * std::min(wv, cv)); });
         else
-            update([this](T w, T s, T c) { return purchase(w, s, c); });
+            update([this](T wv, T sv, T cv) { return purchase(wv, sv, cv); });
         if (v_ == Version::yuma1) {  // Yuma 1 keeps the column-normalised bonds
             double bsum[kPanel] = {};
             panel_sums<T>(V_, no_work, ColumnSum{bsum, [&](std::size_t r, std::size_t k) { return b[r * kPanel + k]; }});
