@@ -106,23 +106,22 @@ bool maybe_bad(const T* x, std::size_t n) {
     return (any >> (sizeof(T) * 8 - 1)) != 0;
 }
 
-/// x clamped to [lo, hi], for lo >= +0 and no NaN: non-negative floats order as their bits do
-/// as signed integers, and every negative one (-0 too) orders below them. Two integer
-/// instructions in a vectorised loop, where GCC turns a float min/max clamp into per-case
+/// min(x, y) for non-NaN x and y >= +0: as signed integers, non-negative floats order as their
+/// values do and every negative one (-0 too) below them. One integer instruction in a vectorised
+/// loop, where GCC keeps a float min as a compare and a blend, and a float clamp as per-case
 /// compares and blends of whatever follows it.
+template <class T>
+T min_bits(T x, T y) {
+    using Signed = std::make_signed_t<BitsOf<T>>;
+    return std::bit_cast<T>(std::min(std::bit_cast<Signed>(x), std::bit_cast<Signed>(y)));
+}
+
+/// x clamped to [lo, hi], for lo >= +0 and no NaN, on the bits as min_bits: two integer
+/// instructions.
 template <class T>
 T clamp_bits(T x, T lo, T hi) {
     using Signed = std::make_signed_t<BitsOf<T>>;
-    const Signed b = std::max(std::bit_cast<Signed>(x), std::bit_cast<Signed>(lo));
-    return std::bit_cast<T>(std::min(b, std::bit_cast<Signed>(hi)));
-}
-
-/// min(x, y) for non-negative, non-NaN x and y: their bit patterns order as their values do. One
-/// integer instruction in a vectorised loop (see clamp_bits).
-template <class T>
-T min_nonnegative(T x, T y) {
-    using Bits = BitsOf<T>;
-    return std::bit_cast<T>(std::min(std::bit_cast<Bits>(x), std::bit_cast<Bits>(y)));
+    return min_bits(std::bit_cast<T>(std::max(std::bit_cast<Signed>(x), std::bit_cast<Signed>(lo))), hi);
 }
 
 /// 1 + 2^z in float for |z| <= 125, to within a few ulp, in plain float arithmetic with no
@@ -428,13 +427,13 @@ private:
     // chosen gap clamped, since the other clamps to +0 (and a zero of either sign gives the same
     // sigmoid). It also clamps the result to at least alpha_low, which lo + sig * span already
     // is (sig > 0, span >= 0 as validated). No value here is NaN (weights are checked, bonds and
-    // consensus are built from them), and the clamps act on the bits (see clamp_bits): written
+    // consensus are built from them), and the clamps act on the bits (see min_bits): written
     // so, with a select, the loop calling this vectorises without per-case code.
     static T liquid_alpha(T w, T b_old, T c, const Coefficients& k) {
         const T gap = w >= b_old ? static_cast<T>(w - c) : static_cast<T>(b_old - w);
         const T z = std::fma(clamp_bits(gap, k.gap_low, k.gap_high), k.gap_scale, k.gap_shift);
         const T sig = T(1) / one_plus_pow2(z);
-        return min_nonnegative(static_cast<T>(std::fma(sig, k.alpha_span, k.alpha_low)), k.alpha_high);
+        return min_bits(static_cast<T>(std::fma(sig, k.alpha_span, k.alpha_low)), k.alpha_high);
     }
 
     // The bond update of a panel row at the liquid alphas: b[e] = update(e, alpha_e) with alpha_e
@@ -472,14 +471,16 @@ private:
     static T yuma3_bond(T w, T b, T buy, T hold) {
         const T decayed = hold * b;
         const T bought = std::min(static_cast<T>(buy * w), static_cast<T>(T(1) - decayed));
-        return std::min(static_cast<T>(decayed + bought), T(1));
+        return min_bits(static_cast<T>(decayed + bought), T(1));
     }
 
     // Yuma 3 bond update of `count` entries (weights w, bonds b, updated in place) at the fixed
     // moving average. Nothing here depends on the validator, so a whole panel is one loop (a
     // call per 16-entry row cost more than its arithmetic).
     void yuma3_bonds(const T* w, T* b, std::size_t count) const {
-        for (std::size_t e = 0; e < count; ++e) b[e] = yuma3_bond(w[e], b[e], k_.buy, k_.hold);
+        const T buy = k_.buy, hold = k_.hold;
+        TAOCORE_SIM_WIDE_LOOP
+        for (std::size_t e = 0; e < count; ++e) b[e] = yuma3_bond(w[e], b[e], buy, hold);
     }
 
     // The column work of panel p while it stays in L1: prerank P_j = sum_i S_i W_ij and rank
