@@ -577,6 +577,7 @@ private:
                         return a * static_cast<T>(buy(xi[k], s, c[k]) * inv[k]) + (T(1) - a) * bi[k];
                     });
                 } else {
+                    TAOCORE_SIM_WIDE_LOOP
                     for (std::size_t k = 0; k < kPanel; ++k)
                         bi[k] = alpha * static_cast<T>(buy(xi[k], s, c[k]) * inv[k]) + keep * bi[k];
                 }
