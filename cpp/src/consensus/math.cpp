@@ -1222,6 +1222,9 @@ bool sums_cannot_saturate(const I32F32* stake, std::size_t k) noexcept {
 
 PartitionFn partition_for(bool plain) {
     if (!plain) return &partition_scalar<false>;
+#if defined(TAOCORE_HAVE_AVX512)
+    if (simd::active_backend() == simd::backend::avx512) return &consensus::detail::partition_plain_avx512;
+#endif
 #if defined(TAOCORE_HAVE_AVX2)
     if (simd::active_backend() != simd::backend::scalar) return &consensus::detail::partition_plain_avx2;
 #endif
@@ -1232,7 +1235,7 @@ PartitionFn partition_for(bool plain) {
 class MedianScratch {
 public:
     void fit(std::size_t k) {
-        stride_ = k + 4;
+        stride_ = k + 8;
         if (buffer_.size() < 6 * stride_) buffer_.resize(6 * stride_);
     }
     VoteList list(int i) noexcept {

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The inner step of the chain's weighted-median quickselect (math.cpp): split a list of
 // (score, stake) votes around a pivot score into the votes below and above it, in list order,
-// and sum each side's stake. The scalar loop is the reference; the AVX2 kernel
-// (partition_avx2.cpp) gives the same lists and sums, and is used only where plain 64-bit sums
-// equal the chain's saturating ones (non-negative stakes whose total fits).
+// and sum each side's stake. The scalar loop is the reference; the AVX2 and AVX-512 kernels
+// (partition_avx2.cpp, partition_avx512.cpp) give the same lists and sums, and are used only
+// where plain 64-bit sums equal the chain's saturating ones (non-negative stakes whose total
+// fits).
 #pragma once
 
 #include <cstddef>
@@ -22,10 +23,14 @@ struct PartitionSums {
     std::int64_t below_stake, above_stake;
 };
 
-/// Writes may run up to 3 entries past each side's end: outputs need that much room.
+/// Writes may run up to 7 entries past each side's end: outputs need that much room.
 using PartitionFn = PartitionSums (*)(const std::int64_t* score, const std::int64_t* stake, std::size_t n,
                                       std::int64_t pivot, VoteList below, VoteList above) noexcept;
 
+#if defined(TAOCORE_HAVE_AVX512)
+PartitionSums partition_plain_avx512(const std::int64_t* score, const std::int64_t* stake, std::size_t n,
+                                     std::int64_t pivot, VoteList below, VoteList above) noexcept;
+#endif
 #if defined(TAOCORE_HAVE_AVX2)
 PartitionSums partition_plain_avx2(const std::int64_t* score, const std::int64_t* stake, std::size_t n,
                                    std::int64_t pivot, VoteList below, VoteList above) noexcept;
