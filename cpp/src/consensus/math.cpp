@@ -1005,19 +1005,22 @@ ClippedSums col_clip_sums_sparse(const SparseMatrix& m, const Vector& threshold,
     const std::size_t columns = threshold.size();
     ClippedSums out{SparseMatrix(), Vector(m.size(), I32F32::zero()), Vector(columns, I32F32::zero())};
     out.clipped.reserve(m.size(), m.nnz());
-    bool vector = false;
+    // The backend's vector clip, if any (each kernel is compiled only where its ISA is).
+    math::Entry* (*clip_vector)(const Entry*, std::size_t, Entry*, ClipRow&, consensus::detail::ClipEntryFn) noexcept =
+        nullptr;
 #if defined(TAOCORE_HAVE_AVX2)
-    vector = simd::active_backend() != simd::backend::scalar;
+    if (simd::active_backend() != simd::backend::scalar) clip_vector = &consensus::detail::clip_row_avx2;
+#endif
+#if defined(TAOCORE_HAVE_AVX512)
+    if (simd::active_backend() == simd::backend::avx512) clip_vector = &consensus::detail::clip_row_avx512;
 #endif
     for (std::size_t i = 0; i < m.size(); ++i) {
         Entry* w = out.clipped.begin_row(m[i].size());
         ClipRow row{reinterpret_cast<const std::int64_t*>(threshold.data()), columns,
                     i < v.size() ? v[i].bits : 0, reinterpret_cast<std::int64_t*>(out.matmul.data()), 0};
-        // The kernel's quads are runs of consecutive columns, which a sparse row rarely has.
-        if (vector && 2 * m[i].size() >= columns) {
-#if defined(TAOCORE_HAVE_AVX2)
-            w = consensus::detail::clip_row_avx2(m[i].data(), m[i].size(), w, row, &clip_row_entry);
-#endif
+        // The kernels' quads are runs of consecutive columns, which a sparse row rarely has.
+        if (clip_vector && 2 * m[i].size() >= columns) {
+            w = clip_vector(m[i].data(), m[i].size(), w, row, &clip_row_entry);
         } else {
             for (const Entry& e : m[i]) w = clip_row_entry(e, w, row);
         }

@@ -6,9 +6,9 @@
 // matmul).
 //
 // The scalar rule (clip_row_entry in math.cpp) is the reference; the AVX2 kernel takes four
-// entries at a time where that gives the same results without branches, and hands every other
-// entry to the scalar rule, in entry order:
-// - four consecutive columns c..c+3 below `columns`, whose thresholds are all > 0: nothing is
+// entries at a time (the AVX-512 one eight) where that gives the same results without branches,
+// and hands every other entry to the scalar rule, in entry order:
+// - four (eight) consecutive columns c.. below `columns`, whose thresholds are all > 0: nothing is
 //   dropped, and the clipped values are min(value, threshold);
 // - clipped values and the factor in [0, 2^32]: the I32F32 product floor(a·b / 2^32) is then
 //   b if a = 2^32, a if b = 2^32, and otherwise the high half of the 32 × 32-bit product of the
@@ -40,6 +40,11 @@ struct ClipRow {
 /// if it is kept.
 using ClipEntryFn = math::Entry* (*)(const math::Entry& e, math::Entry* w, ClipRow& row) noexcept;
 
+#if defined(TAOCORE_HAVE_AVX512)
+/// The same with eight entries (eight consecutive columns) where the AVX2 build takes four.
+math::Entry* clip_row_avx512(const math::Entry* in, std::size_t count, math::Entry* out, ClipRow& row,
+                             ClipEntryFn scalar) noexcept;
+#endif
 #if defined(TAOCORE_HAVE_AVX2)
 /// The row's `count` entries from `in`, clipped into `out` (which may trail `in` but not overlap
 /// it ahead); returns one past the last entry kept.
