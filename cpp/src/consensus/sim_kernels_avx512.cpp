@@ -8,7 +8,8 @@
 #define TAOCORE_ISA_TABLE sim_kernels_avx512
 #define TAOCORE_ISA_BLOCK_QUANTILES block_quantiles_avx512
 #define TAOCORE_ISA_NORMALISE_ROW normalise_row_avx512
-// The file is compiled for 256-bit vectors (512-bit ones made the memory-bound passes slower);
-// the liquid-alpha row, which is all arithmetic, takes the full 512 bits.
+// The file is compiled for 256-bit vectors (512-bit ones made the memory-bound passes and the
+// column sums slower); the bond updates and the liquid alpha, which are all arithmetic, take the
+// full 512 bits.
 #define TAOCORE_SIM_WIDE_LOOP _Pragma("omp simd simdlen(16)")
 #include "detail/sim_epoch-inl.hpp"

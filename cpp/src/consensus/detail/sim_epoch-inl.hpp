@@ -4,7 +4,8 @@
 // TAOCORE_ISA_NS and TAOCORE_ISA_TABLE, and may define TAOCORE_ISA_BLOCK_QUANTILES (a
 // BlockQuantiles function that float32 runs use for consensus instead of the reference
 // selection), TAOCORE_ISA_NORMALISE_ROW (the float32 row pass of the normalisation, with
-// normalise_row_avx512's signature, giving the portable loops' bits) and TAOCORE_SIM_WIDE_LOOP (a pragma for the arithmetic-bound liquid-alpha loop).
+// normalise_row_avx512's signature, giving the portable loops' bits) and TAOCORE_SIM_WIDE_LOOP
+// (a pragma for the arithmetic-bound loops: the bond updates and the liquid alpha).
 // Everything here lives in the TU's ISA namespace, so no inline function is shared between
 // differently compiled TUs.
 //
