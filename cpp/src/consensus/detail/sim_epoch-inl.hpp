@@ -450,10 +450,17 @@ private:
         for (std::size_t e = 0; e < kPanel; ++e) b[e] = update(e, liquid_alpha(w[e], b[e], c[e], k));
     }
 
+    // Rank's term S_i min(W, C): a weight clipped at its server's consensus, times the stake.
+    static T rank_term(T x, T si, T c) { return static_cast<T>(si * std::min(x, c)); }
+
     // Yuma 1/2/2B bond purchase: S_i W_b with W_b = (1-beta) W + beta min(W, C).
     T purchase(T x, T si, T c) const {
         return si * (k_.keep_w * x + k_.beta * std::min(x, c));
     }
+
+    // With bond_penalty 1 (the default) the purchase S_i (0 W + 1 min(W, C)) is rank's own term
+    // bit for bit (0 W + m is m for every non-negative W and m).
+    bool purchase_is_rank_term() const { return k_.keep_w == T(0) && k_.beta == T(1); }
 
     // Yuma 2C bond update of one panel row (weights w, bonds b, updated in place): a
     // capacity-limited purchase, where a validator can hold at most stake * (2^64 - 1) of a
@@ -502,9 +509,8 @@ private:
         std::copy(cons + j0, cons + j0 + n, c);
         double pre[kPanel] = {}, rk[kPanel] = {}, sums[kPanel] = {};
         const ColumnSum prerank_sum{pre, [&](std::size_t r, std::size_t k) { return static_cast<T>(si[r] * w[r * kPanel + k]); }};
-        const ColumnSum rank_sum{rk, [&](std::size_t r, std::size_t k) {
-                                     return static_cast<T>(si[r] * std::min(x[r * kPanel + k], c[k]));
-                                 }};
+        const ColumnSum rank_sum{rk,
+                                 [&](std::size_t r, std::size_t k) { return rank_term(x[r * kPanel + k], si[r], c[k]); }};
         const T* cm = c_mode ? c_mode + j0 : nullptr;
         if (relative()) {
             // The bonds of each block of rows are updated first, then the block's sums read
@@ -516,8 +522,8 @@ private:
                 } else if (cm) {  // Yuma 3 with liquid alpha
                     for (std::size_t i = r0; i < r0 + rows; ++i) {
                         const T* wi = w + i * kPanel;
-                        const T* bi = b + i * kPanel;
-                        liquid_update(wi, b + i * kPanel, cm,
+                        T* bi = b + i * kPanel;
+                        liquid_update(wi, bi, cm,
                                       [wi, bi](std::size_t e, T a) { return yuma3_bond(wi[e], bi[e], a, T(1) - a); });
                     }
                 } else {
@@ -538,10 +544,8 @@ private:
             auto fetch = [&](std::size_t r0, std::size_t rows) {
                 for (std::size_t i = r0; i < r0 + rows; ++i) __builtin_prefetch(b + i * kPanel, 1, 3);
             };
-            // With bond_penalty 1 (the default) the purchase S_i (0 W + 1 min(W, C)) is rank's
-            // own term bit for bit (0 W + m is m for every non-negative W and m), so its column
-            // sums are the ranks'.
-            if (k_.keep_w == T(0) && k_.beta == T(1)) {
+            // Where the purchase is rank's term, its column sums are the ranks'.
+            if (purchase_is_rank_term()) {
                 panel_sums<T>(V_, fetch, prerank_sum, rank_sum);
                 std::copy(rk, rk + kPanel, sums);
             } else {
@@ -585,8 +589,8 @@ private:
                 if (fold) add_to_lanes(bi, y, fold + i * 8);
             }
         };
-        if (k_.keep_w == T(0) && k_.beta == T(1))  // the purchase is rank's term, bit for bit (see above)
-            update([](T wv, T sv, T cv) { return static_cast<T>(sv * std::min(wv, cv)); });
+        if (purchase_is_rank_term())
+            update([](T wv, T sv, T cv) { return rank_term(wv, sv, cv); });
         else
             update([this](T wv, T sv, T cv) { return purchase(wv, sv, cv); });
         if (v_ == Version::yuma1) {  // Yuma 1 keeps the column-normalised bonds
