@@ -190,6 +190,16 @@ T weighted_quantile_desc(WeightStake<T>* a, WeightStake<T>* b, std::size_t n, do
 template float weighted_quantile_desc<float>(WeightStake<float>*, WeightStake<float>*, std::size_t, double);
 template double weighted_quantile_desc<double>(WeightStake<double>*, WeightStake<double>*, std::size_t, double);
 
+template <class T>
+T column_quantile(const T* panel, std::size_t k, const T* s, std::size_t n, double kappa, WeightStake<T>* pairs) {
+    for (std::size_t i = 0; i < n; ++i) pairs[i] = {panel[i * kPanel + k], s[i]};
+    return weighted_quantile_desc(pairs, pairs + n, n, kappa);
+}
+
+template float column_quantile<float>(const float*, std::size_t, const float*, std::size_t, double, WeightStake<float>*);
+template double column_quantile<double>(const double*, std::size_t, const double*, std::size_t, double,
+                                        WeightStake<double>*);
+
 }  // namespace detail
 
 namespace {

@@ -478,9 +478,7 @@ void block_quantiles_avx2(const float* tile, std::size_t n, std::size_t width, c
             }
             if (pick_from_band(xw, sw, m, a, kappa, out[k])) continue;
         }
-        WeightStake<float>* pairs = sc.pairs.data();
-        for (std::size_t i = 0; i < n; ++i) pairs[i] = {tile[i * kLanes + k], s[i]};
-        out[k] = weighted_quantile_desc(pairs, pairs + n, n, kappa);
+        out[k] = column_quantile(tile, k, s, n, kappa, sc.pairs.data());
     }
 }
 

@@ -429,9 +429,7 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
                                                            _mm512_extracti64x4_epi64(rk, 1), sd, 8);
             if (pick_from_band(x, st_lo, st_hi, m, a, kappa, out[k])) continue;
         }
-        WeightStake<float>* pairs = sc.pairs.data();
-        for (std::size_t i = 0; i < n; ++i) pairs[i] = {tile[i * kLanes + k], s[i]};
-        out[k] = weighted_quantile_desc(pairs, pairs + n, n, kappa);
+        out[k] = column_quantile(tile, k, s, n, kappa, sc.pairs.data());
     }
 }
 

@@ -230,14 +230,6 @@ void parallel_for(std::size_t n, unsigned threads, Fn&& fn) {
     for (auto& t : pool) t.join();
 }
 
-/// The reference selection of server k of a panel: its column copied into (weight, stake) pairs
-/// (`pairs` holds 3n: the n pairs and the 2n weighted_quantile_desc works in).
-template <class T>
-T column_quantile(const T* panel, std::size_t k, const T* s, std::size_t n, double kappa, WeightStake<T>* pairs) {
-    for (std::size_t i = 0; i < n; ++i) pairs[i] = {panel[i * kPanel + k], s[i]};
-    return weighted_quantile_desc(pairs, pairs + n, n, kappa);
-}
-
 template <class T>
 class Simulator {
 public:

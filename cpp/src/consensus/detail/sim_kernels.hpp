@@ -39,6 +39,16 @@ struct BlockScratch {
 /// validator, and the epoch's column passes keep a panel in L1 while they sweep its rows.
 constexpr std::size_t kPanel = 16;
 
+/// The reference selection of server k of a panel (n rows): its column copied into (weight,
+/// stake) pairs, then weighted_quantile_desc (`pairs` holds 3n: the n pairs and the 2n it works
+/// in). Every backend's fallback for a server its vector selection leaves undecided.
+template <class T>
+T column_quantile(const T* panel, std::size_t k, const T* s, std::size_t n, double kappa, WeightStake<T>* pairs);
+extern template float column_quantile<float>(const float*, std::size_t, const float*, std::size_t, double,
+                                             WeightStake<float>*);
+extern template double column_quantile<double>(const double*, std::size_t, const double*, std::size_t, double,
+                                               WeightStake<double>*);
+
 /// The consensus of the `width` <= kPanel servers of a panel (n rows, 64-byte aligned, zeros past
 /// width): the AVX-512 column-parallel selection, same answer as weighted_quantile_desc (double
 /// stake sums, in another order). s holds the stake shares, sd the same in double, stake_total
