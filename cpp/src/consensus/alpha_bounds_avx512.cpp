@@ -56,12 +56,34 @@ namespace {
 
 constexpr std::size_t kGroup = 4;  // vectors in flight: each Horner or series step waits on the last
 
-// Lane masks of the kGroup vectors starting at entry k of count.
-inline void group_lanes(std::size_t k, std::size_t count, __mmask8 (&lanes)[kGroup]) noexcept {
-    for (std::size_t g = 0; g < kGroup; ++g) {
+// Lane masks of the G vectors starting at entry k of count.
+template <std::size_t G>
+inline void group_lanes(std::size_t k, std::size_t count, __mmask8 (&lanes)[G]) noexcept {
+    for (std::size_t g = 0; g < G; ++g) {
         const std::size_t start = k + 8 * g;
         const std::size_t left = start < count ? count - start : 0;
         lanes[g] = static_cast<__mmask8>(left >= 8 ? 0xff : (1u << left) - 1);
+    }
+}
+
+// chunk.template operator()<G>(k) over the entries [0, count): groups of kGroup vectors from
+// k = 0 while more than kGroup + 2 vectors are left, then one group of exactly the vectors the
+// rest needs (1 to kGroup + 2). The exact series runs on the few entries the interval leaves
+// open, often a group and a vector of a row: that vector alone was a chain of thirty dependent
+// series steps, and in the group before it, six vectors keep the multiplier as busy as four.
+template <class Chunk>
+inline void in_groups(std::size_t count, Chunk&& chunk) noexcept {
+    static_assert(kGroup == 4);
+    std::size_t k = 0;
+    for (; k + 8 * (kGroup + 2) < count; k += 8 * kGroup) chunk.template operator()<kGroup>(k);
+    switch ((count - k + 7) / 8) {  // 0 to kGroup + 2 vectors left
+        case 0: break;
+        case 1: chunk.template operator()<1>(k); break;
+        case 2: chunk.template operator()<2>(k); break;
+        case 3: chunk.template operator()<3>(k); break;
+        case 4: chunk.template operator()<4>(k); break;
+        case 5: chunk.template operator()<5>(k); break;
+        default: chunk.template operator()<6>(k); break;
     }
 }
 
@@ -167,13 +189,15 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
     // polynomials, 2^-53 per division), far below what moves σ by a unit.
     const __m512d up = _mm512_set1_pd(1.0 + 0x1p-40), down = _mm512_set1_pd(1.0 - 0x1p-40);
     const __m512i lane_index = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+    static_assert(kLossCells == 16);  // two vectors of cells, one two-source permute
+    const __m512d cell_low = _mm512_loadu_pd(kLossCellBounds.bound), cell_high = _mm512_loadu_pd(kLossCellBounds.bound + 8);
     std::size_t open = 0;
-    for (std::size_t k = 0; k < count; k += 8 * kGroup) {
-        __mmask8 lanes[kGroup];
+    in_groups(count, [&]<std::size_t G>(std::size_t k) {
+        __mmask8 lanes[G];
         group_lanes(k, count, lanes);
-        __m512i given[kGroup], ak[kGroup];
-        __m512d x[kGroup], p[kGroup], loss[kGroup];
-        for (std::size_t g = 0; g < kGroup; ++g) {
+        __m512i given[G], ak[G];
+        __m512d x[G], p[G], loss[G];
+        for (std::size_t g = 0; g < G; ++g) {
             given[g] = _mm512_maskz_loadu_epi64(lanes[g], a + k + 8 * g);
             ak[g] = _mm512_min_epi64(_mm512_max_epi64(given[g], _mm512_sub_epi64(_mm512_setzero_si512(), bound)), bound);
             x[g] = _mm512_mul_pd(_mm512_cvtepi64_pd(_mm512_abs_epi64(ak[g])), scale);  // exact: below 2^37
@@ -184,16 +208,25 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
 #pragma GCC unroll 32
         for (int i = kTerms - 1; i >= 2; --i) {
             const __m512d c = _mm512_set1_pd(kSeries.p[i]);
-            for (std::size_t g = 0; g < kGroup; ++g) p[g] = _mm512_fmadd_pd(p[g], x[g], c);
+            for (std::size_t g = 0; g < G; ++g) p[g] = _mm512_fmadd_pd(p[g], x[g], c);
         }
-        for (std::size_t g = 0; g < kGroup; ++g) {
+        for (std::size_t g = 0; g < G; ++g) {
             const __m512d tail = _mm512_mul_pd(_mm512_mul_pd(p[g], x[g]), x[g]);
             loss[g] = _mm512_fmadd_pd(_mm512_set1_pd(kSeries.loss_ratio), tail,
                                       _mm512_fmadd_pd(_mm512_set1_pd(kSeries.e[1]), x[g], _mm512_set1_pd(kSeries.e[0])));
             p[g] = _mm512_fmadd_pd(_mm512_fmadd_pd(p[g], x[g], _mm512_set1_pd(kSeries.p[1])), x[g],
                                    _mm512_set1_pd(kSeries.p[0]));
+            // Below x = 1 the binade's cell bound (kLossCellBounds) where it is the smaller:
+            // the cell from the exponent field (x >= 0; 0 and the binades under the first cell
+            // clamp to cell 0), and only lanes whose cell index is below kLossCells.
+            const __m512i cell = _mm512_max_epi64(
+                _mm512_sub_epi64(_mm512_srli_epi64(_mm512_castpd_si512(x[g]), 52),
+                                 _mm512_set1_epi64(1023 + kLossFirstExponent)),
+                _mm512_setzero_si512());
+            const __mmask8 tabled = _mm512_cmplt_epi64_mask(cell, _mm512_set1_epi64(kLossCells));
+            loss[g] = _mm512_mask_min_pd(loss[g], tabled, loss[g], _mm512_permutex2var_pd(cell_low, cell, cell_high));
         }
-        for (std::size_t g = 0; g < kGroup; ++g) {
+        for (std::size_t g = 0; g < G; ++g) {
             const __mmask8 negative = _mm512_movepi64_mask(ak[g]);
             // The chain's series sum (bits) lies in [s_lo, s_hi].
             const __m512d s_hi = _mm512_mul_pd(_mm512_mul_pd(p[g], two32), up);
@@ -224,7 +257,7 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
             open += static_cast<std::size_t>(__builtin_popcount(left));
             _mm512_mask_storeu_epi64(alpha + k + 8 * g, lanes[g], out);
         }
-    }
+    });
     return open;
 }
 
@@ -239,10 +272,11 @@ namespace {
 // 2^35.4), both within IFMA's 52-bit inputs, their product t·x·2^20 is exact in 104 bits and its
 // bits from 52 up are floor(t·x·2^20 / 2^52) = floor(t·x / 2^32).
 // sum[g] = 1 + x + Σ t_i for the magnitudes x[g] (0 in a lane gives 1).
-inline void series_sums(const __m512i (&xv)[kGroup], __m512i (&sum)[kGroup]) noexcept {
+template <std::size_t G>
+inline void series_sums(const __m512i (&xv)[G], __m512i (&sum)[G]) noexcept {
     const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(std::int64_t{1} << 32);
-    __m512i term[kGroup], x16[kGroup];
-    for (std::size_t g = 0; g < kGroup; ++g) {
+    __m512i term[G], x16[G];
+    for (std::size_t g = 0; g < G; ++g) {
         term[g] = xv[g];
         x16[g] = _mm512_slli_epi64(xv[g], 16);
         sum[g] = _mm512_add_epi64(xv[g], one);
@@ -250,7 +284,7 @@ inline void series_sums(const __m512i (&xv)[kGroup], __m512i (&sum)[kGroup]) noe
     for (std::size_t i = 2; i <= kTerms; ++i) {
         const __m512i m = _mm512_set1_epi64(kReciprocal.m[i]);
         __m512i any = zero;
-        for (std::size_t g = 0; g < kGroup; ++g) {
+        for (std::size_t g = 0; g < G; ++g) {
             const __m512i u = _mm512_madd52hi_epu64(zero, _mm512_slli_epi64(term[g], 4), x16[g]);
             term[g] = _mm512_madd52hi_epu64(zero, u, m);
             sum[g] = _mm512_add_epi64(sum[g], term[g]);
@@ -276,14 +310,14 @@ inline __m512i reciprocal_floor(__m512i d) noexcept {
 }  // namespace
 
 void exp_series_avx512(const std::int64_t* x, std::size_t count, std::int64_t* sum) noexcept {
-    for (std::size_t k = 0; k < count; k += 8 * kGroup) {
-        __mmask8 lanes[kGroup];
+    in_groups(count, [&]<std::size_t G>(std::size_t k) {
+        __mmask8 lanes[G];
         group_lanes(k, count, lanes);
-        __m512i xv[kGroup], result[kGroup];
-        for (std::size_t g = 0; g < kGroup; ++g) xv[g] = _mm512_maskz_loadu_epi64(lanes[g], x + k + 8 * g);
+        __m512i xv[G], result[G];
+        for (std::size_t g = 0; g < G; ++g) xv[g] = _mm512_maskz_loadu_epi64(lanes[g], x + k + 8 * g);
         series_sums(xv, result);
-        for (std::size_t g = 0; g < kGroup; ++g) _mm512_mask_storeu_epi64(sum + k + 8 * g, lanes[g], result[g]);
-    }
+        for (std::size_t g = 0; g < G; ++g) _mm512_mask_storeu_epi64(sum + k + 8 * g, lanes[g], result[g]);
+    });
 }
 
 // The scalar path's steps for an exponent a with 0 < |a| <= exp_series_limit and a != 1 (the
@@ -302,13 +336,13 @@ std::size_t alpha_exact_avx512(std::int64_t* a, std::size_t* at, std::size_t cou
                   spanv = _mm512_set1_epi64(span);
     const auto full_span = static_cast<__mmask8>(span == (std::int64_t{1} << 32) ? 0xff : 0);
     std::size_t left = 0;
-    for (std::size_t k = 0; k < count; k += 8 * kGroup) {
-        __mmask8 lanes[kGroup], series[kGroup];
+    in_groups(count, [&]<std::size_t G>(std::size_t k) {
+        __mmask8 lanes[G], series[G];
         group_lanes(k, count, lanes);
-        __m512i given[kGroup], where[kGroup], xv[kGroup], s[kGroup];
+        __m512i given[G], where[G], xv[G], s[G];
         // Every load of the pass before any store: the entries left over are packed to the
-        // front of the same lists, never past entry k + 8·kGroup.
-        for (std::size_t g = 0; g < kGroup; ++g) {
+        // front of the same lists, never past entry k + 8·G.
+        for (std::size_t g = 0; g < G; ++g) {
             given[g] = _mm512_maskz_loadu_epi64(lanes[g], a + k + 8 * g);
             where[g] = _mm512_maskz_loadu_epi64(lanes[g], reinterpret_cast<const std::int64_t*>(at + k + 8 * g));
             const __m512i magnitude = _mm512_abs_epi64(given[g]);
@@ -317,7 +351,7 @@ std::size_t alpha_exact_avx512(std::int64_t* a, std::size_t* at, std::size_t cou
             xv[g] = _mm512_maskz_mov_epi64(series[g], magnitude);  // other lanes run x = 0: s = 1
         }
         series_sums(xv, s);
-        for (std::size_t g = 0; g < kGroup; ++g) {
+        for (std::size_t g = 0; g < G; ++g) {
             const __mmask8 negative = _mm512_movepi64_mask(given[g]);
             const __m512i e = _mm512_mask_mov_epi64(s[g], negative, reciprocal_floor(s[g]));
             const __m512i sigma = reciprocal_floor(_mm512_add_epi64(one, e));
@@ -328,7 +362,7 @@ std::size_t alpha_exact_avx512(std::int64_t* a, std::size_t* at, std::size_t cou
             _mm512_storeu_si512(at + left, _mm512_maskz_compress_epi64(rest, where[g]));
             left += static_cast<std::size_t>(__builtin_popcount(rest));
         }
-    }
+    });
     return left;
 }
 
