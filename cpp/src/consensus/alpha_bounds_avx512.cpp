@@ -25,19 +25,25 @@ constexpr Reciprocals make_reciprocals() {
 }
 constexpr Reciprocals kReciprocal = make_reciprocals();
 
-// 2^64 / d for the kernel's divisors (doubles between 2^31 and 2^62), to within a relative error
+// d[v] = 2^64 / d[v] for the kernel's divisors (doubles between 2^31 and 2^62), to within a relative error
 // below 2^-50, without a division (eight-lane divisions were most of the kernel's time). rcp14's
 // estimate y0 has relative error |ε0| < 2^-14 (Intel's bound for VRCP14PD, for every normal d).
 // A Newton step r = 1 − d·y, y' = y + y·r, as two FMAs (one rounding each, relative 2^-53),
 // gives |ε'| <= ε² + 2·2^-53·(1 + ε): after two steps |ε| < 2^-28 + 2^-51, then below 2^-51.
 // Multiplying by 2^64 is exact. The callers widen every rounded step by 2^-40, far above that
 // error, so the bounds stay bounds exactly as with a correctly rounded division (2^-53).
-inline __m512d two64_over(__m512d d) noexcept {
+// Each step runs for all N vectors before the next: one vector's steps are a chain of six
+// dependent operations, and in this order the out-of-order window holds other vectors' steps
+// to run meanwhile, where one vector's whole chain after another's filled it with waiting work
+// (~3% of a 256-uid liquid-alpha epoch).
+template <std::size_t N>
+inline void two64_over_each(__m512d (&d)[N]) noexcept {
     const __m512d unit = _mm512_set1_pd(1.0);
-    __m512d y = _mm512_rcp14_pd(d);
-    y = _mm512_fmadd_pd(y, _mm512_fnmadd_pd(d, y, unit), y);
-    y = _mm512_fmadd_pd(y, _mm512_fnmadd_pd(d, y, unit), y);
-    return _mm512_mul_pd(y, _mm512_set1_pd(0x1p64));
+    __m512d y[N];
+    for (std::size_t v = 0; v < N; ++v) y[v] = _mm512_rcp14_pd(d[v]);
+    for (int step = 0; step < 2; ++step)
+        for (std::size_t v = 0; v < N; ++v) y[v] = _mm512_fmadd_pd(y[v], _mm512_fnmadd_pd(d[v], y[v], unit), y[v]);
+    for (std::size_t v = 0; v < N; ++v) d[v] = _mm512_mul_pd(y[v], _mm512_set1_pd(0x1p64));
 }
 
 }  // namespace
@@ -54,7 +60,12 @@ inline __m512i times_span(__m512i sigma, __m512i span, __mmask8 full) noexcept {
 
 namespace {
 
-constexpr std::size_t kGroup = 4;  // vectors in flight: each Horner or series step waits on the last
+// Vectors in flight: each Horner or series step waits on the last. The series steps are two
+// IFMA multiplies, which one port runs: four vectors keep it busy. The interval's Horner steps
+// are FMAs, which two ports run: eight vectors (at four its ~500 instructions a group left the
+// FMA ports half idle and were more than the out-of-order window could overlap with the next).
+constexpr std::size_t kGroup = 4;
+constexpr std::size_t kBoundsGroup = 8;
 
 // Lane masks of the G vectors starting at entry k of count.
 template <std::size_t G>
@@ -66,25 +77,25 @@ inline void group_lanes(std::size_t k, std::size_t count, __mmask8 (&lanes)[G]) 
     }
 }
 
-// chunk.template operator()<G>(k) over the entries [0, count): groups of kGroup vectors from
-// k = 0 while more than kGroup + 2 vectors are left, then one group of exactly the vectors the
-// rest needs (1 to kGroup + 2). The exact series runs on the few entries the interval leaves
+// chunk.template operator()<vectors>(k) if vectors is between 1 and Most.
+template <std::size_t Most, class Chunk>
+inline void group_of(std::size_t vectors, std::size_t k, Chunk& chunk) noexcept {
+    if constexpr (Most > 0) {
+        if (vectors == Most) return chunk.template operator()<Most>(k);
+        group_of<Most - 1>(vectors, k, chunk);
+    }
+}
+
+// chunk.template operator()<G>(k) over the entries [0, count): groups of Group vectors from
+// k = 0 while more than Group + 2 vectors are left, then one group of exactly the vectors the
+// rest needs (1 to Group + 2). The exact series runs on the few entries the interval leaves
 // open, often a group and a vector of a row: that vector alone was a chain of thirty dependent
 // series steps, and in the group before it, six vectors keep the multiplier as busy as four.
-template <class Chunk>
+template <std::size_t Group, class Chunk>
 inline void in_groups(std::size_t count, Chunk&& chunk) noexcept {
-    static_assert(kGroup == 4);
     std::size_t k = 0;
-    for (; k + 8 * (kGroup + 2) < count; k += 8 * kGroup) chunk.template operator()<kGroup>(k);
-    switch ((count - k + 7) / 8) {  // 0 to kGroup + 2 vectors left
-        case 0: break;
-        case 1: chunk.template operator()<1>(k); break;
-        case 2: chunk.template operator()<2>(k); break;
-        case 3: chunk.template operator()<3>(k); break;
-        case 4: chunk.template operator()<4>(k); break;
-        case 5: chunk.template operator()<5>(k); break;
-        default: chunk.template operator()<6>(k); break;
-    }
+    for (; k + 8 * (Group + 2) < count; k += 8 * Group) chunk.template operator()<Group>(k);
+    group_of<Group + 2>((count - k + 7) / 8, k, chunk);
 }
 
 }  // namespace
@@ -192,7 +203,7 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
     static_assert(kLossCells == 16);  // two vectors of cells, one two-source permute
     const __m512d cell_low = _mm512_loadu_pd(kLossCellBounds.bound), cell_high = _mm512_loadu_pd(kLossCellBounds.bound + 8);
     std::size_t open = 0;
-    in_groups(count, [&]<std::size_t G>(std::size_t k) {
+    in_groups<kBoundsGroup>(count, [&]<std::size_t G>(std::size_t k) {
         __mmask8 lanes[G];
         group_lanes(k, count, lanes);
         __m512i given[G], ak[G];
@@ -226,24 +237,35 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
             const __mmask8 tabled = _mm512_cmplt_epi64_mask(cell, _mm512_set1_epi64(kLossCells));
             loss[g] = _mm512_mask_min_pd(loss[g], tabled, loss[g], _mm512_permutex2var_pd(cell_low, cell, cell_high));
         }
+        // The rest of the steps a stage at a time over the group's vectors (see two64_over_each).
+        // The chain's series sum (bits) lies in [s_lo, s_hi]: sum[g] = s_hi, sum[G + g] = s_lo.
+        __m512d sum[2 * G], inverse[2 * G];
+        for (std::size_t g = 0; g < G; ++g) {
+            sum[g] = _mm512_mul_pd(_mm512_mul_pd(p[g], two32), up);
+            sum[G + g] = _mm512_sub_pd(_mm512_fmsub_pd(_mm512_mul_pd(p[g], two32), down, _mm512_mul_pd(loss[g], up)), unit);
+            inverse[g] = sum[g];
+            inverse[G + g] = sum[G + g];
+        }
+        two64_over_each(inverse);
+        // exp_safe: the sum itself, or one over it for a negative exponent, truncated to an
+        // integer: floor is monotone, so the floors of the ends bound it (and mostly agree).
+        // σ = floor(2^64 / (2^32 + e)) for e in [e_lo, e_hi]: quotient[g] from e_hi, quotient[G + g]
+        // from e_lo.
+        constexpr int floor_mode = _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC;
+        __m512d quotient[2 * G];
         for (std::size_t g = 0; g < G; ++g) {
             const __mmask8 negative = _mm512_movepi64_mask(ak[g]);
-            // The chain's series sum (bits) lies in [s_lo, s_hi].
-            const __m512d s_hi = _mm512_mul_pd(_mm512_mul_pd(p[g], two32), up);
-            const __m512d s_lo =
-                _mm512_sub_pd(_mm512_fmsub_pd(_mm512_mul_pd(p[g], two32), down, _mm512_mul_pd(loss[g], up)), unit);
-            // exp_safe: the sum itself, or one over it for a negative exponent, truncated to an
-            // integer: floor is monotone, so the floors of the ends bound it (and mostly agree).
-            constexpr int floor_mode = _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC;
-            const __m512d inv_lo = _mm512_roundscale_pd(_mm512_mul_pd(two64_over(s_hi), down), floor_mode);
-            const __m512d inv_hi = _mm512_roundscale_pd(_mm512_mul_pd(two64_over(s_lo), up), floor_mode);
-            const __m512d e_lo = _mm512_mask_blend_pd(negative, s_lo, inv_lo);
-            const __m512d e_hi = _mm512_mask_blend_pd(negative, s_hi, inv_hi);
-            // σ = floor(2^64 / (2^32 + e)) is below 2^32 for every e the series can give (e >= 8),
-            // so truncating the bounds converts exactly and σ·span fits 64 bits.
-            const __m512d q_lo = _mm512_mul_pd(two64_over(_mm512_add_pd(two32, e_hi)), down);
-            const __m512d q_hi =
-                _mm512_min_pd(_mm512_mul_pd(two64_over(_mm512_add_pd(two32, e_lo)), up), sigma_max);
+            const __m512d inv_lo = _mm512_roundscale_pd(_mm512_mul_pd(inverse[g], down), floor_mode);
+            const __m512d inv_hi = _mm512_roundscale_pd(_mm512_mul_pd(inverse[G + g], up), floor_mode);
+            quotient[g] = _mm512_add_pd(two32, _mm512_mask_blend_pd(negative, sum[g], inv_hi));
+            quotient[G + g] = _mm512_add_pd(two32, _mm512_mask_blend_pd(negative, sum[G + g], inv_lo));
+        }
+        two64_over_each(quotient);
+        for (std::size_t g = 0; g < G; ++g) {
+            // σ is below 2^32 for every e the series can give (e >= 8), so truncating the
+            // bounds converts exactly and σ·span fits 64 bits.
+            const __m512d q_lo = _mm512_mul_pd(quotient[g], down);
+            const __m512d q_hi = _mm512_min_pd(_mm512_mul_pd(quotient[G + g], up), sigma_max);
             const __m512i alpha_lo = times_span(_mm512_cvttpd_epu64(q_lo), spanv, full_span);
             const __m512i alpha_hi = times_span(_mm512_cvttpd_epu64(q_hi), spanv, full_span);
             const __mmask8 settled =
@@ -294,23 +316,31 @@ inline void series_sums(const __m512i (&xv)[G], __m512i (&sum)[G]) noexcept {
     }
 }
 
-// floor(2^64 / d) for 2^32 < d < 2^48 (so the quotient Q is below 2^32). two64_over's estimate
+// floor(2^64 / d) for 2^32 < d < 2^48 (so the quotient Q is below 2^32). two64_over_each's estimate
 // is within Q·2^-51 < 2^-19 of Q, so its truncation q is floor(Q) − 1, floor(Q) or floor(Q) + 1.
 // The remainder 2^64 − q·d then lies in [−d, 2d), well inside the i64 range, so 64-bit wrapping
 // arithmetic gives it exactly: a negative one means q was one too many, one of d or more one
 // too few.
-inline __m512i reciprocal_floor(__m512i d) noexcept {
-    const __m512i q = _mm512_cvttpd_epu64(two64_over(_mm512_cvtepu64_pd(d)));
-    const __m512i r = _mm512_sub_epi64(_mm512_setzero_si512(), _mm512_mullo_epi64(q, d));
+// d[v] is replaced by its quotient, each step for all N vectors before the next (as
+// two64_over_each).
+template <std::size_t N>
+inline void reciprocal_floor_each(__m512i (&d)[N]) noexcept {
+    __m512d estimate[N];
+    for (std::size_t v = 0; v < N; ++v) estimate[v] = _mm512_cvtepu64_pd(d[v]);
+    two64_over_each(estimate);
     const __m512i unit = _mm512_set1_epi64(1);
-    const __m512i low = _mm512_mask_add_epi64(q, _mm512_cmpge_epi64_mask(r, d), q, unit);
-    return _mm512_mask_sub_epi64(low, _mm512_movepi64_mask(r), low, unit);
+    for (std::size_t v = 0; v < N; ++v) {
+        const __m512i q = _mm512_cvttpd_epu64(estimate[v]);
+        const __m512i r = _mm512_sub_epi64(_mm512_setzero_si512(), _mm512_mullo_epi64(q, d[v]));
+        const __m512i low = _mm512_mask_add_epi64(q, _mm512_cmpge_epi64_mask(r, d[v]), q, unit);
+        d[v] = _mm512_mask_sub_epi64(low, _mm512_movepi64_mask(r), low, unit);
+    }
 }
 
 }  // namespace
 
 void exp_series_avx512(const std::int64_t* x, std::size_t count, std::int64_t* sum) noexcept {
-    in_groups(count, [&]<std::size_t G>(std::size_t k) {
+    in_groups<kGroup>(count, [&]<std::size_t G>(std::size_t k) {
         __mmask8 lanes[G];
         group_lanes(k, count, lanes);
         __m512i xv[G], result[G];
@@ -336,7 +366,7 @@ std::size_t alpha_exact_avx512(std::int64_t* a, std::size_t* at, std::size_t cou
                   spanv = _mm512_set1_epi64(span);
     const auto full_span = static_cast<__mmask8>(span == (std::int64_t{1} << 32) ? 0xff : 0);
     std::size_t left = 0;
-    in_groups(count, [&]<std::size_t G>(std::size_t k) {
+    in_groups<kGroup>(count, [&]<std::size_t G>(std::size_t k) {
         __mmask8 lanes[G], series[G];
         group_lanes(k, count, lanes);
         __m512i given[G], where[G], xv[G], s[G];
@@ -351,11 +381,15 @@ std::size_t alpha_exact_avx512(std::int64_t* a, std::size_t* at, std::size_t cou
             xv[g] = _mm512_maskz_mov_epi64(series[g], magnitude);  // other lanes run x = 0: s = 1
         }
         series_sums(xv, s);
+        // e = s, or one over it for a negative exponent; then σ = floor(2^64 / (2^32 + e)).
+        __m512i e[G];
+        for (std::size_t g = 0; g < G; ++g) e[g] = s[g];
+        reciprocal_floor_each(e);
+        for (std::size_t g = 0; g < G; ++g)
+            e[g] = _mm512_add_epi64(one, _mm512_mask_mov_epi64(s[g], _mm512_movepi64_mask(given[g]), e[g]));
+        reciprocal_floor_each(e);
         for (std::size_t g = 0; g < G; ++g) {
-            const __mmask8 negative = _mm512_movepi64_mask(given[g]);
-            const __m512i e = _mm512_mask_mov_epi64(s[g], negative, reciprocal_floor(s[g]));
-            const __m512i sigma = reciprocal_floor(_mm512_add_epi64(one, e));
-            const __m512i value = _mm512_add_epi64(lowv, times_span(sigma, spanv, full_span));
+            const __m512i value = _mm512_add_epi64(lowv, times_span(e[g], spanv, full_span));
             _mm512_mask_i64scatter_epi64(alpha, series[g], where[g], value, 8);
             const __mmask8 rest = lanes[g] & static_cast<__mmask8>(~series[g]);
             _mm512_storeu_si512(a + left, _mm512_maskz_compress_epi64(rest, given[g]));
