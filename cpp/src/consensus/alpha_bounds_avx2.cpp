@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The AVX2 liquid-alpha kernels (detail/alpha_bounds.hpp): the floating-point interval of α, four
 // double lanes per vector and several vectors in flight, and the exact series for the entries it
-// leaves open. The interval is the AVX-512 kernel's up to the loss bound, which is tighter here
-// near a = 0 (alpha_bounds_avx512.cpp states why its ends bound the chain's series sum, σ and α);
-// what differs, and is argued here, is that tightening and how AVX2 does without the AVX-512
-// kernels' instructions: integer-double conversions, 64-bit and IFMA products, compress, scatter.
+// leaves open. The interval is the AVX-512 kernel's (alpha_bounds_avx512.cpp states why its ends
+// bound the chain's series sum, σ and α); what differs, and is argued here, is how AVX2 does
+// without the AVX-512 kernels' instructions: integer-double conversions, 64-bit and IFMA
+// products, compress, scatter.
 #include <immintrin.h>
 
 #include <cstddef>
@@ -104,30 +104,7 @@ inline __m256i select(__m256i mask, __m256i if_set, __m256i if_clear) noexcept {
         _mm256_blendv_pd(_mm256_castsi256_pd(if_clear), _mm256_castsi256_pd(if_set), _mm256_castsi256_pd(mask)));
 }
 
-// The loss bound's constant term, e[0] = 30, is one unit for each of the steps i = 2..31 (the
-// recurrence e_i < e_{i−1}·x/i + 1). A step whose true term T_i = x^i/i!·2^32 is below 1 gives
-// t_i = 0 (t_i <= T_i, an integer), and so do all later ones, whose loss is then T_i itself.
-// So where T_{K+1}(x) < 1 (and x <= (K + 2) / 2, so that each later term is at most half the
-// one before), the steps past K lose Σ_{i>K} T_i < 2 T_{K+1} < 2 in all, and the steps up to K
-// follow the recurrence with K − 1 units, whose higher coefficients are each at most E's: the
-// constant term may be K + 1 instead of 30. T is increasing in x, so each tier below holds for
-// every x under its limit (checked at compile time, with room for the rounding of the check).
-// Near a = 0, where the open entries are, this narrows the interval about threefold.
-struct LossTier {
-    double below;  // x (not bits) under this...
-    int steps;     // ...leaves at most this many nonzero terms (K)
-};
-constexpr LossTier kLossTiers[] = {{2.0, 17}, {1.0, 12}, {0.34, 8}, {0.05, 5}};
-constexpr bool loss_tiers_hold() {
-    for (const LossTier& t : kLossTiers) {
-        double term = 0x1p32;  // T_{K+1}(below)
-        for (int i = 1; i <= t.steps + 1; ++i) term = term * t.below / i;
-        if (!(term < 0.99) || !(t.below <= (t.steps + 2) / 2.0) || t.steps + 1 > 30) return false;
-    }
-    return true;
-}
-static_assert(loss_tiers_hold());
-
+// The loss bound's constant term for each lane's x: kLossTiers (detail/alpha_series.hpp).
 inline __m256d steps_lost(__m256d x) noexcept {
     __m256d e0 = _mm256_set1_pd(kSeries.e[0]);
     for (const LossTier& t : kLossTiers)
@@ -137,9 +114,8 @@ inline __m256d steps_lost(__m256d x) noexcept {
 
 }  // namespace
 
-// The AVX-512 kernel's interval, operation for operation, except for the loss bound's constant
-// term (steps_lost, which argues it) and two changes that only tighten what its margins were sized
-// for:
+// The AVX-512 kernel's interval, operation for operation (the loss bound's constant term from
+// kLossTiers as there), except for two changes that only tighten what its margins were sized for:
 // - its reciprocal estimates (relative error below 2^-50) are correctly rounded vdivpd quotients
 //   here (2^-53), so each rounded step is still far inside the 2^-40 widening; the sum 2^32 + e
 //   before the second division rounds too (2^-53), and q_lo = fl(fl(2^64 / fl(2^32 + e_hi))·down)
@@ -149,8 +125,7 @@ inline __m256d steps_lost(__m256d x) noexcept {
 //   and on the way out the floors of q_lo, q_hi, which are whole and in [0, 2^32 − 1] (q_lo > 0:
 //   every sum bound is positive, s_lo >= 2^32(1 − 2^-40) − 31 at x = 0; q_hi is capped).
 // The Horner chains are the same FMAs on the same coefficients (detail/alpha_series.hpp), so the
-// 2^-46 bound on P's relative error holds unchanged, and the loss bound is the same expression
-// with steps_lost's constant term.
+// 2^-46 bound on P's relative error holds unchanged, and the loss bound is the same expression.
 // So alpha_lo <= the chain's α <= alpha_hi as there, and a lane is settled only where they agree.
 std::size_t alpha_bounds_avx2(const std::int64_t* a, std::size_t count, std::int64_t low, std::int64_t span,
                               std::int64_t* alpha, std::int64_t* open_exponent, std::size_t* open_at) noexcept {

@@ -67,6 +67,14 @@ namespace {
 constexpr std::size_t kGroup = 4;
 constexpr std::size_t kBoundsGroup = 8;
 
+// The loss bound's constant term for each lane's x: kLossTiers (detail/alpha_series.hpp).
+inline __m512d steps_lost(__m512d x) noexcept {
+    __m512d e0 = _mm512_set1_pd(kSeries.e[0]);
+    for (const LossTier& t : kLossTiers)
+        e0 = _mm512_mask_mov_pd(e0, _mm512_cmp_pd_mask(x, _mm512_set1_pd(t.below), _CMP_LT_OQ), _mm512_set1_pd(t.steps + 1.0));
+    return e0;
+}
+
 // Lane masks of the G vectors starting at entry k of count.
 template <std::size_t G>
 inline void group_lanes(std::size_t k, std::size_t count, __mmask8 (&lanes)[G]) noexcept {
@@ -200,8 +208,6 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
     // polynomials, 2^-53 per division), far below what moves σ by a unit.
     const __m512d up = _mm512_set1_pd(1.0 + 0x1p-40), down = _mm512_set1_pd(1.0 - 0x1p-40);
     const __m512i lane_index = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
-    static_assert(kLossCells == 16);  // two vectors of cells, one two-source permute
-    const __m512d cell_low = _mm512_loadu_pd(kLossCellBounds.bound), cell_high = _mm512_loadu_pd(kLossCellBounds.bound + 8);
     std::size_t open = 0;
     in_groups<kBoundsGroup>(count, [&]<std::size_t G>(std::size_t k) {
         __mmask8 lanes[G];
@@ -224,18 +230,9 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
         for (std::size_t g = 0; g < G; ++g) {
             const __m512d tail = _mm512_mul_pd(_mm512_mul_pd(p[g], x[g]), x[g]);
             loss[g] = _mm512_fmadd_pd(_mm512_set1_pd(kSeries.loss_ratio), tail,
-                                      _mm512_fmadd_pd(_mm512_set1_pd(kSeries.e[1]), x[g], _mm512_set1_pd(kSeries.e[0])));
+                                      _mm512_fmadd_pd(_mm512_set1_pd(kSeries.e[1]), x[g], steps_lost(x[g])));
             p[g] = _mm512_fmadd_pd(_mm512_fmadd_pd(p[g], x[g], _mm512_set1_pd(kSeries.p[1])), x[g],
                                    _mm512_set1_pd(kSeries.p[0]));
-            // Below x = 1 the binade's cell bound (kLossCellBounds) where it is the smaller:
-            // the cell from the exponent field (x >= 0; 0 and the binades under the first cell
-            // clamp to cell 0), and only lanes whose cell index is below kLossCells.
-            const __m512i cell = _mm512_max_epi64(
-                _mm512_sub_epi64(_mm512_srli_epi64(_mm512_castpd_si512(x[g]), 52),
-                                 _mm512_set1_epi64(1023 + kLossFirstExponent)),
-                _mm512_setzero_si512());
-            const __mmask8 tabled = _mm512_cmplt_epi64_mask(cell, _mm512_set1_epi64(kLossCells));
-            loss[g] = _mm512_mask_min_pd(loss[g], tabled, loss[g], _mm512_permutex2var_pd(cell_low, cell, cell_high));
         }
         // The rest of the steps a stage at a time over the group's vectors (see two64_over_each).
         // The chain's series sum (bits) lies in [s_lo, s_hi]: sum[g] = s_hi, sum[G + g] = s_lo.

@@ -402,8 +402,8 @@ void alpha_from_exponents(std::size_t count, I32F32 alpha_low, I32F32 alpha_high
         const std::size_t m = std::min(block, count - start);
         exponents(start, m, factor, exponent);
         // The entries the exact series settles: every one, or those the interval leaves open
-        // (near a = 0: at steepness 1000 about an eighth on AVX-512, a quarter on AVX2, whose
-        // kernel keeps the series-wide loss bound), listed by the kernel, which writes the others' α.
+        // (near a = 0: about an eighth at steepness 1000), listed by the kernel, which writes the
+        // others' α.
         const I32F32* pending_exponent = exponent;
         std::size_t pending = m;
         if (bounded) {

@@ -10,7 +10,7 @@
 // P(x) = Σ_{i≤31} x^i/i! and E(x) = Σ_m x^m Σ_{k=2}^{31−m} k!/(k+m)! — both polynomials with
 // non-negative coefficients, which Horner's rule evaluates in double to a relative error below
 // 2^-46 (the kernel bounds E from above by its first two terms and a multiple of P's tail,
-// alpha_bounds_avx512.cpp; the AVX-512 kernel also takes kLossCellBounds, tighter near x = 0). σ and
+// alpha_bounds_avx512.cpp, with a constant term tighter near x = 0: kLossTiers). σ and
 // α are monotone in that sum, so its interval, carried through the divisions with a
 // margin for their rounding, gives an interval of α; where both ends give the same α, that is the
 // chain's α. The others (near a = 0 the interval spans a step of α) go through the exact series.
