@@ -7,11 +7,12 @@
 // into a new buffer on every round, about two cycles per weight and ~1.7 rounds' worth of a column
 // per server. Here each lane of a vector is one server, the weights are read from the simulator's
 // panel (one 64-byte row slice per validator, contiguous), and a round only compares and adds
-// masked stakes: a quarter of a cycle per weight and pivot, with nothing stored. Rounds narrow
+// masked stakes: a quarter of a cycle per weight and pivot, storing only the comparisons. Rounds narrow
 // every server's band [lo, hi] around its quantile with float stake sums, deciding a side only when
 // a sum is farther from kappa than its rounding error can reach, so a decision is never wrong. Once
-// a band holds at most 16 weights, one pass collects them with the stake above the band, and the
-// quantile is picked from those few (all sixteen servers at once, one per lane: a server at a time
+// a band holds at most 16 weights, the rounds' kept comparisons say which weights those are (the
+// rounds' sums already hold the stake above the band and from its bottom up), and the quantile is
+// picked from those few (all sixteen servers at once, one per lane: a server at a time
 // waited on its own chain of gathers and sums, about 180 cycles each), again in float and only
 // where every candidate's stake is surely on one side of kappa (then the reference's double sums
 // are too, so the pick is the reference's). Where that is not sure, the server's sums are redone in
@@ -39,7 +40,7 @@ namespace {
 
 constexpr std::size_t kLanes = kPanel;  // one server per lane: a panel row is one vector
 constexpr std::size_t kFew = 16;        // band size the exact step takes
-constexpr int kMaxRounds = 8;           // narrowing rounds before the reference takes over
+constexpr int kMaxRounds = static_cast<int>(BlockScratch::kSelectionRounds);  // rounds before the reference takes over
 constexpr float kMargin = 2.0f;         // pivot margin, in standard errors of the interpolation
 
 /// The exact quantile of one server from its band's few weights x (count of them, the rest
@@ -148,11 +149,11 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
         return;
     }
 
-    // Per server: the band [lo, hi] holds the quantile; `above` (float, steering only) is the
-    // stake above hi and `inside` the band's stake; n_above / n_from_lo count the weights above
-    // hi and at or above lo.
+    // Per server: the band [lo, hi] holds the quantile; `above` and `from_lo` are float sums of
+    // the stakes above hi and at or above lo (each a sum of its own terms, which the pick's error
+    // bounds below rest on); n_above / n_from_lo count the weights above hi and at or above lo.
     __m512 lo = vmin, hi = vmax;
-    __m512 above = _mm512_setzero_ps(), inside = _mm512_set1_ps(static_cast<float>(stake_total));
+    __m512 above = _mm512_setzero_ps(), from_lo = _mm512_set1_ps(static_cast<float>(stake_total));
     __m512i n_above = _mm512_setzero_si512(), n_from_lo = _mm512_set1_epi32(static_cast<int>(n));
     // A float sum of n positive stakes is within n * 2^-24 * total of the exact sum; twice that
     // keeps every decision on the safe side.
@@ -165,19 +166,31 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
     // went_up / went_down: the last round found the quantile beyond its upper / lower pivot;
     // again_up / again_down: the last two rounds did.
     __mmask16 went_up = 0, went_down = 0, again_up = 0, again_down = 0;
+    // Which bound each round moved, per server, and to which side of which pivot: lo past p_up
+    // (the band keeps x > p_up) or to p_down (x >= p_down); hi below p_down (x < p_down) or to
+    // p_up (x <= p_up); both to the smallest weight (x <= min, round 0). With each round's
+    // comparisons of every weight, kept in round_masks, these give the band's rows without
+    // another pass over the weights.
+    const std::size_t plane = sc.masks.size();  // n rounded up to 32
+    std::uint16_t* round_masks = sc.round_masks.data();
+    std::uint16_t* over_min_masks = round_masks + 2 * static_cast<std::size_t>(kMaxRounds) * plane;
+    __mmask16 lo_past_up[kMaxRounds], lo_to_down[kMaxRounds], hi_below_down[kMaxRounds], hi_to_up[kMaxRounds];
+    __mmask16 to_min = 0;
+    int rounds = 0;
 
     auto settled = [&] {
         const __mmask16 small = _mm512_cmple_epi32_mask(_mm512_sub_epi32(n_from_lo, n_above), few);
         return static_cast<__mmask16>(small | _mm512_cmp_ps_mask(lo, hi, _CMP_EQ_OQ));
     };
     __mmask16 open = static_cast<__mmask16>(live & ~settled());
-    for (int round = 0; open && round < kMaxRounds; ++round) {
+    for (int round = 0; open && round < kMaxRounds; ++round, rounds = round) {
         // Two pivots around where the stake would reach kappa if the band's weights were
         // spread evenly over [lo, hi], kMargin standard errors apart. A lane that missed on the
         // same side twice running has its weights bunched toward that end of the band (skewed
         // columns, where this interpolation stalls as regula falsi does): its target moves
         // halfway to that end (the Illinois step). Pivots only steer; no decision rests on them.
         const __m512 count = _mm512_cvtepi32_ps(_mm512_sub_epi32(n_from_lo, n_above));
+        const __m512 inside = _mm512_sub_ps(from_lo, above);
         __m512 q = _mm512_min_ps(_mm512_max_ps(_mm512_div_ps(_mm512_sub_ps(fkappa, above), inside), zero), one);
         q = _mm512_mask_mul_ps(q, again_up, q, half);
         q = _mm512_mask_fmadd_ps(q, again_down, half, half);
@@ -194,17 +207,24 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
         // and in the first round the stake above each server's smallest weight.
         __m512 s_up = zero, s_down = zero, s_up2 = zero, s_down2 = zero, over_min = zero, over_min2 = zero;
         __m512i c_up = _mm512_setzero_si512(), c_down = _mm512_setzero_si512();
+        std::uint16_t* gt_masks = round_masks + 2 * static_cast<std::size_t>(round) * plane;
+        std::uint16_t* ge_masks = gt_masks + plane;
         auto count_row = [&](std::size_t i, __m512& up, __m512& down, __m512& over, auto first) {
             const __m512 x = _mm512_load_ps(tile + i * kLanes);
             const __m512 st = _mm512_set1_ps(s[i]);
             const __mmask16 gt = _mm512_cmp_ps_mask(x, p_up, _CMP_GT_OQ);
             const __mmask16 ge = _mm512_cmp_ps_mask(x, p_down, _CMP_GE_OQ);
+            gt_masks[i] = static_cast<std::uint16_t>(gt);
+            ge_masks[i] = static_cast<std::uint16_t>(ge);
             up = _mm512_mask_add_ps(up, gt, up, st);
             down = _mm512_mask_add_ps(down, ge, down, st);
             c_up = _mm512_mask_add_epi32(c_up, gt, c_up, ones);
             c_down = _mm512_mask_add_epi32(c_down, ge, c_down, ones);
-            if constexpr (decltype(first)::value)
-                over = _mm512_mask_add_ps(over, _mm512_cmp_ps_mask(x, vmin, _CMP_GT_OQ), over, st);
+            if constexpr (decltype(first)::value) {
+                const __mmask16 om = _mm512_cmp_ps_mask(x, vmin, _CMP_GT_OQ);
+                over_min_masks[i] = static_cast<std::uint16_t>(om);
+                over = _mm512_mask_add_ps(over, om, over, st);
+            }
         };
         auto count_rows = [&](auto first) {
             std::size_t i = 0;
@@ -225,11 +245,11 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
         const __mmask16 up_short = _mm512_cmp_ps_mask(stake_up, k_lo, _CMP_LT_OQ);
         const __mmask16 down_reaches = _mm512_cmp_ps_mask(stake_down, k_hi, _CMP_GE_OQ);
         const __mmask16 down_short = _mm512_cmp_ps_mask(stake_down, k_lo, _CMP_LT_OQ);
-        const __m512 stake_from_lo = _mm512_add_ps(above, inside);
         // Quantile > p_up: raise lo past p_up.
         const __mmask16 go_up = open & up_reaches;
         lo = _mm512_mask_mov_ps(lo, go_up, _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p_up), ones)));
         n_from_lo = _mm512_mask_mov_epi32(n_from_lo, go_up, c_up);
+        from_lo = _mm512_mask_mov_ps(from_lo, go_up, stake_up);
         // Quantile < p_down: lower hi below p_down (weights are non-negative, so p_down > 0
         // there and its predecessor is one ulp down).
         const __mmask16 go_down = open & down_short;
@@ -244,8 +264,11 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
         n_above = _mm512_mask_mov_epi32(n_above, cut_top, c_up);
         lo = _mm512_mask_mov_ps(lo, cut_bottom, p_down);
         n_from_lo = _mm512_mask_mov_epi32(n_from_lo, cut_bottom, c_down);
-        const __m512 new_from_lo = _mm512_mask_mov_ps(stake_from_lo, go_up, stake_up);
-        inside = _mm512_mask_mov_ps(inside, open, _mm512_sub_ps(_mm512_mask_mov_ps(new_from_lo, cut_bottom, stake_down), above));
+        from_lo = _mm512_mask_mov_ps(from_lo, cut_bottom, stake_down);
+        lo_past_up[round] = go_up;
+        lo_to_down[round] = cut_bottom;
+        hi_below_down[round] = go_down;
+        hi_to_up[round] = cut_top;
         if (round == 0) {
             // The smallest weight is the quantile when the stake above it surely falls short of
             // kappa: mostly-zero columns, common in real weights, which the interpolation would
@@ -256,6 +279,16 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
             lo = _mm512_mask_mov_ps(lo, at_min, vmin);
             hi = _mm512_mask_mov_ps(hi, at_min, vmin);
             above = _mm512_mask_mov_ps(above, at_min, stake_over_min);
+            // Every weight is at or above the smallest; the stakes over it were not counted, so
+            // the pick's error bound takes all n.
+            from_lo = _mm512_mask_mov_ps(from_lo, at_min, _mm512_set1_ps(static_cast<float>(stake_total)));
+            n_above = _mm512_mask_mov_epi32(n_above, at_min, _mm512_set1_epi32(static_cast<int>(n)));
+            to_min = at_min;
+            const __mmask16 keep = static_cast<__mmask16>(~at_min);
+            lo_past_up[0] &= keep;
+            lo_to_down[0] &= keep;
+            hi_below_down[0] &= keep;
+            hi_to_up[0] &= keep;
         }
         again_up = go_up & went_up;
         again_down = go_down & went_down;
@@ -264,37 +297,41 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
         open = static_cast<__mmask16>(open & ~settled());
     }
 
-    // One pass: which weights lie in each band, and the stakes above it and in it (float).
+    // Which weights lie in each band, 32 validators at a time from the rounds' comparisons (one
+    // 16-bit word per validator, a bit per server): a weight stays in its server's band unless a
+    // round moved a bound past it. This replaced a pass over the weights (compare, sum the
+    // stakes above and in the band) that cost about as much as a round.
     std::uint16_t* masks = sc.masks.data();
-    __m512 above_1 = zero, band_1 = zero, above_2 = zero, band_2 = zero;
-    __m512i n_gt = _mm512_setzero_si512();  // how many stakes each `above` adds
-    auto band_row = [&](std::size_t i, __m512& above_sum, __m512& band_sum) {
-        const __m512 x = _mm512_load_ps(tile + i * kLanes);
-        const __m512 st = _mm512_set1_ps(s[i]);
-        const __mmask16 gt = _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ);
-        const __mmask16 in = _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(x, lo, _CMP_GE_OQ), x, hi, _CMP_LE_OQ);
-        masks[i] = static_cast<std::uint16_t>(in);
-        above_sum = _mm512_mask_add_ps(above_sum, gt, above_sum, st);
-        band_sum = _mm512_mask_add_ps(band_sum, in, band_sum, st);
-        n_gt = _mm512_mask_add_epi32(n_gt, gt, n_gt, ones);
-    };
     {
-        std::size_t i = 0;
-        for (; i + 2 <= n; i += 2) {
-            band_row(i, above_1, band_1);
-            band_row(i + 1, above_2, band_2);
+        const auto spread = [](__mmask16 m) { return _mm512_set1_epi16(static_cast<short>(m)); };
+        const __m512i all = _mm512_set1_epi16(-1);
+        const __m512i at_min = spread(to_min);
+        for (std::size_t c = 0; c < plane; c += 32) {
+            // rows past n are not validators
+            const std::uint32_t rows_here = n - c >= 32 ? 0xFFFFFFFFu : (1u << (n - c)) - 1u;
+            __m512i in = _mm512_maskz_mov_epi16(rows_here, all);
+            for (int r = 0; r < rounds; ++r) {
+                const std::uint16_t* gt_masks = round_masks + 2 * static_cast<std::size_t>(r) * plane;
+                const __m512i gt = _mm512_loadu_si512(gt_masks + c);
+                const __m512i ge = _mm512_loadu_si512(gt_masks + plane + c);
+                // out_r = (gt ? hi_to_up : lo_past_up) | (ge ? hi_below_down : lo_to_down); in &= ~out_r
+                const __m512i out_gt = _mm512_ternarylogic_epi32(gt, spread(hi_to_up[r]), spread(lo_past_up[r]), 0xCA);
+                const __m512i out_ge =
+                    _mm512_ternarylogic_epi32(ge, spread(hi_below_down[r]), spread(lo_to_down[r]), 0xCA);
+                in = _mm512_ternarylogic_epi32(in, out_gt, out_ge, 0x10);
+            }
+            if (to_min) in = _mm512_andnot_si512(_mm512_and_si512(_mm512_loadu_si512(over_min_masks + c), at_min), in);
+            _mm512_storeu_si512(masks + c, in);
         }
-        if (i < n) band_row(i, above_1, band_1);
     }
-    const __m512 above_all = _mm512_add_ps(above_1, above_2);
     alignas(64) float above_f[kLanes], lo_f[kLanes], hi_f[kLanes];
-    alignas(64) float total_f[kLanes];  // above plus the band: the stake from lo up
-    _mm512_store_ps(above_f, above_all);
-    _mm512_store_ps(total_f, _mm512_add_ps(above_all, _mm512_add_ps(band_1, band_2)));
+    alignas(64) float total_f[kLanes];  // the stake from lo up
+    _mm512_store_ps(above_f, above);
+    _mm512_store_ps(total_f, from_lo);
     _mm512_store_ps(lo_f, lo);
     _mm512_store_ps(hi_f, hi);
     alignas(64) std::int32_t terms_above[kLanes];
-    _mm512_store_si512(terms_above, n_gt);
+    _mm512_store_si512(terms_above, n_above);
     // Float first: the stake above the band surely short of kappa, and the band's pick sure.
     // The pick's sums add at most the stakes above the band and kFew more, none more than the
     // total from lo up: a margin of each server's own, far tighter than the rounds' n-based one

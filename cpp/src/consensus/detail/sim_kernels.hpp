@@ -25,9 +25,15 @@ struct BlockScratch {
     std::vector<std::uint16_t> masks;
     std::vector<std::uint32_t> bits;     // per server: the same as a bitmap over validators
     std::vector<WeightStake<float>> pairs;  // the reference selection's input and scratch
+    // AVX-512: each narrowing round's two comparisons of every validator's weights with the
+    // pivots (one 16-bit word per validator each), kSelectionRounds rounds of them, then the
+    // first round's comparison with each server's smallest weight; zero past n.
+    static constexpr std::size_t kSelectionRounds = 8;
+    std::vector<std::uint16_t> round_masks;
 
     void init(std::size_t n) {
         masks.assign((n + 31) / 32 * 32, 0);
+        round_masks.assign((2 * kSelectionRounds + 1) * masks.size(), 0);
         bits.assign(16 * ((n + 31) / 32) + 8, 0);  // + 8: the AVX2 kernel reads bitmaps 32 bytes at a time
         pairs.resize(3 * n);
     }
