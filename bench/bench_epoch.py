@@ -27,7 +27,10 @@ from taocore import runtime_info, sim
 
 def _yuma_simulation_runner(version: str) -> Any:
     """Runs yuma-simulation's own per-epoch function for ``version`` over all epochs (bonds
-    carried as its simulation loop carries them), or None if it is not installed."""
+    carried as its simulation loop carries them), or None if it is not installed. With
+    ``keep_bonds`` the loop also keeps a copy of every epoch's bonds and incentives, as
+    yuma-simulation's own loop does (``simulation_utils._run_simulation``: ``B_state.clone()``
+    appended each epoch); without, only the latest bonds stay alive."""
     try:
         import torch
         from yuma_simulation._internal import yumas
@@ -48,9 +51,11 @@ def _yuma_simulation_runner(version: str) -> Any:
         yuma_params=yumas.YumaParams(bond_moving_avg=bma, liquid_alpha=liquid),
     )
 
-    def run(w: np.ndarray[Any, Any], s: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    def run(
+        w: np.ndarray[Any, Any], s: np.ndarray[Any, Any], keep_bonds: bool = False
+    ) -> np.ndarray[Any, Any]:
         tw, ts = torch.from_numpy(w), torch.from_numpy(s)
-        bonds, consensus, incentive = None, None, []
+        bonds, consensus, incentive, kept = None, None, [], []
         for e in range(tw.shape[0]):
             out = fn(
                 tw[e],
@@ -63,6 +68,8 @@ def _yuma_simulation_runner(version: str) -> Any:
                 config=config,
             )
             bonds, consensus = out[bond_key], out["server_consensus_weight"]
+            if keep_bonds:
+                kept.append((bonds.clone(), out["server_incentive"].clone()))
             incentive.append(out["server_incentive"].numpy())
         return np.stack(incentive)
 
@@ -93,13 +100,14 @@ def sim_rows(epochs: int, repeat: int, versions: list[str]) -> list[dict[str, An
                 max(1, repeat // 2),
             )
             rival = _yuma_simulation_runner(version)
-            theirs = None
+            theirs = theirs_final = None
             if rival is not None:
                 # Same answer first (float32; consensus may differ by its 1/65535 quantum).
                 check = rival(w[:5], s[:5])
                 ref = sim.simulate(w[:5], s[:5], version, bond_penalty=1.0)
                 assert np.allclose(check, ref.incentive, atol=2e-4), "yuma-simulation disagrees"
-                theirs = median_seconds(lambda r=rival, w=w, s=s: r(w, s), 1)
+                theirs = median_seconds(lambda r=rival, w=w, s=s: r(w, s, True), 1)
+                theirs_final = median_seconds(lambda r=rival, w=w, s=s: r(w, s), 1)
             rows.append(
                 {
                     "case": f"{v} x {m}, {version}",
@@ -108,6 +116,9 @@ def sim_rows(epochs: int, repeat: int, versions: list[str]) -> list[dict[str, An
                     "taocore_final_ms": ours_final / epochs * 1e3,
                     "numpy_ms": base / epochs * 1e3,
                     "yuma_sim_ms": None if theirs is None else theirs / epochs * 1e3,
+                    "yuma_sim_final_ms": (
+                        None if theirs_final is None else theirs_final / epochs * 1e3
+                    ),
                 }
             )
     return rows
@@ -134,22 +145,29 @@ def main() -> None:
     print()
     rows = sim_rows(args.epochs, args.repeat, args.versions.split(","))
     print(
-        f"{'float simulator, per epoch':<34} {'taocore':>10} {'numpy':>10} {'ratio':>7} "
-        f"{'yuma-sim':>10} {'ratio':>7} {'final-bonds':>12} {'ratio':>7}"
+        f"{'float simulator, per epoch':<30} {'taocore':>9} {'numpy':>9} {'ratio':>6} "
+        f"{'yuma-sim':>9} {'ratio':>6} {'final-bonds':>11} {'yuma-sim':>9} {'ratio':>6}"
     )
-    print("-" * 105)
+    print("-" * 104)
+
+    def ms(v: float | None) -> str:
+        return "-" if v is None else f"{v:.3f}ms"
+
+    def ratio(theirs: float | None, ours: float) -> str:
+        return "-" if theirs is None else f"{theirs / ours:.1f}x"
+
     for r in rows:
-        ys = "-" if r["yuma_sim_ms"] is None else f"{r['yuma_sim_ms']:.3f}ms"
-        yr = "-" if r["yuma_sim_ms"] is None else f"{r['yuma_sim_ms'] / r['taocore_ms']:.1f}x"
-        yf = "-" if r["yuma_sim_ms"] is None else f"{r['yuma_sim_ms'] / r['taocore_final_ms']:.1f}x"
+        ours, final = r["taocore_ms"], r["taocore_final_ms"]
         print(
-            f"{r['case']:<34} {r['taocore_ms']:>8.3f}ms {r['numpy_ms']:>8.3f}ms "
-            f"{r['numpy_ms'] / r['taocore_ms']:>6.1f}x {ys:>10} {yr:>7} "
-            f"{r['taocore_final_ms']:>10.3f}ms {yf:>7}"
+            f"{r['case']:<30} {ms(ours):>9} {ms(r['numpy_ms']):>9} "
+            f"{ratio(r['numpy_ms'], ours):>6} {ms(r['yuma_sim_ms']):>9} "
+            f"{ratio(r['yuma_sim_ms'], ours):>6} {ms(final):>11} "
+            f"{ms(r['yuma_sim_final_ms']):>9} {ratio(r['yuma_sim_final_ms'], final):>6}"
         )
     print(
-        "(final-bonds: taocore with keep_bonds=False, returning only the last bond state; "
-        "the default also allocates and fills every epoch's bonds)"
+        "(every epoch's bonds kept: taocore's default and the numpy baseline return them, and\n"
+        " yuma-simulation's own loop keeps a copy each epoch; final-bonds: taocore with\n"
+        " keep_bonds=False, against yuma-simulation keeping only the latest bonds)"
     )
     if all(r["yuma_sim_ms"] is None for r in rows):
         print("(yuma-simulation is not installed here: its column is empty; see bench/README.md)")
