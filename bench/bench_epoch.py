@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
+import time
 from typing import Any
 
 import numpy as np
@@ -21,7 +23,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy_yuma
-from chain_epoch import chain_rows, median_seconds, print_chain_table
+from chain_epoch import chain_rows, print_chain_table
 from taocore import runtime_info, sim
 
 
@@ -80,6 +82,24 @@ def _yuma_simulation_runner(version: str) -> Any:
     return run
 
 
+def interleaved_medians(runs: dict[str, tuple[Any, int]]) -> dict[str, float]:
+    """Median wall time of each ``fn()`` in ``runs`` (name -> (fn, repeat)), timed in turns (one
+    run of each, then again), so that a machine whose speed drifts during the run moves every
+    column alike rather than skewing their ratios. Each timed run follows an untimed run of the
+    same function: the runs that keep every epoch's bonds allocate ~100 MB, and memory the
+    process has just freed is far quicker to fault in than memory another run has churned (on
+    this VM the first run after another's allocations took up to 5x as long)."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for turn in range(max(repeat for _, repeat in runs.values())):
+        for name, (fn, repeat) in runs.items():
+            if turn < repeat:
+                fn()
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def sim_rows(epochs: int, repeat: int, versions: list[str]) -> list[dict[str, Any]]:
     rows = []
     rng = np.random.default_rng(0)
@@ -87,38 +107,37 @@ def sim_rows(epochs: int, repeat: int, versions: list[str]) -> list[dict[str, An
         w = rng.random((epochs, v, m), dtype=np.float32)
         s = np.repeat((rng.random(v, dtype=np.float32) + 0.01)[None], epochs, axis=0)
         for version in versions:
-            ours = median_seconds(
-                lambda w=w, s=s, version=version: sim.simulate(w, s, version), repeat
-            )
-            # Without every epoch's bonds (the rival's loop keeps only the latest too).
-            ours_final = median_seconds(
-                lambda w=w, s=s, version=version: sim.simulate(w, s, version, keep_bonds=False),
-                repeat,
-            )
-            base = median_seconds(
-                lambda w=w, s=s, version=version: numpy_yuma.simulate(w, s, version),
-                max(1, repeat // 2),
-            )
+            runs: dict[str, tuple[Any, int]] = {
+                "taocore": (lambda w=w, s=s, v=version: sim.simulate(w, s, v), repeat),
+                # Without every epoch's bonds (against the rival's loop keeping only the latest).
+                "taocore_final": (
+                    lambda w=w, s=s, v=version: sim.simulate(w, s, v, keep_bonds=False),
+                    repeat,
+                ),
+                "numpy": (
+                    lambda w=w, s=s, v=version: numpy_yuma.simulate(w, s, v),
+                    max(1, repeat // 2),
+                ),
+            }
             rival = _yuma_simulation_runner(version)
-            theirs = theirs_final = None
             if rival is not None:
                 # Same answer first (float32; consensus may differ by its 1/65535 quantum).
                 check = rival(w[:5], s[:5])
                 ref = sim.simulate(w[:5], s[:5], version, bond_penalty=1.0)
                 assert np.allclose(check, ref.incentive, atol=2e-4), "yuma-simulation disagrees"
-                theirs = median_seconds(lambda r=rival, w=w, s=s: r(w, s, True), 1)
-                theirs_final = median_seconds(lambda r=rival, w=w, s=s: r(w, s), 1)
+                rival_repeat = max(1, repeat // 2)
+                runs["yuma_sim"] = (lambda r=rival, w=w, s=s: r(w, s, True), rival_repeat)
+                runs["yuma_sim_final"] = (lambda r=rival, w=w, s=s: r(w, s), rival_repeat)
+            t = {name: sec / epochs * 1e3 for name, sec in interleaved_medians(runs).items()}
             rows.append(
                 {
                     "case": f"{v} x {m}, {version}",
                     "epochs": epochs,
-                    "taocore_ms": ours / epochs * 1e3,
-                    "taocore_final_ms": ours_final / epochs * 1e3,
-                    "numpy_ms": base / epochs * 1e3,
-                    "yuma_sim_ms": None if theirs is None else theirs / epochs * 1e3,
-                    "yuma_sim_final_ms": (
-                        None if theirs_final is None else theirs_final / epochs * 1e3
-                    ),
+                    "taocore_ms": t["taocore"],
+                    "taocore_final_ms": t["taocore_final"],
+                    "numpy_ms": t["numpy"],
+                    "yuma_sim_ms": t.get("yuma_sim"),
+                    "yuma_sim_final_ms": t.get("yuma_sim_final"),
                 }
             )
     return rows
