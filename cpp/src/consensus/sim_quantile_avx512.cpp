@@ -39,7 +39,10 @@ namespace taocore::consensus::sim::detail {
 namespace {
 
 constexpr std::size_t kLanes = kPanel;  // one server per lane: a panel row is one vector
-constexpr std::size_t kFew = 16;        // band size the exact step takes
+constexpr std::size_t kFew = 16;        // band size the all-servers pick takes
+constexpr std::size_t kMid = 32;        // band size the one-server pick takes (pick_mid)
+constexpr int kMidServers = 4;          // servers left to pick_mid that may end the rounds
+constexpr std::size_t kRowSlots = kMid + 16;  // a server's band rows (compressed 16 at a time)
 constexpr int kMaxRounds = static_cast<int>(BlockScratch::kSelectionRounds);  // rounds before the reference takes over
 constexpr float kMargin = 2.0f;         // pivot margin, in standard errors of the interpolation
 
@@ -82,6 +85,52 @@ bool pick_from_band(__m512 x, __m512d st_lo, __m512d st_hi, std::size_t count, d
     if ((reach & valid) == 0) return false;
     const __m512 none = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
     out = _mm512_reduce_max_ps(_mm512_mask_mov_ps(none, reach & valid, x));
+    return true;
+}
+
+/// The float pick of one server whose band holds kFew < m <= kMid weights (rows: their rows,
+/// in order), decided only where it is sure, as the all-servers pick below decides: candidate
+/// j's stake at or above it is `above` plus the stakes of the candidates >= it, each a float
+/// sum within the margins reach / short_of (sure_thresholds with kMid extra terms). Returns
+/// false where a sum is too close to kappa or none reaches it, for the double path to decide.
+/// A round over all the validators costs about as much as six of these, so the rounds stop
+/// once only a few servers are left with bands this small.
+bool pick_mid(const float* tile, const float* s, const std::int32_t* rows, std::size_t m, std::size_t k,
+              float above, float reach, float short_of, float& out) {
+    const __mmask16 tail = static_cast<__mmask16>((1u << (m - kLanes)) - 1u);
+    const __m512i lane = _mm512_set1_epi32(static_cast<int>(k));
+    const __m512i r_lo = _mm512_loadu_si512(rows), r_hi = _mm512_loadu_si512(rows + kLanes);
+    const __m512 none = _mm512_set1_ps(-std::numeric_limits<float>::infinity()), zero = _mm512_setzero_ps();
+    const __m512 x_lo = _mm512_i32gather_ps(_mm512_add_epi32(_mm512_slli_epi32(r_lo, 4), lane), tile, 4);
+    const __m512 x_hi =
+        _mm512_mask_i32gather_ps(none, tail, _mm512_add_epi32(_mm512_slli_epi32(r_hi, 4), lane), tile, 4);
+    const __m512 s_lo = _mm512_i32gather_ps(r_lo, s, 4);
+    const __m512 s_hi = _mm512_mask_i32gather_ps(zero, tail, r_hi, s, 4);
+    alignas(64) float xw[2 * kLanes], sw[2 * kLanes];
+    _mm512_store_ps(xw, x_lo);
+    _mm512_store_ps(xw + kLanes, x_hi);
+    _mm512_store_ps(sw, s_lo);
+    _mm512_store_ps(sw + kLanes, s_hi);
+    // Candidate j gains stake i when x_j <= x_i; four sets of sums, so that each add waits on
+    // the one four steps back (padding: x = -inf, stake 0, adds nothing).
+    __m512 lo[4] = {zero, zero, zero, zero}, hi[4] = {zero, zero, zero, zero};
+    for (std::size_t i = 0; i < 2 * kLanes; i += 4) {
+        for (std::size_t u = 0; u < 4; ++u) {
+            const __m512 xi = _mm512_set1_ps(xw[i + u]), si = _mm512_set1_ps(sw[i + u]);
+            lo[u] = _mm512_mask_add_ps(lo[u], _mm512_cmp_ps_mask(x_lo, xi, _CMP_LE_OQ), lo[u], si);
+            hi[u] = _mm512_mask_add_ps(hi[u], _mm512_cmp_ps_mask(x_hi, xi, _CMP_LE_OQ), hi[u], si);
+        }
+    }
+    const __m512 base = _mm512_set1_ps(above);
+    const __m512 sum_lo = _mm512_add_ps(base, _mm512_add_ps(_mm512_add_ps(lo[0], lo[1]), _mm512_add_ps(lo[2], lo[3])));
+    const __m512 sum_hi = _mm512_add_ps(base, _mm512_add_ps(_mm512_add_ps(hi[0], hi[1]), _mm512_add_ps(hi[2], hi[3])));
+    const __m512 vr = _mm512_set1_ps(reach), vs = _mm512_set1_ps(short_of);
+    const __mmask16 up_lo = _mm512_cmp_ps_mask(sum_lo, vr, _CMP_GE_OQ);
+    const __mmask16 up_hi = _mm512_mask_cmp_ps_mask(tail, sum_hi, vr, _CMP_GE_OQ);
+    const __mmask16 down_lo = _mm512_cmp_ps_mask(sum_lo, vs, _CMP_LT_OQ);
+    const __mmask16 down_hi = _mm512_mask_cmp_ps_mask(tail, sum_hi, vs, _CMP_LT_OQ);
+    if ((up_lo | down_lo) != 0xFFFFu || (up_hi | down_hi) != tail || (up_lo | up_hi) == 0) return false;
+    out = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_mask_mov_ps(none, up_lo, x_lo), _mm512_mask_mov_ps(none, up_hi, x_hi)));
     return true;
 }
 
@@ -183,7 +232,15 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
         return static_cast<__mmask16>(small | _mm512_cmp_ps_mask(lo, hi, _CMP_EQ_OQ));
     };
     __mmask16 open = static_cast<__mmask16>(live & ~settled());
-    for (int round = 0; open && round < kMaxRounds; ++round, rounds = round) {
+    // The rounds end once every open server's band holds at most kMid weights and few of them
+    // are left (pick_mid takes them): most panels had two or three servers at 17 to 24 weights
+    // after the second round, and ran a third round over all validators for them.
+    const __m512i mid = _mm512_set1_epi32(static_cast<int>(kMid));
+    auto rounds_done = [&] {
+        const __mmask16 wide = _mm512_mask_cmpgt_epi32_mask(open, _mm512_sub_epi32(n_from_lo, n_above), mid);
+        return wide == 0 && std::popcount(static_cast<unsigned>(open)) <= kMidServers;
+    };
+    for (int round = 0; !rounds_done() && round < kMaxRounds; ++round, rounds = round) {
         // Two pivots around where the stake would reach kappa if the band's weights were
         // spread evenly over [lo, hi], kMargin standard errors apart. A lane that missed on the
         // same side twice running has its weights bunched toward that end of the band (skewed
@@ -379,14 +436,14 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
     // (no branch per set bit): at rows + 32 k, for the servers whose band holds at most kFew.
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i sixteen = _mm512_set1_epi32(16);
-    alignas(64) std::int32_t rows[kLanes * 2 * kFew];
-    alignas(64) std::int32_t counts[kLanes] = {};  // band sizes; 0 for a band too large to pick here
+    alignas(64) std::int32_t rows[kLanes * kRowSlots];
+    alignas(64) std::int32_t counts[kLanes] = {};  // band sizes up to kFew; 0 for other bands
     std::size_t in_band[kLanes] = {};
     for (std::size_t k = 0; k < width; ++k) {
         const std::uint32_t* row_bits = bits + k * chunks;
         for (std::size_t c = 0; c < chunks; ++c) in_band[k] += static_cast<std::size_t>(std::popcount(row_bits[c]));
-        if (in_band[k] > kFew) continue;
-        std::int32_t* out_rows = rows + k * 2 * kFew;
+        if (in_band[k] > kMid) continue;
+        std::int32_t* out_rows = rows + k * kRowSlots;
         std::size_t m = 0;
         for (std::size_t c = 0; c < chunks; ++c) {
             const std::uint32_t word = row_bits[c];
@@ -397,7 +454,7 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
                                                                           _mm512_add_epi32(base, sixteen)));
             m += static_cast<std::size_t>(std::popcount(word >> 16));
         }
-        counts[k] = static_cast<std::int32_t>(m);
+        counts[k] = m <= kFew ? static_cast<std::int32_t>(m) : 0;
     }
 
     // The float pick of every server at once, one server per lane (as pick_from_band does for
@@ -407,7 +464,7 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
     // is surely on one side of kappa and one reaches it; the rest take the path below.
     __m512i r[kLanes];
     for (std::size_t k = 0; k < kLanes; ++k)  // (a server with no rows here has none to read)
-        r[k] = counts[k] > 0 ? _mm512_load_si512(rows + k * 2 * kFew) : _mm512_setzero_si512();
+        r[k] = counts[k] > 0 ? _mm512_load_si512(rows + k * kRowSlots) : _mm512_setzero_si512();
     transpose16(r);  // r[j]: the j-th band row of every server
     const __m512i count_v = _mm512_load_si512(counts);
     __m512 xs[kFew], ss[kFew];
@@ -446,6 +503,13 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
 
     for (std::size_t k = 0; k < width; ++k) {
         if ((decided >> k) & 1u) continue;
+        if (in_band[k] > kFew && in_band[k] <= kMid && lo_f[k] != hi_f[k]) {
+            float reach_mid, short_of_mid;
+            sure_thresholds(terms_above + k, kMid, total_f + k, 1, n, stake_total, kappa, &reach_mid, &short_of_mid);
+            if (above_f[k] < short_of_mid &&
+                pick_mid(tile, s, rows + k * kRowSlots, in_band[k], k, above_f[k], reach_mid, short_of_mid, out[k]))
+                continue;
+        }
         // Not sure in float: the sums again in double (for the whole block, once).
         double_sums();
         const double a = above_d[k], band = band_d[k];
@@ -457,7 +521,7 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
         if (holds && in_band[k] <= kFew) {
             const std::size_t m = in_band[k];
             const __mmask16 valid = static_cast<__mmask16>((1u << m) - 1u);
-            const __m512i rk = _mm512_load_si512(rows + k * 2 * kFew);
+            const __m512i rk = _mm512_load_si512(rows + k * kRowSlots);
             const __m512i at = _mm512_add_epi32(_mm512_slli_epi32(rk, 4), _mm512_set1_epi32(static_cast<int>(k)));
             const __m512 x = _mm512_mask_i32gather_ps(none, valid, at, tile, 4);
             const __m512d st_lo = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), static_cast<__mmask8>(valid),
