@@ -15,7 +15,9 @@
 // picked from those few (all sixteen servers at once, one per lane: a server at a time
 // waited on its own chain of gathers and sums, about 180 cycles each), again in float and only
 // where every candidate's stake is surely on one side of kappa (then the reference's double sums
-// are too, so the pick is the reference's). Where that is not sure, the server's sums are redone in
+// are too, so the pick is the reference's). The last few servers whose bands hold 17 to 32
+// weights are picked one at a time the same way (pick_mid) rather than by another round over every
+// validator. Where that is not sure, the server's sums are redone in
 // double over its column and its band picked in double (as the reference sums, in another order); a
 // server whose band does not shrink to 16 weights in kMaxRounds rounds, or whose double sums
 // disagree with the float ones, is handed to the reference selection. Two steering rules keep
