@@ -10,7 +10,9 @@
 // when a sum is farther from kappa than its rounding error can reach, so a decision is never
 // wrong. Then one pass marks the band's weights and sums the stakes above and in each band, in
 // float, and where a band holds at most kFew weights the quantile is picked from those few, in
-// float too, deciding only where every candidate's stake is farther from kappa than the float
+// float too (the rounds stop early, as on AVX-512, once the few servers still open hold at most
+// kMid weights each; those are picked the same way), deciding only where every candidate's
+// stake is farther from kappa than the float
 // rounding bound (then the reference's double sums fall on the same side, so the pick is the
 // reference's). Where that is not sure, the block's sums are redone in double and the band
 // picked in double (as the reference sums, in another order); a server whose band does not
@@ -48,7 +50,9 @@ namespace {
 constexpr std::size_t kHalves = 2;      // ymm registers per block row (8 servers each)
 constexpr std::size_t kLanes = 8 * kHalves;
 static_assert(kLanes == kPanel, "a panel row is one block row");
-constexpr std::size_t kFew = 16;        // band size the exact step takes
+constexpr std::size_t kFew = 16;        // band size the exact step takes once the rounds run out
+constexpr std::size_t kMid = kSelectionMid;  // the early stop (see sim_kernels.hpp)
+constexpr int kMidServers = kSelectionMidServers;
 constexpr int kMaxRounds = 8;           // narrowing rounds before the reference takes over
 constexpr float kMargin = 2.0f;         // pivot margin, in standard errors of the interpolation
 
@@ -97,13 +101,15 @@ bool pick_from_band(double* x, double* st, std::size_t m, double above, double k
 /// beyond kappa by the rounding bound of the candidates' sums (above plus the candidates >= it),
 /// so a sum of k_hi or more surely reaches kappa and one below k_lo surely falls short, and the
 /// reference's double sums then fall on the same side. Returns false unless every candidate is
-/// sure and one reaches. Two sets of accumulators, so that the sixteen adds per lane are two
-/// chains of eight.
+/// sure and one reaches. Cap (kFew or kMid) bounds m; two sets of accumulators, so that the adds
+/// per lane are two chains of Cap / 2.
+template <std::size_t Cap>
 bool pick_sure(const float* x, const float* st, std::size_t m, float above, __m256 k_hi, __m256 k_lo, float& out) {
+    constexpr std::size_t kVecs = Cap / 8;
     const __m256 none = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
     const __m256i vm = _mm256_set1_epi32(static_cast<int>(m));
-    __m256 xv[2], sv[2], valid[2], g0[2], g1[2];
-    for (std::size_t v = 0; v < 2; ++v) {
+    __m256 xv[kVecs], sv[kVecs], valid[kVecs], g0[kVecs], g1[kVecs];
+    for (std::size_t v = 0; v < kVecs; ++v) {
         const __m256i idx = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
                                              _mm256_set1_epi32(static_cast<int>(8 * v)));
         valid[v] = _mm256_castsi256_ps(_mm256_cmpgt_epi32(vm, idx));
@@ -111,31 +117,32 @@ bool pick_sure(const float* x, const float* st, std::size_t m, float above, __m2
         sv[v] = _mm256_and_ps(_mm256_load_ps(st + 8 * v), valid[v]);
         g0[v] = g1[v] = _mm256_setzero_ps();
     }
-    alignas(32) float xs[kFew], ss[kFew];
-    for (std::size_t v = 0; v < 2; ++v) {
+    alignas(32) float xs[Cap], ss[Cap];
+    for (std::size_t v = 0; v < kVecs; ++v) {
         _mm256_store_ps(xs + 8 * v, xv[v]);
         _mm256_store_ps(ss + 8 * v, sv[v]);
     }
-    for (std::size_t j = 0; j < kFew; j += 2) {
+    for (std::size_t j = 0; j < Cap; j += 2) {
         const __m256 xa = _mm256_set1_ps(xs[j]), sa = _mm256_set1_ps(ss[j]);
         const __m256 xb = _mm256_set1_ps(xs[j + 1]), sb = _mm256_set1_ps(ss[j + 1]);
-        for (std::size_t v = 0; v < 2; ++v) {
+        for (std::size_t v = 0; v < kVecs; ++v) {
             g0[v] = _mm256_add_ps(g0[v], _mm256_and_ps(_mm256_cmp_ps(xv[v], xa, _CMP_LE_OQ), sa));
             g1[v] = _mm256_add_ps(g1[v], _mm256_and_ps(_mm256_cmp_ps(xv[v], xb, _CMP_LE_OQ), sb));
         }
     }
     const __m256 base = _mm256_set1_ps(above);
     __m256 best = none;
-    int reach_bits = 0, sure_bits = 0;
-    for (std::size_t v = 0; v < 2; ++v) {
+    std::uint32_t reach_bits = 0, sure_bits = 0;
+    for (std::size_t v = 0; v < kVecs; ++v) {
         const __m256 sum = _mm256_add_ps(base, _mm256_add_ps(g0[v], g1[v]));
         const __m256 reach = _mm256_and_ps(valid[v], _mm256_cmp_ps(sum, k_hi, _CMP_GE_OQ));
         const __m256 short_ = _mm256_cmp_ps(sum, k_lo, _CMP_LT_OQ);
-        reach_bits |= _mm256_movemask_ps(reach) << (8 * v);
-        sure_bits |= _mm256_movemask_ps(_mm256_and_ps(valid[v], _mm256_or_ps(reach, short_))) << (8 * v);
+        reach_bits |= static_cast<std::uint32_t>(_mm256_movemask_ps(reach)) << (8 * v);
+        sure_bits |= static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_and_ps(valid[v], _mm256_or_ps(reach, short_))))
+                     << (8 * v);
         best = _mm256_max_ps(best, _mm256_blendv_ps(none, xv[v], reach));
     }
-    if (reach_bits == 0 || sure_bits != static_cast<int>((1u << m) - 1u)) return false;
+    if (reach_bits == 0 || sure_bits != static_cast<std::uint32_t>((std::uint64_t{1} << m) - 1u)) return false;
     best = _mm256_max_ps(best, _mm256_permute2f128_ps(best, best, 1));
     best = _mm256_max_ps(best, _mm256_shuffle_ps(best, best, _MM_SHUFFLE(1, 0, 3, 2)));
     best = _mm256_max_ps(best, _mm256_shuffle_ps(best, best, _MM_SHUFFLE(2, 3, 0, 1)));
@@ -232,7 +239,20 @@ void block_quantiles_avx2(const float* tile, std::size_t n, std::size_t width, c
         open[h] = _mm256_andnot_ps(settled(h), _mm256_castsi256_ps(load_mask[h]));
         open_bits |= _mm256_movemask_ps(open[h]) << (8 * h);
     }
-    for (int round = 0; open_bits && round < kMaxRounds; ++round) {
+    // The rounds end once every open server's band holds at most kMid weights and few of them
+    // are left (the float pick takes them at up to kMid candidates): most panels had two or
+    // three servers at 17 to 24 weights after the second round, and ran a third round over all
+    // validators for them.
+    const __m256i mid = _mm256_set1_epi32(static_cast<int>(kMid));
+    auto rounds_done = [&] {
+        int wide_bits = 0;
+        for (std::size_t h = 0; h < kHalves; ++h) {
+            const __m256i wide = _mm256_cmpgt_epi32(_mm256_sub_epi32(n_from_lo[h], n_above[h]), mid);
+            wide_bits |= _mm256_movemask_ps(_mm256_and_ps(open[h], _mm256_castsi256_ps(wide))) << (8 * h);
+        }
+        return wide_bits == 0 && std::popcount(static_cast<unsigned>(open_bits)) <= kMidServers;
+    };
+    for (int round = 0; !rounds_done() && round < kMaxRounds; ++round) {
         __m256 p_up[kHalves], p_down[kHalves];
         for (std::size_t h = 0; h < kHalves; ++h) {
             // Two pivots around where the stake would reach kappa if the band's weights were
@@ -416,9 +436,9 @@ void block_quantiles_avx2(const float* tile, std::size_t n, std::size_t width, c
         // The band's rows, in order: for each nonzero byte of the bitmap (found 32 at a time by
         // a byte compare), its set bits' offsets from kRowsOf plus the byte's first row, stored
         // at once; unused entries stay valid rows (0 or a table pad).
-        alignas(32) std::int32_t rows[kFew + 8] = {};
+        alignas(32) std::int32_t rows[kMid + 8] = {};
         std::size_t m = 0;
-        if (in_band <= kFew) {
+        if (in_band <= kMid) {
             const auto* bytes = reinterpret_cast<const std::uint8_t*>(row_bits);
             const std::size_t nbytes = 4 * chunks;
             for (std::size_t g = 0; g < nbytes; g += 32) {
@@ -453,7 +473,24 @@ void block_quantiles_avx2(const float* tile, std::size_t n, std::size_t width, c
                     xf[p] = tile[r * kLanes + k];
                     sf[p] = s[r];
                 }
-                if (pick_sure(xf, sf, m, above_k[k], _mm256_set1_ps(kh), _mm256_set1_ps(kl), out[k])) continue;
+                if (pick_sure<kFew>(xf, sf, m, above_k[k], _mm256_set1_ps(kh), _mm256_set1_ps(kl), out[k])) continue;
+            }
+        }
+        if (in_band > kFew && in_band <= kMid && lo_k[k] != hi_k[k]) {
+            // A band the rounds left at up to kMid weights: the same float pick, with the margin
+            // of kMid extra terms.
+            float reach_mid, short_of_mid;
+            sure_thresholds(terms_above + k, kMid, from_lo_k + k, 1, n, stake_total, kappa, &reach_mid, &short_of_mid);
+            if (above_k[k] < short_of_mid) {
+                alignas(32) float xf[kMid], sf[kMid];
+                for (std::size_t p = 0; p < kMid; ++p) {
+                    const auto r = static_cast<std::size_t>(rows[p]);
+                    xf[p] = tile[r * kLanes + k];
+                    sf[p] = s[r];
+                }
+                if (pick_sure<kMid>(xf, sf, m, above_k[k], _mm256_set1_ps(reach_mid), _mm256_set1_ps(short_of_mid),
+                                    out[k]))
+                    continue;
             }
         }
         // Not sure in float: the sums again in double (the float stakes widened exactly, as sd

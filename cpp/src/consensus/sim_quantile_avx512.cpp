@@ -42,8 +42,8 @@ namespace {
 
 constexpr std::size_t kLanes = kPanel;  // one server per lane: a panel row is one vector
 constexpr std::size_t kFew = 16;        // band size the all-servers pick takes
-constexpr std::size_t kMid = 32;        // band size the one-server pick takes (pick_mid)
-constexpr int kMidServers = 4;          // servers left to pick_mid that may end the rounds
+constexpr std::size_t kMid = kSelectionMid;  // the early stop (see sim_kernels.hpp)
+constexpr int kMidServers = kSelectionMidServers;
 constexpr std::size_t kRowSlots = kMid + 16;  // a server's band rows (compressed 16 at a time)
 constexpr int kMaxRounds = static_cast<int>(BlockScratch::kSelectionRounds);  // rounds before the reference takes over
 constexpr float kMargin = 2.0f;         // pivot margin, in standard errors of the interpolation

@@ -39,6 +39,12 @@ struct BlockScratch {
     }
 };
 
+/// When the block selections' narrowing rounds stop early: once every server still open has a
+/// band of at most kSelectionMid weights and at most kSelectionMidServers servers are open, each
+/// of those is picked on its own (a round over all the validators costs about six such picks).
+constexpr std::size_t kSelectionMid = 32;
+constexpr int kSelectionMidServers = 4;
+
 /// The servers of one panel of the simulator's weights: kPanel servers side by side, row after
 /// row, one row per validator (server j of validator i at panel j / kPanel, offset
 /// i * kPanel + j % kPanel). The selection kernels take a panel as it is, one vector row per
