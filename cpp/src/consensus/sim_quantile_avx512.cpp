@@ -359,7 +359,9 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
     // Which weights lie in each band, 32 validators at a time from the rounds' comparisons (one
     // 16-bit word per validator, a bit per server): a weight stays in its server's band unless a
     // round moved a bound past it. This replaced a pass over the weights (compare, sum the
-    // stakes above and in the band) that cost about as much as a round.
+    // stakes above and in the band): with the rounds' stores it costs the same in isolation,
+    // and the simulator's consensus phase measured ~8% less (noisy), with the rounds' sums
+    // (`above`, `from_lo`) ready for pick_mid too.
     std::uint16_t* masks = sc.masks.data();
     {
         const auto spread = [](__mmask16 m) { return _mm512_set1_epi16(static_cast<short>(m)); };
