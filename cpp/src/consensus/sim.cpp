@@ -240,36 +240,6 @@ void* large_alloc(std::size_t bytes) {
 
 void large_free(void* p) noexcept { std::free(p); }
 
-// Why these bounds: a float sum F of t non-negative terms with exact sum E, added in any order,
-// has |F - E| <= g E with g = x / (1 - x), x = t 2^-24 (Higham's gamma, with t for t - 1), so
-// E <= F / (1 - g) and |F - E| <= g / (1 - g) F = x / (1 - 2x) F <= x (1 + 4x) F for x <= 1/4.
-// The reference adds at most n of the same stakes in double: within n 2^-53 (1 + tiny) of the
-// exact sum, which n 2^-52 stake_total covers. A margin of both around kappa, rounded outward
-// to float, leaves no float sum that could land on the other side of kappa in either. (Past
-// x = 1/4 nothing is called sure.)
-// The rounding outward is nextafter on the bits (finite values only), for a block's servers in
-// one call.
-void sure_thresholds(const std::int32_t* terms, std::size_t extra_terms, const float* largest, std::size_t count,
-                     std::size_t n, double stake_total, double kappa, float* reach, float* short_of) {
-    constexpr float kInf = std::numeric_limits<float>::infinity();
-    auto next_up = [](float v) {  // nextafter(v, +inf) for finite v
-        const auto b = std::bit_cast<std::uint32_t>(v);
-        return v == 0.0f ? std::numeric_limits<float>::denorm_min() : std::bit_cast<float>(v > 0.0f ? b + 1 : b - 1);
-    };
-    const double slack = static_cast<double>(n) * 0x1p-52 * stake_total;
-    for (std::size_t k = 0; k < count; ++k) {
-        const double x = static_cast<double>(static_cast<std::size_t>(terms[k]) + extra_terms) * 0x1p-24;
-        if (!(x <= 0.25)) {
-            reach[k] = kInf;
-            short_of[k] = -kInf;
-            continue;
-        }
-        const double margin = x * (1.0 + 4.0 * x) * static_cast<double>(largest[k]) + slack;
-        reach[k] = next_up(static_cast<float>(kappa + margin));
-        short_of[k] = -next_up(-static_cast<float>(kappa - margin));
-    }
-}
-
 /// Throws the error for the first negative or non-finite value of x[0..n), if any. This is a
 /// pass over every input weight, so it tests a block at a time on the bit patterns, which
 /// vectorises: a value is non-negative and finite exactly when its sign bit is clear and adding
