@@ -53,7 +53,7 @@ static_assert(kLanes == kPanel, "a panel row is one block row");
 constexpr std::size_t kFew = 16;        // band size the exact step takes once the rounds run out
 constexpr std::size_t kMid = kSelectionMid;  // the early stop (see sim_kernels.hpp)
 constexpr int kMidServers = kSelectionMidServers;
-constexpr int kMaxRounds = 8;           // narrowing rounds before the reference takes over
+constexpr int kMaxRounds = static_cast<int>(BlockScratch::kSelectionRounds);  // rounds before the reference takes over
 constexpr float kMargin = 2.0f;         // pivot margin, in standard errors of the interpolation
 
 /// The exact quantile of one server from its band's m <= kFew weights x (as doubles) and stakes
@@ -97,15 +97,24 @@ bool pick_from_band(double* x, double* st, std::size_t m, double above, double k
     return true;
 }
 
-/// pick_from_band in float, deciding only what the float sums decide surely: k_hi and k_lo lie
-/// beyond kappa by the rounding bound of the candidates' sums (above plus the candidates >= it),
-/// so a sum of k_hi or more surely reaches kappa and one below k_lo surely falls short, and the
-/// reference's double sums then fall on the same side. Returns false unless every candidate is
-/// sure and one reaches. Cap (kFew or kMid) bounds m; two sets of accumulators, so that the adds
-/// per lane are two chains of Cap / 2.
+/// pick_from_band in float for server k, whose band's m <= Cap weights lie in the tile's rows
+/// rows[0..m) (Cap entries readable), deciding only what the float sums decide surely: reach and
+/// short_of lie beyond kappa by the rounding bound of the candidates' sums (above plus the
+/// candidates >= it), so a sum of reach or more surely reaches kappa and one below short_of
+/// surely falls short, and the reference's double sums then fall on the same side. Returns false
+/// unless every candidate is sure and one reaches. Cap is kFew or kMid; two sets of accumulators,
+/// so that the adds per lane are two chains of Cap / 2.
 template <std::size_t Cap>
-bool pick_sure(const float* x, const float* st, std::size_t m, float above, __m256 k_hi, __m256 k_lo, float& out) {
+bool pick_sure(const float* tile, const float* s, const std::int32_t* rows, std::size_t k, std::size_t m, float above,
+               float reach, float short_of, float& out) {
     constexpr std::size_t kVecs = Cap / 8;
+    alignas(32) float x[Cap], st[Cap];
+    for (std::size_t p = 0; p < Cap; ++p) {
+        const auto r = static_cast<std::size_t>(rows[p]);
+        x[p] = tile[r * kLanes + k];
+        st[p] = s[r];
+    }
+    const __m256 k_hi = _mm256_set1_ps(reach), k_lo = _mm256_set1_ps(short_of);
     const __m256 none = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
     const __m256i vm = _mm256_set1_epi32(static_cast<int>(m));
     __m256 xv[kVecs], sv[kVecs], valid[kVecs], g0[kVecs], g1[kVecs];
@@ -135,12 +144,13 @@ bool pick_sure(const float* x, const float* st, std::size_t m, float above, __m2
     std::uint32_t reach_bits = 0, sure_bits = 0;
     for (std::size_t v = 0; v < kVecs; ++v) {
         const __m256 sum = _mm256_add_ps(base, _mm256_add_ps(g0[v], g1[v]));
-        const __m256 reach = _mm256_and_ps(valid[v], _mm256_cmp_ps(sum, k_hi, _CMP_GE_OQ));
-        const __m256 short_ = _mm256_cmp_ps(sum, k_lo, _CMP_LT_OQ);
-        reach_bits |= static_cast<std::uint32_t>(_mm256_movemask_ps(reach)) << (8 * v);
-        sure_bits |= static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_and_ps(valid[v], _mm256_or_ps(reach, short_))))
-                     << (8 * v);
-        best = _mm256_max_ps(best, _mm256_blendv_ps(none, xv[v], reach));
+        const __m256 reaches = _mm256_and_ps(valid[v], _mm256_cmp_ps(sum, k_hi, _CMP_GE_OQ));
+        const __m256 falls_short = _mm256_cmp_ps(sum, k_lo, _CMP_LT_OQ);
+        reach_bits |= static_cast<std::uint32_t>(_mm256_movemask_ps(reaches)) << (8 * v);
+        sure_bits |=
+            static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_and_ps(valid[v], _mm256_or_ps(reaches, falls_short))))
+            << (8 * v);
+        best = _mm256_max_ps(best, _mm256_blendv_ps(none, xv[v], reaches));
     }
     if (reach_bits == 0 || sure_bits != static_cast<std::uint32_t>((std::uint64_t{1} << m) - 1u)) return false;
     best = _mm256_max_ps(best, _mm256_permute2f128_ps(best, best, 1));
@@ -466,32 +476,16 @@ void block_quantiles_avx2(const float* tile, std::size_t n, std::size_t width, c
                 out[k] = lo_k[k];
                 continue;
             }
-            if (in_band <= kFew) {
-                alignas(32) float xf[kFew], sf[kFew];
-                for (std::size_t p = 0; p < kFew; ++p) {
-                    const auto r = static_cast<std::size_t>(rows[p]);
-                    xf[p] = tile[r * kLanes + k];
-                    sf[p] = s[r];
-                }
-                if (pick_sure<kFew>(xf, sf, m, above_k[k], _mm256_set1_ps(kh), _mm256_set1_ps(kl), out[k])) continue;
-            }
+            if (in_band <= kFew && pick_sure<kFew>(tile, s, rows, k, m, above_k[k], kh, kl, out[k])) continue;
         }
         if (in_band > kFew && in_band <= kMid && lo_k[k] != hi_k[k]) {
             // A band the rounds left at up to kMid weights: the same float pick, with the margin
             // of kMid extra terms.
             float reach_mid, short_of_mid;
             sure_thresholds(terms_above + k, kMid, from_lo_k + k, 1, n, stake_total, kappa, &reach_mid, &short_of_mid);
-            if (above_k[k] < short_of_mid) {
-                alignas(32) float xf[kMid], sf[kMid];
-                for (std::size_t p = 0; p < kMid; ++p) {
-                    const auto r = static_cast<std::size_t>(rows[p]);
-                    xf[p] = tile[r * kLanes + k];
-                    sf[p] = s[r];
-                }
-                if (pick_sure<kMid>(xf, sf, m, above_k[k], _mm256_set1_ps(reach_mid), _mm256_set1_ps(short_of_mid),
-                                    out[k]))
-                    continue;
-            }
+            if (above_k[k] < short_of_mid &&
+                pick_sure<kMid>(tile, s, rows, k, m, above_k[k], reach_mid, short_of_mid, out[k]))
+                continue;
         }
         // Not sure in float: the sums again in double (the float stakes widened exactly, as sd
         // holds them), for the whole block at the first server that needs them: one vector pass
