@@ -8,8 +8,9 @@
 #define TAOCORE_ISA_TABLE sim_kernels_avx512
 #define TAOCORE_ISA_BLOCK_QUANTILES block_quantiles_avx512
 #define TAOCORE_ISA_NORMALISE_ROW normalise_row_avx512
-// The file is compiled for 256-bit vectors (512-bit ones made the memory-bound passes and the
-// column sums slower); the bond updates and the liquid alpha, which are all arithmetic, take the
-// full 512 bits.
+// The file is compiled for 256-bit vectors (512-bit ones made the memory-bound passes slower);
+// the loops that are all arithmetic take the full 512 bits: the bond updates, the liquid alpha
+// and the column sums of a panel, whose sixteen servers are one 512-bit row (in 256-bit halves
+// the column sums took twice the instructions: Yuma 3's panel pass measured ~15% slower).
 #define TAOCORE_SIM_WIDE_LOOP _Pragma("omp simd simdlen(16)")
 #include "detail/sim_epoch-inl.hpp"

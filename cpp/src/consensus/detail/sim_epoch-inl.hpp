@@ -5,7 +5,8 @@
 // BlockQuantiles function that float32 runs use for consensus instead of the reference
 // selection), TAOCORE_ISA_NORMALISE_ROW (the float32 row pass of the normalisation, with
 // normalise_row_avx512's signature, giving the portable loops' bits) and TAOCORE_SIM_WIDE_LOOP
-// (a pragma for the arithmetic-bound loops: the bond updates and the liquid alpha).
+// (a pragma for the arithmetic-bound loops: the bond updates, the liquid alpha and the
+// column sums).
 // Everything here lives in the TU's ISA namespace, so no inline function is shared between
 // differently compiled TUs.
 //
@@ -184,6 +185,7 @@ template <class T, class Before, class... Terms>
 void panel_sums(std::size_t n, const Before& before, ColumnSum<Terms>... sums) {
     std::size_t r = 0;
     auto block = [&r](const auto& sum) {
+        TAOCORE_SIM_WIDE_LOOP
         for (std::size_t k = 0; k < kPanel; ++k) {
             const auto& t = sum.term;
             const T s01 = t(r, k) + t(r + 1, k), s23 = t(r + 2, k) + t(r + 3, k);
