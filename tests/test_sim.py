@@ -330,10 +330,17 @@ def _backend_scenarios() -> list[tuple[str, np.ndarray, np.ndarray, dict[str, An
     w[:, 5, :500] = 3.0e36
     out.append(("magnitudes", w, rng.random((3, 40), dtype=np.float32) + 0.01, {}))
     out.append(("magnitudes, odd width", w[:, :, :997], rng.random((3, 40), dtype=np.float32), {}))
+    # Rows without -0.0 whose weights span 2^-90 to 2^20: the AVX-512 rows' fused quotient
+    # (product and correction) over a wide range of exponents, short of its underflow limits.
+    w = np.exp2(rng.uniform(-90, 20, (3, 40, 1000))).astype(np.float32)
+    w[rng.random(w.shape) < 0.05] = 0.0
+    out.append(
+        ("magnitudes, no negative zero", w, rng.random((3, 40), dtype=np.float32) + 0.01, {})
+    )
     # A quotient exactly halfway between two subnormals: 147 * 2^-130 / (49 * 2^20) = 1.5 *
     # 2^-149, which division rounds to even (2^-148) and a product with the double reciprocal
-    # of 49 * 2^20 rounds down (found by search); the AVX-512 rows must take their careful path
-    # here. One validator, so that prerank is that quotient itself.
+    # of 49 * 2^20 rounds down (found by search); the AVX-512 rows must divide here, not take
+    # their fused quotient. One validator, so that prerank is that quotient itself.
     w = np.zeros((2, 1, 40), dtype=np.float32)
     w[:, :, 0] = np.float32(147 * 2.0**-130)
     w[:, :, 1] = np.float32(49 * 2.0**20)

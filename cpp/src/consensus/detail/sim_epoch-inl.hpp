@@ -330,7 +330,9 @@ private:
                 const T* row = raw + i * M_;
                 if (scan.suspect) check_weight_values(row, M_);
                 const bool more = i + 1 < V_;
-                scan = TAOCORE_ISA_NORMALISE_ROW(row, M_, den_of(scan.total), scan.smallest, w_.data() + i * kPanel,
+                // (a suspect row that passed the check may hold -0.0)
+                scan = TAOCORE_ISA_NORMALISE_ROW(row, M_, den_of(scan.total), scan.suspect ? T(0) : scan.smallest,
+                                                 w_.data() + i * kPanel,
                                                  step_, more ? row + M_ : nullptr, more ? ahead_of(i + 1) : nullptr);
             }
             return;

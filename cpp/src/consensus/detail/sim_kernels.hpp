@@ -85,7 +85,8 @@ struct RowScan {
 
 /// One pass of the float32 weight normalisation under AVX-512 (sim_rows_avx512.cpp), with the
 /// portable loops' results bit for bit: raw row src's m weights divided by den (the row's
-/// smallest positive weight is `smallest`), rounded as the float division, into its panel rows
+/// smallest positive weight is `smallest`, or 0 where the row may hold -0.0), rounded as the
+/// float division, into its panel rows
 /// (weights 16p to 16p + 15 at dst + p * panel_step, 64-byte aligned, the last one padded with
 /// zeros), while the m weights at next are scanned (the result) and m floats at ahead are
 /// prefetched. A null src divides nothing, a null next scans nothing (the result is then
