@@ -197,6 +197,25 @@ def test_threads_do_not_change_results(version: str) -> None:
             assert np.array_equal(getattr(a, name), getattr(b, name)), (threads, name)
 
 
+@pytest.mark.parametrize("version", sim.VERSIONS)
+def test_numpy_baseline_agrees_across_panels(version: str) -> None:
+    # The vector cases have three servers; 150 servers span ten panels of sixteen and two sets
+    # of dividend lanes, which the kernels' results must add up over as the plain model does.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    try:
+        import numpy_yuma
+    finally:
+        sys.path.pop(0)
+    rng = np.random.default_rng(21)
+    w = rng.random((4, 12, 150))
+    w[rng.random(w.shape) < 0.2] = 0.0
+    s = rng.random((4, 12)) + 0.05
+    r = sim.simulate(w, s, version, dtype=np.float64)
+    n = numpy_yuma.simulate(w, s, version, dtype=np.float64)
+    for name in FIELDS:
+        assert np.allclose(getattr(r, name), n[name], rtol=1e-9, atol=1e-15), name
+
+
 def test_numpy_baseline_agrees() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     try:

@@ -270,7 +270,8 @@ private:
     // padded with zeros past the last server (the bond updates keep zeros zero).
     LargeVector<T> w_, w_prev_, b_;
     std::vector<T> s_, d_, c_prev_, y_, inc_, c_mode_;
-    std::vector<double> bond_sums_, sd_, lanes_;
+    std::vector<double> bond_sums_, sd_;
+    std::vector<T> lanes_;  // dividend sums: kPanel lanes per validator per set of kChunkPanels panels
     std::vector<ColumnScratch<T>> scratch_;
     // The run's coefficients, formed in double and rounded to T once.
     struct Coefficients {
@@ -495,7 +496,7 @@ private:
     // the purchase read (Yuma 2B: last epoch's weights), c_mode the liquid-alpha consensus or
     // null, alpha and keep the moving average's weights of the purchase and the old bonds.
     void panel_pass(std::size_t p, const T* cons, const T* wc, const T* c_mode, T alpha, T keep, T* prerank, T* rank,
-                    double* lanes) {
+                    T* lanes) {
         const std::size_t j0 = p * kPanel, n = width(p);
         const T* w = panel(w_, p);
         const T* x = panel(wc, p);
@@ -533,7 +534,7 @@ private:
                 T y[kPanel] = {};
                 for (std::size_t k = 0; k < n; ++k)
                     y[k] = static_cast<T>(rk[k]) / static_cast<T>(static_cast<T>(sums[k]) + static_cast<T>(kEps));
-                for (std::size_t i = 0; i < V_; ++i) add_to_lanes(b + i * kPanel, y, lanes + i * 8);
+                for (std::size_t i = 0; i < V_; ++i) add_to_lanes(b + i * kPanel, y, lanes + i * kPanel);
             }
         } else {
             // The bond rows the update below will read are fetched while the sums compute.
@@ -558,7 +559,7 @@ private:
         // Dividends: D'_i = sum_j B_ij R_j, each bond row added once it is final.
         T y[kPanel] = {};
         for (std::size_t k = 0; k < n; ++k) y[k] = rank[j0 + k];
-        double* const fold = v_ == Version::yuma1 ? nullptr : lanes;
+        T* const fold = v_ == Version::yuma1 ? nullptr : lanes;
         // Yuma 1 divides the purchase by (sum + eps); the others by the sum, leaving zero columns
         // zero. The purchase is recomputed rather than stored (same operations, same bits), and
         // dividing is multiplying by the column's reciprocal (a division per bond was most of the
@@ -582,7 +583,7 @@ private:
                     for (std::size_t k = 0; k < kPanel; ++k)
                         bi[k] = alpha * static_cast<T>(buy(xi[k], s, c[k]) * inv[k]) + keep * bi[k];
                 }
-                if (fold) add_to_lanes(bi, y, fold + i * 8);
+                if (fold) add_to_lanes(bi, y, fold + i * kPanel);
             }
         };
         if (purchase_is_rank_term())
@@ -596,40 +597,50 @@ private:
                 inv[k] = T(1) / static_cast<T>(static_cast<T>(bsum[k]) + static_cast<T>(kEps));
             for (std::size_t i = 0; i < V_; ++i) {
                 for (std::size_t k = 0; k < kPanel; ++k) b[i * kPanel + k] = b[i * kPanel + k] * inv[k];
-                if (lanes) add_to_lanes(b + i * kPanel, y, lanes + i * 8);
+                if (lanes) add_to_lanes(b + i * kPanel, y, lanes + i * kPanel);
             }
         }
     }
 
-    // lane[k] += B_k y_k + B_{k+8} y_{k+8} for a panel row of bonds B (the two products added in
-    // T first): a validator's dividend sum D_i = sum_j B_ij y_j, in eight double lanes per set
-    // of panels (lanes_sum adds them up). Adding pairs in T first halves the conversions, which
-    // were most of this work.
-    static void add_to_lanes(const T* b, const T* y, double* lane) {
-        for (std::size_t k = 0; k < 8; ++k)
-            lane[k] += static_cast<double>(static_cast<T>(b[k] * y[k]) + static_cast<T>(b[8 + k] * y[8 + k]));
+    // lane[k] += B_k y_k for a panel row of bonds B: a validator's dividend sum D_i = sum_j
+    // B_ij y_j, in kPanel lanes of T per set of kChunkPanels panels (each lane adds at most
+    // kChunkPanels products in T; lanes_sum adds the sets and lanes in double). One multiply and
+    // one add per row at the full vector width: the products added in pairs in T and then in
+    // double lanes took three times the instructions (a quarter of Yuma 3's panel pass). The
+    // dividends move by a few float ulps (at most 2.5e-7 relative over 20 epochs at 256 x 1024).
+    static void add_to_lanes(const T* b, const T* y, T* lane) {
+        TAOCORE_SIM_WIDE_LOOP
+        for (std::size_t k = 0; k < kPanel; ++k) lane[k] = lane[k] + static_cast<T>(b[k] * y[k]);
     }
 
-    // D_i from `sets` sets of lanes (V_ x 8 doubles each), the sets in order, then the lanes
-    // pairwise.
+    // Sets of kChunkPanels panels, each with its own dividend lanes.
+    std::size_t lane_sets() const { return (panels_ + kChunkPanels - 1) / kChunkPanels; }
+
+    // D_i from `sets` sets of lanes (V_ x kPanel each): each lane's sets in order in double, then
+    // lanes k and k + 8 paired and the eight pairs added pairwise.
     double lanes_sum(std::size_t i, std::size_t sets) const {
-        double l[8] = {};
+        double l[kPanel] = {};
         for (std::size_t c = 0; c < sets; ++c)
-            for (std::size_t k = 0; k < 8; ++k) l[k] += lanes_[(c * V_ + i) * 8 + k];
-        return lanes_total(l);
+            for (std::size_t k = 0; k < kPanel; ++k) l[k] += static_cast<double>(lanes_[(c * V_ + i) * kPanel + k]);
+        double pair[8];
+        for (std::size_t k = 0; k < 8; ++k) pair[k] = l[k] + l[k + 8];
+        return lanes_total(pair);
     }
 
-    // d[i] = sum_j B_ij y_j for every validator i, panel by panel, into one set of lanes (all
-    // validators' lanes, 16 KB at 256, stay in L1 while each bond panel streams through once).
+    // d[i] = sum_j B_ij y_j for every validator i, panel by panel into the lanes of each set
+    // of kChunkPanels panels (all validators' lanes of a set, 16 KB at 256, stay in L1 while
+    // its bond panels stream through once).
     void bond_dots(const T* y, T* d) {
-        lanes_.assign(V_ * 8, 0.0);
+        const std::size_t sets = lane_sets();
+        lanes_.assign(sets * V_ * kPanel, T(0));
         for (std::size_t p = 0; p < panels_; ++p) {
             const T* b = panel(b_, p);
             T yp[kPanel] = {};
             std::copy(y + p * kPanel, y + p * kPanel + width(p), yp);  // zeros past the last server
-            for (std::size_t i = 0; i < V_; ++i) add_to_lanes(b + i * kPanel, yp, lanes_.data() + i * 8);
+            T* lanes = lanes_.data() + (p / kChunkPanels) * V_ * kPanel;
+            for (std::size_t i = 0; i < V_; ++i) add_to_lanes(b + i * kPanel, yp, lanes + i * kPanel);
         }
-        for (std::size_t i = 0; i < V_; ++i) d[i] = static_cast<T>(lanes_sum(i, 1));
+        for (std::size_t i = 0; i < V_; ++i) d[i] = static_cast<T>(lanes_sum(i, sets));
     }
 
     // The bond state in the caller's row-major order, written row by row: the output is often
@@ -695,13 +706,13 @@ private:
         // depend on how the sets are split among threads. Winner-takes-all incentives are not
         // proportional to rank: those dividends take a pass of their own.
         const bool fold = !p_.winner_takes_all;
-        const std::size_t sets = (panels_ + kChunkPanels - 1) / kChunkPanels;
-        if (fold) lanes_.assign(sets * V_ * 8, 0.0);
+        const std::size_t sets = lane_sets();
+        if (fold) lanes_.assign(sets * V_ * kPanel, T(0));
         parallel_for(sets, pass_threads(), [&](std::size_t b, std::size_t end, std::size_t) {
             for (std::size_t c = b; c < end; ++c)
                 for (std::size_t p = c * kChunkPanels; p < std::min(panels_, (c + 1) * kChunkPanels); ++p)
                     panel_pass(p, cons, wc, liquid ? c_mode_.data() : nullptr, alpha, keep, prerank, rank,
-                               fold ? lanes_.data() + c * V_ * 8 : nullptr);
+                               fold ? lanes_.data() + c * V_ * kPanel : nullptr);
         });
         const T rank_total = incentive(rank, inc_.data());
         std::memcpy(inc_out, inc_.data(), M_ * sizeof(T));
