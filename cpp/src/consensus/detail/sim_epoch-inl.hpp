@@ -464,10 +464,11 @@ private:
     // server's bonds and buys at most capacity_alpha of that per epoch.
     void capacity_bond_row(const T* w, T* b, T si) const {
         const T cap = si * k_.u64;
-        const T most = k_.capacity * cap;
+        const T most = k_.capacity * cap, decay = k_.decay;
+        TAOCORE_SIM_WIDE_LOOP
         for (std::size_t k = 0; k < kPanel; ++k) {
             const T purchase = std::max(std::min(most, static_cast<T>(cap - b[k])), T(0)) * w[k];
-            b[k] = std::min(static_cast<T>(k_.decay * b[k] + purchase), cap);
+            b[k] = std::min(static_cast<T>(decay * b[k] + purchase), cap);
         }
     }
 
