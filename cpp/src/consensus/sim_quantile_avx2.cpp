@@ -11,14 +11,13 @@
 // wrong. Then one pass marks the band's weights and sums the stakes above and in each band, in
 // float, and where a band holds at most kFew weights the quantile is picked from those few, in
 // float too (the rounds stop early, as on AVX-512, once the few servers still open hold at most
-// kMid weights each; those are picked the same way), deciding only where every candidate's
-// stake is farther from kappa than the float
-// rounding bound (then the reference's double sums fall on the same side, so the pick is the
-// reference's). Where that is not sure, the block's sums are redone in double and the band
-// picked in double (as the reference sums, in another order); a server whose band does not
-// shrink to kFew weights, or whose double sums disagree with the float ones, is handed to the
-// reference selection. Every result is therefore the reference's (up to the order of its double
-// additions, as on the AVX-512 backend).
+// kMid weights each; those are picked the same way), deciding only where every candidate's stake
+// is farther from kappa than the float rounding bound (then the reference's double sums fall on
+// the same side, so the pick is the reference's). Where that is not sure, the block's sums are
+// redone in double and the band picked in double (as the reference sums, in another order); a
+// server whose band does not shrink to kFew weights, or whose double sums disagree with the float
+// ones, is handed to the reference selection. Every result is therefore the reference's (up to
+// the order of its double additions, as on the AVX-512 backend).
 // Two steering rules beyond the AVX-512 kernel's (they choose pivots and never decide alone):
 // the first round also sums the stake above each server's smallest weight, which settles
 // mostly-zero columns at once, and a lane that misses on one side twice running moves its
@@ -478,15 +477,13 @@ void block_quantiles_avx2(const float* tile, std::size_t n, std::size_t width, c
             }
             if (in_band <= kFew && pick_sure<kFew>(tile, s, rows, k, m, above_k[k], kh, kl, out[k])) continue;
         }
-        if (in_band > kFew && in_band <= kMid && lo_k[k] != hi_k[k]) {
-            // A band the rounds left at up to kMid weights: the same float pick, with the margin
-            // of kMid extra terms.
-            float reach_mid, short_of_mid;
-            sure_thresholds(terms_above + k, kMid, from_lo_k + k, 1, n, stake_total, kappa, &reach_mid, &short_of_mid);
-            if (above_k[k] < short_of_mid &&
-                pick_sure<kMid>(tile, s, rows, k, m, above_k[k], reach_mid, short_of_mid, out[k]))
-                continue;
-        }
+        // A band the rounds left at up to kMid weights: the same float pick, with the margin of
+        // kMid extra terms.
+        float reach_mid, short_of_mid;
+        if (mid_pick_thresholds(in_band, kFew, lo_k[k], hi_k[k], terms_above[k], from_lo_k[k], above_k[k], n, stake_total,
+                                kappa, reach_mid, short_of_mid) &&
+            pick_sure<kMid>(tile, s, rows, k, m, above_k[k], reach_mid, short_of_mid, out[k]))
+            continue;
         // Not sure in float: the sums again in double (the float stakes widened exactly, as sd
         // holds them), for the whole block at the first server that needs them: one vector pass
         // costs about what three servers' strided column walks would.

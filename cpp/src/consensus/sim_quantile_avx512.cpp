@@ -7,18 +7,18 @@
 // into a new buffer on every round, about two cycles per weight and ~1.7 rounds' worth of a column
 // per server. Here each lane of a vector is one server, the weights are read from the simulator's
 // panel (one 64-byte row slice per validator, contiguous), and a round only compares and adds
-// masked stakes: a quarter of a cycle per weight and pivot, storing only the comparisons. Rounds narrow
-// every server's band [lo, hi] around its quantile with float stake sums, deciding a side only when
-// a sum is farther from kappa than its rounding error can reach, so a decision is never wrong. Once
-// a band holds at most 16 weights, the rounds' kept comparisons say which weights those are (the
-// rounds' sums already hold the stake above the band and from its bottom up), and the quantile is
-// picked from those few (all sixteen servers at once, one per lane: a server at a time
-// waited on its own chain of gathers and sums, about 180 cycles each), again in float and only
-// where every candidate's stake is surely on one side of kappa (then the reference's double sums
-// are too, so the pick is the reference's). The last few servers whose bands hold 17 to 32
-// weights are picked one at a time the same way (pick_mid) rather than by another round over every
-// validator. Where that is not sure, the server's sums are redone in
-// double over its column and its band picked in double (as the reference sums, in another order); a
+// masked stakes: a quarter of a cycle per weight and pivot, storing only the comparisons. Rounds
+// narrow every server's band [lo, hi] around its quantile with float stake sums, deciding a side
+// only when a sum is farther from kappa than its rounding error can reach, so a decision is never
+// wrong. Once a band holds at most 16 weights, the rounds' kept comparisons say which weights
+// those are (the rounds' sums already hold the stake above the band and from its bottom up), and
+// the quantile is picked from those few (all sixteen servers at once, one per lane: a server at a
+// time waited on its own chain of gathers and sums, about 180 cycles each), again in float and
+// only where every candidate's stake is surely on one side of kappa (then the reference's double
+// sums are too, so the pick is the reference's). The last few servers whose bands hold 17 to 32
+// weights are picked one at a time the same way (pick_mid) rather than by another round over
+// every validator. Where that is not sure, the server's sums are redone in double over its
+// column and its band picked in double (as the reference sums, in another order); a
 // server whose band does not shrink to 16 weights in kMaxRounds rounds, or whose double sums
 // disagree with the float ones, is handed to the reference selection. Two steering rules keep
 // realistic columns off that path: the first round also sums the stake above each server's smallest
@@ -437,7 +437,8 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
     };
 
     // Each server's band rows, in order, by compressing row numbers under each 16-row mask word
-    // (no branch per set bit): at rows + 32 k, for the servers whose band holds at most kFew.
+    // (no branch per set bit): at rows + kRowSlots k, for the servers whose band holds at most
+    // kMid.
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i sixteen = _mm512_set1_epi32(16);
     alignas(64) std::int32_t rows[kLanes * kRowSlots];
@@ -507,13 +508,11 @@ void block_quantiles_avx512(const float* tile, std::size_t n, std::size_t width,
 
     for (std::size_t k = 0; k < width; ++k) {
         if ((decided >> k) & 1u) continue;
-        if (in_band[k] > kFew && in_band[k] <= kMid && lo_f[k] != hi_f[k]) {
-            float reach_mid, short_of_mid;
-            sure_thresholds(terms_above + k, kMid, total_f + k, 1, n, stake_total, kappa, &reach_mid, &short_of_mid);
-            if (above_f[k] < short_of_mid &&
-                pick_mid(tile, s, rows + k * kRowSlots, in_band[k], k, above_f[k], reach_mid, short_of_mid, out[k]))
-                continue;
-        }
+        float reach_mid, short_of_mid;
+        if (mid_pick_thresholds(in_band[k], kFew, lo_f[k], hi_f[k], terms_above[k], total_f[k], above_f[k], n,
+                                stake_total, kappa, reach_mid, short_of_mid) &&
+            pick_mid(tile, s, rows + k * kRowSlots, in_band[k], k, above_f[k], reach_mid, short_of_mid, out[k]))
+            continue;
         // Not sure in float: the sums again in double (for the whole block, once).
         double_sums();
         const double a = above_d[k], band = band_d[k];

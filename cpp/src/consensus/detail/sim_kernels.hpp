@@ -134,6 +134,19 @@ inline void sure_thresholds(const std::int32_t* terms, std::size_t extra_terms, 
         short_of[k] = bounded ? down : -kInf;
     }
 }
+
+/// Whether a band the rounds left at few < in_band <= kSelectionMid weights may be picked in
+/// float on its own (both selection kernels' early stop): it holds more than one value (lo <
+/// hi) and the stake above it, `above`, is surely short of kappa by the margins of a pick over
+/// up to kSelectionMid candidates, which it leaves in reach / short_of (sure_thresholds with
+/// that many extra terms; terms_above and from_lo as there, for this one server).
+inline bool mid_pick_thresholds(std::size_t in_band, std::size_t few, float lo, float hi, std::int32_t terms_above,
+                                float from_lo, float above, std::size_t n, double stake_total, double kappa,
+                                float& reach, float& short_of) {
+    if (in_band <= few || in_band > kSelectionMid || lo == hi) return false;
+    sure_thresholds(&terms_above, kSelectionMid, &from_lo, 1, n, stake_total, kappa, &reach, &short_of);
+    return above < short_of;
+}
 }  // namespace
 
 /// Memory for the simulator's large matrices: on 2 MiB pages where the OS grants them (see
