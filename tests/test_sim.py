@@ -48,6 +48,16 @@ def case_params(case: dict[str, Any], display: str) -> dict[str, Any]:
     return p
 
 
+def _numpy_yuma() -> Any:
+    """The plain numpy model the benchmark compares against (bench/numpy_yuma.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    try:
+        import numpy_yuma
+    finally:
+        sys.path.pop(0)
+    return numpy_yuma
+
+
 def test_the_cases_are_there() -> None:
     assert len(CASES) == 6
     assert len(DISPLAY) == 6
@@ -160,11 +170,7 @@ def test_liquid_alpha_at_any_steepness_agrees_with_numpy(steepness: float, dtype
     # The sigmoid runs on 2^z with the gap clamped where |z| reaches 124 (past it the sigmoid is
     # saturated to float precision); the baseline evaluates the model's e^x as written, overflow
     # included. Few servers and one-sided weights put gaps all over [0, 1], around 1/2 too.
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    try:
-        import numpy_yuma
-    finally:
-        sys.path.pop(0)
+    numpy_yuma = _numpy_yuma()
     rng = np.random.default_rng(int(abs(steepness)) + 17)
     w = rng.random((6, 7, 3)) ** 4
     w[:, 0] = [1.0, 0.0, 0.0]
@@ -201,11 +207,7 @@ def test_threads_do_not_change_results(version: str) -> None:
 def test_numpy_baseline_agrees_across_panels(version: str) -> None:
     # The vector cases have three servers; 150 servers span ten panels of sixteen and two sets
     # of dividend lanes, which the kernels' results must add up over as the plain model does.
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    try:
-        import numpy_yuma
-    finally:
-        sys.path.pop(0)
+    numpy_yuma = _numpy_yuma()
     rng = np.random.default_rng(21)
     w = rng.random((4, 12, 150))
     w[rng.random(w.shape) < 0.2] = 0.0
@@ -217,11 +219,7 @@ def test_numpy_baseline_agrees_across_panels(version: str) -> None:
 
 
 def test_numpy_baseline_agrees() -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    try:
-        import numpy_yuma
-    finally:
-        sys.path.pop(0)
+    numpy_yuma = _numpy_yuma()
     for case in CASES:
         for display, key in KEY.items():
             p = case_params(case, display)
