@@ -714,13 +714,23 @@ for case in range(60):
     v = [value() if rng.random() < 0.3 else int(rng.integers(0, ONE + 1)) for _ in range(n)]
     h.update(json.dumps(C.mat_ema_sparse(new, old, alpha)).encode())
     h.update(json.dumps(C.col_normalized_row_dot(new, v, n)).encode())
+    # Yuma's dividends: the bonds divided by column, their column maxima and the dot with v, on
+    # divisors that are mostly the column sums (the epoch's), else anything.
+    sums = [sum(x for row in new for c, x in row if c == j) for j in range(n)]
+    sums = [max(-(1 << 63), min(s, (1 << 63) - 1)) for s in sums]  # saturated, as the chain's
+    divisor = [s if rng.random() < 0.8 else value() for s in sums]
+    h.update(json.dumps(C.col_normalize_matmul_transpose_sparse(new, divisor, v)).encode())
+# A row long enough for its dot to saturate: 9000 terms just under 2^50 (1 / (2^-18 + 2^-32)).
+row = [(j, ONE) for j in range(9000)]
+long_row = C.col_normalize_matmul_transpose_sparse([row], [(1 << 14) + 1] * 9000, [ONE] * 9000)
+h.update(json.dumps(long_row).encode())
 print(h.hexdigest())
 """
 
 
 def test_row_kernels_match_scalar_on_adversarial_rows(backend: str) -> None:
-    # The AVX-512 moving-average row passes (densify, emit with column sums) and the normalised
-    # row dot product take vectors only under conditions (runs of columns, values in [0, 1]);
-    # entries outside them, negative or saturating values and repeated columns must give the
-    # scalar rule's bits.
+    # The AVX-512 moving-average row passes (densify, emit with column sums), the normalised row
+    # dot product and Yuma's divided dot with column maxima take vectors only under conditions
+    # (runs of columns, values in [0, 1]); entries outside them, negative or saturating values
+    # and repeated columns must give the scalar rule's bits.
     assert_same_digest(_ROW_KERNELS_SCRIPT, backend)

@@ -279,6 +279,14 @@ void bind_math(py::module_& m) {
               return vout(math::col_normalized_row_dot(sparse_in(s), vin(v), c));
           },
           py::arg("m"), py::arg("v"), py::arg("columns"));
+    m.def("col_normalize_matmul_transpose_sparse",
+          [](const BitsSparse& s, const BitsVector& col_sum, const BitsVector& v) {
+              auto x = sparse_in(s);
+              math::Vector col_max;
+              const math::Vector dot = math::col_normalize_matmul_transpose_sparse(x, vin(col_sum), vin(v), col_max);
+              return py::make_tuple(sparse_out(x), vout(dot), vout(col_max));
+          },
+          py::arg("m"), py::arg("col_sum"), py::arg("v"));
     m.def("row_hadamard_sparse",
           [](const BitsSparse& s, const BitsVector& v) { return sparse_out(math::row_hadamard_sparse(sparse_in(s), vin(v))); },
           py::arg("m"), py::arg("v"));

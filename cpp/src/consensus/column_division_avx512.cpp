@@ -5,6 +5,7 @@
 // calls it only when simd::active_backend() is avx512.
 #include "simd/detail/avx512_intrinsics.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <limits>
 
@@ -81,22 +82,35 @@ inline __m512i divide_lanes(const Lanes& l, const ColumnReciprocals& table, __mm
     return exact_quotient(l.a, scale, d, ok);
 }
 
+// The division of the group of entries at e (its first `lanes` real, l loaded from it): the
+// quotients stored back in place and returned in lane order, the lanes outside the rule given to
+// the fallback; `divided` says whether every real lane was inside it.
+inline __m512i divide_group(math::Entry* e, int lanes, const Lanes& l, const ColumnReciprocals& table,
+                            ColumnFallback fallback, const void* context, bool& divided) noexcept {
+    __mmask8 ok;
+    const __m512i value = divide_lanes(l, table, ok);
+    _mm512_storeu_si512(e, _mm512_unpacklo_epi64(l.cols, value));
+    _mm512_storeu_si512(e + 4, _mm512_unpackhi_epi64(l.cols, value));
+    divided = true;
+    if (ok != 0xff) [[unlikely]] {
+        for (int lane = 0; lane < 8; ++lane) {
+            if (((ok >> lane) & 1) == 0 && entry_of_lane[lane] < lanes) {
+                fallback(e[entry_of_lane[lane]], context);
+                divided = false;
+            }
+        }
+    }
+    return value;
+}
+
 }  // namespace
 
 void divide_columns_avx512(math::Entry* entries, std::size_t count, const ColumnReciprocals& table,
                            ColumnFallback fallback, const void* context) {
-    auto step = [&](math::Entry* e, int lanes) {
-        const Lanes l = load_lanes(e, table.columns);
-        __mmask8 ok;
-        const __m512i value = divide_lanes(l, table, ok);
-        _mm512_storeu_si512(e, _mm512_unpacklo_epi64(l.cols, value));
-        _mm512_storeu_si512(e + 4, _mm512_unpackhi_epi64(l.cols, value));
-        if (ok != 0xff) [[unlikely]] {
-            for (int lane = 0; lane < 8; ++lane)
-                if (((ok >> lane) & 1) == 0 && entry_of_lane[lane] < lanes) fallback(e[entry_of_lane[lane]], context);
-        }
-    };
-    for_each_group<8>(entries, count, step);
+    for_each_group<8>(entries, count, [&](math::Entry* e, int lanes) {
+        bool divided;
+        divide_group(e, lanes, load_lanes(e, table.columns), table, fallback, context, divided);
+    });
 }
 
 // The quotients q of the division rule are in [0, 2^50] (a >= 0, d > 0, and x < 2^50 is within
@@ -142,6 +156,51 @@ std::int64_t normalized_row_dot_avx512(const math::Entry* row, std::size_t count
     return static_cast<std::int64_t>(static_cast<std::uint64_t>(_mm512_reduce_add_epi64(acc)) + rest);
 }
 
+// divide_columns_avx512's step, then normalized_row_dot_avx512's product and sum (all terms in
+// [0, 2^50]: fewer than 2^12 of them cannot reach 2^63, so the plain sum is the saturating one).
+// A run's maxima are one load and store in lane order; other columns may repeat within eight
+// entries, so they are raised one entry at a time.
+bool divide_max_dot_avx512(math::Entry* row, std::size_t count, const ColumnReciprocals& table, ColumnFallback fallback,
+                           const void* context, const std::int64_t* v, std::int64_t* col_max, std::int64_t* dot) {
+    const __m512i zero = _mm512_setzero_si512(), unit = _mm512_set1_epi64(std::int64_t{1} << 32);
+    const __m512i lane_order = _mm512_setr_epi64(0, 4, 1, 5, 2, 6, 3, 7);
+    const __m512i column_order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);  // lane_order's inverse
+    __m512i acc = zero;
+    bool plain = count <= kMaxDotEntries;
+    auto step = [&](math::Entry* e, int lanes) {
+        const Lanes l = load_lanes(e, table.columns);
+        bool divided;
+        const __m512i q = divide_group(e, lanes, l, table, fallback, context, divided);
+        plain = plain && divided;
+        if (!plain) return;
+        __mmask8 real = 0;
+        for (int lane = 0; lane < 8; ++lane) real |= static_cast<__mmask8>((entry_of_lane[lane] < lanes ? 1 : 0) << lane);
+        const __m512i vv = l.run ? _mm512_permutexvar_epi64(lane_order, _mm512_loadu_si512(v + l.first))
+                                 : _mm512_mask_i64gather_epi64(zero, l.in_range, l.col, v, 8);
+        if ((l.in_range & _mm512_cmple_epu64_mask(vv, unit) & real) != real) {
+            plain = false;
+            return;
+        }
+        const __m512i product = _mm512_mask_blend_epi64(
+            _mm512_cmpeq_epi64_mask(vv, unit),
+            _mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(q, 32), vv), _mm512_srli_epi64(_mm512_mul_epu32(q, vv), 32)),
+            q);
+        acc = _mm512_mask_add_epi64(acc, real, acc, product);
+        if (l.run && lanes == 8) {
+            std::int64_t* m = col_max + l.first;
+            const __m512i raised = _mm512_max_epi64(_mm512_permutexvar_epi64(lane_order, _mm512_loadu_si512(m)), q);
+            _mm512_storeu_si512(m, _mm512_permutexvar_epi64(column_order, raised));
+        } else {
+            for (int k = 0; k < lanes; ++k) {
+                std::int64_t& m = col_max[e[k].col];
+                m = std::max(m, e[k].value.bits);
+            }
+        }
+    };
+    for_each_group<8>(row, count, step);
+    *dot = _mm512_reduce_add_epi64(acc);
+    return plain;
+}
 
 // The row's total S (0 < S < 2^31 here, else nullptr: the caller's scalar rule) is the divisor
 // of every entry: floor(v·2^32 / S) is the rule above with a = v < 2^16 and d = S, exact in

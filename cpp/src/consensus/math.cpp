@@ -725,6 +725,26 @@ public:
     }
     /// The vector rule's table, or nullptr when the divisions are scalar.
     const consensus::detail::ColumnReciprocals* table() const noexcept { return scalar_ ? nullptr : &table_; }
+    /// Divides a row as operator() does and, where the backend's kernel takes the whole row
+    /// (detail::DivideMaxDotFn), raises col_max by its entries and returns the saturating sum of
+    /// fixed::mul(v[col], entry); otherwise nothing, and the caller walks the divided row for both.
+    /// v and col_max have room for every column.
+    std::optional<I32F32> divide_max_dot(Row row, const I32F32* v, I32F32* col_max) const {
+        static_assert(sizeof(I32F32) == sizeof(std::int64_t));
+        consensus::detail::DivideMaxDotFn kernel = nullptr;
+#if defined(TAOCORE_HAVE_AVX512)
+        if (kernel_ == &consensus::detail::divide_columns_avx512) kernel = &consensus::detail::divide_max_dot_avx512;
+#endif
+        if (kernel == nullptr) {
+            (*this)(row);
+            return std::nullopt;
+        }
+        std::int64_t dot = 0;
+        if (!kernel(row.data(), row.size(), table_, &fallback, &divisor_, reinterpret_cast<const std::int64_t*>(v),
+                    reinterpret_cast<std::int64_t*>(col_max), &dot))
+            return std::nullopt;
+        return I32F32::from_bits(dot);
+    }
 
 private:
     static void fallback(Entry& e, const void* context) {
@@ -778,8 +798,16 @@ Vector col_normalize_matmul_transpose_sparse(SparseMatrix& m, const Vector& col_
     const I32F32* const vj = v.data();
     Vector out(m.size(), I32F32::zero());
     for (std::size_t i = 0; i < m.size(); ++i) {
-        // The row divided first (it stays in L1 for the second walk).
-        divide(m[i]);
+        // In one walk where the kernel can; else the row divided first (it stays in L1 for the
+        // second walk).
+        if (v_size >= columns) {
+            if (const std::optional<I32F32> dot = divide.divide_max_dot(m[i], vj, max)) {
+                out[i] = *dot;
+                continue;
+            }
+        } else {
+            divide(m[i]);
+        }
         I32F32 acc = I32F32::zero();
         for (const Entry& e : m[i]) {
             raise_column_max(max, columns, e);

@@ -78,6 +78,21 @@ using RowDotFn = std::int64_t (*)(const math::Entry* row, std::size_t count, con
 /// every column of the table.
 std::int64_t normalized_row_dot_avx512(const math::Entry* row, std::size_t count, const ColumnReciprocals& table,
                                        const std::int64_t* v, RowDotFallback fallback, const void* context);
+/// Rows of at most this many entries may take DivideMaxDotFn: the sum of its terms (each at most
+/// 2^50, see there) stays below 2^62, so plain additions are the saturating ones.
+inline constexpr std::size_t kMaxDotEntries = 4096;
+/// divide_columns_avx512 over one row of count <= kMaxDotEntries entries which also raises
+/// col_max[col] to each quotient (signed maximum) and sets *dot to the row's saturating sum of
+/// fixed::mul(v[col], quotient), where every entry is plain: divided by the rule (not the
+/// fallback), col < table.columns and 0 <= v[col] <= 2^32 (all terms non-negative). Otherwise
+/// returns false: the row is divided all the same, and col_max may already be raised by some of
+/// its entries, which the caller's scalar walk of the divided row raising it again leaves as it
+/// is. v and col_max have room for every column of the table.
+using DivideMaxDotFn = bool (*)(math::Entry* row, std::size_t count, const ColumnReciprocals& table,
+                                ColumnFallback fallback, const void* context, const std::int64_t* v,
+                                std::int64_t* col_max, std::int64_t* dot);
+bool divide_max_dot_avx512(math::Entry* row, std::size_t count, const ColumnReciprocals& table, ColumnFallback fallback,
+                           const void* context, const std::int64_t* v, std::int64_t* col_max, std::int64_t* dot);
 /// The epoch's weight row of whole u16 values (uids col[k], values value[k]) without uid `self`,
 /// each divided by the row's total S as inplace_whole_row_normalize does (floor(v·2^32 / S)), into
 /// out in order; returns one past the last entry, or nullptr (nothing written) unless
