@@ -366,6 +366,47 @@ def test_weighted_median_of_columns_is_the_stake_quantile(
         assert got[j] == want, (j, minority)
 
 
+_median_row = st.one_of(
+    st.just("full"),  # every column in order: runs of eight, the transposing kernel's fast path
+    st.lists(st.integers(0, 40), max_size=30),  # any columns, in any order, repeated, past the end
+)
+
+
+@given(st.integers(1, 30), st.integers(1, 40).flatmap(lambda k: st.tuples(
+           st.lists(st.sampled_from([0, 1, 7, 1 << 20, 1 << 32]) | st.integers(0, 1 << 32),
+                    min_size=k, max_size=k),
+           st.lists(st.tuples(_median_row, st.lists(_score_bits, min_size=40, max_size=40)),
+                    max_size=k))),
+       st.integers(0, 65535))
+@settings(max_examples=300, deadline=None)
+def test_weighted_median_of_columns_follows_the_quickselect(
+    columns: int, data: tuple[list[int], list[tuple[Any, list[int]]]], kappa_u16: int
+) -> None:
+    # Every column against the chain's own loop (the spec's quickselect, written out above) on
+    # its votes: the voters' stakes normalised again, a vote per voter (its row's last entry in
+    # the column, else 0; voters past the matrix's rows vote 0). Column counts around multiples
+    # of eight and full rows exercise the column-major transposition in 8 x 8 blocks.
+    stake, row_specs = data
+    rows = []
+    for spec, values in row_specs:
+        cols = list(range(columns)) if spec == "full" else spec
+        rows.append([(c, values[t % len(values)]) for t, c in enumerate(cols)])
+    majority = C.u16_proportion_to_fixed(kappa_u16)
+    got = C.weighted_median_col_sparse(stake, rows, columns, majority)
+    voters = [i for i, s in enumerate(stake) if s > 0]
+    use = C.normalize([stake[i] for i in voters])
+    total = sum(use)
+    for j in range(columns):
+        votes = []
+        for i in voters:
+            vote = 0
+            for c, x in rows[i] if i < len(rows) else []:
+                if c == j:
+                    vote = x
+            votes.append(vote)
+        assert got[j] == _chain_weighted_median(use, votes, total - majority, 0, total), j
+
+
 # ---- interleaved exp series: each lane is the single series ---------------------------------
 
 _exp_inputs = st.one_of(

@@ -1263,6 +1263,15 @@ PartitionFn partition_for(bool plain) {
     return &partition_scalar<true>;
 }
 
+// The weighted median's transposition into column-major scores for the active backend, or
+// nullptr (the scalar scatter).
+consensus::detail::ColumnScoresFn column_scores_kernel() {
+#if defined(TAOCORE_HAVE_AVX512)
+    if (simd::active_backend() == simd::backend::avx512) return &consensus::detail::column_scores_avx512;
+#endif
+    return nullptr;
+}
+
 // Room for the three rotating vote lists of a k-vote quickselect, with the partition's slack.
 class MedianScratch {
 public:
@@ -1359,17 +1368,36 @@ Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score
     const I32F32 minority = saturating_sub(stake_sum, majority);
     const std::size_t k = use_stake.size();
     // Column-major scores of the voting rows (absent entries are 0).
-    // Column j's votes start at j·stride. The scatter below writes one vote to every column in
-    // turn, so a stride of a multiple of 128 bytes (k = 64 validators: 512) would put all the
-    // columns in a few L1 sets and miss on nearly every write: the stride is rounded to whole
-    // 32-byte vectors and kept off multiples of 128 bytes.
-    std::size_t stride = (k + 3) / 4 * 4;
-    if (stride % 16 == 0) stride += 4;
-    detail::CachedArray<I32F32> scores(columns * stride);
+    // Column j's votes start at j·stride, a whole number of eight votes (the vector kernel
+    // writes eight at a time) kept off multiples of 128 bytes: the scatter writes one vote to
+    // every column in turn, and at such a stride (k = 64 validators: 512 bytes) all the columns
+    // fell in a few L1 sets and missed on nearly every write.
+    std::size_t stride = (k + 7) / 8 * 8;
+    if (stride % 16 == 0) stride += 8;
+    // Mostly full rows are transposed by the kernel, if the backend has one: it writes every
+    // vote, absent ones as 0, so nothing needs clearing first. Sparse ones are scattered into
+    // cleared scores, which is cheaper when most votes are absent.
+    std::vector<ConstRow> rows;
+    std::size_t entries = 0;
+    rows.reserve(k);
     for (std::size_t i = 0; i < score.size() && i < stake.size(); ++i) {
         if (position[i] < 0) continue;
-        for (const Entry& e : score[i])
-            if (e.col < columns) scores[e.col * stride + static_cast<std::size_t>(position[i])] = e.value;
+        rows.push_back(score[i]);
+        entries += score[i].size();
+    }
+    for (std::size_t i = score.size(); i < stake.size(); ++i)  // voters without a row vote 0
+        if (position[i] >= 0) rows.emplace_back();
+    consensus::detail::ColumnScoresFn transpose = column_scores_kernel();
+    if (2 * entries < k * columns) transpose = nullptr;
+    detail::CachedArray<I32F32> scores(columns * stride, transpose == nullptr);
+    if (transpose != nullptr) {
+        detail::CachedArray<std::int64_t> group(8 * columns, false);
+        static_assert(sizeof(I32F32) == sizeof(std::int64_t));
+        transpose(rows.data(), k, columns, stride, reinterpret_cast<std::int64_t*>(scores.data()), group.data());
+    } else {
+        for (std::size_t p = 0; p < rows.size(); ++p)
+            for (const Entry& e : rows[p])
+                if (e.col < columns) scores[e.col * stride + p] = e.value;
     }
     Vector median(columns, I32F32::zero());
     MedianScratch scratch;

@@ -7,7 +7,9 @@
 #include "simd/detail/avx512_intrinsics.hpp"
 
 #include <bit>
+#include <cstring>
 
+#include "consensus/detail/entry_lanes_avx512.hpp"
 #include "consensus/detail/partition.hpp"
 
 namespace taocore::consensus::detail {
@@ -36,6 +38,64 @@ PartitionSums partition_plain_avx512(const std::int64_t* score, const std::int64
         step(_mm512_maskz_loadu_epi64(valid, score + p), _mm512_maskz_loadu_epi64(valid, stake + p), valid);
     }
     return {nb, na, _mm512_reduce_add_epi64(below_sum), _mm512_reduce_add_epi64(above_sum)};
+}
+
+namespace {
+
+// Rows r0..r7 of an 8 × 8 block in, its columns out: pairs of rows interleaved, then pairs of
+// those, then halves (24 shuffles for 64 values).
+inline void transpose8(__m512i (&r)[8]) noexcept {
+    __m512i t[8], u[8];
+    for (int i = 0; i < 4; ++i) {
+        t[2 * i] = _mm512_unpacklo_epi64(r[2 * i], r[2 * i + 1]);      // columns 0, 2, 4, 6 of the pair
+        t[2 * i + 1] = _mm512_unpackhi_epi64(r[2 * i], r[2 * i + 1]);  // columns 1, 3, 5, 7
+    }
+    const __m512i even = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), odd = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+    for (int h = 0; h < 2; ++h) {      // rows 0-3, rows 4-7
+        for (int c = 0; c < 2; ++c) {  // from the unpacklo (columns 0, 2, 4, 6) or unpackhi pairs
+            u[4 * h + c] = _mm512_permutex2var_epi64(t[4 * h + c], even, t[4 * h + c + 2]);      // columns c, c + 4
+            u[4 * h + c + 2] = _mm512_permutex2var_epi64(t[4 * h + c], odd, t[4 * h + c + 2]);  // columns c + 2, c + 6
+        }
+    }
+    for (int c = 0; c < 4; ++c) {
+        r[c] = _mm512_shuffle_i64x2(u[c], u[4 + c], 0x44);
+        r[c + 4] = _mm512_shuffle_i64x2(u[c], u[4 + c], 0xee);
+    }
+}
+
+}  // namespace
+
+void column_scores_avx512(const math::ConstRow* rows, std::size_t k, std::size_t columns, std::size_t stride,
+                          std::int64_t* scores, std::int64_t* group) noexcept {
+    static_assert(sizeof(math::Entry) == 16 && offsetof(math::Entry, value) == 8);
+    for (std::size_t p0 = 0; p0 < k; p0 += 8) {
+        std::memset(group, 0, 8 * columns * sizeof(std::int64_t));
+        for (std::size_t r = 0; r < 8 && p0 + r < k; ++r) {
+            const math::ConstRow row = rows[p0 + r];
+            std::int64_t* dense = group + r * columns;
+            for (std::size_t t = 0; t < row.size(); t += 8) {
+                const __mmask8 lanes = tail_lanes(t, row.size());
+                if (lanes == 0xff) {
+                    const EntryLanes e = load_entries(row.data() + t, lanes);
+                    if (e.run && e.first + 8 <= columns) {
+                        _mm512_storeu_si512(dense + e.first, e.value);
+                        continue;
+                    }
+                }
+                for (std::size_t q = t; q < row.size() && q < t + 8; ++q)
+                    if (row[q].col < columns) dense[row[q].col] = row[q].value.bits;
+            }
+        }
+        std::size_t c = 0;
+        for (; c + 8 <= columns; c += 8) {
+            __m512i block[8];
+            for (int r = 0; r < 8; ++r) block[r] = _mm512_loadu_si512(group + static_cast<std::size_t>(r) * columns + c);
+            transpose8(block);
+            for (int q = 0; q < 8; ++q) _mm512_storeu_si512(scores + (c + static_cast<std::size_t>(q)) * stride + p0, block[q]);
+        }
+        for (; c < columns; ++c)
+            for (std::size_t r = 0; r < 8; ++r) scores[c * stride + p0 + r] = group[r * columns + c];
+    }
 }
 
 }  // namespace taocore::consensus::detail

@@ -50,13 +50,15 @@ namespace detail {
 void* take_buffer(std::size_t bytes, std::size_t& capacity);
 void give_buffer(void* p, std::size_t capacity) noexcept;
 
-/// n zero-filled values of a trivially copyable T in a cached buffer.
+/// n zero-filled values (or, with zero_fill false, whatever the buffer held) of a trivially
+/// copyable T in a cached buffer.
 template <class T>
 class CachedArray {
 public:
-    explicit CachedArray(std::size_t n) : data_(static_cast<T*>(take_buffer(n * sizeof(T) + 1, capacity_))) {
+    explicit CachedArray(std::size_t n, bool zero_fill = true)
+        : data_(static_cast<T*>(take_buffer(n * sizeof(T) + 1, capacity_))) {
         static_assert(std::is_trivially_copyable_v<T>);
-        std::memset(static_cast<void*>(data_), 0, n * sizeof(T));
+        if (zero_fill) std::memset(static_cast<void*>(data_), 0, n * sizeof(T));
     }
     ~CachedArray() { give_buffer(data_, capacity_); }
     CachedArray(const CachedArray&) = delete;

@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "taocore/consensus/math.hpp"
+
 namespace taocore::consensus::detail {
 
 /// Votes as parallel arrays of I32F32 bits.
@@ -27,7 +29,19 @@ struct PartitionSums {
 using PartitionFn = PartitionSums (*)(const std::int64_t* score, const std::int64_t* stake, std::size_t n,
                                       std::int64_t pivot, VoteList below, VoteList above) noexcept;
 
+/// The weighted median's column-major scores (math.cpp's weighted_median_col_sparse): for the
+/// voters' rows rows[0..k) of entries and columns c < columns, scores[c·stride + p] = the value of
+/// row p's entry in column c (0 if it has none; of two in one column, the later one), and 0 at
+/// positions k up to the next multiple of 8, which stride must reach. `group` is scratch for
+/// 8·columns values.
+using ColumnScoresFn = void (*)(const math::ConstRow* rows, std::size_t k, std::size_t columns, std::size_t stride,
+                                std::int64_t* scores, std::int64_t* group) noexcept;
+
 #if defined(TAOCORE_HAVE_AVX512)
+/// ColumnScoresFn: eight rows at a time written densely into `group` (a run of eight columns
+/// with one store), then transposed into the scores in 8 × 8 blocks.
+void column_scores_avx512(const math::ConstRow* rows, std::size_t k, std::size_t columns, std::size_t stride,
+                          std::int64_t* scores, std::int64_t* group) noexcept;
 PartitionSums partition_plain_avx512(const std::int64_t* score, const std::int64_t* stake, std::size_t n,
                                      std::int64_t pivot, VoteList below, VoteList above) noexcept;
 #endif
