@@ -237,13 +237,18 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
         // The rest of the steps a stage at a time over the group's vectors (see two64_over_each).
         // The chain's series sum (bits) lies in [s_lo, s_hi]: sum[g] = s_hi, sum[G + g] = s_lo.
         __m512d sum[2 * G], inverse[2 * G];
+        __mmask8 any_negative = 0;
         for (std::size_t g = 0; g < G; ++g) {
             sum[g] = _mm512_mul_pd(_mm512_mul_pd(p[g], two32), up);
             sum[G + g] = _mm512_sub_pd(_mm512_fmsub_pd(_mm512_mul_pd(p[g], two32), down, _mm512_mul_pd(loss[g], up)), unit);
             inverse[g] = sum[g];
             inverse[G + g] = sum[G + g];
+            any_negative |= _mm512_movepi64_mask(ak[g]);
         }
-        two64_over_each(inverse);
+        // One over the sum serves only negative exponents. Those need a weight or bond more than
+        // half above the other (x > 1/2), which a subnet whose bonds follow its weights does not
+        // have: its groups skip these divisions and the floors below.
+        if (any_negative != 0) two64_over_each(inverse);
         // exp_safe: the sum itself, or one over it for a negative exponent, truncated to an
         // integer: floor is monotone, so the floors of the ends bound it (and mostly agree).
         // σ = floor(2^64 / (2^32 + e)) for e in [e_lo, e_hi]: quotient[g] from e_hi, quotient[G + g]
@@ -251,11 +256,14 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
         constexpr int floor_mode = _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC;
         __m512d quotient[2 * G];
         for (std::size_t g = 0; g < G; ++g) {
-            const __mmask8 negative = _mm512_movepi64_mask(ak[g]);
-            const __m512d inv_lo = _mm512_roundscale_pd(_mm512_mul_pd(inverse[g], down), floor_mode);
-            const __m512d inv_hi = _mm512_roundscale_pd(_mm512_mul_pd(inverse[G + g], up), floor_mode);
-            quotient[g] = _mm512_add_pd(two32, _mm512_mask_blend_pd(negative, sum[g], inv_hi));
-            quotient[G + g] = _mm512_add_pd(two32, _mm512_mask_blend_pd(negative, sum[G + g], inv_lo));
+            __m512d e_hi = sum[g], e_lo = sum[G + g];
+            if (any_negative != 0) {
+                const __mmask8 negative = _mm512_movepi64_mask(ak[g]);
+                e_hi = _mm512_mask_roundscale_pd(e_hi, negative, _mm512_mul_pd(inverse[G + g], up), floor_mode);
+                e_lo = _mm512_mask_roundscale_pd(e_lo, negative, _mm512_mul_pd(inverse[g], down), floor_mode);
+            }
+            quotient[g] = _mm512_add_pd(two32, e_hi);
+            quotient[G + g] = _mm512_add_pd(two32, e_lo);
         }
         two64_over_each(quotient);
         for (std::size_t g = 0; g < G; ++g) {
