@@ -720,6 +720,28 @@ def test_vector_column_division_matches_saturating_div(
     assert run.returncode == 0 and run.stdout.startswith("ok"), run.stdout + run.stderr
 
 
+def test_series_by_exponential_is_within_its_bounds(tmp_path: Path) -> None:
+    # The liquid-alpha interval kernel takes the series sum P(x) as e^x where x <= 5; its error
+    # argument (series_exp_avx512.hpp) bounds P within 2^-48.8 and P - 1 - x within 2^-41.5,
+    # which tests/cpp/series_exp_check.cpp checks on 3 million exponents against the series
+    # summed in long double. The backend comparisons cannot see an error inside the kernel's
+    # margins; this can.
+    cxx = (
+        shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++") or shutil.which("clang++")
+    )
+    if cxx is None:
+        pytest.skip("no C++ compiler")
+    root = Path(__file__).resolve().parent.parent
+    exe = tmp_path / "series_exp_check"
+    subprocess.run([cxx, "-O2", "-std=c++20", "-Wall", "-Wextra", "-Wshadow", "-Werror",
+                    "-mavx512f", "-mavx512dq",
+                    f"-I{root / 'cpp' / 'src'}", f"-I{root / 'cpp' / 'include'}",
+                    str(root / "tests" / "cpp" / "series_exp_check.cpp"), "-o", str(exe)],
+                   check=True, capture_output=True, timeout=300)
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0 and run.stdout.startswith("ok"), run.stdout + run.stderr
+
+
 _ROW_KERNELS_SCRIPT = """
 import hashlib, json, sys
 import numpy as np

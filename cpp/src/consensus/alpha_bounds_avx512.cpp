@@ -9,6 +9,7 @@
 
 #include "detail/alpha_bounds.hpp"
 #include "detail/alpha_series.hpp"
+#include "detail/series_exp_avx512.hpp"
 #include "detail/entry_lanes_avx512.hpp"
 
 namespace taocore::consensus::detail {
@@ -220,20 +221,31 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
             x[g] = _mm512_mul_pd(_mm512_cvtepi64_pd(_mm512_abs_epi64(ak[g])), scale);  // exact: below 2^37
             p[g] = _mm512_set1_pd(kSeries.p[kTerms]);
         }
-        // Horner's rule down to p[2] gives R(x) = Σ_{i>=2} p[i] x^(i−2), and its last two steps
-        // P(x); x²·R(x) = P(x) − 1 − x is the loss bound's tail (see SeriesCoefficients).
+        __mmask8 near = 0xff;
+        for (std::size_t g = 0; g < G; ++g) near &= _mm512_cmp_pd_mask(x[g], _mm512_set1_pd(kExpLimit), _CMP_LE_OQ);
+        __m512d tail[G];
+        if (near == 0xff) {
+            for (std::size_t g = 0; g < G; ++g) {
+                p[g] = series_by_exp(x[g]);
+                tail[g] = _mm512_sub_pd(_mm512_sub_pd(p[g], unit), x[g]);
+            }
+        } else {
+            // Horner's rule down to p[2] gives R(x) = Σ_{i>=2} p[i] x^(i−2), and its last two
+            // steps P(x); x²·R(x) = P(x) − 1 − x is the loss bound's tail (see SeriesCoefficients).
 #pragma GCC unroll 32
-        for (int i = kTerms - 1; i >= 2; --i) {
-            const __m512d c = _mm512_set1_pd(kSeries.p[i]);
-            for (std::size_t g = 0; g < G; ++g) p[g] = _mm512_fmadd_pd(p[g], x[g], c);
+            for (int i = kTerms - 1; i >= 2; --i) {
+                const __m512d c = _mm512_set1_pd(kSeries.p[i]);
+                for (std::size_t g = 0; g < G; ++g) p[g] = _mm512_fmadd_pd(p[g], x[g], c);
+            }
+            for (std::size_t g = 0; g < G; ++g) {
+                tail[g] = _mm512_mul_pd(_mm512_mul_pd(p[g], x[g]), x[g]);
+                p[g] = _mm512_fmadd_pd(_mm512_fmadd_pd(p[g], x[g], _mm512_set1_pd(kSeries.p[1])), x[g],
+                                       _mm512_set1_pd(kSeries.p[0]));
+            }
         }
-        for (std::size_t g = 0; g < G; ++g) {
-            const __m512d tail = _mm512_mul_pd(_mm512_mul_pd(p[g], x[g]), x[g]);
-            loss[g] = _mm512_fmadd_pd(_mm512_set1_pd(kSeries.loss_ratio), tail,
+        for (std::size_t g = 0; g < G; ++g)
+            loss[g] = _mm512_fmadd_pd(_mm512_set1_pd(kSeries.loss_ratio), tail[g],
                                       _mm512_fmadd_pd(_mm512_set1_pd(kSeries.e[1]), x[g], steps_lost(x[g])));
-            p[g] = _mm512_fmadd_pd(_mm512_fmadd_pd(p[g], x[g], _mm512_set1_pd(kSeries.p[1])), x[g],
-                                   _mm512_set1_pd(kSeries.p[0]));
-        }
         // The rest of the steps a stage at a time over the group's vectors (see two64_over_each).
         // The chain's series sum (bits) lies in [s_lo, s_hi]: sum[g] = s_hi, sum[G + g] = s_lo.
         __m512d sum[2 * G], inverse[2 * G];
