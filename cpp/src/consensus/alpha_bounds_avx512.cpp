@@ -225,10 +225,7 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
         for (std::size_t g = 0; g < G; ++g) near &= _mm512_cmp_pd_mask(x[g], _mm512_set1_pd(kExpLimit), _CMP_LE_OQ);
         __m512d tail[G];
         if (near == 0xff) {
-            for (std::size_t g = 0; g < G; ++g) {
-                p[g] = series_by_exp(x[g]);
-                tail[g] = _mm512_sub_pd(_mm512_sub_pd(p[g], unit), x[g]);
-            }
+            for (std::size_t g = 0; g < G; ++g) series_by_exp(x[g], p[g], tail[g]);
         } else {
             // Horner's rule down to p[2] gives R(x) = Σ_{i>=2} p[i] x^(i−2), and its last two
             // steps P(x); x²·R(x) = P(x) − 1 − x is the loss bound's tail (see SeriesCoefficients).

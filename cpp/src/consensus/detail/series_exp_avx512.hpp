@@ -24,14 +24,16 @@ namespace taocore::consensus::detail {
 inline constexpr double kExpLimit = 5.0;
 static_assert(kTerms == 31);
 
-inline __m512d series_by_exp(__m512d x) noexcept {
+/// P(x) into p and the loss bound's tail P − 1 − x into tail, as above.
+inline void series_by_exp(__m512d x, __m512d& p, __m512d& tail) noexcept {
     const __m512d ln2_hi = _mm512_set1_pd(0x1.62e42fefa38p-1), ln2_lo = _mm512_set1_pd(0x1.ef35793c7673p-45);
     const __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(0x1.71547652b82fep0)),
                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     const __m512d r = _mm512_fnmadd_pd(n, ln2_lo, _mm512_fnmadd_pd(n, ln2_hi, x));
     __m512d q = _mm512_set1_pd(kSeries.p[12]);
     for (int i = 11; i >= 0; --i) q = _mm512_fmadd_pd(q, r, _mm512_set1_pd(kSeries.p[i]));
-    return _mm512_scalef_pd(q, n);
+    p = _mm512_scalef_pd(q, n);
+    tail = _mm512_sub_pd(_mm512_sub_pd(p, _mm512_set1_pd(1.0)), x);
 }
 
 }  // namespace taocore::consensus::detail
