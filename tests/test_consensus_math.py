@@ -720,12 +720,12 @@ def test_vector_column_division_matches_saturating_div(
     assert run.returncode == 0 and run.stdout.startswith("ok"), run.stdout + run.stderr
 
 
-def test_series_by_exponential_is_within_its_bounds(tmp_path: Path) -> None:
-    # The liquid-alpha interval kernel takes the series sum P(x) as e^x where x <= 5; its error
-    # argument (series_exp_avx512.hpp) bounds P within 2^-48.8 and P - 1 - x within 2^-41.5,
-    # which tests/cpp/series_exp_check.cpp checks on 3 million exponents against the series
-    # summed in long double. The backend comparisons cannot see an error inside the kernel's
-    # margins; this can.
+def test_liquid_alpha_series_sums_are_within_their_bounds(tmp_path: Path) -> None:
+    # The liquid-alpha interval kernel takes the series sum P(x) as e^x where x <= 5, else by
+    # Horner's rule, and the loss bound's tail P - 1 - x with it; series_exp_avx512.hpp bounds
+    # their errors, which tests/cpp/series_exp_check.cpp checks on millions of exponents against
+    # the series summed in long double. The backend comparisons cannot see an error inside the
+    # kernel's margins (nor, the loss bound having slack, a tail half its size); this can.
     cxx = (
         shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++") or shutil.which("clang++")
     )

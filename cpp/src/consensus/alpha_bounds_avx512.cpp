@@ -219,7 +219,6 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
             given[g] = _mm512_maskz_loadu_epi64(lanes[g], a + k + 8 * g);
             ak[g] = _mm512_min_epi64(_mm512_max_epi64(given[g], _mm512_sub_epi64(_mm512_setzero_si512(), bound)), bound);
             x[g] = _mm512_mul_pd(_mm512_cvtepi64_pd(_mm512_abs_epi64(ak[g])), scale);  // exact: below 2^37
-            p[g] = _mm512_set1_pd(kSeries.p[kTerms]);
         }
         __mmask8 near = 0xff;
         for (std::size_t g = 0; g < G; ++g) near &= _mm512_cmp_pd_mask(x[g], _mm512_set1_pd(kExpLimit), _CMP_LE_OQ);
@@ -227,18 +226,7 @@ std::size_t alpha_bounds_avx512(const std::int64_t* a, std::size_t count, std::i
         if (near == 0xff) {
             for (std::size_t g = 0; g < G; ++g) series_by_exp(x[g], p[g], tail[g]);
         } else {
-            // Horner's rule down to p[2] gives R(x) = Σ_{i>=2} p[i] x^(i−2), and its last two
-            // steps P(x); x²·R(x) = P(x) − 1 − x is the loss bound's tail (see SeriesCoefficients).
-#pragma GCC unroll 32
-            for (int i = kTerms - 1; i >= 2; --i) {
-                const __m512d c = _mm512_set1_pd(kSeries.p[i]);
-                for (std::size_t g = 0; g < G; ++g) p[g] = _mm512_fmadd_pd(p[g], x[g], c);
-            }
-            for (std::size_t g = 0; g < G; ++g) {
-                tail[g] = _mm512_mul_pd(_mm512_mul_pd(p[g], x[g]), x[g]);
-                p[g] = _mm512_fmadd_pd(_mm512_fmadd_pd(p[g], x[g], _mm512_set1_pd(kSeries.p[1])), x[g],
-                                       _mm512_set1_pd(kSeries.p[0]));
-            }
+            series_by_horner(x, p, tail);
         }
         for (std::size_t g = 0; g < G; ++g)
             loss[g] = _mm512_fmadd_pd(_mm512_set1_pd(kSeries.loss_ratio), tail[g],

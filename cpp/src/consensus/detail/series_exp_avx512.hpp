@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
-// The liquid-alpha interval kernel's series sum by the exponential (alpha_bounds_avx512.cpp),
-// for AVX-512 F translation units; tests/cpp/series_exp_check.cpp checks it against the series.
+// The liquid-alpha interval kernel's series sum and the loss bound's tail (alpha_bounds_avx512.cpp),
+// by the exponential or by Horner's rule, for AVX-512 F translation units;
+// tests/cpp/series_exp_check.cpp checks both against the series.
 #pragma once
 
 #include "simd/detail/avx512_intrinsics.hpp"
+
+#include <cstddef>
 
 #include "consensus/detail/alpha_series.hpp"
 
@@ -34,6 +37,27 @@ inline void series_by_exp(__m512d x, __m512d& p, __m512d& tail) noexcept {
     for (int i = 11; i >= 0; --i) q = _mm512_fmadd_pd(q, r, _mm512_set1_pd(kSeries.p[i]));
     p = _mm512_scalef_pd(q, n);
     tail = _mm512_sub_pd(_mm512_sub_pd(p, _mm512_set1_pd(1.0)), x);
+}
+
+/// P(x) and its tail for any 0 <= x <= 20 (the clamp), G vectors at a time (each step of the
+/// chain waits on the last: the group's vectors fill the gaps). Horner's rule down to p[2] gives
+/// R(x) = Σ_{i>=2} p[i] x^(i−2), and its last two steps P(x); x²·R(x) = P(x) − 1 − x is the tail
+/// (see SeriesCoefficients). Every term is positive, so the roundings (one per step, and the
+/// coefficients' own, each built by at most 31 correctly rounded divisions) each move a sum of
+/// positive terms by a relative 2^-53: P and the tail are within 64·2^-53 = 2^-47 relative,
+/// under the 2^-46 the kernel's margins allow (the loss takes the tail's relative error).
+template <std::size_t G>
+inline void series_by_horner(const __m512d (&x)[G], __m512d (&p)[G], __m512d (&tail)[G]) noexcept {
+    for (std::size_t g = 0; g < G; ++g) p[g] = _mm512_set1_pd(kSeries.p[kTerms]);
+#pragma GCC unroll 32
+    for (int i = kTerms - 1; i >= 2; --i) {
+        const __m512d c = _mm512_set1_pd(kSeries.p[i]);
+        for (std::size_t g = 0; g < G; ++g) p[g] = _mm512_fmadd_pd(p[g], x[g], c);
+    }
+    for (std::size_t g = 0; g < G; ++g) {
+        tail[g] = _mm512_mul_pd(_mm512_mul_pd(p[g], x[g]), x[g]);
+        p[g] = _mm512_fmadd_pd(_mm512_fmadd_pd(p[g], x[g], _mm512_set1_pd(kSeries.p[1])), x[g], _mm512_set1_pd(kSeries.p[0]));
+    }
 }
 
 }  // namespace taocore::consensus::detail
