@@ -82,25 +82,48 @@ inline __m512i divide_lanes(const Lanes& l, const ColumnReciprocals& table, __mm
     return exact_quotient(l.a, scale, d, ok);
 }
 
+// The lanes holding the first `lanes` entries of a group (entry_of_lane's order).
+inline __mmask8 real_lanes(int lanes) noexcept {
+    __mmask8 real = 0;
+    for (int lane = 0; lane < 8; ++lane) real |= static_cast<__mmask8>((entry_of_lane[lane] < lanes ? 1 : 0) << lane);
+    return real;
+}
+
 // The division of the group of entries at e (its first `lanes` real, l loaded from it): the
-// quotients stored back in place and returned in lane order, the lanes outside the rule given to
-// the fallback; `divided` says whether every real lane was inside it.
+// quotients stored back in place and returned in lane order, the real lanes outside the rule
+// given to the fallback; `divided` says whether there were none.
 inline __m512i divide_group(math::Entry* e, int lanes, const Lanes& l, const ColumnReciprocals& table,
                             ColumnFallback fallback, const void* context, bool& divided) noexcept {
     __mmask8 ok;
     const __m512i value = divide_lanes(l, table, ok);
     _mm512_storeu_si512(e, _mm512_unpacklo_epi64(l.cols, value));
     _mm512_storeu_si512(e + 4, _mm512_unpackhi_epi64(l.cols, value));
-    divided = true;
-    if (ok != 0xff) [[unlikely]] {
-        for (int lane = 0; lane < 8; ++lane) {
-            if (((ok >> lane) & 1) == 0 && entry_of_lane[lane] < lanes) {
-                fallback(e[entry_of_lane[lane]], context);
-                divided = false;
-            }
-        }
+    const auto missed = static_cast<unsigned>(real_lanes(lanes) & ~ok);
+    divided = missed == 0;
+    if (!divided) [[unlikely]] {
+        for (int lane = 0; lane < 8; ++lane)
+            if ((missed >> lane) & 1) fallback(e[entry_of_lane[lane]], context);
     }
     return value;
+}
+
+// v[col] for the lanes of l, in its lane order (0 in lanes whose column is past the table).
+inline __m512i column_values_of(const std::int64_t* v, const Lanes& l) noexcept {
+    const __m512i lane_order = _mm512_setr_epi64(0, 4, 1, 5, 2, 6, 3, 7);
+    return l.run ? _mm512_permutexvar_epi64(lane_order, _mm512_loadu_si512(v + l.first))
+                 : _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), l.in_range, l.col, v, 8);
+}
+
+// fixed::mul(q, v) for quotients q of the rule and 0 <= v <= 2^32. The quotients are in
+// [0, 2^50] (a >= 0, d > 0, and x < 2^50 is within 1/4 of the quotient). For v < 2^32, with
+// q = h·2^32 + l (h < 2^18, l < 2^32), the floored product floor(q·v / 2^32) is
+// h·v + floor(l·v / 2^32) (h·v·2^32 is a multiple of 2^32), two exact 32 × 32-bit products,
+// below 2^51; for v = 2^32 it is q. (F and DQ only: this file is built without IFMA.)
+inline __m512i times_fraction(__m512i q, __m512i v) noexcept {
+    const __m512i unit = _mm512_set1_epi64(std::int64_t{1} << 32);
+    return _mm512_mask_blend_epi64(
+        _mm512_cmpeq_epi64_mask(v, unit),
+        _mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(q, 32), v), _mm512_srli_epi64(_mm512_mul_epu32(q, v), 32)), q);
 }
 
 }  // namespace
@@ -113,30 +136,21 @@ void divide_columns_avx512(math::Entry* entries, std::size_t count, const Column
     });
 }
 
-// The quotients q of the division rule are in [0, 2^50] (a >= 0, d > 0, and x < 2^50 is within
-// 1/4 of the quotient). For v in [0, 2^32), with q = h·2^32 + l (h < 2^18, l < 2^32), fixed::mul's
-// floored product floor(q·v / 2^32) is h·v + floor(l·v / 2^32) (h·v·2^32 is a multiple of 2^32),
-// two exact 32 × 32-bit products, below 2^51; for v = 2^32 it is q. (F and DQ only: this file is
-// built without IFMA.) The row's additions wrap (fixed::add), so lane sums in any order and the
-// fallback's terms give the same total.
+// Each term by times_fraction where its entry is divided by the rule and 0 <= v <= 2^32. The
+// row's additions wrap (fixed::add), so lane sums in any order and the fallback's terms give the
+// same total.
 std::int64_t normalized_row_dot_avx512(const math::Entry* row, std::size_t count, const ColumnReciprocals& table,
                                        const std::int64_t* v, RowDotFallback fallback, const void* context) {
-    const __m512i zero = _mm512_setzero_si512(), unit = _mm512_set1_epi64(std::int64_t{1} << 32);
-    const __m512i lane_order = _mm512_setr_epi64(0, 4, 1, 5, 2, 6, 3, 7);
-    __m512i acc = zero;
+    const __m512i unit = _mm512_set1_epi64(std::int64_t{1} << 32);
+    __m512i acc = _mm512_setzero_si512();
     std::uint64_t rest = 0;
     auto step = [&](const math::Entry* e, int lanes) {
         const Lanes l = load_lanes(e, table.columns);
         __mmask8 ok;
         const __m512i q = divide_lanes(l, table, ok);
-        const __m512i vv = l.run ? _mm512_permutexvar_epi64(lane_order, _mm512_loadu_si512(v + l.first))
-                                 : _mm512_mask_i64gather_epi64(zero, l.in_range, l.col, v, 8);
+        const __m512i vv = column_values_of(v, l);
         ok &= l.in_range & _mm512_cmple_epu64_mask(vv, unit);
-        const __m512i product = _mm512_mask_blend_epi64(
-            _mm512_cmpeq_epi64_mask(vv, unit),
-            _mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(q, 32), vv), _mm512_srli_epi64(_mm512_mul_epu32(q, vv), 32)),
-            q);
-        acc = _mm512_mask_add_epi64(acc, ok, acc, product);
+        acc = _mm512_mask_add_epi64(acc, ok, acc, times_fraction(q, vv));
         if (ok != 0xff) [[unlikely]] {
             for (int lane = 0; lane < 8; ++lane)
                 if (((ok >> lane) & 1) == 0 && entry_of_lane[lane] < lanes)
@@ -156,16 +170,16 @@ std::int64_t normalized_row_dot_avx512(const math::Entry* row, std::size_t count
     return static_cast<std::int64_t>(static_cast<std::uint64_t>(_mm512_reduce_add_epi64(acc)) + rest);
 }
 
-// divide_columns_avx512's step, then normalized_row_dot_avx512's product and sum (all terms in
+// divide_columns_avx512's step, then normalized_row_dot_avx512's terms and sum (all terms in
 // [0, 2^50]: fewer than 2^12 of them cannot reach 2^63, so the plain sum is the saturating one).
 // A run's maxima are one load and store in lane order; other columns may repeat within eight
 // entries, so they are raised one entry at a time.
 bool divide_max_dot_avx512(math::Entry* row, std::size_t count, const ColumnReciprocals& table, ColumnFallback fallback,
                            const void* context, const std::int64_t* v, std::int64_t* col_max, std::int64_t* dot) {
-    const __m512i zero = _mm512_setzero_si512(), unit = _mm512_set1_epi64(std::int64_t{1} << 32);
+    const __m512i unit = _mm512_set1_epi64(std::int64_t{1} << 32);
     const __m512i lane_order = _mm512_setr_epi64(0, 4, 1, 5, 2, 6, 3, 7);
     const __m512i column_order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);  // lane_order's inverse
-    __m512i acc = zero;
+    __m512i acc = _mm512_setzero_si512();
     bool plain = count <= kMaxDotEntries;
     auto step = [&](math::Entry* e, int lanes) {
         const Lanes l = load_lanes(e, table.columns);
@@ -173,19 +187,13 @@ bool divide_max_dot_avx512(math::Entry* row, std::size_t count, const ColumnReci
         const __m512i q = divide_group(e, lanes, l, table, fallback, context, divided);
         plain = plain && divided;
         if (!plain) return;
-        __mmask8 real = 0;
-        for (int lane = 0; lane < 8; ++lane) real |= static_cast<__mmask8>((entry_of_lane[lane] < lanes ? 1 : 0) << lane);
-        const __m512i vv = l.run ? _mm512_permutexvar_epi64(lane_order, _mm512_loadu_si512(v + l.first))
-                                 : _mm512_mask_i64gather_epi64(zero, l.in_range, l.col, v, 8);
+        const __mmask8 real = real_lanes(lanes);
+        const __m512i vv = column_values_of(v, l);
         if ((l.in_range & _mm512_cmple_epu64_mask(vv, unit) & real) != real) {
             plain = false;
             return;
         }
-        const __m512i product = _mm512_mask_blend_epi64(
-            _mm512_cmpeq_epi64_mask(vv, unit),
-            _mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(q, 32), vv), _mm512_srli_epi64(_mm512_mul_epu32(q, vv), 32)),
-            q);
-        acc = _mm512_mask_add_epi64(acc, real, acc, product);
+        acc = _mm512_mask_add_epi64(acc, real, acc, times_fraction(q, vv));
         if (l.run && lanes == 8) {
             std::int64_t* m = col_max + l.first;
             const __m512i raised = _mm512_max_epi64(_mm512_permutexvar_epi64(lane_order, _mm512_loadu_si512(m)), q);

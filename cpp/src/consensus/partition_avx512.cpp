@@ -9,8 +9,8 @@
 #include <bit>
 #include <cstring>
 
-#include "consensus/detail/entry_lanes_avx512.hpp"
 #include "consensus/detail/partition.hpp"
+#include "consensus/detail/rows.hpp"
 
 namespace taocore::consensus::detail {
 
@@ -67,25 +67,10 @@ inline void transpose8(__m512i (&r)[8]) noexcept {
 
 void column_scores_avx512(const math::ConstRow* rows, std::size_t k, std::size_t columns, std::size_t stride,
                           std::int64_t* scores, std::int64_t* group) noexcept {
-    static_assert(sizeof(math::Entry) == 16 && offsetof(math::Entry, value) == 8);
     for (std::size_t p0 = 0; p0 < k; p0 += 8) {
         std::memset(group, 0, 8 * columns * sizeof(std::int64_t));
-        for (std::size_t r = 0; r < 8 && p0 + r < k; ++r) {
-            const math::ConstRow row = rows[p0 + r];
-            std::int64_t* dense = group + r * columns;
-            for (std::size_t t = 0; t < row.size(); t += 8) {
-                const __mmask8 lanes = tail_lanes(t, row.size());
-                if (lanes == 0xff) {
-                    const EntryLanes e = load_entries(row.data() + t, lanes);
-                    if (e.run && e.first + 8 <= columns) {
-                        _mm512_storeu_si512(dense + e.first, e.value);
-                        continue;
-                    }
-                }
-                for (std::size_t q = t; q < row.size() && q < t + 8; ++q)
-                    if (row[q].col < columns) dense[row[q].col] = row[q].value.bits;
-            }
-        }
+        for (std::size_t r = 0; r < 8 && p0 + r < k; ++r)
+            scatter_row_avx512(rows[p0 + r].data(), rows[p0 + r].size(), group + r * columns, columns, false);
         std::size_t c = 0;
         for (; c + 8 <= columns; c += 8) {
             __m512i block[8];

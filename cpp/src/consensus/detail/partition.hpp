@@ -38,8 +38,8 @@ using ColumnScoresFn = void (*)(const math::ConstRow* rows, std::size_t k, std::
                                 std::int64_t* scores, std::int64_t* group) noexcept;
 
 #if defined(TAOCORE_HAVE_AVX512)
-/// ColumnScoresFn: eight rows at a time written densely into `group` (a run of eight columns
-/// with one store), then transposed into the scores in 8 × 8 blocks.
+/// ColumnScoresFn: eight rows at a time written densely into `group` (scatter_row_avx512),
+/// then transposed into the scores in 8 × 8 blocks.
 void column_scores_avx512(const math::ConstRow* rows, std::size_t k, std::size_t columns, std::size_t stride,
                           std::int64_t* scores, std::int64_t* group) noexcept;
 PartitionSums partition_plain_avx512(const std::int64_t* score, const std::int64_t* stake, std::size_t n,
