@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -540,6 +544,104 @@ def test_simulate_many_names_the_bad_scenario() -> None:
         sim.simulate_many([W], "yuma1")  # type: ignore[list-item]
     with pytest.raises(ValueError, match="threads"):
         sim.simulate_many([(W, S)], "yuma1", threads=-1)
+
+
+def _watched_inputs() -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """One 256 x 1024 matrix and stake vector, reused: a run of 16 epochs or more is past the
+    core's kWatchedWork weights, so it runs on a worker thread under the watch."""
+    rng = np.random.default_rng(21)
+    return rng.random((256, 1024), dtype=np.float32), rng.random(256, dtype=np.float32) + 0.01
+
+
+def _seconds_per_epoch(w: np.ndarray[Any, Any], s: np.ndarray[Any, Any]) -> float:
+    start = time.monotonic()
+    sim.simulate(w, s, "yuma3", epochs=100, keep_bonds=False)
+    return (time.monotonic() - start) / 100
+
+
+def test_progress_reports_the_epochs_done_and_changes_nothing() -> None:
+    w, s = _watched_inputs()
+    seen: list[tuple[int, int]] = []
+    watched = sim.simulate(
+        w,
+        s,
+        "yuma3_liquid",
+        epochs=400,
+        keep_bonds=False,
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    assert seen[-1] == (400, 400)
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and {t for _, t in seen} == {400}
+    plain = sim.simulate(w, s, "yuma3_liquid", epochs=400, keep_bonds=False)
+    for name in ("bonds", "incentive", "dividends", "consensus"):
+        assert np.array_equal(getattr(watched, name), getattr(plain, name)), name
+    # A small run finishes before it would be watched: one report, at the end.
+    seen.clear()
+    sim.simulate(w[:8, :16], s[:8], "yuma1", epochs=3, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(3, 3)]
+    # Several scenarios count together.
+    seen.clear()
+    sim.simulate_many(
+        [(w, s), (w[:64], s[:64])],
+        "yuma2",
+        epochs=50,
+        threads=2,
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    assert seen[-1] == (100, 100)
+
+
+def test_progress_true_draws_a_bar_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    w, s = _watched_inputs()
+    sim.simulate(w, s, "yuma2", epochs=40, keep_bonds=False, progress=True)
+    assert "epoch 40/40" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="progress"):
+        sim.simulate(w, s, "yuma2", epochs=40, progress="yes")  # type: ignore[arg-type]
+
+
+class _Enough(Exception):
+    pass
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_an_exception_from_progress_stops_the_run(threads: int) -> None:
+    w, s = _watched_inputs()
+    epochs = max(2000, int(20 / _seconds_per_epoch(w, s)))  # some 20 s of work, or more
+    calls: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        calls.append(done)
+        raise _Enough
+
+    start = time.monotonic()
+    with pytest.raises(_Enough):
+        sim.simulate_many(
+            [(w, s)] * 2,
+            "yuma3",
+            epochs=epochs,
+            threads=threads,
+            keep_bonds=False,
+            progress=progress,
+        )
+    # Stopped at the first report, 0.1 s in, rather than after the whole run.
+    assert len(calls) == 1 and calls[0] < 2 * epochs
+    assert time.monotonic() - start < 5
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT by os.kill is POSIX")
+def test_ctrl_c_interrupts_a_long_run() -> None:
+    w, s = _watched_inputs()
+    epochs = max(2000, int(20 / _seconds_per_epoch(w, s)))
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    start = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            sim.simulate(w, s, "yuma3", epochs=epochs, keep_bonds=False)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - start < 5
 
 
 def test_public_surface() -> None:

@@ -5,12 +5,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <atomic>
 #include <optional>
 #include <stdexcept>
 #include <exception>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "taocore/consensus/sim.hpp"
@@ -99,7 +97,7 @@ struct Job {
 
 template <class T>
 py::list run_jobs(const py::list& scenarios, sim::Version version, const sim::Params& params, unsigned threads,
-                  bool keep_bonds, std::optional<taocore::simd::backend> backend) {
+                  bool keep_bonds, std::optional<taocore::simd::backend> backend, const py::object& progress) {
     std::vector<Job<T>> jobs;
     jobs.reserve(scenarios.size());
     for (const auto& item : scenarios) {
@@ -107,43 +105,31 @@ py::list run_jobs(const py::list& scenarios, sim::Version version, const sim::Pa
         if (t.size() != 3) throw py::value_error("scenarios: each item must be (weights, stakes, epochs)");
         jobs.emplace_back(t[0].cast<py::array>(), t[1].cast<py::array>(), t[2].cast<std::size_t>(), keep_bonds);
     }
-    {
-        py::gil_scoped_release release;
-        // Every scenario is checked before any runs (simulate() checks again, so a single
-        // scenario goes straight to it: the check is a pass over all its weights).
-        if (jobs.size() > 1) {
-            for (std::size_t k = 0; k < jobs.size(); ++k) {
-                try {
-                    sim::validate(jobs[k].in, params);
-                } catch (const sim::InvalidInput& e) {
-                    throw sim::InvalidInput("scenarios[" + std::to_string(k) + "]: " + e.what());
-                }
-            }
+    std::vector<sim::Scenario<T>> batch;
+    batch.reserve(jobs.size());
+    for (const auto& j : jobs) batch.push_back({j.in, j.out});
+    // The watch runs on this (usually the main) thread, where Python handles signals: Ctrl-C
+    // stops the run within a report interval instead of after its last epoch.
+    std::optional<py::error_already_set> failure;
+    const sim::Watch watch{[&](std::size_t done, std::size_t total) {
+        const py::gil_scoped_acquire gil;
+        try {
+            if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+            if (!progress.is_none()) progress(done, total);
+            return true;
+        } catch (py::error_already_set& e) {
+            failure.emplace(std::move(e));
+            return false;
         }
-        // One scenario: its threads go to the per-epoch consensus. Several: one worker each.
-        if (jobs.size() == 1) {
-            sim::simulate(jobs[0].in, params, version, jobs[0].out, threads, backend);
-        } else if (!jobs.empty()) {
-            std::atomic<std::size_t> next{0};
-            std::vector<std::exception_ptr> errors(jobs.size());
-            auto worker = [&] {
-                for (std::size_t k = next++; k < jobs.size(); k = next++) {
-                    try {
-                        sim::simulate(jobs[k].in, params, version, jobs[k].out, 1, backend);
-                    } catch (...) {
-                        errors[k] = std::current_exception();
-                    }
-                }
-            };
-            const std::size_t n = std::min<std::size_t>(threads == 0 ? 1 : threads, jobs.size());
-            std::vector<std::thread> pool;
-            for (std::size_t t = 1; t < n; ++t) pool.emplace_back(worker);
-            worker();
-            for (auto& th : pool) th.join();
-            for (const auto& e : errors)
-                if (e) std::rethrow_exception(e);
-        }
+    }};
+    try {
+        const py::gil_scoped_release release;
+        sim::simulate_batch<T>(batch, params, version, threads, backend, &watch);
+    } catch (const sim::Stopped&) {
+        if (failure) throw std::move(*failure);
+        throw;
     }
+    if (failure) throw std::move(*failure);  // raised by the final report
     py::list out;
     for (const auto& j : jobs) out.append(j.result());
     return out;
@@ -151,7 +137,7 @@ py::list run_jobs(const py::list& scenarios, sim::Version version, const sim::Pa
 
 py::list simulate_many(const py::list& scenarios, const std::string& version, const py::dict& params,
                        const std::string& dtype, unsigned threads, bool keep_bonds,
-                       const std::optional<std::string>& backend) {
+                       const std::optional<std::string>& backend, const py::object& progress) {
     const sim::Version v = sim::parse_version(version);
     const sim::Params p = params_of(params);
     std::optional<taocore::simd::backend> b;
@@ -164,8 +150,8 @@ py::list simulate_many(const py::list& scenarios, const std::string& version, co
         if (!taocore::simd::backend_supported(*b))
             throw py::value_error("backend '" + *backend + "' is not supported on this machine");
     }
-    if (dtype == "float32") return run_jobs<float>(scenarios, v, p, threads, keep_bonds, b);
-    if (dtype == "float64") return run_jobs<double>(scenarios, v, p, threads, keep_bonds, b);
+    if (dtype == "float32") return run_jobs<float>(scenarios, v, p, threads, keep_bonds, b, progress);
+    if (dtype == "float64") return run_jobs<double>(scenarios, v, p, threads, keep_bonds, b, progress);
     throw py::value_error("dtype: must be float32 or float64");
 }
 
@@ -174,9 +160,12 @@ py::list simulate_many(const py::list& scenarios, const std::string& version, co
 void bind_sim(py::module_& m) {
     m.def("simulate_many", &simulate_many, py::arg("scenarios"), py::arg("version"), py::arg("params"),
           py::arg("dtype"), py::arg("threads"), py::arg("keep_bonds") = true, py::arg("backend") = py::none(),
+          py::arg("progress") = py::none(),
           "Run (weights[E',V,M], stakes[E'',V], epochs) scenarios (E' and E'' are 1 or epochs); "
           "one dict of numpy arrays per scenario. GIL released; threads split one scenario's "
           "consensus or run several scenarios side by side. keep_bonds=False returns only the "
           "final bond state (bonds[1,V,M]); backend ('scalar', 'avx2', ...) overrides the "
-          "runtime dispatch, for tests.");
+          "runtime dispatch, for tests. progress(done, total) is called with the epochs finished "
+          "every 0.1 s of a long run and once at the end; an exception it raises (or Ctrl-C) stops "
+          "the run and propagates.");
 }

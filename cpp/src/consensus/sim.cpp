@@ -7,12 +7,17 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
+#include <exception>
 #include <limits>
+#include <mutex>
 #include <new>
 #include <string>
+#include <thread>
 #include <type_traits>
+#include <vector>
 
 #include "detail/sim_kernels.hpp"
 
@@ -339,20 +344,108 @@ void validate(const Input<T>& in, const Params& p) {
 
 template <class T>
 void simulate(const Input<T>& in, const Params& params, Version version, Output<T>& out, unsigned threads,
-              std::optional<simd::backend> backend) {
+              std::optional<simd::backend> backend, RunControl* control) {
     validate_input(in, params, false);  // the epoch loop checks each weight row as it reads it
     const detail::sim_kernels& k = detail::sim_kernels_for(backend ? *backend : simd::active_backend());
     if constexpr (std::is_same_v<T, float>)
-        k.run_f32(in, params, version, out, threads);
+        k.run_f32(in, params, version, out, threads, control);
     else
-        k.run_f64(in, params, version, out, threads);
+        k.run_f64(in, params, version, out, threads, control);
+}
+
+template <class T>
+void simulate_batch(std::span<Scenario<T>> scenarios, const Params& params, Version version, unsigned threads,
+                    std::optional<simd::backend> backend, const Watch* watch) {
+    const std::size_t count = scenarios.size();
+    const bool single = count == 1;
+    // Several scenarios are all checked before any runs, so that a bad one costs no one's time
+    // (a single one is checked by simulate(), as it reads the weights).
+    if (!single) {
+        for (std::size_t k = 0; k < count; ++k) {
+            try {
+                validate(scenarios[k].in, params);
+            } catch (const InvalidInput& e) {
+                throw InvalidInput("scenarios[" + std::to_string(k) + "]: " + e.what());
+            }
+        }
+    }
+    std::size_t total = 0, work = 0;
+    for (const Scenario<T>& sc : scenarios) {
+        total += sc.in.epochs;
+        work += sc.in.epochs * sc.in.validators * sc.in.servers;
+    }
+    RunControl control;
+    std::atomic<std::size_t> next{0};
+    std::vector<std::exception_ptr> errors(count);
+    auto worker = [&] {
+        for (std::size_t k = next++; k < count; k = next++) {
+            try {
+                simulate(scenarios[k].in, params, version, scenarios[k].out, single ? threads : 1u, backend, &control);
+            } catch (...) {
+                errors[k] = std::current_exception();
+                control.stop = true;  // the batch fails: the others' results would be thrown away
+            }
+        }
+    };
+    const std::size_t workers = single ? 1 : std::min<std::size_t>(std::max(threads, 1u), count);
+    if (watch == nullptr || !watch->report || work < kWatchedWork) {
+        // The calling thread is a worker (the only one for a single scenario).
+        std::vector<std::thread> pool;
+        for (std::size_t t = 1; t < workers; ++t) pool.emplace_back(worker);
+        worker();
+        for (std::thread& t : pool) t.join();
+    } else {
+        // Every worker on a thread of its own; the calling thread reports until they are done.
+        std::mutex mutex;
+        std::condition_variable finished;
+        std::size_t running = workers;
+        std::vector<std::thread> pool;
+        for (std::size_t t = 0; t < workers; ++t) {
+            pool.emplace_back([&] {
+                worker();
+                const std::lock_guard<std::mutex> lock(mutex);
+                --running;
+                finished.notify_one();
+            });
+        }
+        std::exception_ptr report_error;
+        std::unique_lock<std::mutex> lock(mutex);
+        while (!finished.wait_for(lock, watch->interval, [&] { return running == 0; })) {
+            lock.unlock();
+            try {
+                if (!watch->report(control.epochs_done.load(), total)) control.stop = true;
+            } catch (...) {  // the workers must be joined before anything propagates
+                if (!report_error) report_error = std::current_exception();
+                control.stop = true;
+            }
+            lock.lock();
+        }
+        lock.unlock();
+        for (std::thread& t : pool) t.join();
+        if (report_error) std::rethrow_exception(report_error);
+    }
+    // A scenario's own failure goes before the Stopped it caused in the others: the first
+    // exception that is not Stopped leaves through the rethrow.
+    for (const std::exception_ptr& e : errors) {
+        if (!e) continue;
+        try {
+            std::rethrow_exception(e);
+        } catch (const Stopped&) {
+        }
+    }
+    if (control.stop) throw Stopped();
+    if (watch != nullptr && watch->report) watch->report(total, total);
 }
 
 template void validate<float>(const Input<float>&, const Params&);
 template void validate<double>(const Input<double>&, const Params&);
 template void simulate<float>(const Input<float>&, const Params&, Version, Output<float>&, unsigned,
-                              std::optional<simd::backend>);
+                              std::optional<simd::backend>, RunControl*);
 template void simulate<double>(const Input<double>&, const Params&, Version, Output<double>&, unsigned,
-                               std::optional<simd::backend>);
+                               std::optional<simd::backend>, RunControl*);
+template void simulate_batch<float>(std::span<Scenario<float>>, const Params&, Version, unsigned,
+                                    std::optional<simd::backend>, const Watch*);
+template void simulate_batch<double>(std::span<Scenario<double>>, const Params&, Version, unsigned,
+                                     std::optional<simd::backend>, const Watch*);
 
 }  // namespace taocore::consensus::sim

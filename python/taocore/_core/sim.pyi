@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from typing import Any
 
 def simulate_many(
@@ -8,4 +9,5 @@ def simulate_many(
     threads: int,
     keep_bonds: bool = True,
     backend: str | None = None,
+    progress: Callable[[int, int], object] | None = None,
 ) -> list[dict[str, Any]]: ...

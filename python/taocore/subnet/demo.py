@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from taocore._progress import ProgressBar
 from taocore.keypair import Keypair
 from taocore.subnet import chain
 from taocore.subnet.ledger import Hyperparameters, Ledger
@@ -96,33 +96,6 @@ def _hotkey(seed: int, role: str, index: int) -> Keypair:
 
 def _coldkey(seed: int, role: str, index: int) -> Keypair:
     return Keypair.create_from_uri(f"//taocore-demo//{seed}//{role}-owner//{index}")
-
-
-class _Progress:
-    """A one-line progress bar on a terminal (plain lines otherwise)."""
-
-    def __init__(self, total: int, stream: TextIO) -> None:
-        self.total, self.stream = total, stream
-        self.tty = stream.isatty()
-        self.start = time.monotonic()
-        self.last_line = 0.0
-
-    def update(self, done: int, note: str) -> None:
-        now = time.monotonic()
-        if not self.tty and done < self.total and now - self.last_line < 5:
-            return
-        self.last_line = now
-        width = 30
-        filled = width * done // max(self.total, 1)
-        bar = "#" * filled + "." * (width - filled)
-        line = f"[{bar}] block {done}/{self.total}  {note}  {now - self.start:5.1f}s"
-        self.stream.write(("\r" + line) if self.tty else (line + "\n"))
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 @dataclass
@@ -299,7 +272,7 @@ def run_demo(
                 f"{'resuming at' if start else 'starting'} block {start + 1} of {config.blocks}: "
                 f"{len(miner_uids)} miners, {len(validator_uids)} validators, tempo {config.tempo}"
             )
-            progress = _Progress(config.blocks, stream)
+            progress = ProgressBar(config.blocks, stream, "block")
             with MinerPool(specs, timeout=config.request_timeout_s) as pool:
                 for failure in pool.load_failures().values():
                     # Reported once per run; such a miner scores zero on every query.

@@ -9,8 +9,12 @@
 // allocates only its scratch space.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string_view>
 
@@ -86,6 +90,20 @@ public:
     using std::invalid_argument::invalid_argument;
 };
 
+/// Thrown by simulate() and simulate_batch() for a run stopped through its RunControl (a Watch
+/// whose report returned false). The outputs then hold the epochs finished before the stop.
+class Stopped : public std::runtime_error {
+public:
+    Stopped() : std::runtime_error("simulation stopped before its last epoch") {}
+};
+
+/// What a run shares with whoever watches it from another thread: the run adds each finished
+/// epoch to epochs_done, and once stop is set it throws Stopped before starting another epoch.
+struct RunControl {
+    std::atomic<std::size_t> epochs_done{0};
+    std::atomic<bool> stop{false};
+};
+
 /// Checks shapes, finiteness, signs and parameter ranges; throws InvalidInput naming the first
 /// bad argument ("weights", "stakes", "kappa", ...). simulate() makes the same checks, the
 /// weight values epoch by epoch as it reads them (so a bad weight may surface after earlier
@@ -99,16 +117,52 @@ void validate(const Input<T>& in, const Params& params);
 /// machine cannot run. Backends agree bit for bit except in consensus, whose float32 AVX2 and
 /// AVX-512 selections sum stakes in another order: a column can differ only where the running stake
 /// meets kappa within double rounding. Thread-safe: distinct calls share nothing.
+/// `control`, if given, counts the finished epochs and can stop the run between two epochs.
 template <class T>
 void simulate(const Input<T>& in, const Params& params, Version version, Output<T>& out, unsigned threads = 1,
-              std::optional<simd::backend> backend = std::nullopt);
+              std::optional<simd::backend> backend = std::nullopt, RunControl* control = nullptr);
+
+/// One scenario of a batch: its inputs and the caller-owned outputs they fill.
+template <class T>
+struct Scenario {
+    Input<T> in;
+    Output<T> out;
+};
+
+/// How the caller of simulate_batch() follows a long batch: report(done, total) with the epochs
+/// finished so far out of all scenarios' epochs, called on the calling thread every `interval`
+/// while the batch runs on other threads, and once more with done == total when it has finished.
+/// Returning false stops every scenario before its next epoch; simulate_batch then throws Stopped.
+struct Watch {
+    std::function<bool(std::size_t done, std::size_t total)> report;
+    std::chrono::milliseconds interval{100};
+};
+
+/// Runs independent scenarios with one version and one set of parameters. A single scenario gets
+/// all `threads` for its per-epoch work (as simulate()); several run side by side, one scenario
+/// per worker on min(threads, scenarios) workers taking them in turn, each checked (validate())
+/// before any runs: an InvalidInput names the scenario ("scenarios[k]: weights: ..."). After a
+/// failure the others stop at their next epoch and the first failure is rethrown. Batches of
+/// fewer than kWatchedWork weights in all (epochs x validators x servers) run on the calling
+/// thread and report only at the end: they are over within milliseconds, sooner than a watcher
+/// thread would start.
+template <class T>
+void simulate_batch(std::span<Scenario<T>> scenarios, const Params& params, Version version, unsigned threads,
+                    std::optional<simd::backend> backend = std::nullopt, const Watch* watch = nullptr);
+
+/// The weight count from which simulate_batch() runs a batch on worker threads under its watch.
+inline constexpr std::size_t kWatchedWork = std::size_t{1} << 22;
 
 extern template void validate<float>(const Input<float>&, const Params&);
 extern template void validate<double>(const Input<double>&, const Params&);
 extern template void simulate<float>(const Input<float>&, const Params&, Version, Output<float>&, unsigned,
-                                     std::optional<simd::backend>);
+                                     std::optional<simd::backend>, RunControl*);
 extern template void simulate<double>(const Input<double>&, const Params&, Version, Output<double>&, unsigned,
-                                      std::optional<simd::backend>);
+                                      std::optional<simd::backend>, RunControl*);
+extern template void simulate_batch<float>(std::span<Scenario<float>>, const Params&, Version, unsigned,
+                                           std::optional<simd::backend>, const Watch*);
+extern template void simulate_batch<double>(std::span<Scenario<double>>, const Params&, Version, unsigned,
+                                            std::optional<simd::backend>, const Watch*);
 
 namespace detail {
 

@@ -235,9 +235,10 @@ void parallel_for(std::size_t n, unsigned threads, Fn&& fn) {
 template <class T>
 class Simulator {
 public:
-    Simulator(const Input<T>& in, const Params& p, Version v, Output<T>& out, unsigned threads,
+    Simulator(const Input<T>& in, const Params& p, Version v, Output<T>& out, unsigned threads, RunControl* control,
               BlockQuantiles block = nullptr)
-        : in_(in), p_(p), v_(v), out_(out), threads_(threads), block_(std::is_same_v<T, float> ? block : nullptr),
+        : in_(in), p_(p), v_(v), out_(out), threads_(threads), control_(control),
+          block_(std::is_same_v<T, float> ? block : nullptr),
           V_(in.validators), M_(in.servers), panels_((M_ + kPanel - 1) / kPanel), step_((V_ + 1) * kPanel),
           w_(panels_ * step_), w_prev_(v == Version::yuma2b ? panels_ * step_ : 0), b_(panels_ * step_, T(0)),
           s_(V_), d_(V_), c_prev_(M_, T(0)), y_(M_), inc_(M_), c_mode_(panels_ * kPanel, T(0)),
@@ -250,7 +251,11 @@ public:
     }
 
     void run() {
-        for (std::size_t e = 0; e < in_.epochs; ++e) epoch(e);
+        for (std::size_t e = 0; e < in_.epochs; ++e) {
+            if (control_ != nullptr && control_->stop.load(std::memory_order_relaxed)) throw Stopped();
+            epoch(e);
+            if (control_ != nullptr) control_->epochs_done.fetch_add(1, std::memory_order_relaxed);
+        }
     }
 
 private:
@@ -259,6 +264,7 @@ private:
     Version v_;
     Output<T>& out_;
     unsigned threads_;
+    RunControl* control_;  // null, or where the run counts its epochs and looks for a stop
     BlockQuantiles block_;  // the 16-server selection, where the backend has one (float32 only)
     std::size_t V_, M_;
     // Panels of kPanel servers, and the elements from one panel to the next: V_ rows and one
@@ -751,11 +757,12 @@ private:
 };
 
 template <class T>
-void run(const Input<T>& in, const Params& params, Version version, Output<T>& out, unsigned threads) {
+void run(const Input<T>& in, const Params& params, Version version, Output<T>& out, unsigned threads,
+         RunControl* control) {
 #if defined(TAOCORE_ISA_BLOCK_QUANTILES)
-    Simulator<T> sim(in, params, version, out, threads == 0 ? 1 : threads, &TAOCORE_ISA_BLOCK_QUANTILES);
+    Simulator<T> sim(in, params, version, out, threads == 0 ? 1 : threads, control, &TAOCORE_ISA_BLOCK_QUANTILES);
 #else
-    Simulator<T> sim(in, params, version, out, threads == 0 ? 1 : threads);
+    Simulator<T> sim(in, params, version, out, threads == 0 ? 1 : threads, control);
 #endif
     sim.run();
 }

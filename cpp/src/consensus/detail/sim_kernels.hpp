@@ -168,8 +168,8 @@ extern template void check_weight_values<float>(const float*, std::size_t);
 extern template void check_weight_values<double>(const double*, std::size_t);
 
 struct sim_kernels {
-    void (*run_f32)(const Input<float>&, const Params&, Version, Output<float>&, unsigned threads);
-    void (*run_f64)(const Input<double>&, const Params&, Version, Output<double>&, unsigned threads);
+    void (*run_f32)(const Input<float>&, const Params&, Version, Output<float>&, unsigned threads, RunControl*);
+    void (*run_f64)(const Input<double>&, const Params&, Version, Output<double>&, unsigned threads, RunControl*);
 };
 
 extern const sim_kernels sim_kernels_scalar;
