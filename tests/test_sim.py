@@ -547,8 +547,7 @@ def test_simulate_many_names_the_bad_scenario() -> None:
 
 
 def _watched_inputs() -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """One 256 x 1024 matrix and stake vector, reused: a run of 16 epochs or more is past the
-    core's kWatchedWork weights, so it runs on a worker thread under the watch."""
+    """One 256 x 1024 matrix and stake vector, reused: an epoch of a few tenths of a ms."""
     rng = np.random.default_rng(21)
     return rng.random((256, 1024), dtype=np.float32), rng.random(256, dtype=np.float32) + 0.01
 
@@ -576,7 +575,7 @@ def test_progress_reports_the_epochs_done_and_changes_nothing() -> None:
     plain = sim.simulate(w, s, "yuma3_liquid", epochs=400, keep_bonds=False)
     for name in ("bonds", "incentive", "dividends", "consensus"):
         assert np.array_equal(getattr(watched, name), getattr(plain, name)), name
-    # A small run finishes before it would be watched: one report, at the end.
+    # A run shorter than the report interval reports once, at the end.
     seen.clear()
     sim.simulate(w[:8, :16], s[:8], "yuma1", epochs=3, progress=lambda d, t: seen.append((d, t)))
     assert seen == [(3, 3)]
@@ -604,10 +603,13 @@ class _Enough(Exception):
     pass
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_an_exception_from_progress_stops_the_run(threads: int) -> None:
+@pytest.mark.parametrize(("threads", "short_first"), [(1, False), (2, False), (2, True)])
+def test_an_exception_from_progress_stops_the_run(threads: int, short_first: bool) -> None:
     w, s = _watched_inputs()
     epochs = max(2000, int(20 / _seconds_per_epoch(w, s)))  # some 20 s of work, or more
+    # With a short scenario first the calling thread (which takes the first) usually finishes
+    # it at once and reports while it waits for the other worker.
+    scenarios = [(w[:4, :8], s[:4]), (w, s)] if short_first else [(w, s)] * 2
     calls: list[int] = []
 
     def progress(done: int, total: int) -> None:
@@ -617,12 +619,7 @@ def test_an_exception_from_progress_stops_the_run(threads: int) -> None:
     start = time.monotonic()
     with pytest.raises(_Enough):
         sim.simulate_many(
-            [(w, s)] * 2,
-            "yuma3",
-            epochs=epochs,
-            threads=threads,
-            keep_bonds=False,
-            progress=progress,
+            scenarios, "yuma3", epochs=epochs, threads=threads, keep_bonds=False, progress=progress
         )
     # Stopped at the first report, 0.1 s in, rather than after the whole run.
     assert len(calls) == 1 and calls[0] < 2 * epochs

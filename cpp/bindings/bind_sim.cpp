@@ -108,8 +108,8 @@ py::list run_jobs(const py::list& scenarios, sim::Version version, const sim::Pa
     std::vector<sim::Scenario<T>> batch;
     batch.reserve(jobs.size());
     for (const auto& j : jobs) batch.push_back({j.in, j.out});
-    // The watch runs on this (usually the main) thread, where Python handles signals: Ctrl-C
-    // stops the run within a report interval instead of after its last epoch.
+    // The watch is called on this (usually the main) thread, where Python handles signals:
+    // Ctrl-C stops the run after the epoch it is in instead of after its last epoch.
     std::optional<py::error_already_set> failure;
     const sim::Watch watch{[&](std::size_t done, std::size_t total) {
         const py::gil_scoped_acquire gil;
@@ -166,6 +166,6 @@ void bind_sim(py::module_& m) {
           "consensus or run several scenarios side by side. keep_bonds=False returns only the "
           "final bond state (bonds[1,V,M]); backend ('scalar', 'avx2', ...) overrides the "
           "runtime dispatch, for tests. progress(done, total) is called with the epochs finished "
-          "every 0.1 s of a long run and once at the end; an exception it raises (or Ctrl-C) stops "
-          "the run and propagates.");
+          "about every 0.1 s and once at the end; an exception it raises (or Ctrl-C) stops the run "
+          "after its current epoch and propagates.");
 }

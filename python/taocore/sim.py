@@ -319,9 +319,9 @@ def simulate(
     epoch); every other output is unchanged. The loop runs in C++ with the GIL released.
 
     ``progress=True`` draws a bar of the epochs done on stderr; a callable instead receives
-    ``(done, total)`` every 0.1 s of a long run and once at the end. Ctrl-C, or an exception the
-    callable raises, stops the run within 0.1 s and propagates (runs of under about four million
-    weights in all finish before they would be watched, and report only at the end).
+    ``(done, total)``, on the calling thread, after the first epoch to end 0.1 s or more after the
+    last report, and once at the end. Ctrl-C, or an exception the callable raises, stops the run
+    after the epoch it is in, and propagates.
 
     Raises ``ValueError`` naming the argument for wrong shapes, negative or non-finite weights or
     stakes, an epoch whose stakes sum to zero, an unknown version or parameter, or a parameter

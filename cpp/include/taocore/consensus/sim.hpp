@@ -17,6 +17,7 @@
 #include <span>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
 
 #include "taocore/simd/backend.hpp"
 
@@ -97,11 +98,40 @@ public:
     Stopped() : std::runtime_error("simulation stopped before its last epoch") {}
 };
 
-/// What a run shares with whoever watches it from another thread: the run adds each finished
-/// epoch to epochs_done, and once stop is set it throws Stopped before starting another epoch.
-struct RunControl {
-    std::atomic<std::size_t> epochs_done{0};
-    std::atomic<bool> stop{false};
+/// How the caller of a run follows it: report(done, total) with the epochs finished so far out of
+/// all of the run's epochs, called on the calling thread about every `interval` and once more
+/// with done == total at the end. Returning false stops the run before its next epoch (simulate
+/// and simulate_batch then throw Stopped); an exception it throws stops it too, and propagates.
+struct Watch {
+    std::function<bool(std::size_t done, std::size_t total)> report;
+    std::chrono::milliseconds interval{100};
+};
+
+/// What a run shares between its threads: the count of finished epochs, the request to stop,
+/// and the Watch, reported from the thread that made the RunControl only, between two of its
+/// epochs (so that a watch written for one thread, such as one that takes Python's lock and
+/// handles its signals, is called from that thread alone, and the work stays on it).
+class RunControl {
+public:
+    explicit RunControl(const Watch* watch = nullptr, std::size_t total_epochs = 0);
+    RunControl(const RunControl&) = delete;
+    RunControl& operator=(const RunControl&) = delete;
+
+    /// Counts an epoch just finished; on the reporting thread, reports if `interval` has passed.
+    void epoch_finished();
+    /// Reports now (on the reporting thread): false, and stop(), if the watch asks to stop.
+    bool report_now();
+    void stop() noexcept;
+    bool stopped() const noexcept;
+    std::size_t epochs_done() const noexcept;
+
+private:
+    std::atomic<std::size_t> done_{0};
+    std::atomic<bool> stop_{false};
+    const Watch* watch_;
+    std::size_t total_;
+    std::thread::id reporter_;
+    std::chrono::steady_clock::time_point next_report_;
 };
 
 /// Checks shapes, finiteness, signs and parameter ranges; throws InvalidInput naming the first
@@ -117,7 +147,8 @@ void validate(const Input<T>& in, const Params& params);
 /// machine cannot run. Backends agree bit for bit except in consensus, whose float32 AVX2 and
 /// AVX-512 selections sum stakes in another order: a column can differ only where the running stake
 /// meets kappa within double rounding. Thread-safe: distinct calls share nothing.
-/// `control`, if given, counts the finished epochs and can stop the run between two epochs.
+/// `control`, if given, counts the finished epochs (and reports them, on its thread) and can stop
+/// the run between two epochs.
 template <class T>
 void simulate(const Input<T>& in, const Params& params, Version version, Output<T>& out, unsigned threads = 1,
               std::optional<simd::backend> backend = std::nullopt, RunControl* control = nullptr);
@@ -129,29 +160,16 @@ struct Scenario {
     Output<T> out;
 };
 
-/// How the caller of simulate_batch() follows a long batch: report(done, total) with the epochs
-/// finished so far out of all scenarios' epochs, called on the calling thread every `interval`
-/// while the batch runs on other threads, and once more with done == total when it has finished.
-/// Returning false stops every scenario before its next epoch; simulate_batch then throws Stopped.
-struct Watch {
-    std::function<bool(std::size_t done, std::size_t total)> report;
-    std::chrono::milliseconds interval{100};
-};
-
 /// Runs independent scenarios with one version and one set of parameters. A single scenario gets
 /// all `threads` for its per-epoch work (as simulate()); several run side by side, one scenario
-/// per worker on min(threads, scenarios) workers taking them in turn, each checked (validate())
-/// before any runs: an InvalidInput names the scenario ("scenarios[k]: weights: ..."). After a
-/// failure the others stop at their next epoch and the first failure is rethrown. Batches of
-/// fewer than kWatchedWork weights in all (epochs x validators x servers) run on the calling
-/// thread and report only at the end: they are over within milliseconds, sooner than a watcher
-/// thread would start.
+/// per worker on min(threads, scenarios) workers taking them in turn (the calling thread is one),
+/// each checked (validate()) before any runs: an InvalidInput names the scenario ("scenarios[k]:
+/// weights: ..."). After a failure the others stop at their next epoch and the first failure is
+/// rethrown. `watch`, if given, is reported on the calling thread: between the epochs it runs,
+/// then while it waits for the other workers.
 template <class T>
 void simulate_batch(std::span<Scenario<T>> scenarios, const Params& params, Version version, unsigned threads,
                     std::optional<simd::backend> backend = std::nullopt, const Watch* watch = nullptr);
-
-/// The weight count from which simulate_batch() runs a batch on worker threads under its watch.
-inline constexpr std::size_t kWatchedWork = std::size_t{1} << 22;
 
 extern template void validate<float>(const Input<float>&, const Params&);
 extern template void validate<double>(const Input<double>&, const Params&);

@@ -252,9 +252,9 @@ public:
 
     void run() {
         for (std::size_t e = 0; e < in_.epochs; ++e) {
-            if (control_ != nullptr && control_->stop.load(std::memory_order_relaxed)) throw Stopped();
+            if (control_ != nullptr && control_->stopped()) throw Stopped();
             epoch(e);
-            if (control_ != nullptr) control_->epochs_done.fetch_add(1, std::memory_order_relaxed);
+            if (control_ != nullptr) control_->epoch_finished();
         }
     }
 
