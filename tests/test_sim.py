@@ -591,10 +591,14 @@ def test_progress_reports_the_epochs_done_and_changes_nothing() -> None:
     assert seen[-1] == (100, 100)
 
 
-def test_progress_true_draws_a_bar_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_true_draws_a_bar_on_stderr(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     w, s = _watched_inputs()
     sim.simulate(w, s, "yuma2", epochs=40, keep_bonds=False, progress=True)
     assert "epoch 40/40" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "stderr", None)  # as under pythonw: no bar, and no error
+    assert sim.simulate(w, s, "yuma2", epochs=4, progress=True).epochs == 4
     with pytest.raises(ValueError, match="progress"):
         sim.simulate(w, s, "yuma2", epochs=40, progress="yes")  # type: ignore[arg-type]
 

@@ -277,8 +277,9 @@ def _run(
     bar = None
     callback: _ProgressCallback | None = None
     if progress is True:
-        bar = ProgressBar(sum(e for _, _, e in scenarios), sys.stderr, "epoch")
-        callback = lambda done, total: bar.update(done)  # noqa: E731
+        if sys.stderr is not None:  # None under pythonw and some embedders: nowhere to draw
+            bar = ProgressBar(sum(e for _, _, e in scenarios), sys.stderr, "epoch")
+            callback = lambda done, total: bar.update(done)  # noqa: E731
     elif callable(progress):
         callback = progress
     elif progress is not False and progress is not None:
