@@ -777,6 +777,7 @@ for case in range(60):
     v = [value() if rng.random() < 0.3 else int(rng.integers(0, ONE + 1)) for _ in range(n)]
     h.update(json.dumps(C.mat_ema_sparse(new, old, alpha)).encode())
     h.update(json.dumps(C.col_normalized_row_dot(new, v, n)).encode())
+    h.update(json.dumps(C.row_hadamard_sparse(new, v)).encode())  # (Yuma's bond deltas)
     # Yuma's dividends: the bonds divided by column, their column maxima and the dot with v, on
     # divisors that are mostly the column sums (the epoch's), else anything.
     sums = [sum(x for row in new for c, x in row if c == j) for j in range(n)]
@@ -793,7 +794,8 @@ print(h.hexdigest())
 
 def test_row_kernels_match_scalar_on_adversarial_rows(backend: str) -> None:
     # The AVX-512 moving-average row passes (densify, emit with column sums), the normalised row
-    # dot product and Yuma's divided dot with column maxima take vectors only under conditions
+    # dot product, the rows times a factor (Yuma's bond deltas) and Yuma's divided dot with
+    # column maxima take vectors only under conditions
     # (runs of columns, values in [0, 1]); entries outside them, negative or saturating values
     # and repeated columns must give the scalar rule's bits.
     assert_same_digest(_ROW_KERNELS_SCRIPT, backend)

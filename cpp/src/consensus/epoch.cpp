@@ -339,7 +339,7 @@ void epoch_into(const SubnetState& s, EpochResult& out) {
         const math::RowSource delta_of = [&](std::size_t i) -> math::Row {
             const math::ConstRow w = bond_weights[i];
             Entry* const first = room(delta_row, w.size());
-            for (std::size_t k = 0; k < w.size(); ++k) first[k] = math::row_hadamard_entry(w[k], active_stake[i]);
+            math::row_hadamard_row(w, active_stake[i], first);
             return {first, w.size()};
         };
         const math::RowSource bonds_of = [&](std::size_t i) -> math::Row {

@@ -584,6 +584,22 @@ void load_u16_row(const std::uint16_t* col, const std::uint16_t* value, std::siz
         out[k] = {col[k], proportion ? u16_proportion_to_fixed(value[k]) : u16_to_fixed(value[k])};
 }
 
+void row_hadamard_row(ConstRow row, I32F32 factor, Entry* out) noexcept {
+    std::size_t k = 0;
+#if defined(TAOCORE_HAVE_AVX512)
+    static const bool vector = simd::active_backend() == simd::backend::avx512;
+    if (vector && factor.bits >= 0 && factor.bits < (std::int64_t{1} << 32)) {
+        // The kernel stops at a group of four it cannot take; those four go by the rule here.
+        while (row.size() - k >= 4) {
+            k += consensus::detail::hadamard_row_avx512(row.data() + k, row.size() - k, factor.bits, out + k);
+            if (row.size() - k < 4) break;
+            for (const std::size_t group_end = k + 4; k < group_end; ++k) out[k] = row_hadamard_entry(row[k], factor);
+        }
+    }
+#endif
+    for (; k < row.size(); ++k) out[k] = row_hadamard_entry(row[k], factor);
+}
+
 void scatter_row(ConstRow row, I32F32* dense, std::size_t columns, bool zero) noexcept {
 #if defined(TAOCORE_HAVE_AVX512)
     static const bool vector = simd::active_backend() == simd::backend::avx512;
@@ -895,8 +911,10 @@ SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v) {
     out.reserve(m.size(), m.nnz());
     for (std::size_t i = 0; i < m.size(); ++i) {
         Entry* w = out.begin_row(i < v.size() ? m[i].size() : 0);
-        if (i < v.size())
-            for (const Entry& e : m[i]) *w++ = row_hadamard_entry(e, v[i]);
+        if (i < v.size()) {
+            row_hadamard_row(m[i], v[i], w);
+            w += m[i].size();
+        }
         out.end_row(w);
     }
     return out;

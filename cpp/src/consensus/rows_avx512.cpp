@@ -3,6 +3,9 @@
 // flags; math.cpp calls it only when simd::active_backend() is avx512.
 #include "simd/detail/avx512_intrinsics.hpp"
 
+#include <cstddef>
+#include <cstdint>
+
 #include "detail/entry_lanes_avx512.hpp"
 #include "detail/rows.hpp"
 
@@ -25,6 +28,26 @@ void load_u16_row_avx512(const std::uint16_t* col, const std::uint16_t* value, s
     }
     for (; k < count; ++k)
         out[k] = {col[k], proportion ? math::u16_proportion_to_fixed(value[k]) : math::u16_to_fixed(value[k])};
+}
+
+// Four entries per vector as they lie (column quadword, value quadword): with the factor and
+// every value in [0, 2^32), as the epoch's normalised weights and stakes are, the product is
+// below 2^64 and vpmuludq forms it exactly from the low halves, so its top 64 bits are the
+// floored fixed-point product; the column quadwords pass through. The caller (math.cpp) takes
+// every other entry by the scalar rule.
+std::size_t hadamard_row_avx512(const math::Entry* e, std::size_t count, std::int64_t factor, math::Entry* out) noexcept {
+    static_assert(sizeof(math::Entry) == 16 && offsetof(math::Entry, value) == 8);
+    const __m512i f = _mm512_set1_epi64(factor);
+    const __m512i high = _mm512_set1_epi64(static_cast<std::int64_t>(0xFFFFFFFF00000000ull));
+    constexpr __mmask8 values = 0xAA;  // the odd quadwords
+    std::size_t k = 0;
+    for (; k + 4 <= count; k += 4) {
+        const __m512i x = _mm512_loadu_si512(e + k);
+        if (_mm512_mask_test_epi64_mask(values, x, high) != 0) break;  // a value outside [0, 2^32)
+        const __m512i product = _mm512_srli_epi64(_mm512_mul_epu32(x, f), 32);
+        _mm512_storeu_si512(out + k, _mm512_mask_mov_epi64(x, values, product));
+    }
+    return k;
 }
 
 // A run of eight consecutive columns (below `columns`) is one store. Otherwise a scatter of the

@@ -345,6 +345,8 @@ Vector matmul_sparse(const SparseMatrix& m, const Vector& v, std::size_t columns
 Vector matmul_transpose_sparse(const SparseMatrix& m, const Vector& v);
 /// row_hadamard_sparse's entry: the value times the row's factor (floored product).
 inline Entry row_hadamard_entry(const Entry& e, I32F32 factor) noexcept { return {e.col, fixed::mul(e.value, factor)}; }
+/// out[k] = row_hadamard_entry(row[k], factor) for every entry of row (out may be row itself).
+void row_hadamard_row(ConstRow row, I32F32 factor, Entry* out) noexcept;
 SparseMatrix row_hadamard_sparse(const SparseMatrix& m, const Vector& v);
 /// column_sums(row_hadamard_sparse(m, v), columns) without building the product.
 Vector row_hadamard_column_sums(const SparseMatrix& m, const Vector& v, std::size_t columns);

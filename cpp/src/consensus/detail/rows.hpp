@@ -19,6 +19,10 @@ using ScatterRowFn = void (*)(const math::Entry* e, std::size_t count, std::int6
                               bool zero) noexcept;
 
 #if defined(TAOCORE_HAVE_AVX512)
+/// out[k] = math::row_hadamard_entry(e[k], factor) for the leading entries, four at a time, up
+/// to the first group of four holding a value outside [0, 2^32) or the last full group; returns
+/// how many it wrote (a multiple of 4). For a factor in [0, 2^32) only; out may be e.
+std::size_t hadamard_row_avx512(const math::Entry* e, std::size_t count, std::int64_t factor, math::Entry* out) noexcept;
 void load_u16_row_avx512(const std::uint16_t* col, const std::uint16_t* value, std::size_t count, bool proportion,
                          math::Entry* out) noexcept;
 void scatter_row_avx512(const math::Entry* e, std::size_t count, std::int64_t* dense, std::size_t columns,
