@@ -16,6 +16,7 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -391,15 +392,25 @@ void simulate_batch(std::span<Scenario<T>> scenarios, const Params& params, Vers
     const std::size_t workers = single ? 1 : std::min<std::size_t>(std::max(threads, 1u), count);
     std::mutex mutex;
     std::condition_variable finished;
-    std::size_t running = workers - (count == 0 ? 0 : 1);
+    std::size_t running = 0;  // the pool's workers still at work
     std::vector<std::thread> pool;
     for (std::size_t t = 1; t < workers; ++t) {
-        pool.emplace_back([&] {
-            worker();
+        {
+            const std::lock_guard<std::mutex> lock(mutex);
+            ++running;
+        }
+        try {
+            pool.emplace_back([&] {
+                worker();
+                const std::lock_guard<std::mutex> lock(mutex);
+                --running;
+                finished.notify_one();
+            });
+        } catch (const std::system_error&) {  // no more threads to be had: fewer workers
             const std::lock_guard<std::mutex> lock(mutex);
             --running;
-            finished.notify_one();
-        });
+            break;
+        }
     }
     worker();
     // Then reports while the other workers finish (they must be joined before anything leaves).
