@@ -376,6 +376,15 @@ def _backend_scenarios() -> list[tuple[str, np.ndarray, np.ndarray, dict[str, An
             {"winner_takes_all": True},
         )
     )
+    # Liquid alpha (for the versions that have it) over the sigmoid's whole range: saturated
+    # at both ends, where the gap's clamp sets |z| to 124, and flat; the AVX-512 bond rows
+    # compute 2^z with other instructions than the portable loop, to the same bits.
+    sigmoids = ((5000.0, 0.0, 1.0), (-40.0, 0.1, 0.3), (0.0, 0.2, 0.9), (10.0, 0.0, 1.0))
+    for steepness, low, high in sigmoids:
+        w = rng.random((4, 40, 48), dtype=np.float32) ** 3
+        s = rng.random((4, 40), dtype=np.float32)
+        params = {"alpha_sigmoid_steepness": steepness, "alpha_low": low, "alpha_high": high}
+        out.append((f"liquid alpha, steepness {steepness}", w, s, params))
     for kappa in (0.0, 0.01, 0.99, 1.0):
         w = rng.random((2, 90, 32), dtype=np.float32)
         out.append(

@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: MIT
-// The float32 row pass of the simulator's weight normalisation under AVX-512 (see
-// normalise_row_avx512 in detail/sim_kernels.hpp). CMake compiles this file with the AVX-512
-// flags and the dispatch reaches it only through the avx512 simulator table.
+// Float32 row passes of the simulator under AVX-512: the weight normalisation's (see
+// normalise_row_avx512 in detail/sim_kernels.hpp) and Yuma 3's liquid-alpha bond update (see
+// liquid_yuma3_rows_avx512 there). CMake compiles this file with the AVX-512 flags and the
+// dispatch reaches it only through the avx512 simulator table.
 //
-// Why by hand: the portable loops check a row, sum it and divide it in three passes, because GCC
-// will not vectorise one loop that mixes float, integer and double lanes; and the raw weights
-// arrive from memory once per epoch, where the hardware prefetcher stops at every 4 KB row. One
-// pass here divides a row into its panels while it checks and sums the next one and asks for the
-// bytes a few rows ahead, so the fetch streams under the arithmetic (the sums and the divisions
-// of a block of rows in turn left memory idle during the divisions: ~15% of the normalisation);
-// and the division, a long-latency instruction per sixteen weights, becomes a product by the
-// row's reciprocal and a fused correction, which gives the same bits (argument below).
+// Why the normalisation by hand: the portable loops check a row, sum it and divide it in three
+// passes, because GCC will not vectorise one loop that mixes float, integer and double lanes;
+// and the raw weights arrive from memory once per epoch, where the hardware prefetcher stops at
+// every 4 KB row. One pass here divides a row into its panels while it checks and sums the next
+// one and asks for the bytes a few rows ahead, so the fetch streams under the arithmetic (the
+// sums and the divisions of a block of rows in turn left memory idle during the divisions: ~15%
+// of the normalisation); and the division, a long-latency instruction per sixteen weights,
+// becomes a product by the row's reciprocal and a fused correction, which gives the same bits
+// (argument below).
 #include "simd/detail/avx512_intrinsics.hpp"
 
 #include <algorithm>
@@ -120,6 +122,48 @@ RowScan normalise_row_avx512(const float* src, std::size_t m, float den, float s
                        static_cast<double>(smallest) / static_cast<double>(den) >= kFusedQuotient;
     if (fused) return row_pass_of<true, true>(src, m, den, dst, panel_step, next, at);
     return row_pass_of<true, false>(src, m, den, dst, panel_step, next, at);
+}
+
+namespace {
+
+// The liquid alpha of a panel row, as the portable liquid_alpha computes it, in two
+// instructions fewer, both of which AVX-512 has and GCC does not emit from the portable code:
+// VREDUCEPS gives r = z - RN(z) directly, where the portable code rounds z by adding and
+// subtracting 1.5 * 2^23 (both exact, ties to even, as VREDUCEPS's rounding); and VSCALEFPS
+// scales 2^r by 2^n, exactly (normal in and out for |n| <= 124), so that one rounding of
+// p 2^n + 1 is the portable fused multiply-add's, where that code builds 2^n from the integer
+// bits. Liquid alpha is most of a liquid-alpha epoch's panel pass, and these two were 8% of it
+// in isolation. A zero r of either sign gives the same p and n.
+__m512 liquid_alpha(__m512 w, __m512 b_old, __m512 c, const LiquidSigmoid<float>& k) {
+    const __m512 gap = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(w, b_old, _CMP_GE_OQ), _mm512_sub_ps(b_old, w),
+                                            _mm512_sub_ps(w, c));
+    // the clamp on the bits, as clamp_bits: signed max with gap_low, then min with gap_high
+    const __m512i low = _mm512_set1_epi32(std::bit_cast<std::int32_t>(k.gap_low));
+    const __m512i high = _mm512_set1_epi32(std::bit_cast<std::int32_t>(k.gap_high));
+    const __m512 clamped = _mm512_castsi512_ps(_mm512_min_epi32(_mm512_max_epi32(_mm512_castps_si512(gap), low), high));
+    const __m512 z = _mm512_fmadd_ps(clamped, _mm512_set1_ps(k.gap_scale), _mm512_set1_ps(k.gap_shift));
+    const __m512 r = _mm512_reduce_ps(z, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 p = _mm512_set1_ps(kPow2Poly[0]);
+    for (std::size_t i = 1; i < std::size(kPow2Poly); ++i) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kPow2Poly[i]));
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 d = _mm512_add_ps(_mm512_scalef_ps(p, _mm512_sub_ps(z, r)), one);
+    const __m512 alpha = _mm512_fmadd_ps(_mm512_div_ps(one, d), _mm512_set1_ps(k.alpha_span), _mm512_set1_ps(k.alpha_low));
+    const __m512i high_alpha = _mm512_set1_epi32(std::bit_cast<std::int32_t>(k.alpha_high));
+    return _mm512_castsi512_ps(_mm512_min_epi32(_mm512_castps_si512(alpha), high_alpha));  // min_bits
+}
+
+}  // namespace
+
+void liquid_yuma3_rows_avx512(const float* w, float* b, const float* c, std::size_t rows,
+                              const LiquidSigmoid<float>& coefficients) {
+    // A local copy: no store to b can change it, so its broadcasts stay out of the loop.
+    const LiquidSigmoid<float> k = coefficients;
+    const __m512 vc = _mm512_loadu_ps(c);
+    for (std::size_t i = 0; i < rows; ++i, w += kPanel, b += kPanel) {
+        const __m512 x = _mm512_loadu_ps(w), bo = _mm512_loadu_ps(b);
+        // liquid_yuma3_bond: b + alpha (w - b)
+        _mm512_storeu_ps(b, _mm512_fmadd_ps(liquid_alpha(x, bo, vc, k), _mm512_sub_ps(x, bo), bo));
+    }
 }
 
 }  // namespace taocore::consensus::sim::detail

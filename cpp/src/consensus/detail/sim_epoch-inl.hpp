@@ -4,7 +4,9 @@
 // TAOCORE_ISA_NS and TAOCORE_ISA_TABLE, and may define TAOCORE_ISA_BLOCK_QUANTILES (a
 // BlockQuantiles function that float32 runs use for consensus instead of the reference
 // selection), TAOCORE_ISA_NORMALISE_ROW (the float32 row pass of the normalisation, with
-// normalise_row_avx512's signature, giving the portable loops' bits) and TAOCORE_SIM_WIDE_LOOP
+// normalise_row_avx512's signature, giving the portable loops' bits), TAOCORE_ISA_LIQUID_ROWS
+// (the float32 Yuma 3 liquid-alpha bond rows, with liquid_yuma3_rows_avx512's signature and the
+// portable loop's bits) and TAOCORE_SIM_WIDE_LOOP
 // (a pragma for the arithmetic-bound loops: the bond updates, the liquid alpha and the
 // column sums).
 // Everything here lives in the TU's ISA namespace, so no inline function is shared between
@@ -138,16 +140,16 @@ inline float one_plus_pow2_float(float z) {
     constexpr float kRound = 12582912.0f;
     const float t = z + kRound;
     const float r = z - (t - kRound);
-    // 2^r on [-1/2, 1/2]: a degree-6 polynomial fitted for relative error (1.9e-9 before
-    // rounding), in fused multiply-adds, each rounded once by definition, so every backend gets
-    // their bits (the vector ones in an instruction, the scalar one from libm's fmaf).
-    float p = 1.53533620e-4f;
-    p = std::fma(p, r, 1.33988750e-3f);
-    p = std::fma(p, r, 9.61843692e-3f);
-    p = std::fma(p, r, 5.55033237e-2f);
-    p = std::fma(p, r, 2.40226477e-1f);
-    p = std::fma(p, r, 6.93147182e-1f);
-    p = std::fma(p, r, 1.0f);
+    // 2^r on [-1/2, 1/2] by kPow2Poly, in fused multiply-adds, each rounded once by
+    // definition, so every backend gets their bits (the vector ones in an instruction, the
+    // scalar one from libm's fmaf).
+    float p = kPow2Poly[0];
+    p = std::fma(p, r, kPow2Poly[1]);
+    p = std::fma(p, r, kPow2Poly[2]);
+    p = std::fma(p, r, kPow2Poly[3]);
+    p = std::fma(p, r, kPow2Poly[4]);
+    p = std::fma(p, r, kPow2Poly[5]);
+    p = std::fma(p, r, kPow2Poly[6]);
     // n + 127 is in [2, 252]: 2^n and p 2^n are normal (a subnormal operand would be finished
     // in microcode, as a clamp on e^x once was at every call, tripling a liquid-alpha epoch).
     const std::uint32_t biased = std::bit_cast<std::uint32_t>(t) - std::bit_cast<std::uint32_t>(kRound) + 127u;
@@ -280,10 +282,7 @@ private:
     std::vector<T> lanes_;  // dividend sums: kPanel lanes per validator per set of kChunkPanels panels
     std::vector<ColumnScratch<T>> scratch_;
     // The run's coefficients, formed in double and rounded to T once.
-    struct Coefficients {
-        // Liquid alpha's sigmoid 1 / (1 + 2^z), z = gap_scale * gap + gap_shift for a gap clamped to
-        // [gap_low, gap_high], and its range [alpha_low, alpha_high].
-        T gap_scale, gap_shift, gap_low, gap_high, alpha_low, alpha_high, alpha_span;
+    struct Coefficients : LiquidSigmoid<T> {
         T keep_w, beta;                              // Yuma 1/2/2B purchase: (1 - penalty) W + penalty min(W, C)
         T u64, capacity, decay;                      // Yuma 2C: capacity per unit of stake, its share per epoch, 1 - decay
         T buy, hold;                                 // Yuma 3 moving average: 1 - bond_moving_avg and what it keeps
@@ -541,6 +540,12 @@ private:
                 if (v_ == Version::yuma2c) {  // which has no liquid alpha (nor has the model's)
                     for (std::size_t i = r0; i < r0 + rows; ++i) capacity_bond_row(w + i * kPanel, b + i * kPanel, si[i]);
                 } else if (cm) {  // Yuma 3 with liquid alpha
+#if defined(TAOCORE_ISA_LIQUID_ROWS)
+                    if constexpr (std::is_same_v<T, float>) {
+                        TAOCORE_ISA_LIQUID_ROWS(w + r0 * kPanel, b + r0 * kPanel, cm, rows, k_);
+                        return;
+                    }
+#endif
                     for (std::size_t i = r0; i < r0 + rows; ++i) {
                         const T* wi = w + i * kPanel;
                         T* bi = b + i * kPanel;

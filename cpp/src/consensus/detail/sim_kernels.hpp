@@ -94,6 +94,26 @@ struct RowScan {
 RowScan normalise_row_avx512(const float* src, std::size_t m, float den, float smallest, float* dst,
                              std::size_t panel_step, const float* next, const float* ahead);
 
+/// Liquid alpha's sigmoid for one run: alpha = min(alpha_low + alpha_span / (1 + 2^z), alpha_high)
+/// with z = gap_scale * gap + gap_shift, the gap clamped to [gap_low, gap_high] (the epoch
+/// loop's liquid_alpha says why each step is written as it is).
+template <class T>
+struct LiquidSigmoid {
+    T gap_scale, gap_shift, gap_low, gap_high, alpha_low, alpha_high, alpha_span;
+};
+
+/// 2^r on [-1/2, 1/2] for the float sigmoid: a degree-6 polynomial fitted for relative error
+/// (1.9e-9 before rounding), highest power first, evaluated by Horner's rule in fused
+/// multiply-adds on every backend.
+inline constexpr float kPow2Poly[7] = {1.53533620e-4f, 1.33988750e-3f, 9.61843692e-3f, 5.55033237e-2f,
+                                       2.40226477e-1f, 6.93147182e-1f, 1.0f};
+
+/// Yuma 3's liquid-alpha bond update of `rows` panel rows under AVX-512 (sim_rows_avx512.cpp),
+/// with the portable loop's bits: b = b + alpha (w - b) at each element's liquid alpha, from
+/// its weight w, its old bond b and its server's liquid-alpha consensus c (kPanel values).
+void liquid_yuma3_rows_avx512(const float* w, float* b, const float* c, std::size_t rows,
+                              const LiquidSigmoid<float>& k);
+
 /// The thresholds at which a float stake sum decides a block selection's band pick surely, for
 /// each server k < count: a sum at or above reach[k] surely reaches kappa, one below
 /// short_of[k] surely falls short, in exact arithmetic and in the reference's double sums
