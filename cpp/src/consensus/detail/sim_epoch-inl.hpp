@@ -563,7 +563,10 @@ private:
                 T y[kPanel] = {};
                 for (std::size_t k = 0; k < n; ++k)
                     y[k] = static_cast<T>(rk[k]) / static_cast<T>(static_cast<T>(sums[k]) + static_cast<T>(kEps));
-                for (std::size_t i = 0; i < V_; ++i) add_to_lanes(b + i * kPanel, y, lanes + i * kPanel);
+                // Last row first: the sums have just swept the bond rows first to last, so the
+                // last ones are the likeliest still in L1 (the panel's weights, bonds and lanes
+                // together fill it at 256 validators). Each lane still adds its panels in order.
+                for (std::size_t i = V_; i-- > 0;) add_to_lanes(b + i * kPanel, y, lanes + i * kPanel);
             }
         } else {
             // The bond rows the update below will read are fetched while the sums compute.
@@ -599,7 +602,7 @@ private:
             inv[k] = T(1) / (v_ == Version::yuma1 ? static_cast<T>(t + static_cast<T>(kEps)) : (t > T(0) ? t : T(1)));
         }
         auto update = [&](const auto& buy) {
-            for (std::size_t i = 0; i < V_; ++i) {
+            for (std::size_t i = V_; i-- > 0;) {  // last row first, as the relative versions' lanes
                 const T* xi = x + i * kPanel;
                 T* bi = b + i * kPanel;
                 const T s = si[i];
