@@ -132,8 +132,9 @@ namespace {
 // subtracting 1.5 * 2^23 (both exact, ties to even, as VREDUCEPS's rounding); and VSCALEFPS
 // scales 2^r by 2^n, exactly (normal in and out for |n| <= 124), so that one rounding of
 // p 2^n + 1 is the portable fused multiply-add's, where that code builds 2^n from the integer
-// bits. Liquid alpha is most of a liquid-alpha epoch's panel pass, and these two were 8% of it
-// in isolation. A zero r of either sign gives the same p and n.
+// bits. Liquid alpha is about half of a liquid-alpha epoch's panel pass; these two
+// instructions were 8% of a row's liquid alpha in isolation. A zero r of either sign gives the
+// same p and n.
 __m512 liquid_alpha(__m512 w, __m512 b_old, __m512 c, const LiquidSigmoid<float>& k) {
     const __m512 gap = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(w, b_old, _CMP_GE_OQ), _mm512_sub_ps(b_old, w),
                                             _mm512_sub_ps(w, c));
