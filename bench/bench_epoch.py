@@ -7,6 +7,7 @@
   against yuma-simulation itself (``yuma_simulation``; see docs in bench/README.md), per epoch.
 
     python bench/bench_epoch.py [--epochs 100] [--repeat 5] [--versions yuma2,yuma3]
+                                [--sample-seconds 1.0] [--chain-only]
 """
 
 from __future__ import annotations
@@ -82,25 +83,42 @@ def _yuma_simulation_runner(version: str) -> Any:
     return run
 
 
-def interleaved_medians(runs: dict[str, tuple[Any, int]]) -> dict[str, float]:
-    """Median wall time of each ``fn()`` in ``runs`` (name -> (fn, repeat)), timed in turns (one
-    run of each, then again), so that a machine whose speed drifts during the run moves every
-    column alike rather than skewing their ratios. Each timed run follows an untimed run of the
-    same function: the runs that keep every epoch's bonds allocate ~100 MB, and memory the
-    process has just freed is far quicker to fault in than memory another run has churned (on
-    this VM the first run after another's allocations took up to 5x as long)."""
+def interleaved_medians(
+    runs: dict[str, tuple[Any, int]], sample_seconds: float
+) -> dict[str, float]:
+    """Median seconds per call of each ``fn()`` in ``runs`` (name -> (fn, samples)), sampled in
+    turns (one sample of each, then again), so that a machine whose speed drifts during the run
+    moves every column alike rather than skewing their ratios.
+
+    A sample calls ``fn`` back to back for at least ``sample_seconds`` (at least once) and
+    takes the mean. This host has slow stretches (cache-heavy code up to ~1.45x slower, lasting
+    from a fraction of a second to several seconds; ALU-bound code is unaffected): a contender
+    whose call lasts 2 s averages over them, and a sample of a 40 ms call should too, or it
+    lands wholly in one stretch or the other and the ratio swings by their difference.
+
+    Each sample follows an untimed call of the same function: the runs that keep every epoch's
+    bonds allocate ~100 MB, and memory the process has just freed is far quicker to fault in
+    than memory another run has churned (on this VM the first run after another's allocations
+    took up to 5x as long)."""
     times: dict[str, list[float]] = {name: [] for name in runs}
-    for turn in range(max(repeat for _, repeat in runs.values())):
-        for name, (fn, repeat) in runs.items():
-            if turn < repeat:
+    for turn in range(max(samples for _, samples in runs.values())):
+        for name, (fn, samples) in runs.items():
+            if turn < samples:
                 fn()
-                start = time.perf_counter()
-                fn()
-                times[name].append(time.perf_counter() - start)
+                calls, start = 0, time.perf_counter()
+                while True:
+                    fn()
+                    calls += 1
+                    elapsed = time.perf_counter() - start
+                    if elapsed >= sample_seconds:
+                        break
+                times[name].append(elapsed / calls)
     return {name: statistics.median(t) for name, t in times.items()}
 
 
-def sim_rows(epochs: int, repeat: int, versions: list[str]) -> list[dict[str, Any]]:
+def sim_rows(
+    epochs: int, repeat: int, versions: list[str], sample_seconds: float
+) -> list[dict[str, Any]]:
     rows = []
     rng = np.random.default_rng(0)
     for v, m in ((64, 256), (256, 1024)):
@@ -128,7 +146,8 @@ def sim_rows(epochs: int, repeat: int, versions: list[str]) -> list[dict[str, An
                 rival_repeat = max(1, repeat // 2)
                 runs["yuma_sim"] = (lambda r=rival, w=w, s=s: r(w, s, True), rival_repeat)
                 runs["yuma_sim_final"] = (lambda r=rival, w=w, s=s: r(w, s), rival_repeat)
-            t = {name: sec / epochs * 1e3 for name, sec in interleaved_medians(runs).items()}
+            medians = interleaved_medians(runs, sample_seconds)
+            t = {name: sec / epochs * 1e3 for name, sec in medians.items()}
             rows.append(
                 {
                     "case": f"{v} x {m}, {version}",
@@ -149,6 +168,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--versions", default="yuma2,yuma3,yuma3_liquid")
     ap.add_argument(
+        "--sample-seconds",
+        type=float,
+        default=1.0,
+        help="each simulator sample repeats a call for at least this long and takes the mean",
+    )
+    ap.add_argument(
         "--chain-only", action="store_true", help="only the chain-exact table (skip the simulator)"
     )
     args = ap.parse_args()
@@ -162,7 +187,7 @@ def main() -> None:
     if args.chain_only:
         return
     print()
-    rows = sim_rows(args.epochs, args.repeat, args.versions.split(","))
+    rows = sim_rows(args.epochs, args.repeat, args.versions.split(","), args.sample_seconds)
     print(
         f"{'float simulator, per epoch':<30} {'taocore':>9} {'numpy':>9} {'ratio':>6} "
         f"{'yuma-sim':>9} {'ratio':>6} {'final-bonds':>11} {'yuma-sim':>9} {'ratio':>6}"

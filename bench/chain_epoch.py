@@ -1,6 +1,7 @@
 """Chain-exact epoch timings for bench_epoch.py: a 256-uid subnet (64 permitted validators with
 full weight rows) and a 4096-uid sparse subnet (64 validators, 512 weights each), single thread,
-median of repeated runs of the native epoch (and of the public API with its input checks)."""
+median of repeated runs of the native epoch (and of the public API with its input checks), the
+rows timed in turns (chain_rows says why)."""
 
 from __future__ import annotations
 
@@ -62,24 +63,16 @@ def make_state(
     )
 
 
-def median_seconds(fn: Any, repeat: int) -> float:
-    """Median wall time of ``fn()`` over ``repeat`` runs, after one warm-up run."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def chain_rows(rounds: int = 40, calls: int = 10) -> list[dict[str, Any]]:
+    """One row per (size, bonds mode): native and public-API medians in milliseconds.
 
-
-def _median_ms(fn: Any, repeat: int) -> float:
-    return median_seconds(fn, repeat) * 1e3
-
-
-def chain_rows(repeat: int = 30) -> list[dict[str, Any]]:
-    """One row per (size, bonds mode): native and public-API medians in milliseconds."""
-    rows = []
+    Every row is timed in each of ``rounds`` rounds (``calls`` timed calls of each after one
+    untimed call, then the next row), and its median is over all its calls. This host has slow
+    stretches (cache-heavy code up to ~1.45x slower, from a fraction of a second to several
+    seconds): rows timed one after another in a few milliseconds each landed wholly inside or
+    outside one, and a row's median moved by that much from run to run; spread over the same
+    rounds, every row sees the same mix."""
+    cases = []
     for label, n, validators, per_row, target_ms in (
         ("256 uids, 64 x 256 dense", 256, 64, 256, 0.3),
         ("4096 uids, 64 x 512 sparse", 4096, 64, 512, 10.0),
@@ -91,17 +84,33 @@ def chain_rows(repeat: int = 30) -> list[dict[str, Any]]:
         ):
             state = make_state(n, validators, per_row, yuma3=yuma3, liquid_alpha=liquid)
             fields = consensus._fields(state)
-            native = _median_ms(lambda f=fields: _core.consensus.epoch(f), repeat)
-            public = _median_ms(lambda s=state: consensus.epoch(s), max(5, repeat // 3))
-            rows.append(
-                {
-                    "case": f"{label}, {mode}",
-                    "native_ms": native,
-                    "public_ms": public,
-                    "target_ms": target_ms,
-                }
+            cases.append(
+                (
+                    f"{label}, {mode}",
+                    target_ms,
+                    lambda f=fields: _core.consensus.epoch(f),
+                    lambda s=state: consensus.epoch(s),
+                )
             )
-    return rows
+    native: list[list[float]] = [[] for _ in cases]
+    public: list[list[float]] = [[] for _ in cases]
+    for _ in range(rounds):
+        for k, (_, _, native_fn, public_fn) in enumerate(cases):
+            for fn, times in ((native_fn, native[k]), (public_fn, public[k])):
+                fn()
+                for _ in range(calls):
+                    start = time.perf_counter()
+                    fn()
+                    times.append(time.perf_counter() - start)
+    return [
+        {
+            "case": case,
+            "native_ms": statistics.median(native[k]) * 1e3,
+            "public_ms": statistics.median(public[k]) * 1e3,
+            "target_ms": target_ms,
+        }
+        for k, (case, target_ms, _, _) in enumerate(cases)
+    ]
 
 
 def print_chain_table(rows: list[dict[str, Any]]) -> None:
