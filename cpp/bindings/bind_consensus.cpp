@@ -307,8 +307,10 @@ void bind_math(py::module_& m) {
               for (const auto& row : alpha)
                   if (row.size() != columns) throw py::value_error("alpha rows must have equal lengths");
               if (alpha.size() != a.size()) return a;
+              const math::SparseMatrix old = sparse_in(b);
               return sparse_out(math::mat_ema_alpha_sparse(
-                  sparse_in(a), sparse_in(b), columns, [&](std::size_t i, math::ConstRow row, const I32F32*, I32F32* out) {
+                  sparse_in(a), old.size(), [&](std::size_t i) { return old[i]; }, columns,
+                  [&](std::size_t i, math::ConstRow row, math::ConstRow, const I32F32*, I32F32* out) {
                       for (std::size_t k = 0; k < row.size(); ++k)
                           if (row[k].col < columns) out[k] = I32F32::from_bits(alpha[i][row[k].col]);
                   }));

@@ -73,20 +73,6 @@ bool bonds_masking(std::uint64_t last_tempo, std::uint64_t latest_registration) 
     return math::mask_applies(math::MaskOp::less_equal, last_tempo, latest_registration);
 }
 
-// The stored bonds, masked, as a matrix (load_bonds_row for every row).
-SparseMatrix load_bonds(const SparseU16& m, std::size_t n, bool proportion, std::uint64_t last_tempo,
-                        const std::vector<std::uint64_t>& block_at_registration, std::uint64_t latest_registration) {
-    if (m.indptr.empty()) return SparseMatrix(n);
-    const bool masking = bonds_masking(last_tempo, latest_registration);
-    SparseMatrix out;
-    out.reserve(n, m.indices.size());
-    for (std::size_t i = 0; i < n; ++i) {
-        Entry* w = out.begin_row(m.indptr[i + 1] - m.indptr[i]);
-        out.end_row(load_bonds_row(m, i, proportion, masking, last_tempo, block_at_registration, w));
-    }
-    return out;
-}
-
 // The column sums (math::column_sums) of Yuma's loaded bonds, whole u16 values, without loading
 // them: the mask drops whole columns, so a column it keeps holds every stored entry of that
 // column, and saturating additions of non-negative values give min(total, max) in any order.
@@ -296,7 +282,12 @@ void epoch_into(const SubnetState& s, EpochResult& out) {
     // 8. Consensus, clipping, validator trust.
     const I32F32 kappa = math::u16_proportion_to_fixed(s.kappa);
     const Vector consensus = math::weighted_median_col_sparse(active_stake, weights, n, kappa);
-    math::ClippedSums clip = math::col_clip_sums_sparse(weights, consensus, active_stake);
+    // With the full bonds penalty (the default) the bonds take the clipped weights and nothing
+    // reads the weights again: they are clipped where they are.
+    const I32F32 penalty = math::u16_proportion_to_fixed(s.bonds_penalty);
+    math::ClippedSums clip = penalty == I32F32::one()
+                                 ? math::col_clip_sums_sparse(std::move(weights), consensus, active_stake)
+                                 : math::col_clip_sums_sparse(weights, consensus, active_stake);
     const SparseMatrix& clipped = clip.clipped;
     const Vector& validator_trust = clip.row_sum;
 
@@ -307,7 +298,6 @@ void epoch_into(const SubnetState& s, EpochResult& out) {
     math::inplace_normalize(incentive);
 
     // 10. Weights for bonds.
-    const I32F32 penalty = math::u16_proportion_to_fixed(s.bonds_penalty);
     // interpolate_sparse returns W or Wc unchanged at the ends; refer to them instead of copying.
     SparseMatrix interpolated;
     if (!penalty.is_zero() && penalty != I32F32::one()) interpolated = math::interpolate_sparse(weights, clipped, n, penalty);
@@ -319,6 +309,21 @@ void epoch_into(const SubnetState& s, EpochResult& out) {
                                          : s.last_mechanism_step_block + 1;
     Vector dividends;
     SparseMatrix new_bonds;
+    // Each source's rows go through one buffer, grown (and zeroed) only for a longer row.
+    std::vector<Entry> delta_row, bonds_row;
+    auto room = [](std::vector<Entry>& buffer, std::size_t entries) {
+        if (buffer.size() < entries) buffer.resize(entries);
+        return buffer.data();
+    };
+    // Row i of the stored bonds, loaded and masked when the moving average reaches it, rather
+    // than all of them first (that matrix was about a fifth of a 256-uid epoch's working set): whole
+    // numbers for Yuma, proportions for Yuma3.
+    const bool masking = bonds_masking(last_tempo, latest_registration);
+    const math::RowSource bonds_of = [&](std::size_t i) -> math::Row {
+        if (s.bonds.indptr.empty()) return {};
+        Entry* const first = room(bonds_row, s.bonds.indptr[i + 1] - s.bonds.indptr[i]);
+        return {first, load_bonds_row(s.bonds, i, s.yuma3, masking, last_tempo, s.block_at_registration, first)};
+    };
     if (!s.yuma3) {
         // The normalised deltas and bonds are divided row by row inside the moving average
         // (mat_ema_col_normalized_sparse); their column sums come first. With the full penalty
@@ -329,23 +334,11 @@ void epoch_into(const SubnetState& s, EpochResult& out) {
         const Vector delta_sum =
             penalty == I32F32::one() ? incentive_sums : math::row_hadamard_column_sums(bond_weights, active_stake, n);
         const Vector bonds_sum = whole_bonds_column_sums(s.bonds, n);
-        const bool masking = bonds_masking(last_tempo, latest_registration);
-        // Each source's rows go through one buffer, grown (and zeroed) only for a longer row.
-        std::vector<Entry> delta_row, bonds_row;
-        auto room = [](std::vector<Entry>& buffer, std::size_t entries) {
-            if (buffer.size() < entries) buffer.resize(entries);
-            return buffer.data();
-        };
         const math::RowSource delta_of = [&](std::size_t i) -> math::Row {
             const math::ConstRow w = bond_weights[i];
             Entry* const first = room(delta_row, w.size());
             math::row_hadamard_row(w, active_stake[i], first);
             return {first, w.size()};
-        };
-        const math::RowSource bonds_of = [&](std::size_t i) -> math::Row {
-            if (s.bonds.indptr.empty()) return {};
-            Entry* const first = room(bonds_row, s.bonds.indptr[i + 1] - s.bonds.indptr[i]);
-            return {first, load_bonds_row(s.bonds, i, false, masking, last_tempo, s.block_at_registration, first)};
         };
         const I32F32 alpha = math::bonds_moving_average_alpha(s.bonds_moving_average);
         Vector col_sum;
@@ -356,7 +349,6 @@ void epoch_into(const SubnetState& s, EpochResult& out) {
         math::inplace_normalize(dividends);
         math::inplace_col_max_upscale_sparse(new_bonds, col_max);
     } else {
-        SparseMatrix bonds = load_bonds(s.bonds, n, true, last_tempo, s.block_at_registration, latest_registration);
         Vector total_bonds;
         const bool any_consensus = std::any_of(consensus.begin(), consensus.end(), [](I32F32 c) { return !c.is_zero(); });
         if (s.liquid_alpha && any_consensus) {
@@ -375,7 +367,8 @@ void epoch_into(const SubnetState& s, EpochResult& out) {
             Vector w_seen(n, zero), b_seen(n, zero);
             Vector c_in, w_in, b_in;
             std::vector<std::uint16_t> touched;
-            auto alpha_row = [&](std::size_t i, math::ConstRow row, const I32F32* old_value, I32F32* alpha_out) {
+            auto alpha_row = [&](std::size_t i, math::ConstRow row, math::ConstRow old_row, const I32F32* old_value,
+                                 I32F32* alpha_out) {
                 if (weights_increasing[i] != 0 && bonds_increasing[i] != 0) {
                     math::alpha_sigmoid_row(row, consensus.data(), old_value, low, high, steepness, alpha_out);
                     return;
@@ -383,7 +376,7 @@ void epoch_into(const SubnetState& s, EpochResult& out) {
                 for (std::uint16_t c : touched) { w_seen[c] = zero; b_seen[c] = zero; }
                 touched.clear();
                 walk_visible(row, w_seen, touched);
-                walk_visible(bonds[i], b_seen, touched);
+                walk_visible(old_row, b_seen, touched);
                 if (c_in.size() < row.size()) {
                     c_in.resize(row.size());
                     w_in.resize(row.size());
@@ -399,12 +392,14 @@ void epoch_into(const SubnetState& s, EpochResult& out) {
                                          alpha_out);
             };
             Vector col_sum;
-            new_bonds = math::mat_ema_alpha_sparse(bond_weights, bonds, n, alpha_row, &col_sum, weights_increasing.data());
+            new_bonds =
+                math::mat_ema_alpha_sparse(bond_weights, n, bonds_of, n, alpha_row, &col_sum, weights_increasing.data());
             total_bonds = math::col_normalized_row_dot(new_bonds, incentive, col_sum);
         } else {
             const I32F32 alpha = math::bonds_moving_average_alpha(s.bonds_moving_average);
             Vector col_sum;
-            new_bonds = math::mat_ema_sparse(bond_weights, bonds, alpha, &col_sum);
+            new_bonds =
+                math::mat_ema_sparse(bond_weights, bonds_of, alpha, &col_sum, bond_weights.nnz() + s.bonds.indices.size());
             total_bonds = math::col_normalized_row_dot(new_bonds, incentive, col_sum);
         }
         dividends = math::vec_mul(total_bonds, active_stake);

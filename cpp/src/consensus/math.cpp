@@ -1039,41 +1039,66 @@ Entry* clip_row_entry(const Entry& e, Entry* w, ClipRow& row) noexcept {
     row.row_sum = fixed::add(I32F32::from_bits(row.row_sum), c.value).bits;
     // A zero multiplier adds floor(0 · x) = 0 to every column.
     if (row.factor != 0) {
-        std::int64_t& sum = row.matmul[e.col];
+        std::int64_t& sum = row.matmul[c.col];
         sum = saturating_add(I32F32::from_bits(sum), fixed::mul(I32F32::from_bits(row.factor), c.value)).bits;
     }
     return w + 1;
 }
 
+// The clip of one matrix: row i of it into out (which may trail the row's entries: every kernel
+// and the scalar rule read an entry before writing at or behind it), the row's sum into row_sum.
+class ColumnClip {
+public:
+    ColumnClip(const Vector& threshold, const Vector& v, ClippedSums& sums)
+        : threshold_(threshold), v_(v), sums_(sums) {
+        static_assert(sizeof(I32F32) == sizeof(std::int64_t));
+        // The backend's vector clip, if any (each kernel is compiled only where its ISA is).
+#if defined(TAOCORE_HAVE_AVX2)
+        if (simd::active_backend() != simd::backend::scalar) vector_ = &consensus::detail::clip_row_avx2;
+#endif
+#if defined(TAOCORE_HAVE_AVX512)
+        if (simd::active_backend() == simd::backend::avx512) vector_ = &consensus::detail::clip_row_avx512;
+#endif
+    }
+    Entry* operator()(std::size_t i, ConstRow in, Entry* w) const {
+        const std::size_t columns = threshold_.size();
+        ClipRow row{reinterpret_cast<const std::int64_t*>(threshold_.data()), columns, i < v_.size() ? v_[i].bits : 0,
+                    reinterpret_cast<std::int64_t*>(sums_.matmul.data()), 0};
+        // The kernels' quads are runs of consecutive columns, which a sparse row rarely has.
+        if (vector_ && 2 * in.size() >= columns) {
+            w = vector_(in.data(), in.size(), w, row, &clip_row_entry);
+        } else {
+            for (const Entry& e : in) w = clip_row_entry(e, w, row);
+        }
+        sums_.row_sum[i] = I32F32::from_bits(row.row_sum);
+        return w;
+    }
+
+private:
+    const Vector& threshold_;
+    const Vector& v_;
+    ClippedSums& sums_;
+    Entry* (*vector_)(const Entry*, std::size_t, Entry*, ClipRow&, consensus::detail::ClipEntryFn) noexcept = nullptr;
+};
+
+ClippedSums clip_sums_of(std::size_t rows, const Vector& threshold) {
+    return {SparseMatrix(), Vector(rows, I32F32::zero()), Vector(threshold.size(), I32F32::zero())};
+}
+
 }  // namespace
 
 ClippedSums col_clip_sums_sparse(const SparseMatrix& m, const Vector& threshold, const Vector& v) {
-    static_assert(sizeof(I32F32) == sizeof(std::int64_t));
-    const std::size_t columns = threshold.size();
-    ClippedSums out{SparseMatrix(), Vector(m.size(), I32F32::zero()), Vector(columns, I32F32::zero())};
+    ClippedSums out = clip_sums_of(m.size(), threshold);
     out.clipped.reserve(m.size(), m.nnz());
-    // The backend's vector clip, if any (each kernel is compiled only where its ISA is).
-    math::Entry* (*clip_vector)(const Entry*, std::size_t, Entry*, ClipRow&, consensus::detail::ClipEntryFn) noexcept =
-        nullptr;
-#if defined(TAOCORE_HAVE_AVX2)
-    if (simd::active_backend() != simd::backend::scalar) clip_vector = &consensus::detail::clip_row_avx2;
-#endif
-#if defined(TAOCORE_HAVE_AVX512)
-    if (simd::active_backend() == simd::backend::avx512) clip_vector = &consensus::detail::clip_row_avx512;
-#endif
-    for (std::size_t i = 0; i < m.size(); ++i) {
-        Entry* w = out.clipped.begin_row(m[i].size());
-        ClipRow row{reinterpret_cast<const std::int64_t*>(threshold.data()), columns,
-                    i < v.size() ? v[i].bits : 0, reinterpret_cast<std::int64_t*>(out.matmul.data()), 0};
-        // The kernels' quads are runs of consecutive columns, which a sparse row rarely has.
-        if (clip_vector && 2 * m[i].size() >= columns) {
-            w = clip_vector(m[i].data(), m[i].size(), w, row, &clip_row_entry);
-        } else {
-            for (const Entry& e : m[i]) w = clip_row_entry(e, w, row);
-        }
-        out.clipped.end_row(w);
-        out.row_sum[i] = I32F32::from_bits(row.row_sum);
-    }
+    const ColumnClip clip(threshold, v, out);
+    for (std::size_t i = 0; i < m.size(); ++i) out.clipped.end_row(clip(i, m[i], out.clipped.begin_row(m[i].size())));
+    return out;
+}
+
+ClippedSums col_clip_sums_sparse(SparseMatrix&& m, const Vector& threshold, const Vector& v) {
+    ClippedSums out = clip_sums_of(m.size(), threshold);
+    m.rewrite_rows(ColumnClip(threshold, v, out));
+    out.clipped = std::move(m);
     return out;
 }
 
@@ -1190,6 +1215,13 @@ SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, 
     return ema_rows(
         next.size(), [&](std::size_t i) { return ConstRow(next[i]); },
         [&](std::size_t i) { return i < prev.size() ? prev[i] : ConstRow(); }, alpha, col_sum, next.nnz() + prev.nnz());
+}
+
+SparseMatrix mat_ema_sparse(const SparseMatrix& next, const RowSource& prev, I32F32 alpha, Vector* col_sum,
+                            std::size_t expected_entries) {
+    return ema_rows(
+        next.size(), [&](std::size_t i) { return ConstRow(next[i]); }, [&](std::size_t i) { return ConstRow(prev(i)); },
+        alpha, col_sum, expected_entries);
 }
 
 SparseMatrix mat_ema_col_normalized_sparse(std::size_t rows, const RowSource& next, const Vector& next_sum,

@@ -167,21 +167,33 @@ public:
         close_row();
     }
 
+    /// Rewrites every row in place, in order: rewrite(i, row, out) writes row i's new entries
+    /// from `out` on and returns one past the last. `out` never lies ahead of the row's first
+    /// entry, so a rewrite that writes each entry after reading it (and no more entries than it
+    /// has read) may read and write the same storage.
+    template <class Rewrite>
+    void rewrite_rows(Rewrite&& rewrite) {
+        Entry* write = data_;
+        for (std::size_t i = 0; i < size(); ++i) {
+            const ConstRow row{data_ + start_[i], data_ + start_[i + 1]};
+            start_[i] = static_cast<std::size_t>(write - data_);
+            write = rewrite(i, row, write);
+        }
+        size_ = static_cast<std::size_t>(write - data_);
+        start_.back() = size_;
+    }
+
     /// Drop every entry (i, e) with drop(i, e), keeping the order of the rest (the masks).
     template <class Drop>
     void remove_if(Drop&& drop) {
-        std::size_t write = 0, read = 0;
-        for (std::size_t i = 0; i < size(); ++i) {
-            const std::size_t end = start_[i + 1];
-            start_[i] = write;
-            for (; read < end; ++read) {
-                const Entry e = data_[read];
-                data_[write] = e;
-                write += drop(i, e) ? 0 : 1;
+        rewrite_rows([&drop](std::size_t i, ConstRow row, Entry* out) {
+            for (const Entry& e : row) {
+                const Entry kept = e;
+                *out = kept;
+                out += drop(i, kept) ? 0 : 1;
             }
-        }
-        start_.back() = write;
-        size_ = write;
+            return out;
+        });
     }
 
 private:
@@ -376,12 +388,21 @@ struct ClippedSums {
     Vector matmul;
 };
 ClippedSums col_clip_sums_sparse(const SparseMatrix& m, const Vector& threshold, const Vector& v);
+/// The same, clipping m's entries where they are (an epoch with the full bonds penalty reads its
+/// weights no more after the clip: a second matrix of them was about a fifth of a 256-uid
+/// epoch's working set).
+ClippedSums col_clip_sums_sparse(SparseMatrix&& m, const Vector& threshold, const Vector& v);
 SparseMatrix interpolate_sparse(const SparseMatrix& m1, const SparseMatrix& m2, std::size_t columns, I32F32 ratio);
 /// col_sum, when given, receives column_sums(result, next.size()).
 SparseMatrix mat_ema_sparse(const SparseMatrix& next, const SparseMatrix& prev, I32F32 alpha, Vector* col_sum = nullptr);
 /// Row i of a matrix built on demand, in storage the source owns and may reuse at its next call
 /// (the caller may change the entries in place).
 using RowSource = std::function<Row(std::size_t)>;
+/// mat_ema_sparse with prev's rows from a source, asked for every row of next (as the epoch loads
+/// the stored bonds: see mat_ema_alpha_sparse); `expected_entries` sizes the result's first
+/// allocation.
+SparseMatrix mat_ema_sparse(const SparseMatrix& next, const RowSource& prev, I32F32 alpha, Vector* col_sum,
+                            std::size_t expected_entries);
 /// mat_ema_sparse(N, P, alpha, col_sum) for rows × rows matrices whose rows come from `next` and
 /// `prev`, each column-normalised by its known column sums first (N = next's rows with
 /// inplace_col_normalize_sparse(·, next_sum), P likewise): Yuma's bond update. Each row is
@@ -417,15 +438,18 @@ inline I32F32 ema_alpha_entry(I32F32 alpha, I32F32 next, I32F32 prev) noexcept {
 /// (false is always allowed). Returns one past the last entry written.
 Entry* ema_alpha_row(ConstRow row, const I32F32* alpha, const I32F32* old_value, std::size_t columns, I32F32* col_sum,
                      bool increasing, Entry* w) noexcept;
-/// Yuma3's per-entry EMA. `alpha(i, next_row, old_value, out)` gives α for the entries of row i
-/// of `next` (out[k] for next_row[k], those with a column below `columns`), given the row's
-/// previous values by column (old_value[j]: the last entry of prev's row i in column j, else 0).
-/// With col_sum, also column_sums(result, columns) into it, from the pass that writes the entries
+/// Yuma3's per-entry EMA of `next` and the previous matrix, whose `prev_rows` rows come from
+/// prev_row(i) (a ConstRow read before the next call: the epoch loads each stored bond row into
+/// one buffer rather than building the matrix, about a fifth of a 256-uid epoch's working set).
+/// `alpha(i, next_row, prev_row, old_value, out)` gives α for the entries of row i of `next`
+/// (out[k] for next_row[k], those with a column below `columns`), given prev's row i and its
+/// values by column (old_value[j]: the last entry of prev's row i in column j, else 0). With
+/// col_sum, also column_sums(result, columns) into it, from the pass that writes the entries
 /// (the same additions in the same order). `next_increasing`, when given, holds per row of `next`
 /// whether its columns strictly increase (0 is always allowed).
-template <class AlphaRowFn>
-SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& prev, std::size_t columns,
-                                  AlphaRowFn&& alpha, Vector* col_sum = nullptr,
+template <class PrevRow, class AlphaRowFn>
+SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, std::size_t prev_rows, PrevRow&& prev_row,
+                                  std::size_t columns, AlphaRowFn&& alpha, Vector* col_sum = nullptr,
                                   const std::uint8_t* next_increasing = nullptr);
 /// Dense `mat_ema_alpha` (the dense test epoch's variant): min((1−α)·old + max(α·new, 0), 1).
 std::vector<Vector> mat_ema_alpha_dense(const std::vector<Vector>& next, const std::vector<Vector>& prev,
@@ -437,10 +461,11 @@ Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score
                                   I32F32 majority);
 
 // ---- template definition -------------------------------------------------------------------------
-template <class AlphaRowFn>
-SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& prev, std::size_t columns,
-                                  AlphaRowFn&& alpha, Vector* col_sum, const std::uint8_t* next_increasing) {
-    if (next.size() != prev.size()) {
+template <class PrevRow, class AlphaRowFn>
+SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, std::size_t prev_rows, PrevRow&& prev_row,
+                                  std::size_t columns, AlphaRowFn&& alpha, Vector* col_sum,
+                                  const std::uint8_t* next_increasing) {
+    if (next.size() != prev_rows) {
         if (col_sum != nullptr) *col_sum = column_sums(next, columns);
         return next;
     }
@@ -454,17 +479,18 @@ SparseMatrix mat_ema_alpha_sparse(const SparseMatrix& next, const SparseMatrix& 
         const ConstRow row = next[i];
         Entry* w = out.begin_row(row.size());
         if (!row.empty()) {
-            scatter_row(prev[i], old_value.data(), columns, false);
+            const ConstRow old = prev_row(i);
+            scatter_row(old, old_value.data(), columns, false);
             if (alpha_of.size() < row.size()) alpha_of.resize(row.size());
-            alpha(i, row, static_cast<const I32F32*>(old_value.data()), alpha_of.data());
+            alpha(i, row, old, static_cast<const I32F32*>(old_value.data()), alpha_of.data());
             w = ema_alpha_row(row, alpha_of.data(), old_value.data(), columns, sums,
                               next_increasing != nullptr && next_increasing[i] != 0, w);
             // Back to all zeros: a dense row's columns are most of them, and a fill (a plain store
             // per eight columns) is cheaper than undoing its scatter entry by entry.
-            if (8 * prev[i].size() >= columns)
+            if (8 * old.size() >= columns)
                 std::fill(old_value.begin(), old_value.end(), I32F32::zero());
             else
-                scatter_row(prev[i], old_value.data(), columns, true);
+                scatter_row(old, old_value.data(), columns, true);
         }
         out.end_row(w);
     }
