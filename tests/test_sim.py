@@ -486,6 +486,45 @@ def test_keep_bonds_false_keeps_only_the_final_state() -> None:
         sim.simulate(w, s, keep_bonds=1)  # type: ignore[arg-type]
 
 
+def test_dropped_results_are_reused_and_live_ones_never() -> None:
+    # Result blocks of 1 MiB and more go back to a pool when numpy frees them, and the next run
+    # that fits takes them: its results must not depend on what the block held, and a block
+    # still referenced (an array or only a view of it) must never be handed out.
+    retained = _core.sim.retained_result_bytes
+    rng = np.random.default_rng(21)
+    shape = (8, 64, 1024)  # bonds of 2 MiB in float32
+    wa, wb = rng.random(shape, dtype=np.float32), rng.random(shape, dtype=np.float32)
+    s = rng.random(64, dtype=np.float32) + 0.01
+    fields = ("prerank", "consensus", "rank", "incentive", "dividends", "bonds")
+
+    def copied(r: sim.SimulationResult) -> dict[str, np.ndarray]:
+        return {f: getattr(r, f).copy() for f in fields}
+
+    expected_b = copied(sim.simulate(wb, s, "yuma3"))
+    first = sim.simulate(wa, s, "yuma3")
+    first_copy = copied(first)
+    bonds_view = first.bonds[-1]
+    del first
+    before = retained()  # the view keeps its block out of the pool
+    second = sim.simulate(wb, s, "yuma3")
+    assert not np.shares_memory(second.bonds, bonds_view)
+    assert np.array_equal(bonds_view, first_copy["bonds"][-1])
+    for f in fields:
+        assert np.array_equal(getattr(second, f), expected_b[f]), f
+    block = shape[0] * shape[1] * shape[2] * 4
+    del bonds_view
+    dropped = retained()
+    assert dropped >= before + block  # the bonds block came back with its last view
+    third = sim.simulate(wb, s, "yuma3")
+    assert retained() <= dropped - block  # and the next run took it
+    for f in fields:
+        assert np.array_equal(getattr(third, f), expected_b[f]), f
+    # The pool keeps the newest eight blocks given back.
+    many = [sim.simulate(wa, s, "yuma3") for _ in range(12)]
+    del many, second, third
+    assert retained() == 8 * block
+
+
 def test_unknown_backend_is_refused() -> None:
     with pytest.raises(ValueError, match="backend"):
         _run(np.ones((1, 2, 2)), np.ones((1, 2)), "yuma3", "sse9")

@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <initializer_list>
 #include <optional>
 #include <stdexcept>
 #include <exception>
@@ -47,6 +48,26 @@ sim::Params params_of(const py::dict& d) {
     return p;
 }
 
+/// A C-contiguous array of `shape` on sim::take_result_memory's blocks, which go back to it when
+/// numpy frees the array (and every view of it).
+template <class T>
+py::array_t<T> result_array(std::initializer_list<py::ssize_t> shape) {
+    std::size_t count = 1;
+    for (const py::ssize_t d : shape) count *= static_cast<std::size_t>(d);
+    struct Block {
+        void* p;
+        std::size_t capacity;
+    };
+    auto* block = new Block{nullptr, 0};
+    const py::capsule owner(block, [](void* b) {
+        auto* blk = static_cast<Block*>(b);
+        sim::give_result_memory(blk->p, blk->capacity);
+        delete blk;
+    });
+    block->p = sim::take_result_memory(count * sizeof(T), block->capacity);
+    return py::array_t<T>(std::vector<py::ssize_t>(shape), static_cast<T*>(block->p), owner);
+}
+
 /// One scenario: the input arrays (kept alive), the views the core reads and the numpy outputs
 /// it writes.
 template <class T>
@@ -73,12 +94,12 @@ struct Job {
                                   std::to_string(in.validators));
         const auto E = static_cast<py::ssize_t>(epochs), V = static_cast<py::ssize_t>(in.validators),
                    M = static_cast<py::ssize_t>(in.servers);
-        prerank = py::array_t<T>({E, M});
-        consensus = py::array_t<T>({E, M});
-        rank = py::array_t<T>({E, M});
-        incentive = py::array_t<T>({E, M});
-        dividends = py::array_t<T>({E, V});
-        bonds = py::array_t<T>({keep_bonds ? E : py::ssize_t{1}, V, M});
+        prerank = result_array<T>({E, M});
+        consensus = result_array<T>({E, M});
+        rank = result_array<T>({E, M});
+        incentive = result_array<T>({E, M});
+        dividends = result_array<T>({E, V});
+        bonds = result_array<T>({keep_bonds ? E : py::ssize_t{1}, V, M});
         out = {prerank.mutable_data(), consensus.mutable_data(), rank.mutable_data(),
                incentive.mutable_data(), dividends.mutable_data(), bonds.mutable_data(), keep_bonds};
     }
@@ -158,6 +179,8 @@ py::list simulate_many(const py::list& scenarios, const std::string& version, co
 }  // namespace
 
 void bind_sim(py::module_& m) {
+    m.def("retained_result_bytes", &sim::retained_result_bytes,
+          "Bytes of dropped result arrays kept for the next run's results (see take_result_memory).");
     m.def("simulate_many", &simulate_many, py::arg("scenarios"), py::arg("version"), py::arg("params"),
           py::arg("dtype"), py::arg("threads"), py::arg("keep_bonds") = true, py::arg("backend") = py::none(),
           py::arg("progress") = py::none(),

@@ -323,6 +323,9 @@ def simulate(
     (``bonds`` of shape ``[1, validators, servers]``) instead of every epoch's, which spares
     allocating and writing ``epochs - 1`` matrices (at 256 x 1024 that is 1 MiB of float32 per
     epoch); every other output is unchanged. The loop runs in C++ with the GIL released.
+    Result arrays of 1 MiB or more, once every reference to them is dropped, are kept (up to
+    eight, 1 GiB in all, memory the OS may reclaim) for the next run's results: fresh pages
+    cost the kernel a fault and a zeroing each, about a sixth of an epoch at 256 x 1024.
 
     ``progress=True`` draws a bar of the epochs done on stderr; a callable instead receives
     ``(done, total)``, on the calling thread, after the first epoch to end 0.1 s or more after the

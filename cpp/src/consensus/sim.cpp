@@ -247,6 +247,84 @@ void* large_alloc(std::size_t bytes) {
 
 void large_free(void* p) noexcept { std::free(p); }
 
+}  // namespace detail
+
+namespace {
+
+struct RetainedBlock {
+    void* p;
+    std::size_t capacity;
+};
+
+// The blocks kept for reuse, oldest first, in a fixed array: giving a block back must not allocate.
+struct ResultPool {
+    std::mutex lock;
+    RetainedBlock blocks[kRetainedBlocks + 1];
+    std::size_t count = 0;
+    std::size_t bytes = 0;
+
+    RetainedBlock remove(std::size_t i) noexcept {
+        const RetainedBlock block = blocks[i];
+        std::copy(blocks + i + 1, blocks + count, blocks + i);
+        --count;
+        bytes -= block.capacity;
+        return block;
+    }
+};
+
+ResultPool& result_pool() {
+    static ResultPool* pool = new ResultPool;  // never destroyed: arrays may be freed at exit
+    return *pool;
+}
+
+}  // namespace
+
+void* take_result_memory(std::size_t bytes, std::size_t& capacity) {
+    if (bytes >= kRetainFrom) {
+        ResultPool& pool = result_pool();
+        const std::lock_guard<std::mutex> hold(pool.lock);
+        // The newest block that fits: the one whose pages were touched last.
+        for (std::size_t i = pool.count; i-- > 0;) {
+            if (pool.blocks[i].capacity < bytes || pool.blocks[i].capacity / 2 > bytes) continue;
+            const RetainedBlock block = pool.remove(i);
+            capacity = block.capacity;
+            return block.p;
+        }
+    }
+    capacity = bytes;
+    return detail::large_alloc(bytes);
+}
+
+void give_result_memory(void* p, std::size_t capacity) noexcept {
+    if (p == nullptr) return;
+    if (capacity < kRetainFrom || capacity > kRetainedBytes) {
+        detail::large_free(p);
+        return;
+    }
+#if defined(__linux__) && defined(MADV_FREE)
+    // large_alloc's blocks of this size start on a 2 MiB boundary; whole pages only are advised.
+    madvise(p, capacity / 4096 * 4096, MADV_FREE);  // advice only: on failure the pages just stay
+#endif
+    RetainedBlock evicted[kRetainedBlocks + 1];
+    std::size_t evict = 0;
+    {
+        ResultPool& pool = result_pool();
+        const std::lock_guard<std::mutex> hold(pool.lock);
+        pool.blocks[pool.count++] = {p, capacity};
+        pool.bytes += capacity;
+        while (pool.count > kRetainedBlocks || pool.bytes > kRetainedBytes) evicted[evict++] = pool.remove(0);
+    }
+    for (std::size_t i = 0; i < evict; ++i) detail::large_free(evicted[i].p);
+}
+
+std::size_t retained_result_bytes() noexcept {
+    ResultPool& pool = result_pool();
+    const std::lock_guard<std::mutex> hold(pool.lock);
+    return pool.bytes;
+}
+
+namespace detail {
+
 /// Throws the error for the first negative or non-finite value of x[0..n), if any. This is a
 /// pass over every input weight, so it tests a block at a time on the bit patterns, which
 /// vectorises: a value is non-negative and finite exactly when its sign bit is clear and adding

@@ -171,6 +171,22 @@ template <class T>
 void simulate_batch(std::span<Scenario<T>> scenarios, const Params& params, Version version, unsigned threads,
                     std::optional<simd::backend> backend = std::nullopt, const Watch* watch = nullptr);
 
+/// Memory for outputs that outlive the run (the Python bindings hand it to numpy as the result
+/// arrays). Keeping every epoch's bonds at 256 x 1024 returns ~100 MB a run, and fresh memory
+/// costs a page fault and the kernel's zeroing of every page: about 0.1 ms of a ~0.5 ms epoch.
+/// So blocks of at least kRetainFrom bytes that the caller gives back are kept (the newest
+/// kRetainedBlocks, at most kRetainedBytes in all; on Linux marked MADV_FREE, which lets the
+/// kernel take their pages back under memory pressure) and handed to the next take that they
+/// fit without waste (capacity at most twice the request). `capacity` receives the block's
+/// size, which give_result_memory needs back. Thread-safe; throws std::bad_alloc.
+void* take_result_memory(std::size_t bytes, std::size_t& capacity);
+void give_result_memory(void* p, std::size_t capacity) noexcept;
+/// The bytes kept for reuse now (for tests and diagnostics).
+std::size_t retained_result_bytes() noexcept;
+inline constexpr std::size_t kRetainFrom = std::size_t{1} << 20;
+inline constexpr std::size_t kRetainedBlocks = 8;
+inline constexpr std::size_t kRetainedBytes = std::size_t{1} << 30;
+
 extern template void validate<float>(const Input<float>&, const Params&);
 extern template void validate<double>(const Input<double>&, const Params&);
 extern template void simulate<float>(const Input<float>&, const Params&, Version, Output<float>&, unsigned,
