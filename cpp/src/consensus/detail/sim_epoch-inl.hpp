@@ -41,6 +41,10 @@
 #include <utility>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "sim_kernels.hpp"
 
 #if !defined(TAOCORE_SIM_WIDE_LOOP)
@@ -682,16 +686,36 @@ private:
 
     // The bond state in the caller's row-major order, written row by row: the output is often
     // fresh memory, and writing it in order (reading the panels across) costs a third of
-    // writing it panel by panel.
+    // writing it panel by panel. With every epoch's bonds kept, a run writes them once and
+    // reads none back (1 MiB an epoch at 256 x 1024, ~100 MB a run): streaming stores skip
+    // reading each line in before it is overwritten, and keep the run's own matrices in the
+    // caches (0.48-0.57 -> 0.41-0.45 ms an epoch at 256 x 1024, yuma2). SSE2 is every x86-64's.
     void export_bonds(T* out) {
         const std::size_t full = M_ / kPanel;  // panels of kPanel servers; a last one may hold fewer
+#if defined(__SSE2__)
+        const bool stream = reinterpret_cast<std::uintptr_t>(out) % 16 == 0 && (M_ * sizeof(T)) % 16 == 0;
+#endif
         for (std::size_t i = 0; i < V_; ++i) {
             T* row = out + i * M_;
             const T* b = b_.data() + i * kPanel;
+#if defined(__SSE2__)
+            if (stream) {
+                for (std::size_t p = 0; p < full; ++p) {
+                    const T* from = b + p * step_;
+                    T* to = row + p * kPanel;
+                    for (std::size_t k = 0; k < kPanel * sizeof(T); k += 16)
+                        _mm_stream_si128(reinterpret_cast<__m128i*>(reinterpret_cast<char*>(to) + k),
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(reinterpret_cast<const char*>(from) + k)));
+                }
+            } else
+#endif
             for (std::size_t p = 0; p < full; ++p)
                 for (std::size_t k = 0; k < kPanel; ++k) row[p * kPanel + k] = b[p * step_ + k];
             for (std::size_t k = 0; k < M_ - full * kPanel; ++k) row[full * kPanel + k] = b[full * step_ + k];
         }
+#if defined(__SSE2__)
+        _mm_sfence();
+#endif
     }
 
     void epoch(std::size_t e) {
