@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <exception>
@@ -58,12 +59,13 @@ py::array_t<T> result_array(std::initializer_list<py::ssize_t> shape) {
         void* p;
         std::size_t capacity;
     };
-    auto* block = new Block{nullptr, 0};
+    auto held = std::make_unique<Block>(Block{nullptr, 0});
+    Block* const block = held.get();
     const py::capsule owner(block, [](void* b) {
-        auto* blk = static_cast<Block*>(b);
+        const std::unique_ptr<Block> blk(static_cast<Block*>(b));
         sim::give_result_memory(blk->p, blk->capacity);
-        delete blk;
     });
+    held.release();  // the capsule owns it now
     block->p = sim::take_result_memory(count * sizeof(T), block->capacity);
     return py::array_t<T>(std::vector<py::ssize_t>(shape), static_cast<T*>(block->p), owner);
 }
