@@ -78,6 +78,24 @@ struct LargeAllocator {
 template <class T>
 using LargeVector = std::vector<T, LargeAllocator<T>>;
 
+// Streaming (non-temporal) stores of a panel row, where the target has them: SSE2, which every
+// x86-64 has. `to` must be 16-byte aligned.
+#if defined(__SSE2__)
+constexpr bool kStreamStores = true;
+template <class T>
+inline void stream_panel_row(T* to, const T* from) noexcept {
+    for (std::size_t k = 0; k < kPanel * sizeof(T); k += 16)
+        _mm_stream_si128(reinterpret_cast<__m128i*>(reinterpret_cast<char*>(to) + k),
+                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(reinterpret_cast<const char*>(from) + k)));
+}
+inline void stream_fence() noexcept { _mm_sfence(); }
+#else
+constexpr bool kStreamStores = false;
+template <class T>
+inline void stream_panel_row(T*, const T*) noexcept {}  // never called: kStreamStores is false
+inline void stream_fence() noexcept {}
+#endif
+
 /// The total of eight double lanes, pairwise: the order every lane-wise sum here ends in.
 inline double lanes_total(const double* lane) {
     return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
@@ -689,33 +707,24 @@ private:
     // writing it panel by panel. With every epoch's bonds kept, a run writes them once and
     // reads none back (1 MiB an epoch at 256 x 1024, ~100 MB a run): streaming stores skip
     // reading each line in before it is overwritten, and keep the run's own matrices in the
-    // caches (0.48-0.57 -> 0.41-0.45 ms an epoch at 256 x 1024, yuma2). SSE2 is every x86-64's.
+    // caches (0.48-0.57 -> 0.41-0.45 ms an epoch at 256 x 1024, yuma2).
     void export_bonds(T* out) {
         const std::size_t full = M_ / kPanel;  // panels of kPanel servers; a last one may hold fewer
-#if defined(__SSE2__)
-        const bool stream = reinterpret_cast<std::uintptr_t>(out) % 16 == 0 && (M_ * sizeof(T)) % 16 == 0;
-#endif
+        const bool stream =
+            kStreamStores && reinterpret_cast<std::uintptr_t>(out) % 16 == 0 && (M_ * sizeof(T)) % 16 == 0;
         for (std::size_t i = 0; i < V_; ++i) {
             T* row = out + i * M_;
             const T* b = b_.data() + i * kPanel;
-#if defined(__SSE2__)
-            if (stream) {
-                for (std::size_t p = 0; p < full; ++p) {
-                    const T* from = b + p * step_;
-                    T* to = row + p * kPanel;
-                    for (std::size_t k = 0; k < kPanel * sizeof(T); k += 16)
-                        _mm_stream_si128(reinterpret_cast<__m128i*>(reinterpret_cast<char*>(to) + k),
-                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(reinterpret_cast<const char*>(from) + k)));
+            for (std::size_t p = 0; p < full; ++p) {
+                if (stream) {
+                    stream_panel_row(row + p * kPanel, b + p * step_);
+                } else {
+                    for (std::size_t k = 0; k < kPanel; ++k) row[p * kPanel + k] = b[p * step_ + k];
                 }
-            } else
-#endif
-            for (std::size_t p = 0; p < full; ++p)
-                for (std::size_t k = 0; k < kPanel; ++k) row[p * kPanel + k] = b[p * step_ + k];
+            }
             for (std::size_t k = 0; k < M_ - full * kPanel; ++k) row[full * kPanel + k] = b[full * step_ + k];
         }
-#if defined(__SSE2__)
-        _mm_sfence();
-#endif
+        if (stream) stream_fence();
     }
 
     void epoch(std::size_t e) {
