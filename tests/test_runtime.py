@@ -82,3 +82,38 @@ def test_show_runtime_prints_every_field(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     for key in ("version", "compiler", "cpu_features", "available_backends", "active_backend"):
         assert f"{key}:" in out
+
+
+_NUMPY_LOOKUP_SCRIPT = r"""
+import os, signal
+import numpy.lib
+real = numpy.lib.NumpyVersion
+calls = []
+def spy(version):  # pybind11's lookup of numpy's C API calls this
+    calls.append(version)
+    if os.environ.get("TAOCORE_TEST_SIGINT"):
+        os.kill(os.getpid(), signal.SIGINT)
+    return real(version)
+numpy.lib.NumpyVersion = spy
+try:
+    import taocore._core
+    print("imported", len(calls))
+except KeyboardInterrupt:
+    print("interrupted", len(calls))
+"""
+
+
+@pytest.mark.parametrize("sigint", [False, True])
+def test_numpy_lookup_happens_at_import_and_a_ctrl_c_in_it_is_raised(sigint: bool) -> None:
+    # pybind11 looks numpy's C API up inside std::call_once, running Python code; a
+    # KeyboardInterrupt raised there aborted the process (SIGABRT) instead of propagating. The
+    # lookup is done at import, where a Ctrl-C landing in it is held back and raised after.
+    env = dict(os.environ)
+    env.pop("TAOCORE_TEST_SIGINT", None)
+    if sigint:
+        env["TAOCORE_TEST_SIGINT"] = "1"
+    proc = subprocess.run(
+        [sys.executable, "-c", _NUMPY_LOOKUP_SCRIPT], env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
+    assert proc.stdout.split() == ["interrupted" if sigint else "imported", "1"]
