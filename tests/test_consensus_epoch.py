@@ -5,6 +5,8 @@ bad input, and identical bits on every SIMD backend."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -306,6 +308,45 @@ def test_native_layer_rejects_inconsistent_csr_without_crashing() -> None:
     with pytest.raises(ValueError, match="weights"):
         _core.consensus.epoch(fields)
 
+
+
+# ---- memory --------------------------------------------------------------------------------------
+
+_PEAK_SCRIPT = """
+import resource, sys
+import numpy as np
+from taocore import consensus
+n, voters, per_row = (int(a) for a in sys.argv[1:4])
+rng = np.random.default_rng(0)
+rows = [[(int(c), 1000) for c in np.sort(rng.choice(n, per_row, replace=False))]
+        if i < voters else [] for i in range(n)]
+indptr = np.cumsum([0] + [len(r) for r in rows]).astype(np.uint64)
+flat = [e for r in rows for e in r]
+state = consensus.SubnetState(
+    n=n, alpha_stake=np.full(n, 10**12, dtype=np.uint64), current_block=5000,
+    weights=(indptr, np.array([c for c, _ in flat], dtype=np.uint16),
+             np.array([v for _, v in flat], dtype=np.uint16)),
+    last_update=np.full(n, 4990, dtype=np.uint64),
+    block_at_registration=np.zeros(n, dtype=np.uint64),
+    validator_permit=np.arange(n) < voters, max_allowed_validators=max(voters, 1), yuma3=True)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+consensus.epoch(state)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+"""
+
+
+def test_epoch_memory_grows_with_the_weights_not_with_voters_times_uids() -> None:
+    # At the most uids a subnet can have, 128 voters with 16 weights each need next to nothing
+    # beyond what one voter with one weight does (the per-uid vectors): a dense voters x uids
+    # table for the weighted median took ~55 MB more here.
+    def peak_kib(voters: int, per_row: int) -> int:
+        args = [sys.executable, "-c", _PEAK_SCRIPT, "65535", str(voters), str(per_row)]
+        run = subprocess.run(args, capture_output=True, text=True, check=True, timeout=300)
+        return int(run.stdout)
+
+    alone = peak_kib(1, 1)
+    many = peak_kib(128, 16)
+    assert many - alone < 8 * 1024, (alone, many)
 
 # ---- backends ------------------------------------------------------------------------------------
 

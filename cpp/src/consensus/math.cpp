@@ -1402,6 +1402,108 @@ I32F32 weighted_median(const Vector& stake, const Vector& score, I32F32 minority
                                 partition_for(sums_cannot_saturate(stake.data(), k)), scratch, false);
 }
 
+namespace {
+
+// Every column's votes in its own stretch, absent ones as 0: dense, columns x k. The kernel (if
+// given) transposes mostly full rows and writes every vote; without it (stakes that are not
+// plain, which normalised ones always are) the entries are scattered into cleared scores.
+void dense_column_medians(const std::vector<ConstRow>& rows, const Vector& use_stake, std::size_t columns,
+                          consensus::detail::ColumnScoresFn transpose, I32F32 minority, I32F32 stake_sum, bool plain,
+                          Vector& median) {
+    const std::size_t k = use_stake.size();
+    // Column j's votes start at j·stride, a whole number of eight votes (the vector kernel
+    // writes eight at a time) kept off multiples of 128 bytes: the scatter writes one vote to
+    // every column in turn, and at such a stride (k = 64 validators: 512 bytes) all the columns
+    // fell in a few L1 sets and missed on nearly every write.
+    std::size_t stride = (k + 7) / 8 * 8;
+    if (stride % 16 == 0) stride += 8;
+    detail::CachedArray<I32F32> scores(columns * stride, transpose == nullptr);
+    if (transpose != nullptr) {
+        detail::CachedArray<std::int64_t> group(8 * columns, false);
+        static_assert(sizeof(I32F32) == sizeof(std::int64_t));
+        transpose(rows.data(), k, columns, stride, reinterpret_cast<std::int64_t*>(scores.data()), group.data());
+    } else {
+        for (std::size_t p = 0; p < rows.size(); ++p)
+            for (const Entry& e : rows[p])
+                if (e.col < columns) scores[e.col * stride + p] = e.value;
+    }
+    MedianScratch scratch;
+    const PartitionFn partition = partition_for(plain);
+    for (std::size_t j = 0; j < columns; ++j)
+        median[j] = weighted_median_span(use_stake.data(), scores.data() + j * stride, k, minority, I32F32::zero(),
+                                         stake_sum, partition, scratch, plain);
+}
+
+// The same medians from each column's entries alone, in memory and time proportional to the
+// entries and columns rather than to voters x columns (a 65535-uid subnet's 64 voters took
+// 34 MB dense). With plain stakes the quickselect's answer depends only on the votes' scores
+// and stakes as a distribution (weighted_median_span's free_pivot), so a column's absent votes,
+// all 0, go in as one vote of 0 holding their stake together: the total's part not held by the
+// column's entries, exact since no plain sum saturates. A voter's last entry in a column is its
+// vote, as in the dense scores; the entries are taken voter by voter, so a repeat of the
+// column's latest voter replaces that vote.
+void compact_column_medians(const std::vector<ConstRow>& rows, const Vector& use_stake, std::size_t columns,
+                            I32F32 minority, I32F32 stake_sum, Vector& median) {
+    const std::size_t k = use_stake.size();
+    detail::CachedArray<std::size_t> next(columns + 1);  // counts, then each column's next free slot
+    for (const ConstRow& row : rows)
+        for (const Entry& e : row)
+            if (e.col < columns) ++next[e.col + 1];
+    for (std::size_t j = 0; j < columns; ++j) next[j + 1] += next[j];
+    // A vote's score and stake side by side: the entries land in the columns' slots in no
+    // order the caches can follow, and each then touches one cache line instead of two.
+    struct Vote {
+        I32F32 score, stake;
+    };
+    detail::CachedArray<Vote> votes(next[columns], false);
+    detail::CachedArray<std::size_t> start(columns, false);
+    detail::CachedArray<std::size_t> last_voter(columns, false);
+    for (std::size_t j = 0; j < columns; ++j) {
+        start[j] = next[j];
+        last_voter[j] = std::numeric_limits<std::size_t>::max();
+    }
+    for (std::size_t p = 0; p < rows.size(); ++p) {
+        const ConstRow row = rows[p];
+        const I32F32 voter_stake = use_stake[p];
+        // A row whose columns strictly increase repeats none (the usual case): no check per entry.
+        bool increasing = true;
+        for (std::size_t t = 1; t < row.size(); ++t) increasing &= row[t - 1].col < row[t].col;
+        for (const Entry& e : row) {
+            if (e.col >= columns) continue;
+            if (!increasing && last_voter[e.col] == p) {
+                votes[next[e.col] - 1].score = e.value;
+                continue;
+            }
+            votes[next[e.col]++] = {e.value, voter_stake};
+            if (!increasing) last_voter[e.col] = p;
+        }
+    }
+    // Each column's votes, and its zero vote, as the two lists the quickselect reads.
+    detail::CachedArray<I32F32> score(k + 1, false), stake(k + 1, false);
+    MedianScratch scratch;
+    const PartitionFn partition = partition_for(true);
+    for (std::size_t j = 0; j < columns; ++j) {
+        const std::size_t count = next[j] - start[j];
+        std::int64_t held = 0;
+        for (std::size_t v = 0; v < count; ++v) {
+            const Vote& vote = votes[start[j] + v];
+            score[v] = vote.score;
+            stake[v] = vote.stake;
+            held += vote.stake.bits;
+        }
+        std::size_t n = count;
+        if (count < k) {
+            score[n] = I32F32::zero();
+            stake[n] = I32F32::from_bits(stake_sum.bits - held);
+            ++n;
+        }
+        median[j] = weighted_median_span(stake.data(), score.data(), n, minority, I32F32::zero(), stake_sum, partition,
+                                         scratch, true);
+    }
+}
+
+}  // namespace
+
 Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score, std::size_t columns,
                                   I32F32 majority) {
     // Only positive-stake rows vote; their stake is normalised again among themselves.
@@ -1417,16 +1519,6 @@ Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score
     const I32F32 stake_sum = sum(use_stake);
     const I32F32 minority = saturating_sub(stake_sum, majority);
     const std::size_t k = use_stake.size();
-    // Column-major scores of the voting rows (absent entries are 0).
-    // Column j's votes start at j·stride, a whole number of eight votes (the vector kernel
-    // writes eight at a time) kept off multiples of 128 bytes: the scatter writes one vote to
-    // every column in turn, and at such a stride (k = 64 validators: 512 bytes) all the columns
-    // fell in a few L1 sets and missed on nearly every write.
-    std::size_t stride = (k + 7) / 8 * 8;
-    if (stride % 16 == 0) stride += 8;
-    // Mostly full rows are transposed by the kernel, if the backend has one: it writes every
-    // vote, absent ones as 0, so nothing needs clearing first. Sparse ones are scattered into
-    // cleared scores, which is cheaper when most votes are absent.
     std::vector<ConstRow> rows;
     std::size_t entries = 0;
     rows.reserve(k);
@@ -1437,25 +1529,19 @@ Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score
     }
     for (std::size_t i = score.size(); i < stake.size(); ++i)  // voters without a row vote 0
         if (position[i] >= 0) rows.emplace_back();
+    Vector median(columns, I32F32::zero());
+    // Mostly full rows (at least half of all votes present) go through the backend's
+    // transposing kernel, if it has one: its dense table is then at most twice the entries.
+    // Otherwise the compact path, for plain stakes: normalised ones always are (non-negative,
+    // total within range); the dense scatter stays for any that are not, where the compact
+    // path's single zero vote would not reproduce the saturating sums.
+    const bool plain = sums_cannot_saturate(use_stake.data(), k);
     consensus::detail::ColumnScoresFn transpose = column_scores_kernel();
     if (2 * entries < k * columns) transpose = nullptr;
-    detail::CachedArray<I32F32> scores(columns * stride, transpose == nullptr);
-    if (transpose != nullptr) {
-        detail::CachedArray<std::int64_t> group(8 * columns, false);
-        static_assert(sizeof(I32F32) == sizeof(std::int64_t));
-        transpose(rows.data(), k, columns, stride, reinterpret_cast<std::int64_t*>(scores.data()), group.data());
+    if (transpose == nullptr && plain) {
+        compact_column_medians(rows, use_stake, columns, minority, stake_sum, median);
     } else {
-        for (std::size_t p = 0; p < rows.size(); ++p)
-            for (const Entry& e : rows[p])
-                if (e.col < columns) scores[e.col * stride + p] = e.value;
-    }
-    Vector median(columns, I32F32::zero());
-    MedianScratch scratch;
-    const bool plain = sums_cannot_saturate(use_stake.data(), k);
-    const PartitionFn partition = partition_for(plain);
-    for (std::size_t j = 0; j < columns; ++j) {
-        median[j] = weighted_median_span(use_stake.data(), scores.data() + j * stride, k, minority, I32F32::zero(),
-                                         stake_sum, partition, scratch, plain);
+        dense_column_medians(rows, use_stake, columns, transpose, minority, stake_sum, plain, median);
     }
     return median;
 }
