@@ -18,8 +18,20 @@ from taocore._native import _core
 def make_state(
     n: int, validators: int, per_row: int, *, yuma3: bool, liquid_alpha: bool, seed: int = 1
 ) -> consensus.SubnetState:
-    """A subnet after some epochs: validators with weights and bonds, miners with small stake."""
+    """A subnet after some epochs: validators with weights and bonds, miners with small stake.
+
+    With full rows every validator weights every uid at random. With fewer weights than uids,
+    each validator weights the ``per_row`` miners it scores best, its scores a shared quality
+    plus its own noise, so that the validators mostly agree on the best miners as on a live
+    subnet; its bonds sit on the miners it scored best in an earlier epoch (other noise). Picked
+    at random instead, each miner would be weighted by an eighth of the validators, every
+    column's median would be 0, and the epoch would skip its bonds' liquid alpha altogether."""
     rng = np.random.default_rng(seed)
+    quality = rng.random(n)
+
+    def best_miners(count: int) -> np.ndarray[Any, Any]:
+        return np.sort(np.argsort(quality + rng.normal(0.0, 0.1, n))[-count:])
+
     indptr = [0]
     indices: list[np.ndarray[Any, Any]] = []
     values: list[np.ndarray[Any, Any]] = []
@@ -28,10 +40,10 @@ def make_state(
     b_values: list[np.ndarray[Any, Any]] = []
     for i in range(n):
         if i < validators:
-            cols = np.arange(n) if per_row >= n else np.sort(rng.choice(n, per_row, replace=False))
+            cols = np.arange(n) if per_row >= n else best_miners(per_row)
             indices.append(cols.astype(np.uint16))
             values.append(rng.integers(1, 65536, cols.size).astype(np.uint16))
-            bcols = np.sort(rng.choice(n, min(per_row, n), replace=False))
+            bcols = np.arange(n) if per_row >= n else best_miners(per_row)
             b_indices.append(bcols.astype(np.uint16))
             b_values.append(rng.integers(1, 65536, bcols.size).astype(np.uint16))
         indptr.append(indptr[-1] + (indices[-1].size if i < validators else 0))
