@@ -244,6 +244,44 @@ def test_fused_bond_dot_equals_the_three_helpers(rows: list[list[tuple[int, int]
     assert C.col_normalized_row_dot(rows, v, 8) == [sum(x for _, x in row) for row in product]
 
 
+def _sparse_ema_row(n: int) -> st.SearchStrategy[list[tuple[int, int]]]:
+    # Mostly a few columns in order (the wide matrices' rows, which visit only their own
+    # columns), sometimes many, out of order or repeated; a column past the end now and then.
+    cols = st.one_of(
+        st.sets(st.integers(0, n - 1), max_size=max(1, n // 20)).map(sorted),
+        st.sets(st.integers(0, n + 3), max_size=n).map(sorted),
+        st.lists(st.integers(0, n - 1), max_size=n // 4),
+    )
+    return cols.flatmap(
+        lambda cs: st.tuples(*[st.tuples(st.just(c), st.integers(0, ONE)) for c in cs]).map(list)
+    )
+
+
+@given(st.integers(2, 160).flatmap(lambda n: st.tuples(
+           st.lists(_sparse_ema_row(n), min_size=n, max_size=n),
+           st.lists(_sparse_ema_row(n), min_size=n, max_size=n))),
+       st.integers(0, ONE))
+@settings(max_examples=60, deadline=None)
+def test_sparse_moving_average_is_the_chains_dense_rows(
+    matrices: tuple[list[list[tuple[int, int]]], list[list[tuple[int, int]]]], alpha: int
+) -> None:
+    # The chain's mat_ema_sparse, written out: each row densified to n columns, alpha x new then
+    # (1 - alpha) x old added entry by entry (columns past n dropped), and the positive columns
+    # emitted in order. Proportions only, so no step saturates.
+    new, old = matrices
+    n = len(new)
+    want = []
+    for new_row, old_row in zip(new, old, strict=True):
+        dense = [0] * n
+        for factor, row in ((alpha, new_row), (ONE - alpha, old_row)):
+            for c, x in row:
+                if c < n:
+                    dense[c] += (factor * x) >> 32
+        want.append([(j, v) for j, v in enumerate(dense) if v > 0])
+    got = C.mat_ema_sparse(new, old, alpha)
+    assert [[tuple(e) for e in row] for row in got] == want
+
+
 @given(st.lists(st.lists(st.tuples(st.integers(0, 5), st.one_of(
            st.integers(0, 65535).map(lambda w: w << 32),  # whole numbers: the weights as set
            st.integers(0, (1 << 32) - 1),                 # fractions
