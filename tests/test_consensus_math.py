@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from backend_runs import assert_same_digest, run_on_backend
@@ -411,12 +411,16 @@ _median_row = st.one_of(
 
 
 @given(st.integers(1, 30), st.integers(1, 40).flatmap(lambda k: st.tuples(
-           st.lists(st.sampled_from([0, 1, 7, 1 << 20, 1 << 32]) | st.integers(0, 1 << 32),
-                    min_size=k, max_size=k),
+           st.lists(st.sampled_from([0, 1, 7, 1 << 20, 1 << 32, 1 << 62, I64_MAX])
+                    | st.integers(0, 1 << 32), min_size=k, max_size=k),
            st.lists(st.tuples(_median_row, st.lists(_score_bits, min_size=40, max_size=40)),
                     max_size=k))),
        st.integers(0, 65535))
 @settings(max_examples=300, deadline=None)
+# Stakes whose sum wraps: normalised to negative values, they take the saturating quickselect
+# over every voter's vote (one vote of 0 for all the absent ones would answer 2^32 here).
+@example(1, ([1 << 32, 1 << 62, I64_MAX, 1 << 62],
+             [([0], [ONE]), ([], [0]), ([0], [1 << 31]), ([], [0])]), 35952)
 def test_weighted_median_of_columns_follows_the_quickselect(
     columns: int, data: tuple[list[int], list[tuple[Any, list[int]]]], kappa_u16: int
 ) -> None:
@@ -433,7 +437,10 @@ def test_weighted_median_of_columns_follows_the_quickselect(
     got = C.weighted_median_col_sparse(stake, rows, columns, majority)
     voters = [i for i, s in enumerate(stake) if s > 0]
     use = C.normalize([stake[i] for i in voters])
-    total = sum(use)
+    # Stakes near the i64 range wrap their sum and normalise to negative values: the chain's
+    # saturating quickselect then, not the plain one.
+    total = _wrap64(sum(use))
+    minority = _sat64(total - majority)
     for j in range(columns):
         votes = []
         for i in voters:
@@ -442,7 +449,7 @@ def test_weighted_median_of_columns_follows_the_quickselect(
                 if c == j:
                     vote = x
             votes.append(vote)
-        assert got[j] == _chain_weighted_median(use, votes, total - majority, 0, total), j
+        assert got[j] == _chain_weighted_median(use, votes, minority, 0, total), j
 
 
 # ---- interleaved exp series: each lane is the single series ---------------------------------

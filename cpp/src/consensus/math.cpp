@@ -1444,7 +1444,7 @@ namespace {
 
 // Every column's votes in its own stretch, absent ones as 0: dense, columns x k. The kernel (if
 // given) transposes mostly full rows and writes every vote; without it (stakes that are not
-// plain, which normalised ones always are) the entries are scattered into cleared scores.
+// plain) the entries are scattered into cleared scores.
 void dense_column_medians(const std::vector<ConstRow>& rows, const Vector& use_stake, std::size_t columns,
                           consensus::detail::ColumnScoresFn transpose, I32F32 minority, I32F32 stake_sum, bool plain,
                           Vector& median) {
@@ -1569,9 +1569,10 @@ Vector weighted_median_col_sparse(const Vector& stake, const SparseMatrix& score
     Vector median(columns, I32F32::zero());
     // Mostly full rows (at least half of all votes present) go through the backend's
     // transposing kernel, if it has one: its dense table is then at most twice the entries.
-    // Otherwise the compact path, for plain stakes: normalised ones always are (non-negative,
-    // total within range); the dense scatter stays for any that are not, where the compact
-    // path's single zero vote would not reproduce the saturating sums.
+    // Otherwise the compact path, for plain stakes (non-negative, total within range): the
+    // epoch's always are, being normalised already. Stakes whose sum wraps (near the i64 range,
+    // through the math helpers) normalise to negative values; those keep the dense scatter,
+    // where the compact path's single zero vote would not reproduce the saturating sums.
     const bool plain = sums_cannot_saturate(use_stake.data(), k);
     consensus::detail::ColumnScoresFn transpose = column_scores_kernel();
     if (2 * entries < k * columns) transpose = nullptr;
