@@ -19,6 +19,13 @@ import sys
 import time
 from typing import Any
 
+# One thread for every contender, as the table says: numpy's OpenBLAS would otherwise run the
+# baseline's matrix-vector products on every core (and leave a worker spinning beside the
+# single-threaded rows). Read when numpy loads, so set before the import.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
