@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -592,6 +594,49 @@ def test_simulate_many_names_the_bad_scenario() -> None:
         sim.simulate_many([W], "yuma1")  # type: ignore[list-item]
     with pytest.raises(ValueError, match="threads"):
         sim.simulate_many([(W, S)], "yuma1", threads=-1)
+
+
+def test_results_larger_than_memory_fail_at_once_with_their_size() -> None:
+    memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    w, s = np.ones((3, 4), dtype=np.float32), np.ones(3, dtype=np.float32)
+    # (4 server vectors + dividends + bonds) x 4 bytes per epoch: four times the machine.
+    epochs = 4 * memory // ((4 * 4 + 3 + 3 * 4) * 4)
+    start = time.monotonic()
+    with pytest.raises(MemoryError, match=r"the results need [0-9.]+ GiB, more than .*keep_bonds"):
+        sim.simulate(w, s, "yuma2", epochs=epochs)
+    # Sizes past 64 bits too, and without keep_bonds there is no hint to give.
+    with pytest.raises(MemoryError, match=r"GiB, more than this machine's [0-9.]+ GiB; or run"):
+        sim.simulate(w, s, "yuma2", epochs=2**64 + 5, keep_bonds=False)
+    # simulate_many adds its scenarios' results.
+    half = epochs // 3
+    with pytest.raises(MemoryError, match="more than"):
+        sim.simulate_many([(w, s), (w, s)], "yuma2", epochs=half)
+    assert time.monotonic() - start < 5
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="address-space limit read from /proc")
+def test_a_failed_allocation_names_the_results_size() -> None:
+    # Under an address-space limit 1 GiB above what the process holds, 2 GiB of results (256 x
+    # 1024 float32 bonds kept for 2048 epochs) cannot be allocated: the error says how much.
+    code = """
+import resource, numpy as np
+from taocore import sim
+size = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmSize:"))
+limit = size * 1024 + 2**30
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+w, s = np.ones((256, 1024), dtype=np.float32), np.ones(256, dtype=np.float32)
+try:
+    sim.simulate(w, s, "yuma3", epochs=2048)
+except MemoryError as exc:
+    print(exc)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert re.fullmatch(
+        r"the results need 2\.0\d GiB, and allocating the run's memory failed; keep_bonds=False "
+        r"keeps only the final bonds; or run fewer epochs\n",
+        out.stdout,
+    ), out.stdout
 
 
 def _watched_inputs() -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:

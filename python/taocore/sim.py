@@ -265,6 +265,33 @@ def _result(version: str, params: dict[str, Any], d: dict[str, Any]) -> Simulati
     )
 
 
+def _result_bytes(scenarios: list[tuple[Any, Any, int]], keep_bonds: bool) -> int:
+    """Bytes of the result arrays the core allocates, before it runs, for prepared scenarios:
+    per epoch four server vectors and the dividends, and the bonds of every epoch or one."""
+    total = 0
+    for w, _, epochs in scenarios:
+        _, validators, servers = w.shape
+        bond_matrices = epochs if keep_bonds else 1
+        total += (epochs * (4 * servers + validators) + bond_matrices * validators * servers) * (
+            w.itemsize
+        )
+    return total
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # not on every platform
+        return None
+
+
+def _memory_error(need: int, keep_bonds: bool, what: str) -> MemoryError:
+    hint = "; keep_bonds=False keeps only the final bonds" if keep_bonds else ""
+    return MemoryError(
+        f"the results need {need / 2**30:.3g} GiB, {what}{hint}; or run fewer epochs"
+    )
+
+
 _ProgressCallback: TypeAlias = Callable[[int, int], object]
 """Called as ``progress(done, total)`` with the epochs finished so far (over all scenarios)."""
 
@@ -279,6 +306,12 @@ def _run(
     progress: bool | _ProgressCallback,
 ) -> list[dict[str, Any]]:
     """Runs prepared scenarios in the core, drawing a bar on stderr for ``progress=True``."""
+    # The results are allocated before the first epoch, so a run that cannot hold them fails
+    # at once, with their size, rather than after its work (or swapping the machine to a halt).
+    need = _result_bytes(scenarios, keep_bonds)
+    have = _physical_memory()
+    if have is not None and need > have:
+        raise _memory_error(need, keep_bonds, f"more than this machine's {have / 2**30:.3g} GiB")
     bar = None
     callback: _ProgressCallback | None = None
     if progress is True:
@@ -293,6 +326,8 @@ def _run(
         return _core.sim.simulate_many(
             scenarios, version, params, dtype, threads, keep_bonds, progress=callback
         )
+    except MemoryError as exc:
+        raise _memory_error(need, keep_bonds, "and allocating the run's memory failed") from exc
     finally:
         if bar is not None:
             bar.close()
@@ -334,7 +369,8 @@ def simulate(
 
     Raises ``ValueError`` naming the argument for wrong shapes, negative or non-finite weights or
     stakes, an epoch whose stakes sum to zero, an unknown version or parameter, or a parameter
-    out of range.
+    out of range; ``MemoryError`` with the results' size, before any epoch runs, when they are
+    larger than the machine's memory or cannot be allocated.
     """
     v = _version(version)
     p = _params(params)
@@ -367,7 +403,7 @@ def simulate_many(
     ``progress`` counts the epochs of all scenarios together, as in :func:`simulate`; a failed or
     stopped scenario stops the others at their next epoch.
     Raises ``ValueError`` as :func:`simulate` does, naming the argument (and, for a bad scenario,
-    its index).
+    its index), and ``MemoryError`` as it does for all the scenarios' results together.
     """
     v = _version(version)
     p = _params(params)
