@@ -287,11 +287,21 @@ def _ok_state(**changes: Any) -> consensus.SubnetState:
         ({"commit_blocks": [1]}, "commit_blocks"),
         ({"weights": (np.array([0, 1, 1]), np.array([5]), np.array([1]))}, "weights"),
         ({"weights": (np.array([0, 2, 1]), np.array([1]), np.array([1]))}, "weights"),
+        # Truthiness would read a JSON state's "false" as True.
+        ({"yuma3": "false"}, "yuma3 must be a bool"),
+        ({"liquid_alpha": 1}, "liquid_alpha must be a bool"),
     ],
 )
 def test_bad_input_names_the_field(changes: dict[str, Any], field: str) -> None:
     with pytest.raises(ValueError, match=field):
         consensus.epoch(_ok_state(**changes))
+
+
+def test_flags_take_python_and_numpy_bools() -> None:
+    plain = consensus._fields(_ok_state(yuma3=True, liquid_alpha=False))
+    numpy_flags = consensus._fields(_ok_state(yuma3=np.bool_(True), liquid_alpha=np.bool_(False)))
+    assert (plain["yuma3"], plain["liquid_alpha"]) == (True, False)
+    assert (numpy_flags["yuma3"], numpy_flags["liquid_alpha"]) == (True, False)
 
 
 def test_native_layer_rejects_inconsistent_csr_without_crashing() -> None:

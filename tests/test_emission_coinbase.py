@@ -300,6 +300,10 @@ def test_bad_input_names_the_field() -> None:
         emission.participant_split(1, 0, 2)
     with pytest.raises(ValueError, match="negative"):
         emission.participant_split(-1, 0)
+    with pytest.raises(ValueError, match="root_sell must be a bool"):
+        emission.participant_split(1, 0, root_sell="false")
+    with pytest.raises(ValueError, match=r"enabled\[1\] must be a bool"):
+        emission.subnet_shares([1, 2], enabled=[True, "no"])
 
 
 def test_inherited_stake() -> None:

@@ -426,6 +426,10 @@ def test_bad_input_raises_value_error_naming_it() -> None:
         emission.Network(total_issuance=-1)
     with pytest.raises(ValueError, match="blocks"):
         net.step(-1)
+    with pytest.raises(ValueError, match="check must be a bool"):
+        net.step(1, check="no")
+    with pytest.raises(ValueError, match="record_history must be a bool"):
+        emission.Network(record_history="no")
 
 
 def test_one_block_of_coinbase_matches_the_formulas() -> None:

@@ -27,6 +27,14 @@ def integer(name: str, value: Any, lo: int = 0, hi: int = U64_MAX) -> int:
     return v
 
 
+def flag(name: str, value: Any) -> bool:
+    """``value`` as a bool; only ``bool`` and numpy's bool are taken, because truthiness would
+    read the string ``"false"`` (say, from a JSON state) as True."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(f"{name} must be a bool, got {type(value).__name__}")
+
+
 def integers(name: str, value: Any) -> npt.NDArray[Any]:
     """A 1-D integer array from any sequence, refusing floats, bools, strings and nesting."""
     if isinstance(value, np.ndarray):

@@ -19,7 +19,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from taocore._checks import U16_MAX, U64_MAX, integer, uint_array
+from taocore._checks import U16_MAX, U64_MAX, flag, integer, uint_array
 from taocore._native import _core
 
 __all__ = [
@@ -272,8 +272,8 @@ def _fields(state: SubnetState) -> dict[str, Any]:
     d["bonds_moving_average"] = integer(
         "bonds_moving_average", state.bonds_moving_average, 0, U64_MAX
     )
-    d["yuma3"] = bool(state.yuma3)
-    d["liquid_alpha"] = bool(state.liquid_alpha)
+    d["yuma3"] = flag("yuma3", state.yuma3)
+    d["liquid_alpha"] = flag("liquid_alpha", state.liquid_alpha)
     d["alpha_low"] = integer("alpha_low", state.alpha_low, 0, U16_MAX)
     d["alpha_high"] = integer("alpha_high", state.alpha_high, 0, U16_MAX)
     d["alpha_sigmoid_steepness"] = integer(

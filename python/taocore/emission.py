@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from taocore import consensus
-from taocore._checks import U16_MAX, U64_MAX, integer, uint_array
+from taocore._checks import U16_MAX, U64_MAX, flag, integer, uint_array
 from taocore._native import _core
 
 __all__ = [
@@ -191,8 +191,8 @@ def participant_split(
         integer("alpha_emission", alpha_emission),
         integer("owner_cut_u16", owner_cut_u16, hi=U16_MAX),
         bits,
-        bool(root_sell),
-        bool(owner_cut_enabled),
+        flag("root_sell", root_sell),
+        flag("owner_cut_enabled", owner_cut_enabled),
     )
     return ParticipantSplit(*raw)
 
@@ -210,7 +210,7 @@ def subnet_shares(
     """
     mp = [_bits(f"moving_prices[{i}]", p, _F32, 127) for i, p in enumerate(moving_prices)]
     mb = [_bits(f"miner_burned[{i}]", p, _F64) for i, p in enumerate(miner_burned or [])]
-    en = [bool(e) for e in (enabled or [])]
+    en = [flag(f"enabled[{i}]", e) for i, e in enumerate(enabled or [])]
     for name, seq in (("miner_burned", mb), ("enabled", en)):
         if seq and len(seq) != len(mp):
             raise ValueError(f"{name} has {len(seq)} entries for {len(mp)} subnets")
@@ -434,7 +434,7 @@ def distribute_epoch(
         "root_stake": None if root_stake is None else _u64_array("root_stake", root_stake, n),
         "tao_weight": integer("tao_weight", tao_weight),
         "ck_burn": integer("ck_burn", ck_burn),
-        "recycle_owner_incentive": bool(recycle_owner_incentive),
+        "recycle_owner_incentive": flag("recycle_owner_incentive", recycle_owner_incentive),
     }
     for name, value in (("take", take), ("childkey_take", childkey_take)):
         if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
@@ -572,7 +572,7 @@ class Network:
             integer("root_tao", root_tao),
             integer("tao_weight", tao_weight),
             integer("max_epochs_per_block", max_epochs_per_block, lo=1, hi=2**32 - 1),
-            bool(record_history),
+            flag("record_history", record_history),
         )
         self._hot = _Ids()
         self._cold = _Ids()
@@ -668,16 +668,16 @@ class Network:
         d["moving_price_bits"] = _bits("moving_price", moving_price, _F32, 127)
         d["moving_alpha_bits"] = _bits("moving_alpha", moving_alpha, _F32, 127)
         d["owner_cut"] = integer("owner_cut", owner_cut, hi=U16_MAX)
-        d["owner_cut_enabled"] = bool(owner_cut_enabled)
-        d["emission_enabled"] = bool(emission_enabled)
-        d["recycle_owner_incentive"] = bool(recycle_owner_incentive)
+        d["owner_cut_enabled"] = flag("owner_cut_enabled", owner_cut_enabled)
+        d["emission_enabled"] = flag("emission_enabled", emission_enabled)
+        d["recycle_owner_incentive"] = flag("recycle_owner_incentive", recycle_owner_incentive)
         d["ck_burn"] = integer("ck_burn", ck_burn)
         d["halving_blocks"] = integer("halving_blocks", halving_blocks)
         d["first_emission_block"] = integer("first_emission_block", first_emission_block)
         d["last_epoch_block"] = (
             None if last_epoch_block is None else integer("last_epoch_block", last_epoch_block)
         )
-        d["refresh_weights"] = bool(refresh_weights)
+        d["refresh_weights"] = flag("refresh_weights", refresh_weights)
         self._net.add_subnet(d)
         self._uids[nid] = {h: u for u, h in enumerate(hk_ids)}
         return self.subnet(nid)
@@ -691,7 +691,7 @@ class Network:
         naming the first broken one; none is expected).
         """
         try:
-            return [int(x) for x in self._net.step(integer("blocks", blocks), bool(check))]
+            return [int(x) for x in self._net.step(integer("blocks", blocks), flag("check", check))]
         except RuntimeError as e:  # std::logic_error from check()
             raise ValueError(str(e)) from None
 

@@ -44,6 +44,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from taocore._checks import flag
 from taocore._native import _core
 from taocore._progress import ProgressBar
 
@@ -147,9 +148,7 @@ def _params(params: Mapping[str, Any]) -> dict[str, Any]:
                 f"{name}: unknown parameter; expected one of {', '.join(DEFAULT_PARAMS)}"
             )
         if name in _BOOL_PARAMS:
-            if not isinstance(value, bool | np.bool_):
-                raise ValueError(f"{name} must be a bool, got {value!r}")
-            out[name] = bool(value)
+            out[name] = flag(name, value)
         elif name in _INDEX_PARAMS:
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0
@@ -244,12 +243,6 @@ def _threads(threads: int | None) -> int:
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be a positive int or None, got {threads!r}")
     return threads
-
-
-def _keep_bonds(keep_bonds: bool) -> bool:
-    if not isinstance(keep_bonds, bool | np.bool_):
-        raise ValueError(f"keep_bonds must be a bool, got {keep_bonds!r}")
-    return bool(keep_bonds)
 
 
 def _result(version: str, params: dict[str, Any], d: dict[str, Any]) -> SimulationResult:
@@ -377,7 +370,7 @@ def simulate(
     dt = _dtype(dtype)
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be a positive int, got {threads!r}")
-    keep = _keep_bonds(keep_bonds)
+    keep = flag("keep_bonds", keep_bonds)
     scenario = _scenario(weights, stakes, epochs, dt)
     (out,) = _run([scenario], v, p, dt, threads, keep, progress)
     return _result(v, p, out)
@@ -409,7 +402,7 @@ def simulate_many(
     p = _params(params)
     dt = _dtype(dtype)
     n = _threads(threads)
-    keep = _keep_bonds(keep_bonds)
+    keep = flag("keep_bonds", keep_bonds)
     prepared = []
     for k, item in enumerate(scenarios):
         try:
