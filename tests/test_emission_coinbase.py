@@ -38,6 +38,10 @@ def test_split_emissions(case: dict[str, Any]) -> None:
         consensus.split_emissions(i["alpha"], i["mechanism_count"], i["split_u16"])
         == case["expected"]
     )
+    if i["split_u16"] is not None:  # numpy arrays are taken as lists are
+        split = np.array(i["split_u16"], dtype=np.uint16)
+        got = consensus.split_emissions(i["alpha"], i["mechanism_count"], split)
+        assert got == case["expected"]
 
 
 @pytest.mark.parametrize(
@@ -86,6 +90,18 @@ def test_pending_emission() -> None:
     # Root sell off: the root alpha is recycled instead.
     off = emission.participant_split(a, 0, rp, root_sell=False)
     assert off.root == 0 and off.recycled == s.root and off.total() == a
+
+
+def test_subnet_shares_take_numpy_arrays() -> None:
+    prices, burned, enabled = [1, 2, 3], [0.5, 0.0, 0.25], [True, False, True]
+    as_lists = emission.subnet_shares(prices, miner_burned=burned, enabled=enabled)
+    as_arrays = emission.subnet_shares(
+        np.array(prices), miner_burned=np.array(burned), enabled=np.array(enabled)
+    )
+    assert as_arrays == as_lists
+    # Disabled subnets get nothing; U64F64 shares floor, so the sum falls short by < 1 ulp each.
+    assert as_lists[1] == 0
+    assert 0 <= 1 - sum(as_lists) < Fraction(len(prices), 2**64)
 
 
 @pytest.mark.parametrize(

@@ -332,7 +332,7 @@ def split_emissions(emission: int, count: int, split: Sequence[int] | None = Non
     """
     e = integer("emission", emission, 0, U64_MAX)
     c = integer("count", count, 1, 16)
-    s = [integer("split", v, 0, U16_MAX) for v in (split or [])]
+    s = [integer("split", v, 0, U16_MAX) for v in (() if split is None else split)]
     if len(s) > c:
         raise ValueError(f"split has {len(s)} entries for {c} mechanisms")
     return [int(v) for v in _core.consensus.split_emissions(e, c, s)]
@@ -361,7 +361,7 @@ def epoch_with_mechanisms(
             raise ValueError(f"mechanisms[{k}].last_update is longer than n = {n}")
         d["last_update"] = lu
         raw_mechs.append(d)
-    s = [integer("split", v, 0, U16_MAX) for v in (split or [])]
+    s = [integer("split", v, 0, U16_MAX) for v in (() if split is None else split)]
     if len(s) > len(mechanisms):
         raise ValueError(f"split has {len(s)} entries for {len(mechanisms)} mechanisms")
     raw = _core.consensus.epoch_with_mechanisms(fields, raw_mechs, s)

@@ -209,8 +209,11 @@ def subnet_shares(
     ``1 - min(mb, 1)``); subnets with ``enabled`` False get 0 and the others are renormalised.
     """
     mp = [_bits(f"moving_prices[{i}]", p, _F32, 127) for i, p in enumerate(moving_prices)]
-    mb = [_bits(f"miner_burned[{i}]", p, _F64) for i, p in enumerate(miner_burned or [])]
-    en = [flag(f"enabled[{i}]", e) for i, e in enumerate(enabled or [])]
+    mb = [
+        _bits(f"miner_burned[{i}]", p, _F64)
+        for i, p in enumerate(() if miner_burned is None else miner_burned)
+    ]
+    en = [flag(f"enabled[{i}]", e) for i, e in enumerate(() if enabled is None else enabled)]
     for name, seq in (("miner_burned", mb), ("enabled", en)):
         if seq and len(seq) != len(mp):
             raise ValueError(f"{name} has {len(seq)} entries for {len(mp)} subnets")

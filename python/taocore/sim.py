@@ -265,9 +265,8 @@ def _result_bytes(scenarios: list[tuple[Any, Any, int]], keep_bonds: bool) -> in
     for w, _, epochs in scenarios:
         _, validators, servers = w.shape
         bond_matrices = epochs if keep_bonds else 1
-        total += (epochs * (4 * servers + validators) + bond_matrices * validators * servers) * (
-            w.itemsize
-        )
+        cells = epochs * (4 * servers + validators) + bond_matrices * validators * servers
+        total += cells * w.itemsize
     return total
 
 
