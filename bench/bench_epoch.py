@@ -98,7 +98,7 @@ def interleaved_medians(
     moves every column alike rather than skewing their ratios.
 
     A sample calls ``fn`` back to back for at least ``sample_seconds`` (at least once) and
-    takes the mean. This host has slow stretches (cache-heavy code up to ~1.45x slower, lasting
+    takes the mean. This host has slow stretches (load-heavy code up to ~1.5x slower, lasting
     from a fraction of a second to many minutes; ALU-bound code is unaffected): a contender
     whose call lasts 2 s averages over them, and a sample of a 40 ms call should too, or it
     lands wholly in one stretch or the other and the ratio swings by their difference.

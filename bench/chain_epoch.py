@@ -80,7 +80,7 @@ def chain_rows(rounds: int = 40, calls: int = 10) -> list[dict[str, Any]]:
 
     Every row is timed in each of ``rounds`` rounds (``calls`` timed calls of each after one
     untimed call, then the next row), and its median is over all its calls. This host has slow
-    stretches (cache-heavy code up to ~1.45x slower, from a fraction of a second to many
+    stretches (load-heavy code up to ~1.5x slower, from a fraction of a second to many
     minutes): rows timed one after another in a few milliseconds each landed wholly inside or
     outside one, and a row's median moved by that much from run to run; spread over the same
     rounds, every row sees the same mix (a run inside one long stretch is slow in every row)."""
