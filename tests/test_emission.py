@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -55,4 +56,8 @@ def test_bad_input() -> None:
     with pytest.raises(ValueError, match="int"):
         emission.block_emission(1.5)  # type: ignore[arg-type]
     assert emission.block_emission(2**70) == 0
+    # numpy integers are taken as the ints they hold.
+    for issuance in (0, 10_500_000 * 10**9, 20 * 10**15):
+        assert emission.block_emission(np.uint64(issuance)) == emission.block_emission(issuance)
+    assert emission.block_emission(np.int64(5)) == emission.block_emission(5)
     assert taocore.emission.TOTAL_SUPPLY_RAO == 21 * 10**15

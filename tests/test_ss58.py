@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import scalecodec.utils.ss58 as scalecodec_ss58  # test extra: the reference decoder
 from hypothesis import given, settings
@@ -74,6 +75,10 @@ def test_bad_arguments() -> None:
             taocore.ss58_encode(key, reserved)
     with pytest.raises(TypeError):
         taocore.ss58_encode(key, 4.2)  # type: ignore[arg-type]
+    # numpy integers are integers (a prefix read from an array, say).
+    address = taocore.ss58_encode(key, np.int64(42))
+    assert address == taocore.ss58_encode(key, 42)
+    assert taocore.ss58_decode(address, np.uint16(42)) == key
     with pytest.raises(TypeError):
         taocore.ss58_decode(b"5Grw")  # type: ignore[arg-type]
     assert not taocore.is_valid_ss58_address(None)  # type: ignore[arg-type]

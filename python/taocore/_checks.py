@@ -13,16 +13,17 @@ U16_MAX = 65_535
 U64_MAX = 2**64 - 1
 
 
-def integer(name: str, value: Any, lo: int = 0, hi: int = U64_MAX) -> int:
-    """``value`` as an int in ``[lo, hi]``; bools, floats and other types are refused."""
-    if type(value) is int and lo <= value <= hi:  # the common case, in one test
+def integer(name: str, value: Any, lo: int = 0, hi: int | None = U64_MAX) -> int:
+    """``value`` as an int in ``[lo, hi]`` (no upper bound if ``hi`` is None); bools, floats
+    and other types are refused."""
+    if type(value) is int and lo <= value and (hi is None or value <= hi):  # the common case
         return value
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name} must be an int, got {type(value).__name__}")
     v = int(value)
     if v < lo:
         raise ValueError(f"{name} must not be {'negative' if lo == 0 else f'below {lo}'}, got {v}")
-    if v > hi:
+    if hi is not None and v > hi:
         raise ValueError(f"{name} must be at most {hi}, got {v}")
     return v
 

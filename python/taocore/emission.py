@@ -104,13 +104,10 @@ def block_emission(total_issuance: int) -> int:
     alpha emission from its alpha issuance. Raises ``ValueError`` for a negative issuance or one
     that is not an integer.
     """
-    if isinstance(total_issuance, bool) or not isinstance(total_issuance, int):
-        raise ValueError(f"total_issuance must be an int, got {type(total_issuance).__name__}")
-    if total_issuance < 0:
-        raise ValueError(f"total_issuance must not be negative, got {total_issuance}")
-    if total_issuance >= TOTAL_SUPPLY_RAO:
+    issuance = integer("total_issuance", total_issuance, 0, None)
+    if issuance >= TOTAL_SUPPLY_RAO:
         return 0
-    return _core.emission.block_emission(total_issuance)
+    return _core.emission.block_emission(issuance)
 
 
 def root_proportion(root_tao: int, tao_weight: int, alpha_issuance: int) -> Fraction:

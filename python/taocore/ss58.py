@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from taocore._native import _core
 
 if TYPE_CHECKING:
@@ -16,11 +18,11 @@ BITTENSOR_SS58_FORMAT = 42
 
 
 def _check_format(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if not 0 <= value <= 16383:
         raise ValueError(f"{name} must be between 0 and 16383, got {value}")
-    return value
+    return int(value)
 
 
 def ss58_encode(public_key: Buffer | str, ss58_format: int = BITTENSOR_SS58_FORMAT) -> str:
@@ -49,7 +51,7 @@ def ss58_decode(address: str, valid_ss58_format: int | None = None) -> bytes:
     if not isinstance(address, str):
         raise TypeError(f"address must be a str, got {type(address).__name__}")
     if valid_ss58_format is not None:
-        _check_format("valid_ss58_format", valid_ss58_format)
+        valid_ss58_format = _check_format("valid_ss58_format", valid_ss58_format)
     account_id, _format = _core.crypto.ss58_decode(address, valid_ss58_format)
     return account_id
 
