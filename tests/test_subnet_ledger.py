@@ -3,7 +3,9 @@ every verdict, and changes nothing for a refused one."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,3 +110,31 @@ def test_open_and_create_errors(tmp_path: Path, ledger: Ledger) -> None:
         Ledger.create(ledger.path, Hyperparameters())
     reopened = Ledger(ledger.path)
     assert reopened.n == 6 and reopened.hyperparameters.min_allowed_weights == 2
+    # A file that is not a SQLite database, and one without the ledger's tables.
+    junk = tmp_path / "junk.sqlite"
+    junk.write_text("not a database")
+    with pytest.raises(LedgerError, match="not a taocore ledger"):
+        Ledger(junk)
+    other = tmp_path / "other.sqlite"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
+    with pytest.raises(LedgerError, match="not a taocore ledger"):
+        Ledger(other)
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"yuma3": "no"}, "yuma3 must be a bool"),
+        ({"tempo": -1}, "tempo must not be negative"),
+        ({"kappa": 70_000}, "kappa must be at most 65535"),
+        ({"kappa": 0.5}, "kappa must be an int"),
+        ({"alpha_sigmoid_steepness": 40_000}, "alpha_sigmoid_steepness"),
+        ({"max_weight_limit": 65_536}, "max_weight_limit"),
+        ({"subnet_owner_cut": -1}, "subnet_owner_cut"),
+        ({"weights_rate_limit": 1.0}, "weights_rate_limit"),
+    ],
+)
+def test_bad_hyperparameters_fail_when_made(changes: dict[str, Any], match: str) -> None:
+    # Before any ledger holds them, not at its first epoch.
+    with pytest.raises(ValueError, match=match):
+        Hyperparameters(**changes)

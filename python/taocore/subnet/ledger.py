@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from taocore import consensus
+from taocore._checks import U16_MAX, integer
 from taocore._native import _core
 
 __all__ = [
@@ -36,7 +37,6 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 2
-U16_MAX = 65_535
 
 
 class LedgerError(RuntimeError):
@@ -74,6 +74,25 @@ class Hyperparameters:
     stake_threshold: int = _CHAIN_DEFAULTS["stake_threshold"]
     tao_weight: int = 0  # u64 fraction of 2**64; the demo has no root stake
     subnet_owner_cut: int = 11_796  # u16 proportion
+
+    def __post_init__(self) -> None:
+        """Refuses a bad value now, naming it, rather than at the ledger's first epoch."""
+        # The epoch's parameters go through the epoch's own checks, on a one-uid state.
+        epoch = {name: getattr(self, name) for name in _EPOCH_PARAMETERS}
+        consensus._fields(consensus.SubnetState(n=1, alpha_stake=[0], weights=[[]], **epoch))
+        integer("min_allowed_weights", self.min_allowed_weights, 0, U16_MAX)
+        integer("max_weight_limit", self.max_weight_limit, 0, U16_MAX)
+        integer("weights_version_key", self.weights_version_key)
+        integer("weights_rate_limit", self.weights_rate_limit)
+        integer("subnet_owner_cut", self.subnet_owner_cut, 0, U16_MAX)
+
+
+# The hyperparameters that are SubnetState fields.
+_EPOCH_PARAMETERS = tuple(
+    f.name
+    for f in fields(Hyperparameters)
+    if f.name in {g.name for g in fields(consensus.SubnetState)}
+)
 
 
 @dataclass(frozen=True)
@@ -203,12 +222,23 @@ class Ledger:
         self.path = Path(path)
         if not self.path.exists():
             raise LedgerError(f"no ledger at {self.path}")
-        self._db = self._connect(self.path)
-        version = self._meta("schema_version")
+        self._db = self._connect_existing(self.path)
+        try:
+            version = self._meta("schema_version")
+        except sqlite3.DatabaseError as exc:  # another SQLite file, without our tables
+            self._db.close()
+            raise LedgerError(f"{self.path} is not a taocore ledger ({exc})") from None
         if version != str(SCHEMA_VERSION):
             self._db.close()
             raise LedgerError(f"{self.path} is not a taocore ledger of schema {SCHEMA_VERSION}")
         self.hyperparameters = Hyperparameters(**json.loads(self._meta("hyperparameters") or "{}"))
+
+    @classmethod
+    def _connect_existing(cls, path: Path) -> sqlite3.Connection:
+        try:
+            return cls._connect(path)
+        except sqlite3.DatabaseError as exc:  # e.g. "file is not a database"
+            raise LedgerError(f"{path} is not a taocore ledger ({exc})") from None
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:

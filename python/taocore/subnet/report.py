@@ -11,12 +11,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from taocore._checks import U16_MAX
 from taocore.subnet.ledger import Ledger
 
 __all__ = ["build_report", "format_leaderboard", "spearman", "write_plots", "write_report"]
 
 RAO_PER_TAO = 1_000_000_000
-U16_MAX = 65_535
 
 
 def _average_ranks(values: list[float]) -> list[float]:
