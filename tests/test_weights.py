@@ -89,6 +89,13 @@ def test_bad_input_is_refused() -> None:
         weights.normalize_max_weight(np.ones((2, 2), dtype=np.float32))
     with pytest.raises(ValueError, match="limit"):
         weights.normalize_max_weight(np.ones(3, dtype=np.float32), limit=0)
+    with pytest.raises(ValueError, match=r"limit must be a positive finite number, got '0\.5'"):
+        weights.normalize_max_weight(np.ones(3), limit="0.5")  # type: ignore[arg-type]
+    # Named as process_weights names it, and checked on the uniform paths too (all zero here).
+    with pytest.raises(ValueError, match="max_weight_limit must be a positive finite number"):
+        weights.process_weights([0, 1], [0.0, 0.0], 2, 1, "0.5")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_weight_limit"):
+        weights.process_weights([0, 1], [0.5, 0.5], 2, 1, -1.0)
     with pytest.raises(ValueError, match="differ in length"):
         weights.process_weights([0, 1], [0.5], 2, 1, 0.5)
     with pytest.raises(ValueError, match="uids must not be negative"):

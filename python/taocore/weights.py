@@ -42,6 +42,12 @@ def _vector(name: str, values: Any, dtype: Any = None) -> npt.NDArray[Any]:
     return arr
 
 
+def _check_limit(name: str, limit: float) -> None:
+    real = isinstance(limit, (int, float, np.integer, np.floating)) and not isinstance(limit, bool)
+    if not real or not np.isfinite(limit) or limit <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {limit!r}")
+
+
 def normalize_max_weight(x: FloatArray, limit: float = 0.1) -> FloatArray:
     """Normalise ``x`` to sum 1 with no entry above ``limit`` (SDK ``normalize_max_weight``).
 
@@ -56,8 +62,7 @@ def normalize_max_weight(x: FloatArray, limit: float = 0.1) -> FloatArray:
         raise ValueError("x must not be empty")
     if (x < 0).any():
         raise ValueError("x must not contain negative weights")
-    if not np.isfinite(limit) or limit <= 0:
-        raise ValueError(f"limit must be a positive finite number, got {limit!r}")
+    _check_limit("limit", limit)
     n = x.shape[0]
     if x.sum() == 0 or n * limit <= 1:
         uniform: FloatArray = np.ones_like(x) / n
@@ -116,6 +121,8 @@ def process_weights(
         raise ValueError("num_neurons must be positive")
     if exclude_quantile > U16_MAX:
         raise ValueError(f"exclude_quantile must be at most {U16_MAX}, got {exclude_quantile}")
+    # Checked here too: the uniform answers below never reach normalize_max_weight.
+    _check_limit("max_weight_limit", max_weight_limit)
 
     positive = np.argwhere(weight_arr > 0).squeeze(axis=1)
     kept_uids = uid_arr[positive]
