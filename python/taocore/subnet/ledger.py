@@ -222,23 +222,19 @@ class Ledger:
         self.path = Path(path)
         if not self.path.exists():
             raise LedgerError(f"no ledger at {self.path}")
-        self._db = self._connect_existing(self.path)
         try:
-            version = self._meta("schema_version")
-        except sqlite3.DatabaseError as exc:  # another SQLite file, without our tables
-            self._db.close()
+            self._db = self._connect(self.path)
+            try:
+                version = self._meta("schema_version")
+            except sqlite3.DatabaseError:
+                self._db.close()
+                raise
+        except sqlite3.DatabaseError as exc:  # not SQLite, or SQLite without the ledger's tables
             raise LedgerError(f"{self.path} is not a taocore ledger ({exc})") from None
         if version != str(SCHEMA_VERSION):
             self._db.close()
             raise LedgerError(f"{self.path} is not a taocore ledger of schema {SCHEMA_VERSION}")
         self.hyperparameters = Hyperparameters(**json.loads(self._meta("hyperparameters") or "{}"))
-
-    @classmethod
-    def _connect_existing(cls, path: Path) -> sqlite3.Connection:
-        try:
-            return cls._connect(path)
-        except sqlite3.DatabaseError as exc:  # e.g. "file is not a database"
-            raise LedgerError(f"{path} is not a taocore ledger ({exc})") from None
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
