@@ -35,17 +35,18 @@ from chain_epoch import chain_rows, print_chain_table
 from taocore import runtime_info, sim
 
 
-def _yuma_simulation_runner(version: str) -> Any:
+def _yuma_simulation_runner(version: str) -> tuple[Any, str | None]:
     """Runs yuma-simulation's own per-epoch function for ``version`` over all epochs (bonds
-    carried as its simulation loop carries them), or None if it is not installed. With
+    carried as its simulation loop carries them), and None; or None and why it cannot run
+    (not installed, or a module its liquid alpha imports is missing), for the table. With
     ``keep_bonds`` the loop also keeps a copy of every epoch's bonds and incentives, as
     yuma-simulation's own loop does (``simulation_utils._run_simulation``: ``B_state.clone()``
     appended each epoch); without, only the latest bonds stay alive."""
     try:
         import torch
         from yuma_simulation._internal import yumas
-    except ImportError:
-        return None
+    except ImportError as e:
+        return None, f"yuma-simulation is not installed here ({e})"
     torch.set_num_threads(1)
     torch.set_grad_enabled(False)
     funcs = {
@@ -54,7 +55,7 @@ def _yuma_simulation_runner(version: str) -> Any:
         "yuma3_liquid": (yumas.Yuma3, "validator_bonds", 0.975, True),
     }
     if version not in funcs:
-        return None
+        return None, f"no yuma-simulation runner for {version} in this bench"
     fn, bond_key, bma, liquid = funcs[version]
     config = yumas.YumaConfig(
         simulation=yumas.SimulationHyperparameters(bond_penalty=1.0),
@@ -83,11 +84,12 @@ def _yuma_simulation_runner(version: str) -> Any:
             incentive.append(out["server_incentive"].numpy())
         return np.stack(incentive)
 
-    try:  # Yuma3 imports the rest of yuma-simulation (bittensor, pandas) on first call
+    # Its liquid alpha imports the rest of yuma-simulation (pandas, bittensor) on first use.
+    try:
         run(np.ones((3, 2, 2), dtype=np.float32), np.ones((3, 2), dtype=np.float32))
-    except ImportError:
-        return None
-    return run
+    except ImportError as e:
+        return None, f"yuma-simulation cannot run {version} here ({e})"
+    return run, None
 
 
 def interleaved_medians(
@@ -125,8 +127,9 @@ def interleaved_medians(
 
 def sim_rows(
     epochs: int, repeat: int, versions: list[str], sample_seconds: float
-) -> list[dict[str, Any]]:
-    rows = []
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The simulator rows, and why yuma-simulation's column is empty where it is."""
+    rows, missing = [], []
     rng = np.random.default_rng(0)
     for v, m in ((64, 256), (256, 1024)):
         w = rng.random((epochs, v, m), dtype=np.float32)
@@ -144,7 +147,9 @@ def sim_rows(
                     max(1, repeat // 2),
                 ),
             }
-            rival = _yuma_simulation_runner(version)
+            rival, why = _yuma_simulation_runner(version)
+            if why is not None and why not in missing:
+                missing.append(why)
             if rival is not None:
                 # Same answer first (float32; consensus may differ by its 1/65535 quantum).
                 check = rival(w[:5], s[:5])
@@ -166,7 +171,7 @@ def sim_rows(
                     "yuma_sim_final_ms": t.get("yuma_sim_final"),
                 }
             )
-    return rows
+    return rows, missing
 
 
 def main() -> None:
@@ -194,7 +199,9 @@ def main() -> None:
     if args.chain_only:
         return
     print()
-    rows = sim_rows(args.epochs, args.repeat, args.versions.split(","), args.sample_seconds)
+    rows, missing = sim_rows(
+        args.epochs, args.repeat, args.versions.split(","), args.sample_seconds
+    )
     print(
         f"{'float simulator, per epoch':<30} {'taocore':>9} {'numpy':>9} {'ratio':>6} "
         f"{'yuma-sim':>9} {'ratio':>6} {'final-bonds':>11} {'yuma-sim':>9} {'ratio':>6}"
@@ -220,8 +227,8 @@ def main() -> None:
         " yuma-simulation's own loop keeps a copy each epoch; final-bonds: taocore with\n"
         " keep_bonds=False, against yuma-simulation keeping only the latest bonds)"
     )
-    if all(r["yuma_sim_ms"] is None for r in rows):
-        print("(yuma-simulation is not installed here: its column is empty; see bench/README.md)")
+    for why in missing:
+        print(f"({why}: its yuma-sim cells are empty; see bench/README.md)")
 
 
 if __name__ == "__main__":
