@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 
+import numpy as np
 import pytest
 import sr25519  # py-sr25519-bindings (schnorrkel)
 from bittensor_wallet import Keypair as BtKeypair
@@ -163,6 +164,25 @@ def test_secrets_stay_out_of_repr_and_pickle() -> None:
         pickle.dumps(kp)
     watcher = pickle.loads(pickle.dumps(Keypair(public_key=kp.public_key)))
     assert watcher == kp and watcher.private_key is None
+
+
+def test_crypto_type_is_read_by_one_rule() -> None:
+    # Keys and the verify functions read crypto_type alike: names in any case and 1/0 as Python
+    # or numpy ints; a bool or a float is a type error (verify once took True and 1.0 as sr25519).
+    kp = Keypair.create_from_uri("//Alice", crypto_type="ed25519")
+    sig = kp.sign(b"m")
+    for kind in ("ed25519", "ED25519", 0, np.int64(0), np.uint8(0), taocore.CryptoType.ED25519):
+        assert Keypair.create_from_uri("//Alice", crypto_type=kind) == kp
+        assert taocore.crypto.verify(kp.public_key, b"m", sig, kind)
+        assert taocore.crypto.verify_many([kp.public_key], [b"m"], [sig], kind).tolist() == [True]
+    for bad, error in ((False, TypeError), (0.0, TypeError), (None, TypeError),
+                       (np.int64(2), ValueError), ("ecdsa", ValueError)):
+        with pytest.raises(error, match="crypto_type"):
+            Keypair.create_from_uri("//Alice", crypto_type=bad)
+        with pytest.raises(error, match="crypto_type"):
+            taocore.crypto.verify(kp.public_key, b"m", sig, bad)
+        with pytest.raises(error, match="crypto_type"):
+            taocore.crypto.verify_batch([kp.public_key], [b"m"], [sig], bad)
 
 
 def test_bad_input_raises_value_error() -> None:

@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
 
 from taocore._native import _core
 
-if TYPE_CHECKING:
-    from taocore.keypair import CryptoType
-
 _c = _core.crypto
 _SR25519 = 1
+
+
+class CryptoType(IntEnum):
+    """Key types, numbered as bittensor-wallet numbers them (``cryptoType`` in keyfiles)."""
+
+    ED25519 = 0
+    SR25519 = _SR25519
+
+
+def crypto_type(value: Any) -> CryptoType:
+    """The key type a ``crypto_type`` argument names: ``"sr25519"``/``"ed25519"`` (any case)
+    or 1/0 (Python or numpy ints); one rule for keys, keyfiles and the verify functions.
+    Other values raise ValueError, other types TypeError; both name ``crypto_type``."""
+    if isinstance(value, str):
+        try:
+            return CryptoType[value.upper()]
+        except KeyError:
+            raise ValueError(f"crypto_type must be 'sr25519' or 'ed25519', got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"crypto_type must be a str or int, got {type(value).__name__}")
+    try:
+        return CryptoType(int(value))
+    except ValueError:
+        raise ValueError(f"crypto_type must be 1 (sr25519) or 0 (ed25519), got {value}") from None
 
 
 def keypair_from_mini_secret(kind: CryptoType, mini: bytes) -> tuple[bytes, bytes]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from taocore import _signing
 from taocore._native import _core
 
 if TYPE_CHECKING:
@@ -22,11 +23,8 @@ __all__ = ["blake2b", "sha3_256", "sha512", "verify", "verify_batch", "verify_ma
 
 
 def _scheme(crypto_type: int | str) -> str:
-    if crypto_type in ("sr25519", 1):
-        return "sr25519"
-    if crypto_type in ("ed25519", 0):
-        return "ed25519"
-    raise ValueError(f"crypto_type must be 'sr25519' (1) or 'ed25519' (0), got {crypto_type!r}")
+    # The native verifiers take the scheme by name.
+    return _signing.crypto_type(crypto_type).name.lower()
 
 
 def verify(

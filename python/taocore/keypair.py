@@ -6,12 +6,13 @@ holds a secret is refused, and error messages never quote phrases, seeds or pass
 
 from __future__ import annotations
 
-from enum import IntEnum
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from taocore import _signing, crypto
 from taocore._bip39 import generate_mnemonic as _generate_mnemonic
 from taocore._bip39 import mini_secret_from_mnemonic
+from taocore._signing import CryptoType
+from taocore._signing import crypto_type as _crypto_type
 from taocore._suri import parse_suri
 from taocore.ss58 import BITTENSOR_SS58_FORMAT, ss58_decode, ss58_encode
 
@@ -19,27 +20,6 @@ if TYPE_CHECKING:
     from typing_extensions import Buffer
 
 __all__ = ["CryptoType", "Keypair"]
-
-
-class CryptoType(IntEnum):
-    """Key types, numbered as bittensor-wallet numbers them (``cryptoType`` in keyfiles)."""
-
-    ED25519 = 0
-    SR25519 = 1
-
-
-def _crypto_type(value: int | str | CryptoType) -> CryptoType:
-    if isinstance(value, str):
-        try:
-            return CryptoType[value.upper()]
-        except KeyError:
-            raise ValueError(f"crypto_type must be 'sr25519' or 'ed25519', got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"crypto_type must be a str or int, got {type(value).__name__}")
-    try:
-        return CryptoType(value)
-    except ValueError:
-        raise ValueError(f"crypto_type must be 1 (sr25519) or 0 (ed25519), got {value}") from None
 
 
 def _as_message(data: Buffer | str) -> bytes:
