@@ -98,6 +98,7 @@ def test_argument_errors() -> None:
         taocore.crypto.verify_many([], [], [], crypto_type="ecdsa")
     with pytest.raises(ValueError, match="threads"):
         taocore.crypto.verify_many([], [], [], threads=0)
+    assert taocore.crypto.verify_many([], [], [], threads=np.int64(2)).size == 0
     with pytest.raises(TypeError):
         taocore.crypto.verify_batch(["text"], [b""], [b""])  # type: ignore[list-item]
     assert taocore.crypto.verify_many([], [], []).dtype == np.bool_

@@ -5,6 +5,7 @@ an uninterrupted run."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 pytest.importorskip("onnxruntime")  # the demo extra is part of the test extra
@@ -99,6 +101,21 @@ def test_demo_refuses_to_overwrite_and_to_resume_nothing(
         run_demo(tmp_path / "empty", resume=True, stream=io.StringIO())
     with pytest.raises(ValueError, match="tempo"):
         DemoConfig(tempo=1)
+
+
+def test_demo_config_checks_every_field_and_keeps_plain_values() -> None:
+    # The config is written to the run's JSON: numpy values become plain ones, and a flag that
+    # is not a bool (a string from a config file, say) is refused rather than read as truthy.
+    config = DemoConfig(miners=np.int64(3), seed=np.uint32(7), request_timeout_s=np.float32(2))
+    assert type(config.miners) is int and type(config.seed) is int
+    assert type(config.request_timeout_s) is float
+    json.dumps(dataclasses.asdict(config))
+    for bad, name in (({"yuma3": "no"}, "yuma3"), ({"copier": 1}, "copier"),
+                      ({"request_timeout_s": float("nan")}, "request_timeout_s"),
+                      ({"request_timeout_s": "10"}, "request_timeout_s"),
+                      ({"seed": -1}, "seed"), ({"epochs": 1.0}, "epochs")):
+        with pytest.raises(ValueError, match=name):
+            DemoConfig(**bad)
 
 
 # ---- crash safety --------------------------------------------------------------------------------

@@ -320,6 +320,20 @@ def test_bad_input_names_the_field() -> None:
         emission.participant_split(1, 0, root_sell="false")
     with pytest.raises(ValueError, match=r"enabled\[1\] must be a bool"):
         emission.subnet_shares([1, 2], enabled=[True, "no"])
+    # Not finite: named, where Fraction's own error named nothing (and infinity was not even a
+    # ValueError); shares and root proportions above 1 are refused wherever they are taken.
+    for bad in (float("nan"), float("inf"), np.float32("-inf")):
+        with pytest.raises(ValueError, match=r"moving_prices\[1\] must be finite"):
+            emission.subnet_shares([1, bad])
+        with pytest.raises(ValueError, match="price must be finite"):
+            emission.alpha_injection(10, bad, 10, 0)
+        with pytest.raises(ValueError, match="share must be finite"):
+            emission.tao_emission(10, bad)
+    with pytest.raises(ValueError, match="share must be at most 1"):
+        emission.tao_emission(10, Fraction(3, 2))
+    with pytest.raises(ValueError, match="root_proportion must be at most 1"):
+        emission.alpha_injection(10, 1, 10, 1.5)
+    assert emission.tao_emission(10, 1) == 10
 
 
 def test_inherited_stake() -> None:

@@ -596,6 +596,17 @@ def test_simulate_many_names_the_bad_scenario() -> None:
         sim.simulate_many([(W, S)], "yuma1", threads=-1)
 
 
+def test_numpy_integers_count_as_ints() -> None:
+    # Counts and indices read from numpy (a config array, a loop over np.arange) are ints here.
+    a = sim.simulate(W, S, "yuma2", reset_bonds_index=1, reset_bonds_epoch=2)
+    index, epoch = np.uint8(1), np.int32(2)
+    b = sim.simulate(W, S, "yuma2", threads=np.int64(1), reset_bonds_index=index,
+                     reset_bonds_epoch=epoch)
+    assert np.array_equal(a.incentive, b.incentive) and np.array_equal(a.bonds, b.bonds)
+    (c,) = sim.simulate_many([(W, S)], "yuma2", threads=np.int64(2))
+    assert np.array_equal(c.incentive, sim.simulate(W, S, "yuma2").incentive)
+
+
 def test_results_larger_than_memory_fail_at_once_with_their_size() -> None:
     memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     w, s = np.ones((3, 4), dtype=np.float32), np.ones(3, dtype=np.float32)

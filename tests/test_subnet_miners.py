@@ -159,6 +159,11 @@ def test_bad_arguments_raise_value_error(
         MinerPool([MinerSpec(0, Path("a"), "0" * 64), MinerSpec(0, Path("b"), "0" * 64)])
     with pytest.raises(ValueError, match="timeout"):
         MinerPool([], timeout=0)
+    with pytest.raises(ValueError, match="startup_timeout must be a number, got str"):
+        MinerPool([], startup_timeout="60")
+    with pytest.raises(ValueError, match="memory_limit must not be below"):
+        MinerPool([], memory_limit=1 << 20)
+    assert MinerSpec(np.int64(3), Path("x.onnx"), "0" * 64).uid == 3
     with pytest.raises(ValueError, match="not in the pool"):
         pool.query(999, split.x_test[:4])
     with pytest.raises(ValueError, match="2-D"):

@@ -97,6 +97,9 @@ def test_update_scores_edge_cases() -> None:
         v.update_scores([np.inf], [0])
     with pytest.raises(ValueError, match="alpha"):
         Validator(4, alpha=1.5)
+    with pytest.raises(ValueError, match="alpha must be a number, got bool"):
+        Validator(4, alpha=True)
+    assert Validator(np.int64(4), sample_size=np.uint8(2)).num_neurons == 4
     with pytest.raises(ValueError, match="num_neurons"):
         Validator(0)
 

@@ -89,10 +89,10 @@ def test_bad_input_is_refused() -> None:
         weights.normalize_max_weight(np.ones((2, 2), dtype=np.float32))
     with pytest.raises(ValueError, match="limit"):
         weights.normalize_max_weight(np.ones(3, dtype=np.float32), limit=0)
-    with pytest.raises(ValueError, match=r"limit must be a positive finite number, got '0\.5'"):
+    with pytest.raises(ValueError, match=r"limit must be a number, got str"):
         weights.normalize_max_weight(np.ones(3), limit="0.5")  # type: ignore[arg-type]
     # Named as process_weights names it, and checked on the uniform paths too (all zero here).
-    with pytest.raises(ValueError, match="max_weight_limit must be a positive finite number"):
+    with pytest.raises(ValueError, match="max_weight_limit must be a number"):
         weights.process_weights([0, 1], [0.0, 0.0], 2, 1, "0.5")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_weight_limit"):
         weights.process_weights([0, 1], [0.5, 0.5], 2, 1, -1.0)
@@ -106,5 +106,12 @@ def test_bad_input_is_refused() -> None:
         weights.process_weights([0, 1], [0.5, 0.5], 2, 1, 0.5, exclude_quantile=70000)
     with pytest.raises(ValueError, match="negative"):
         weights.convert_weights_and_uids_for_emit([0, 1], [0.5, -1.0])
+    # Uids the chain cannot take: the SDK passes them on, to fail at submission.
+    with pytest.raises(ValueError, match=r"uids must be below num_neurons \(4\), found 9"):
+        weights.process_weights([0, 9], [0.5, 0.5], 4, 1, 0.5)
+    with pytest.raises(ValueError, match="uids must be at most 65535, found 65536"):
+        weights.convert_weights_and_uids_for_emit([0, 65536], [0.5, 1.0])
+    with pytest.raises(ValueError, match="num_neurons must be an int"):
+        weights.process_weights([0, 1], [0.5, 0.5], 2.0, 1, 0.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="differ in length"):
         weights.convert_weights_and_uids_for_emit([0], [0.5, 1.0])

@@ -14,6 +14,8 @@ import secrets
 from functools import cache
 from importlib import resources
 
+from taocore._checks import integer
+
 __all__ = ["generate_mnemonic", "mini_secret_from_mnemonic", "mnemonic_to_entropy"]
 
 _WORD_COUNTS = (12, 15, 18, 21, 24)
@@ -63,7 +65,8 @@ def mini_secret_from_mnemonic(phrase: str, password: str = "") -> bytes:
 
 def generate_mnemonic(n_words: int = 12) -> str:
     """Return a new random BIP39 English mnemonic of 12, 15, 18, 21 or 24 words."""
-    if isinstance(n_words, bool) or not isinstance(n_words, int) or n_words not in _WORD_COUNTS:
+    n_words = integer("n_words", n_words)
+    if n_words not in _WORD_COUNTS:
         raise ValueError(f"n_words must be 12, 15, 18, 21 or 24, got {n_words!r}")
     entropy = secrets.token_bytes(n_words * 4 // 3)
     checksum_bits = n_words // 3

@@ -28,6 +28,28 @@ def integer(name: str, value: Any, lo: int = 0, hi: int | None = U64_MAX) -> int
     return v
 
 
+def number(
+    name: str,
+    value: Any,
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    positive: bool = False,
+) -> float:
+    """``value`` as a finite float in ``[lo, hi]`` (either bound optional), and above 0 if
+    ``positive`` (a timeout, a weight limit); bools, strings and other types are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number, got {type(value).__name__}")
+    v = float(value)
+    if positive and not 0.0 < v < float("inf"):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise ValueError(f"{name} must be a number in [{lo}, {hi}], got {value!r}")
+    return v
+
+
 def flag(name: str, value: Any) -> bool:
     """``value`` as a bool; only ``bool`` and numpy's bool are taken, because truthiness would
     read the string ``"false"`` (say, from a JSON state) as True."""

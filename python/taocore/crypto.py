@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from taocore import _signing
+from taocore._checks import integer
 from taocore._native import _core
 
 if TYPE_CHECKING:
@@ -76,9 +77,7 @@ def verify_many(
     a mostly valid set costs little more than one batch. ``threads`` (default: the CPU count)
     cuts the work into parallel parts; the GIL is released.
     """
-    n_threads = (os.cpu_count() or 1) if threads is None else threads
-    if isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads < 1:
-        raise ValueError(f"threads must be a positive int, got {threads!r}")
+    n_threads = (os.cpu_count() or 1) if threads is None else integer("threads", threads, lo=1)
     scheme = _scheme(crypto_type)
     raw = _core.crypto.verify_many(public_keys, messages, signatures, scheme, n_threads)
     return np.frombuffer(raw, dtype=np.uint8).astype(bool)

@@ -17,6 +17,7 @@ minted rao in a named place (its docstring lists what it simplifies).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -73,12 +74,15 @@ _F64 = 2**64  # U64F64
 Number = int | float | Fraction
 
 
-def _bits(name: str, value: Any, scale: int, hi_bits: int = 128) -> int:
-    """A non-negative number as fixed-point bits, rounded to nearest (ties to even)."""
+def _bits(name: str, value: Any, scale: int, hi_bits: int = 128, at_most_one: bool = False) -> int:
+    """A non-negative number (at most 1 if ``at_most_one``: a share or a proportion) as
+    fixed-point bits, rounded to nearest (ties to even)."""
     if isinstance(value, bool) or not isinstance(
         value, (int, float, Fraction, np.integer, np.floating)
     ):
         raise ValueError(f"{name} must be a number, got {type(value).__name__}")
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
     f = (
         Fraction(value)
         if not isinstance(value, (np.integer, np.floating))
@@ -86,6 +90,8 @@ def _bits(name: str, value: Any, scale: int, hi_bits: int = 128) -> int:
     )
     if f < 0:
         raise ValueError(f"{name} must not be negative, got {value}")
+    if at_most_one and f > 1:
+        raise ValueError(f"{name} must be at most 1, got {value}")
     b = round(f * scale)
     if b.bit_length() > hi_bits:
         raise ValueError(f"{name} is too large, got {value}")
@@ -181,13 +187,10 @@ def participant_split(
     With ``root_sell`` the root alpha goes to the pending root bucket, otherwise it is recycled.
     ``root_proportion`` is a number in [0, 1] (e.g. from :func:`root_proportion`).
     """
-    bits = _bits("root_proportion", root_proportion, _F32)
-    if bits > _F32:
-        raise ValueError(f"root_proportion must be at most 1, got {root_proportion}")
     raw = _core.emission.participant_split(
         integer("alpha_emission", alpha_emission),
         integer("owner_cut_u16", owner_cut_u16, hi=U16_MAX),
-        bits,
+        _bits("root_proportion", root_proportion, _F32, at_most_one=True),
         flag("root_sell", root_sell),
         flag("owner_cut_enabled", owner_cut_enabled),
     )
@@ -221,7 +224,7 @@ def tao_emission(block_emission: int, share: Number) -> Fraction:
     """A subnet's TAO for the block: ``U96F32(U64F64(block_emission) · share)``."""
     return Fraction(
         _core.emission.tao_emission_for_share(
-            integer("block_emission", block_emission), _bits("share", share, _F64)
+            integer("block_emission", block_emission), _bits("share", share, _F64, at_most_one=True)
         ),
         _F32,
     )
@@ -256,7 +259,7 @@ def alpha_injection(
         _bits("tao_emission", tao_emission, _F32),
         _bits("price", price, _F32),
         integer("alpha_emission", alpha_emission),
-        _bits("root_proportion", root_proportion, _F32),
+        _bits("root_proportion", root_proportion, _F32, at_most_one=True),
     )
     return AlphaInjection(Fraction(t, _F32), Fraction(a, _F32), Fraction(x, _F32))
 

@@ -44,7 +44,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from taocore._checks import flag
+from taocore._checks import flag, integer, number
 from taocore._native import _core
 from taocore._progress import ProgressBar
 
@@ -150,25 +150,14 @@ def _params(params: Mapping[str, Any]) -> dict[str, Any]:
         if name in _BOOL_PARAMS:
             out[name] = flag(name, value)
         elif name in _INDEX_PARAMS:
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0
-            ):
-                raise ValueError(f"{name} must be a non-negative int or None, got {value!r}")
-            out[name] = None if value is None else int(value)
+            out[name] = None if value is None else integer(name, value, hi=None)
         elif name == "liquid_alpha_consensus_mode":
             mode = str(getattr(value, "value", value)).upper()
             if mode not in ("CURRENT", "PREVIOUS", "MIXED"):
                 raise ValueError(f"{name} must be CURRENT, PREVIOUS or MIXED, got {value!r}")
             out[name] = mode
         else:
-            if isinstance(value, bool) or not isinstance(
-                value, int | float | np.integer | np.floating
-            ):
-                raise ValueError(f"{name} must be a number, got {value!r}")
-            f = float(value)
-            if not np.isfinite(f):
-                raise ValueError(f"{name} must be finite, got {value!r}")
-            out[name] = f
+            out[name] = number(name, value)
     return out
 
 
@@ -223,11 +212,9 @@ def _scenario(
         raise ValueError(f"stakes: {s.shape[0]} epochs, but weights have {w.shape[0]}")
     inferred = given.pop() if given else None
     if epochs is not None:
-        if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
-            raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-        if inferred is not None and epochs != inferred:
-            raise ValueError(f"epochs: {epochs} given, but the inputs hold {inferred}")
-        n = int(epochs)
+        n = integer("epochs", epochs, lo=1, hi=None)
+        if inferred is not None and n != inferred:
+            raise ValueError(f"epochs: {n} given, but the inputs hold {inferred}")
     elif inferred is not None:
         n = inferred
     elif (w.shape[0] == 1 and np.ndim(weights) == 3) or (s.shape[0] == 1 and np.ndim(stakes) == 2):
@@ -240,9 +227,7 @@ def _scenario(
 def _threads(threads: int | None) -> int:
     if threads is None:
         return os.cpu_count() or 1
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a positive int or None, got {threads!r}")
-    return threads
+    return integer("threads", threads, lo=1)
 
 
 def _result(version: str, params: dict[str, Any], d: dict[str, Any]) -> SimulationResult:
@@ -367,8 +352,7 @@ def simulate(
     v = _version(version)
     p = _params(params)
     dt = _dtype(dtype)
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a positive int, got {threads!r}")
+    threads = integer("threads", threads, lo=1)
     keep = flag("keep_bonds", keep_bonds)
     scenario = _scenario(weights, stakes, epochs, dt)
     (out,) = _run([scenario], v, p, dt, threads, keep, progress)

@@ -7,8 +7,9 @@ the SDK has float32, numpy 2 promotion rules); it is checked bit for bit against
 
 Where the SDK silently misbehaves on bad input, these functions raise ``ValueError`` naming the
 argument instead: NaN or infinite weights, negative weights, arrays that are not 1-D, uids and
-weights of different lengths, negative uids, and out-of-range sizes or limits. Valid input gives
-exactly the SDK's result.
+weights of different lengths, negative uids, uids the chain cannot take (at or above
+``num_neurons``, above 65535), and out-of-range sizes or limits. Valid input gives exactly the
+SDK's result.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from taocore._checks import U16_MAX, integer, number
+
 __all__ = [
     "U16_MAX",
     "convert_weights_and_uids_for_emit",
@@ -26,7 +29,6 @@ __all__ = [
     "process_weights",
 ]
 
-U16_MAX = 65535
 _EPSILON = 1e-7
 
 FloatArray = npt.NDArray[np.floating[Any]]
@@ -40,12 +42,6 @@ def _vector(name: str, values: Any, dtype: Any = None) -> npt.NDArray[Any]:
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or infinity")
     return arr
-
-
-def _check_limit(name: str, limit: float) -> None:
-    real = isinstance(limit, (int, float, np.integer, np.floating)) and not isinstance(limit, bool)
-    if not real or not np.isfinite(limit) or limit <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {limit!r}")
 
 
 def normalize_max_weight(x: FloatArray, limit: float = 0.1) -> FloatArray:
@@ -62,7 +58,7 @@ def normalize_max_weight(x: FloatArray, limit: float = 0.1) -> FloatArray:
         raise ValueError("x must not be empty")
     if (x < 0).any():
         raise ValueError("x must not contain negative weights")
-    _check_limit("limit", limit)
+    number("limit", limit, positive=True)  # checked, not converted: the SDK's dtypes are kept
     n = x.shape[0]
     if x.sum() == 0 or n * limit <= 1:
         uniform: FloatArray = np.ones_like(x) / n
@@ -113,16 +109,15 @@ def process_weights(
         raise ValueError("uids must not be negative")
     if (weight_arr < 0).any():
         raise ValueError("weights must not be negative")
-    for name, value in (("num_neurons", num_neurons), ("min_allowed_weights", min_allowed_weights),
-                        ("exclude_quantile", exclude_quantile)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise ValueError(f"{name} must be a non-negative int, got {value!r}")
-    if num_neurons == 0:
-        raise ValueError("num_neurons must be positive")
-    if exclude_quantile > U16_MAX:
-        raise ValueError(f"exclude_quantile must be at most {U16_MAX}, got {exclude_quantile}")
+    num_neurons = integer("num_neurons", num_neurons, lo=1, hi=None)
+    min_allowed_weights = integer("min_allowed_weights", min_allowed_weights, hi=None)
+    exclude_quantile = integer("exclude_quantile", exclude_quantile, hi=U16_MAX)
+    if uid_arr.size and int(uid_arr.max()) >= num_neurons:
+        # The chain refuses such a vector (UidVecContainInvalidOne); the SDK passes it on.
+        raise ValueError(f"uids must be below num_neurons ({num_neurons}), "
+                         f"found {int(uid_arr.max())}")
     # Checked here too: the uniform answers below never reach normalize_max_weight.
-    _check_limit("max_weight_limit", max_weight_limit)
+    number("max_weight_limit", max_weight_limit, positive=True)
 
     positive = np.argwhere(weight_arr > 0).squeeze(axis=1)
     kept_uids = uid_arr[positive]
@@ -161,6 +156,9 @@ def convert_weights_and_uids_for_emit(
         raise ValueError("weights must not be negative")
     if any(int(u) != u or u < 0 for u in uid_list):
         raise ValueError("uids must be non-negative integers")
+    if uid_list and max(uid_list) > U16_MAX:
+        # Uids are u16 on chain: the SDK would fail only when encoding the extrinsic.
+        raise ValueError(f"uids must be at most {U16_MAX}, found {max(uid_list)}")
     if sum(weight_list) == 0:
         return [], []
     largest = float(max(weight_list))

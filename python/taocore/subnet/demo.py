@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from taocore._checks import flag, integer, number
 from taocore._progress import ProgressBar
 from taocore.keypair import Keypair
 from taocore.subnet import chain
@@ -69,15 +70,15 @@ class DemoConfig:
             ("query_interval", 1),
             ("weights_interval", 1),
         ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
+            # Stored as plain Python values: the config is written to the run's JSON.
+            object.__setattr__(self, name, integer(name, getattr(self, name), lo=low))
+        object.__setattr__(self, "seed", integer("seed", self.seed))
+        for name in ("copier", "faulty", "yuma3"):
+            object.__setattr__(self, name, flag(name, getattr(self, name)))
+        timeout = number("request_timeout_s", self.request_timeout_s, positive=True)
+        object.__setattr__(self, "request_timeout_s", timeout)
         if self.miners + self.validators + 3 > 4096:
             raise ValueError("the demo runs at most 4096 neurons")
-        if not self.request_timeout_s > 0:
-            raise ValueError("request_timeout_s must be positive")
 
     @property
     def blocks(self) -> int:

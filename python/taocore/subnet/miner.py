@@ -40,6 +40,8 @@ from typing import Any, Literal, cast
 import numpy as np
 import numpy.typing as npt
 
+from taocore._checks import U16_MAX, integer, number
+
 __all__ = ["FailureKind", "MinerFailure", "MinerPool", "MinerSpec", "QueryResult"]
 
 log = logging.getLogger(__name__)
@@ -68,8 +70,7 @@ class MinerSpec:
     sha256: str
 
     def __post_init__(self) -> None:
-        if isinstance(self.uid, bool) or not isinstance(self.uid, int) or self.uid < 0:
-            raise ValueError(f"uid must be a non-negative int, got {self.uid!r}")
+        object.__setattr__(self, "uid", integer("uid", self.uid, hi=U16_MAX))
         digest = self.sha256.lower()
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
             raise ValueError(f"sha256 must be 64 hex digits, got {self.sha256!r}")
@@ -271,15 +272,11 @@ on Linux and none elsewhere; a cap the platform refuses makes every model fail t
         uids = [s.uid for s in specs]
         if len(set(uids)) != len(uids):
             raise ValueError("miners has duplicate uids")
-        for name, value in (("timeout", timeout), ("startup_timeout", startup_timeout)):
-            if not (isinstance(value, (int, float)) and 0 < value < float("inf")):
-                raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
-        if memory_limit is not None and (isinstance(memory_limit, bool)
-                                         or not isinstance(memory_limit, int)
-                                         or memory_limit < 64 << 20):
-            raise ValueError(f"memory_limit must be None or an int >= 64 MiB, got {memory_limit!r}")
-        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-            raise ValueError(f"width must be a positive int, got {width!r}")
+        timeout = number("timeout", timeout, positive=True)
+        startup_timeout = number("startup_timeout", startup_timeout, positive=True)
+        if memory_limit is not None:  # bytes, at least 64 MiB
+            memory_limit = integer("memory_limit", memory_limit, lo=64 << 20, hi=None)
+        width = integer("width", width, lo=1)
         methods = multiprocessing.get_all_start_methods()
         if start_method is None:
             start_method = "forkserver" if "forkserver" in methods else "spawn"

@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from taocore._checks import integer
+
 __all__ = [
     "DigitsSplit",
     "ModelFile",
@@ -233,8 +235,7 @@ def make_models(
     path, SHA-256 and held-out accuracy measured with onnxruntime. The same ``seed`` gives the
     same models, hashes and accuracies.
     """
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValueError(f"count must be a positive int, got {count!r}")
+    count = integer("count", count, lo=1)
     from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # sklearn needs it
 
@@ -328,8 +329,7 @@ def write_slow_model(path: str | os.PathLike[str], iterations: int = 10**9) -> s
     The loop carries the ``[batch, 10]`` output through a multiply by one per iteration, so
     onnxruntime cannot fold it away.
     """
-    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
-        raise ValueError(f"iterations must be a positive int, got {iterations!r}")
+    iterations = integer("iterations", iterations, lo=1)
     from onnx import TensorProto, helper, numpy_helper
 
     body = helper.make_graph(
@@ -361,8 +361,7 @@ def write_slow_model(path: str | os.PathLike[str], iterations: int = 10**9) -> s
 def write_memory_hog_model(path: str | os.PathLike[str], gib: int = 64) -> str:
     """Write a valid model that allocates a ``gib`` GiB tensor while answering (refused under a
     memory cap); returns its SHA-256."""
-    if isinstance(gib, bool) or not isinstance(gib, int) or gib < 1:
-        raise ValueError(f"gib must be a positive int, got {gib!r}")
+    gib = integer("gib", gib, lo=1)
     from onnx import TensorProto, helper, numpy_helper
 
     elements = gib * (1 << 30) // 4

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from taocore._checks import integer, number
 from taocore.subnet.ledger import Hyperparameters, WeightSubmission, weights_signing_payload
 from taocore.weights import U16_MAX, convert_weights_and_uids_for_emit, process_weights
 
@@ -124,18 +125,13 @@ class Validator:
         hyperparameters: Hyperparameters | None = None,
         exclude_quantile: int = 0,
     ) -> None:
-        for name, value in (("num_neurons", num_neurons), ("sample_size", sample_size),
-                            ("batch_size", batch_size)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if not (isinstance(alpha, (int, float)) and 0.0 <= alpha <= 1.0):
-            raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
+        num_neurons = integer("num_neurons", num_neurons, lo=1)
+        sample_size = integer("sample_size", sample_size, lo=1)
+        batch_size = integer("batch_size", batch_size, lo=1)
+        alpha = number("alpha", alpha, 0.0, 1.0)
         if reward not in ("accuracy", "likelihood"):
             raise ValueError(f"reward must be 'accuracy' or 'likelihood', got {reward!r}")
-        if (isinstance(exclude_quantile, bool) or not isinstance(exclude_quantile, int)
-                or not 0 <= exclude_quantile <= U16_MAX):
-            raise ValueError(f"exclude_quantile must be an int in 0..65535, got "
-                             f"{exclude_quantile!r}")
+        exclude_quantile = integer("exclude_quantile", exclude_quantile, hi=U16_MAX)
         self.inputs: npt.NDArray[np.float32] | None = None
         self.labels: npt.NDArray[np.int64] | None = None
         if (inputs is None) != (labels is None):
@@ -240,9 +236,8 @@ class Validator:
         """Sign :meth:`weights_for_submission` (with ``hyperparameters`` if given) with the
         validator's hotkey ``keypair`` (which must hold its secret) as a ledger
         :class:`~taocore.subnet.ledger.WeightSubmission`."""
-        for name, value in (("nonce", nonce), ("version_key", version_key)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+        nonce = integer("nonce", nonce)
+        version_key = integer("version_key", version_key)
         uids, weights = self.weights_for_submission(hyperparameters)
         hotkey = keypair.ss58_address
         payload = weights_signing_payload(hotkey, uids, weights, version_key, nonce)
@@ -273,8 +268,7 @@ class Validator:
         if (not isinstance(scores, list) or len(scores) != self.num_neurons
                 or not all(isinstance(s, (int, float)) and math.isfinite(s) for s in scores)):
             raise ValueError("state scores must be num_neurons finite numbers")
-        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise ValueError("state step must be a non-negative int")
+        step = integer("state step", step, hi=None)
         self.scores = np.asarray(scores, dtype=np.float32)
         self.step = step
 
