@@ -23,6 +23,7 @@ import pytest
 
 pytest.importorskip("onnxruntime")  # the demo extra is part of the test extra
 
+from conftest import SIGINT_ENABLED
 from taocore.cli import main
 from taocore.subnet.demo import DemoConfig, run_demo
 from taocore.subnet.ledger import Ledger
@@ -253,6 +254,7 @@ def test_ctrl_c_keeps_the_run_resumable(tmp_path: Path) -> None:
         [sys.executable, "-m", "taocore", "demo", "--out", str(out), *DEMO_ARGS],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        **SIGINT_ENABLED,
     )
     deadline = time.monotonic() + 300
     while _block(out / "ledger.sqlite") < 3 and proc.poll() is None and time.monotonic() < deadline:

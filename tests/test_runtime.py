@@ -10,6 +10,7 @@ import sys
 import pytest
 
 import taocore
+from conftest import SIGINT_ENABLED
 from taocore._native import _core
 
 ALL = ("scalar", "avx2", "avx512")
@@ -113,7 +114,11 @@ def test_numpy_lookup_happens_at_import_and_a_ctrl_c_in_it_is_raised(sigint: boo
     if sigint:
         env["TAOCORE_TEST_SIGINT"] = "1"
     proc = subprocess.run(
-        [sys.executable, "-c", _NUMPY_LOOKUP_SCRIPT], env=env, capture_output=True, text=True
+        [sys.executable, "-c", _NUMPY_LOOKUP_SCRIPT],
+        env=env,
+        capture_output=True,
+        text=True,
+        **SIGINT_ENABLED,
     )
     assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
     assert proc.stdout.split() == ["interrupted" if sigint else "imported", "1"]

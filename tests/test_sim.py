@@ -735,6 +735,7 @@ def test_an_exception_from_progress_stops_the_run(threads: int, short_first: boo
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT by os.kill is POSIX")
+@pytest.mark.usefixtures("sigint_enabled")
 def test_ctrl_c_interrupts_a_long_run() -> None:
     w, s = _watched_inputs()
     epochs = max(2000, int(20 / _seconds_per_epoch(w, s)))
