@@ -185,6 +185,26 @@ def test_crypto_type_is_read_by_one_rule() -> None:
             taocore.crypto.verify_batch([kp.public_key], [b"m"], [sig], bad)
 
 
+def test_message_and_signature_types_are_bittensor_wallets() -> None:
+    # Bytes-like objects and lists of byte values are taken, as bittensor-wallet takes them; an
+    # int is refused (bytes(5) would have signed five zero bytes), and so are None and floats.
+    kp = Keypair.create_from_uri("//Alice")
+    bt = BtKeypair.create_from_uri("//Alice")
+    for data in ([1, 2, 3], (1, 2, 3), bytearray(b"\x01\x02\x03"), np.array([1, 2, 3], np.uint8)):
+        assert kp.verify(b"\x01\x02\x03", bt.sign(data))
+        assert bt.verify(b"\x01\x02\x03", kp.sign(data))
+        assert kp.verify(data, list(kp.sign(b"\x01\x02\x03")))
+    for bad in (5, None, 1.5):
+        with pytest.raises(TypeError, match="data must be bytes-like or a str"):
+            kp.sign(bad)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="data must be bytes-like or a str"):
+            kp.verify(bad, kp.sign(b"x"))  # type: ignore[arg-type]
+        assert kp.verify(b"x", bad) is False  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="byte values"):
+        kp.sign([1, 256])
+    assert kp.verify(b"x", [1, 256]) is False  # a malformed signature is False, as documented
+
+
 def test_bad_input_raises_value_error() -> None:
     with pytest.raises(ValueError, match="crypto_type"):
         Keypair.create_from_uri("//Alice", crypto_type="ecdsa")

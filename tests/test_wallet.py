@@ -131,3 +131,40 @@ def test_bad_keyfiles(tmp_path: Path) -> None:
                       (b"{}", "has no key"), (b'{"privateKey": "0x1234"}', "invalid key")):
         with pytest.raises(wallet.KeyfileError, match=why):
             wallet.keypair_from_keyfile_data(data)
+
+
+def test_a_key_and_its_public_file_are_written_together_or_not_at_all(tmp_path: Path) -> None:
+    # A watch-only wallet holds coldkeypub.txt alone. Creating a coldkey there without overwrite
+    # must write nothing: the coldkey file once landed before the public file was refused, so
+    # a fresh secret sat on disk whose mnemonic was never returned.
+    w = wallet.Wallet("watch", "hot", tmp_path)
+    alice = BtKeypair.create_from_uri("//Alice").ss58_address
+    w.regenerate_coldkeypub(alice)
+    with pytest.raises(wallet.KeyfileError, match=r"coldkeypub\.txt exists"):
+        w.create_new_coldkey()
+    assert sorted(p.name for p in (tmp_path / "watch").iterdir()) == ["coldkeypub.txt"]
+    assert w.coldkeypub.ss58_address == alice
+    w.hotkeypub_file.parent.mkdir(parents=True)
+    w.hotkeypub_file.write_bytes(b"{}")
+    with pytest.raises(wallet.KeyfileError, match=r"hotpub\.txt exists"):
+        w.regenerate_hotkey(Keypair.generate_mnemonic())
+    assert not w.hotkey_file.exists()
+    mnemonic = w.create_new_coldkey(overwrite=True)
+    assert w.coldkeypub == Keypair.create_from_mnemonic(mnemonic)
+
+
+def test_argument_types_are_checked(tmp_path: Path) -> None:
+    kp = Keypair.create_from_uri("//Eve")
+    with pytest.raises(ValueError, match="overwrite must be a bool"):
+        wallet.save_keypair(tmp_path / "k", kp, overwrite="no")  # type: ignore[arg-type]
+    assert not (tmp_path / "k").exists()
+    with pytest.raises(TypeError, match="password must be a str, got int"):
+        wallet.decrypt_keyfile_data(b"$NACL" + bytes(60), 5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="keyfile data must be bytes, got str"):
+        wallet.encrypt_keyfile_data("{}", "pw")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="keyfile data must be bytes, got str"):
+        wallet.keypair_from_keyfile_data("{}")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="name must be a str"):
+        wallet.Wallet(name=5)  # type: ignore[arg-type]
+    data = wallet.keypair_to_keyfile_data(kp)
+    assert wallet.keypair_from_keyfile_data(bytearray(data)) == kp

@@ -22,6 +22,20 @@ if TYPE_CHECKING:
 __all__ = ["CryptoType", "Keypair"]
 
 
+def _buffer(name: str, value: Any) -> bytes:
+    # Bytes-like objects, and lists or tuples of byte values, as bittensor-wallet takes them; not
+    # bytes(value) for anything else: bytes(5) is five zero bytes, a message nobody meant.
+    if isinstance(value, (list, tuple)):
+        try:
+            return bytes(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} as a list must hold byte values (0..255)") from None
+    try:
+        return bytes(memoryview(value))
+    except TypeError:
+        raise TypeError(f"{name} must be bytes-like or a str, got {type(value).__name__}") from None
+
+
 def _as_message(data: Buffer | str) -> bytes:
     # bittensor-wallet's rule: a str starting with "0x" is hex, any other str is UTF-8.
     if isinstance(data, str):
@@ -31,7 +45,7 @@ def _as_message(data: Buffer | str) -> bytes:
             except ValueError:
                 raise ValueError("data starts with '0x' but is not valid hex") from None
         return data.encode("utf-8")
-    return bytes(data)
+    return _buffer("data", data)
 
 
 def _as_bytes(name: str, value: Buffer | str, size: int) -> bytes:
@@ -42,7 +56,7 @@ def _as_bytes(name: str, value: Buffer | str, size: int) -> bytes:
         except ValueError:
             raise ValueError(f"{name} is a str but not valid hex") from None
     else:
-        raw = bytes(value)
+        raw = _buffer(name, value)
     if len(raw) != size:
         raise ValueError(f"{name} must be {size} bytes, got {len(raw)}")
     return raw
@@ -249,7 +263,9 @@ class Keypair:
         return _signing.sign(self._crypto_type, self._secret, self._public_key, _as_message(data))
 
     def verify(self, data: Buffer | str, signature: Buffer | str) -> bool:
-        """Check a signature; never raises for a malformed signature, it returns False.
+        """Check a signature; never raises for a malformed signature (wrong length, bad hex,
+        not bytes at all), it returns False. ``data`` of a type that is not bytes-like, a list
+        of byte values or a str raises TypeError.
 
         Like bittensor-wallet, a signature over ``b"<Bytes>" + data + b"</Bytes>"`` (the
         polkadot-js extension's wrapping) is also accepted.
@@ -259,6 +275,9 @@ class Keypair:
         else:
             try:
                 message = _as_message(data)
+            except ValueError:
+                return False
+            try:
                 sig = _as_bytes("signature", signature, 64)
             except (ValueError, TypeError):
                 return False

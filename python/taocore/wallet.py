@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from taocore._checks import flag
 from taocore.keypair import CryptoType, Keypair
 
 __all__ = [
@@ -93,6 +94,7 @@ def keypair_from_keyfile_data(data: bytes) -> Keypair:
     ``publicKey`` that is present, as bittensor-wallet does. Encrypted data must be decrypted
     first (:func:`decrypt_keyfile_data`).
     """
+    data = _keyfile_bytes(data)
     if keyfile_data_encryption_method(data) is not None:
         raise KeyfileError("keyfile data is encrypted: decrypt it first")
     try:
@@ -123,8 +125,24 @@ def keypair_from_keyfile_data(data: bytes) -> Keypair:
 # ---- encryption -----------------------------------------------------------------------------
 
 
+def _keyfile_bytes(data: Any) -> bytes:
+    if isinstance(data, bytes):
+        return data
+    try:
+        return bytes(memoryview(data))
+    except TypeError:
+        raise TypeError(f"keyfile data must be bytes, got {type(data).__name__}") from None
+
+
+def _password(password: Any) -> str:
+    if not isinstance(password, str):
+        raise TypeError(f"password must be a str, got {type(password).__name__}")
+    return password
+
+
 def keyfile_data_encryption_method(data: bytes) -> str | None:
     """``"NaCl"``, ``"Ansible Vault"``, ``"legacy"`` (Fernet) or None for plain keyfile data."""
+    data = _keyfile_bytes(data)
     if data.startswith(_NACL_PREFIX):
         return "NaCl"
     if data.startswith(_ANSIBLE_PREFIX):
@@ -149,10 +167,11 @@ def encrypt_keyfile_data(data: bytes, password: str) -> bytes:
     """Encrypt keyfile data the way bittensor-wallet does (NaCl; ~3 s and 512 MiB for argon2i)."""
     from nacl import secret, utils
 
-    if not isinstance(password, str) or not password:
+    plain = _keyfile_bytes(data)
+    if not _password(password):
         raise ValueError("password must be a non-empty str")
     box = secret.SecretBox(_nacl_key(password))
-    return _NACL_PREFIX + bytes(box.encrypt(data, utils.random(secret.SecretBox.NONCE_SIZE)))
+    return _NACL_PREFIX + bytes(box.encrypt(plain, utils.random(secret.SecretBox.NONCE_SIZE)))
 
 
 def decrypt_keyfile_data(data: bytes, password: str) -> bytes:
@@ -161,6 +180,8 @@ def decrypt_keyfile_data(data: bytes, password: str) -> bytes:
     Raises :class:`WrongPasswordError` for a wrong password and :class:`KeyfileError` for data
     that is not encrypted or is damaged.
     """
+    data = _keyfile_bytes(data)
+    _password(password)
     method = keyfile_data_encryption_method(data)
     if method == "NaCl":
         from nacl import exceptions, secret
@@ -298,6 +319,13 @@ def _atomic_write(file: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+def _refuse_existing(files: tuple[Path, ...], overwrite: bool) -> None:
+    if not flag("overwrite", overwrite):
+        for file in files:
+            if file.exists():
+                raise KeyfileError(f"keyfile {file} exists; pass overwrite=True to replace it")
+
+
 def save_keypair(
     path: str | os.PathLike[str],
     keypair: Keypair,
@@ -310,9 +338,8 @@ def save_keypair(
     Refuses to replace an existing file unless ``overwrite``. Returns the path written.
     """
     file = Path(path).expanduser()
-    if file.exists() and not overwrite:
-        raise KeyfileError(f"keyfile {file} exists; pass overwrite=True to replace it")
-    data = keypair_to_keyfile_data(keypair, public_only=public_only)
+    _refuse_existing((file,), overwrite)
+    data = keypair_to_keyfile_data(keypair, public_only=flag("public_only", public_only))
     if password is not None:
         data = encrypt_keyfile_data(data, password)
     _atomic_write(file, data)
@@ -330,6 +357,9 @@ class Wallet:
     def __init__(self, name: str | None = None, hotkey: str | None = None,
                  path: str | os.PathLike[str] | None = None) -> None:
         """Describe a wallet; nothing is read or written until a key is used or created."""
+        for arg, value in (("name", name), ("hotkey", hotkey)):
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{arg} must be a str, got {type(value).__name__}")
         self.name = name or os.environ.get("BT_WALLET_NAME", "default")
         self.hotkey_str = hotkey or os.environ.get("BT_WALLET_HOTKEY", "default")
         self.path = Path(path or os.environ.get("BT_WALLET_PATH", DEFAULT_WALLET_PATH)).expanduser()
@@ -382,16 +412,26 @@ class Wallet:
 
     def set_coldkey(self, keypair: Keypair, password: str | None = None,
                     overwrite: bool = False) -> None:
-        """Write the coldkey (encrypted if ``password``) and ``coldkeypub.txt``."""
-        save_keypair(self.coldkey_file, keypair, password, overwrite)
-        save_keypair(self.coldkeypub_file, keypair, None, overwrite, public_only=True)
+        """Write the coldkey (encrypted if ``password``) and ``coldkeypub.txt``; neither is
+        written unless both may be."""
+        self._save_pair(self.coldkey_file, self.coldkeypub_file, keypair, password, overwrite)
         self._coldkey = keypair
 
     def set_hotkey(self, keypair: Keypair, password: str | None = None,
                    overwrite: bool = False) -> None:
-        """Write the hotkey (plain unless ``password``) and its public file."""
-        save_keypair(self.hotkey_file, keypair, password, overwrite)
-        save_keypair(self.hotkeypub_file, keypair, None, overwrite, public_only=True)
+        """Write the hotkey (plain unless ``password``) and its public file; neither is
+        written unless both may be."""
+        self._save_pair(self.hotkey_file, self.hotkeypub_file, keypair, password, overwrite)
+
+    @staticmethod
+    def _save_pair(key_file: Path, pub_file: Path, keypair: Keypair, password: str | None,
+                   overwrite: bool) -> None:
+        # Both checked first: a watch-only wallet has coldkeypub.txt, and create_new_coldkey
+        # there once wrote a fresh coldkey, then failed on the public file, so the mnemonic of
+        # the key now on disk was never shown.
+        _refuse_existing((key_file, pub_file), overwrite)
+        save_keypair(key_file, keypair, password, overwrite)
+        save_keypair(pub_file, keypair, None, overwrite, public_only=True)
 
     def create_new_coldkey(self, n_words: int = 12, password: str | None = None,
                            overwrite: bool = False) -> str:
