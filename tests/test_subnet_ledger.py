@@ -138,3 +138,42 @@ def test_bad_hyperparameters_fail_when_made(changes: dict[str, Any], match: str)
     # Before any ledger holds them, not at its first epoch.
     with pytest.raises(ValueError, match=match):
         Hyperparameters(**changes)
+
+
+def test_submissions_hold_plain_ints_and_refuse_other_types(ledger: Ledger) -> None:
+    # numpy integers are taken and stored as ints: they went into SQLite as 8-byte blobs, and
+    # the next read of the weights (every epoch) failed from then on.
+    import numpy as np
+
+    v0 = Keypair.create_from_uri("//v0")
+    sub = signed(v0, list(np.array([5, 2])), list(np.array([65535, 7], dtype=np.uint16)), nonce=0)
+    assert all(type(x) is int for x in sub.uids + sub.weights)
+    assert submit(ledger, [sub], block=10) == [None]
+    assert ledger.sparse_rows("weights")[0] == [(5, 65535), (2, 7)]
+    # Floats are refused, not truncated into the signed payload while stored as reals.
+    for uids, weights, name in (((2.5, 3), (1, 2), "uids"), ((2, 3), (1.0, 2), "weights"),
+                                ((2, 3), (True, 2), "weights")):
+        with pytest.raises(ValueError, match=f"{name} must hold integers"):
+            WeightSubmission(v0.ss58_address, uids, weights, 0, 1, b"")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="nonce must be an int"):
+        WeightSubmission(v0.ss58_address, (2, 3), (1, 2), 0, "1", b"")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="signature must be bytes-like"):
+        WeightSubmission(v0.ss58_address, (2, 3), (1, 2), 0, 1, "sig")  # type: ignore[arg-type]
+    from taocore.subnet.ledger import weights_signing_payload
+
+    with pytest.raises(ValueError, match="uids must hold integers"):
+        weights_signing_payload(v0.ss58_address, [2.9], [1], 0, 0)  # type: ignore[list-item]
+
+
+def test_register_and_offchain_refuse_values_sqlite_would_mangle(ledger: Ledger) -> None:
+    import numpy as np
+
+    with ledger.transaction() as conn:
+        uid = ledger.register(conn, "hot-x", "cold-x", "miner", stake_rao=np.int64(5))
+        with pytest.raises(TypeError, match="coldkey must be a str"):
+            ledger.register(conn, "hot-y", 7, "miner")  # type: ignore[arg-type]
+    assert ledger.neurons()[uid]["stake_rao"] == 5
+    block = ledger.block
+    with pytest.raises(TypeError, match="offchain keys and values must be str"):
+        chain.apply_block(ledger, offchain={"scores": [1, 2]})  # type: ignore[dict-item]
+    assert ledger.block == block and ledger.offchain("scores") is None

@@ -199,6 +199,12 @@ def apply_block(
     number. If anything fails, nothing of the block is kept.
     """
     hp = ledger.hyperparameters
+    stored = list((offchain or {}).items())
+    for key, value in stored:
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(
+                f"offchain keys and values must be str, got {key!r}: {type(value).__name__}"
+            )
     signatures_ok = verify_submissions(ledger, submissions)
     with ledger.transaction() as conn:
         block = int(conn.execute("SELECT MAX(number) FROM blocks").fetchone()[0]) + 1
@@ -224,7 +230,7 @@ def apply_block(
         )
         if hp.tempo > 0 and block - last_epoch >= hp.tempo:
             epoch_index, result = _run_epoch(ledger, conn, block)
-        for key, value in (offchain or {}).items():
+        for key, value in stored:
             conn.execute("INSERT OR REPLACE INTO offchain VALUES (?, ?)", (key, value))
         conn.execute("INSERT INTO blocks VALUES (?, ?, ?)", (block, minted, epoch_index))
     return BlockOutcome(block, minted, tuple(reasons), epoch_index, result)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from taocore import consensus
-from taocore._checks import U16_MAX, integer
+from taocore._checks import U16_MAX, integer, integers
 from taocore._native import _core
 
 __all__ = [
@@ -111,6 +111,24 @@ class WeightSubmission:
     nonce: int
     signature: bytes = field(repr=False)
 
+    def __post_init__(self) -> None:
+        # Plain Python values, or ValueError/TypeError now: numpy integers went into SQLite as
+        # 8-byte blobs (a ledger no epoch could read again), and float uids were stored as reals
+        # while the payload had signed them truncated. Ranges are the ledger's to judge: a
+        # uid or weight out of range is a refusal it logs, not a malformed extrinsic.
+        if not isinstance(self.hotkey, str):
+            raise TypeError(f"hotkey must be a str, got {type(self.hotkey).__name__}")
+        object.__setattr__(self, "uids", _submitted_ints("uids", self.uids))
+        object.__setattr__(self, "weights", _submitted_ints("weights", self.weights))
+        object.__setattr__(self, "version_key", integer("version_key", self.version_key))
+        object.__setattr__(self, "nonce", integer("nonce", self.nonce))
+        try:
+            object.__setattr__(self, "signature", bytes(memoryview(self.signature)))
+        except TypeError:
+            raise TypeError(
+                f"signature must be bytes-like, got {type(self.signature).__name__}"
+            ) from None
+
     def payload(self) -> bytes:
         """The exact bytes the hotkey signs."""
         return weights_signing_payload(
@@ -118,19 +136,25 @@ class WeightSubmission:
         )
 
 
+def _submitted_ints(name: str, values: Sequence[int]) -> tuple[int, ...]:
+    """A submission's uids or weights as Python ints (numpy integers taken, floats refused)."""
+    return tuple(int(v) for v in integers(name, values).tolist())
+
+
 def weights_signing_payload(
     hotkey: str, uids: Sequence[int], weights: Sequence[int], version_key: int, nonce: int
 ) -> bytes:
     """Canonical bytes of a weight submission (what the hotkey signs).
 
-    A domain prefix keeps these signatures from being valid for anything else.
+    A domain prefix keeps these signatures from being valid for anything else. Non-integer
+    uids, weights, nonce or version key are refused (never truncated into what is signed).
     """
     body = {
         "hotkey": hotkey,
-        "nonce": int(nonce),
-        "uids": [int(u) for u in uids],
-        "version_key": int(version_key),
-        "weights": [int(w) for w in weights],
+        "nonce": integer("nonce", nonce),
+        "uids": list(_submitted_ints("uids", uids)),
+        "version_key": integer("version_key", version_key),
+        "weights": list(_submitted_ints("weights", weights)),
     }
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return b"taocore-set-weights:" + canonical.encode()
@@ -433,8 +457,11 @@ class Ledger:
         """Register a hotkey at the next uid (inside a block transaction); returns the uid."""
         if role not in ("miner", "validator"):
             raise ValueError(f"role must be 'miner' or 'validator', got {role!r}")
-        if stake_rao < 0:
-            raise ValueError("stake_rao must be non-negative")
+        texts = (("hotkey", hotkey), ("coldkey", coldkey), ("model_sha256", model_sha256))
+        for name, text in texts:
+            if not isinstance(text, str) and not (name == "model_sha256" and text is None):
+                raise TypeError(f"{name} must be a str, got {type(text).__name__}")
+        stake_rao = integer("stake_rao", stake_rao)  # a plain int: SQLite stores numpy's as blobs
         if self.uid_of(hotkey) is not None:
             raise ValueError(f"hotkey {hotkey} is already registered")
         uid = self.n
