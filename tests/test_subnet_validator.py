@@ -249,6 +249,35 @@ def test_copier_state_round_trips(tmp_path: Path) -> None:
         again.load_state(tmp_path / "copier.json", np.random.default_rng(0))
 
 
+def test_bad_rewards_and_states_are_refused_before_anything_changes() -> None:
+    v = Validator(4)
+    v.update_scores([1.0, 0.5], [0, 1])
+    before = v.scores.copy()
+    # A negative reward made negative scores, and the error came only at signing ("weights must
+    # not be negative"); a string reward reached numpy's isnan.
+    with pytest.raises(ValueError, match="rewards must not be negative"):
+        v.update_scores([0.5, -0.1], [2, 3])
+    with pytest.raises(ValueError, match="rewards must be numbers"):
+        v.update_scores(["0.5"], [2])
+    with pytest.raises(ValueError, match="state must be a dict"):
+        v.load_state_dict(None)  # type: ignore[arg-type]
+    state = v.state_dict()
+    with pytest.raises(ValueError, match="non-negative"):
+        v.load_state_dict({**state, "scores": [0.1, -0.1, 0.0, 0.0]})
+    np.testing.assert_array_equal(v.scores, before)
+    copier = CopierValidator(4)
+    copier.observe_consensus(np.array([1, 2, 3, 4]))
+    good = copier.state_dict()
+    other = CopierValidator(4)
+    with pytest.raises(ValueError, match="state must be a dict"):
+        other.load_state_dict([])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="consensus"):
+        other.load_state_dict({**good, "step": 9, "consensus": [1, 2, 3, 70_000]})
+    assert other.step == 0
+    other.load_state_dict(good)
+    assert np.array_equal(other.consensus, copier.consensus)
+
+
 # --- With real ONNX miners -------------------------------------------------------------------
 
 

@@ -184,9 +184,12 @@ class Validator:
 
         NaN rewards count as 0; empty input leaves the scores unchanged. Raises ValueError when
         ``rewards`` and ``uids`` differ in length, a uid is outside ``0..n-1``, or a reward is
-        infinite (the template would let it overflow the scores).
+        not a number, infinite (the template would let it overflow the scores) or negative (the
+        weights the scores become cannot be: the error would only come at signing).
         """
         reward_arr = np.asarray(rewards)
+        if reward_arr.size and reward_arr.dtype.kind not in "iuf":
+            raise ValueError(f"rewards must be numbers, got {reward_arr.dtype}")
         if np.isnan(reward_arr).any():
             reward_arr = np.nan_to_num(reward_arr, nan=0)
         uid_arr = np.array(uids)
@@ -197,6 +200,8 @@ class Validator:
                              f"{reward_arr.shape} and {uid_arr.shape}")
         if not np.isfinite(reward_arr).all():
             raise ValueError("rewards contains infinity")
+        if (reward_arr < 0).any():
+            raise ValueError(f"rewards must not be negative, found {reward_arr.min()}")
         if uid_arr.dtype.kind not in "iu" or uid_arr.min() < 0 or uid_arr.max() >= self.num_neurons:
             raise ValueError(f"uids must be integers in 0..{self.num_neurons - 1}")
         scattered: npt.NDArray[np.float32] = np.zeros_like(self.scores)
@@ -255,7 +260,13 @@ class Validator:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned; ValueError if it is not this kind's state
-        for the same number of neurons."""
+        for the same number of neurons. Nothing changes unless the whole state is valid."""
+        self.scores, self.step = self._read_state(state)
+
+    def _read_state(self, state: dict[str, Any]) -> tuple[npt.NDArray[np.float32], int]:
+        """The scores and step of a checked state (changing nothing)."""
+        if not isinstance(state, dict):
+            raise ValueError(f"state must be a dict, got {type(state).__name__}")
         if state.get("format") != _STATE_FORMAT or state.get("version") != _STATE_VERSION:
             raise ValueError("state is not a taocore validator state of a known version")
         if state.get("kind") != self.kind:
@@ -266,11 +277,10 @@ class Validator:
         scores = state.get("scores")
         step = state.get("step")
         if (not isinstance(scores, list) or len(scores) != self.num_neurons
-                or not all(isinstance(s, (int, float)) and math.isfinite(s) for s in scores)):
-            raise ValueError("state scores must be num_neurons finite numbers")
-        step = integer("state step", step, hi=None)
-        self.scores = np.asarray(scores, dtype=np.float32)
-        self.step = step
+                or not all(isinstance(s, (int, float)) and not isinstance(s, bool)
+                           and math.isfinite(s) and s >= 0 for s in scores)):
+            raise ValueError("state scores must be num_neurons finite non-negative numbers")
+        return np.asarray(scores, dtype=np.float32), integer("state step", step, hi=None)
 
     def save_state(self, path: str | os.PathLike[str],
                    rng: np.random.Generator | None = None) -> None:
@@ -358,11 +368,10 @@ class CopierValidator(Validator):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned (see :meth:`Validator.load_state_dict`)."""
-        if state.get("kind") != self.kind:
-            raise ValueError(f"state is a {state.get('kind')!r} state, not {self.kind!r}")
+        scores, step = self._read_state(state)
         consensus = state.get("consensus")
         if (not isinstance(consensus, list) or len(consensus) != self.num_neurons
                 or not all(isinstance(c, int) and 0 <= c <= U16_MAX for c in consensus)):
             raise ValueError("state consensus must be num_neurons integers in 0..65535")
-        super().load_state_dict(state)
+        self.scores, self.step = scores, step
         self.observe_consensus(np.asarray(consensus, dtype=np.int64))
