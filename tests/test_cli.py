@@ -101,4 +101,8 @@ def test_epoch_command_reports_bad_files(
             f.write(content)
         assert main(["epoch", bad]) == 2
         assert message in capsys.readouterr().err
+    with open(bad, "wb") as fb:
+        fb.write(b"\xff\xfe{}")  # not UTF-8: the error names the file as for bad JSON
+    assert main(["epoch", bad]) == 2
+    assert f"{bad} is not valid JSON" in capsys.readouterr().err
     assert main(["epoch", os.path.join(tmp_path, "missing.json")]) == 2

@@ -25,7 +25,7 @@ def _cmd_epoch(args: argparse.Namespace) -> int:
             data = json.load(f)
     except OSError as exc:
         raise ValueError(f"cannot read {args.state}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{args.state} is not valid JSON: {exc}") from None
     result = consensus.epoch(consensus.SubnetState.from_dict(data))
     if args.json:
