@@ -1,9 +1,15 @@
-"""A one-line progress bar for long work (the demo's blocks, the simulator's epochs)."""
+"""A one-line progress bar for long work (the demo's blocks, the simulator's epochs, a
+network's blocks), and the one reading of a ``progress`` argument."""
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
+
+ProgressCallback = Callable[[int, int], object]
+"""Called as ``progress(done, total)`` with the units of work finished so far."""
 
 
 class ProgressBar:
@@ -39,3 +45,21 @@ class ProgressBar:
         if self.tty and self.drawn:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def progress_reporter(
+    progress: bool | ProgressCallback | None, total: int, unit: str
+) -> tuple[ProgressBar | None, ProgressCallback | None]:
+    """What a ``progress`` argument asks for: ``True`` a bar on stderr (returned, to be closed,
+    with a callback that updates it), a callable itself, ``False``/None nothing. Anything else
+    is a ValueError."""
+    if progress is True:
+        if sys.stderr is None:  # None under pythonw and some embedders: nowhere to draw
+            return None, None
+        bar = ProgressBar(total, sys.stderr, unit)
+        return bar, lambda done, _total: bar.update(done)
+    if callable(progress):
+        return None, progress
+    if progress is False or progress is None:
+        return None, None
+    raise ValueError(f"progress must be a bool or a callable(done, total), got {progress!r}")

@@ -36,8 +36,7 @@ relative of the source's, consensus up to that 1/65535 flip (``yuma3_liquid``'s 
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -46,7 +45,7 @@ import numpy.typing as npt
 
 from taocore._checks import flag, integer, number
 from taocore._native import _core
-from taocore._progress import ProgressBar
+from taocore._progress import ProgressCallback, progress_reporter
 
 __all__ = [
     "DEFAULT_PARAMS",
@@ -269,7 +268,7 @@ def _memory_error(need: int, keep_bonds: bool, what: str) -> MemoryError:
     )
 
 
-_ProgressCallback: TypeAlias = Callable[[int, int], object]
+_ProgressCallback: TypeAlias = ProgressCallback
 """Called as ``progress(done, total)`` with the epochs finished so far (over all scenarios)."""
 
 
@@ -289,16 +288,7 @@ def _run(
     have = _physical_memory()
     if have is not None and need > have:
         raise _memory_error(need, keep_bonds, f"more than this machine's {have / 2**30:.3g} GiB")
-    bar = None
-    callback: _ProgressCallback | None = None
-    if progress is True:
-        if sys.stderr is not None:  # None under pythonw and some embedders: nowhere to draw
-            bar = ProgressBar(sum(e for _, _, e in scenarios), sys.stderr, "epoch")
-            callback = lambda done, total: bar.update(done)  # noqa: E731
-    elif callable(progress):
-        callback = progress
-    elif progress is not False and progress is not None:
-        raise ValueError(f"progress must be a bool or a callable(done, total), got {progress!r}")
+    bar, callback = progress_reporter(progress, sum(e for _, _, e in scenarios), "epoch")
     try:
         return _core.sim.simulate_many(
             scenarios, version, params, dtype, threads, keep_bonds, progress=callback
