@@ -3,6 +3,7 @@ signatures planted, both schemes, and verify_many isolates exactly the bad ones.
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import numpy as np
@@ -102,3 +103,23 @@ def test_argument_errors() -> None:
     with pytest.raises(TypeError):
         taocore.crypto.verify_batch(["text"], [b""], [b""])  # type: ignore[list-item]
     assert taocore.crypto.verify_many([], [], []).dtype == np.bool_
+
+
+def test_batch_inputs_are_any_iterable_and_bad_types_are_named() -> None:
+    kp = taocore.Keypair.create_from_uri("//Alice")
+    sig = kp.sign(b"m")
+    # Generators and tuples are taken; a lone bytes or None is refused by name (pybind11's
+    # "incompatible function arguments" said neither which argument nor why).
+    assert taocore.crypto.verify_batch((k for k in [kp.public_key]), (b"m",), iter([sig]))
+    assert taocore.crypto.verify_many(iter([kp.public_key]), [b"m"], [sig]).tolist() == [True]
+    for bad, what in ((None, "NoneType"), (kp.public_key, "one bytes")):
+        with pytest.raises(TypeError, match=f"public_keys must be a sequence.*{what}"):
+            taocore.crypto.verify_batch(bad, [b"m"], [sig])  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=f"public_keys must be a sequence.*{what}"):
+            taocore.crypto.verify_many(bad, [b"m"], [sig])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="strict must be a bool"):
+        taocore.crypto.verify(kp.public_key, b"m", sig, "ed25519", strict="yes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="digest_size must be an int"):
+        taocore.crypto.blake2b(b"x", digest_size=True)
+    digest = taocore.crypto.blake2b(b"x", digest_size=np.int64(32))
+    assert digest == hashlib.blake2b(b"x", digest_size=32).digest()

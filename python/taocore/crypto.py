@@ -8,19 +8,34 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from taocore import _signing
-from taocore._checks import integer
+from taocore._checks import flag, integer
 from taocore._native import _core
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
 __all__ = ["blake2b", "sha3_256", "sha512", "verify", "verify_batch", "verify_many"]
+
+
+def _items(name: str, values: Any) -> list[Any]:
+    """The batch functions' inputs as lists (any iterable), refusing a lone bytes or str value,
+    which would be iterated as if each of its bytes were an item."""
+    if isinstance(values, (str, bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"{name} must be a sequence of bytes-like objects, got one {type(values).__name__}"
+        )
+    try:
+        return list(values)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a sequence of bytes-like objects, got {type(values).__name__}"
+        ) from None
 
 
 def _scheme(crypto_type: int | str) -> str:
@@ -42,6 +57,7 @@ def verify(
     gives RFC 8032 / libsodium behaviour (canonical encodings, no small-order points).
     """
     scheme = _scheme(crypto_type)
+    strict = flag("strict", strict)
     if scheme == "sr25519":
         if strict:
             raise ValueError("strict applies to ed25519 only")
@@ -61,7 +77,12 @@ def verify_batch(
     bad signature passes with probability about 2^-128. ed25519 batches use the default (ZIP-215)
     policy. The GIL is released while the batch is checked.
     """
-    return _core.crypto.verify_batch(public_keys, messages, signatures, _scheme(crypto_type))
+    return _core.crypto.verify_batch(
+        _items("public_keys", public_keys),
+        _items("messages", messages),
+        _items("signatures", signatures),
+        _scheme(crypto_type),
+    )
 
 
 def verify_many(
@@ -79,7 +100,13 @@ def verify_many(
     """
     n_threads = (os.cpu_count() or 1) if threads is None else integer("threads", threads, lo=1)
     scheme = _scheme(crypto_type)
-    raw = _core.crypto.verify_many(public_keys, messages, signatures, scheme, n_threads)
+    raw = _core.crypto.verify_many(
+        _items("public_keys", public_keys),
+        _items("messages", messages),
+        _items("signatures", signatures),
+        scheme,
+        n_threads,
+    )
     return np.frombuffer(raw, dtype=np.uint8).astype(bool)
 
 
@@ -99,4 +126,4 @@ def blake2b(data: Buffer, digest_size: int = 64, key: Buffer = b"") -> bytes:
     ``digest_size`` is 1..64 bytes and ``key`` (for keyed hashing/MAC) at most 64 bytes, as in
     :func:`hashlib.blake2b`; anything else raises ``ValueError``.
     """
-    return _core.crypto.blake2b(data, digest_size, key)
+    return _core.crypto.blake2b(data, integer("digest_size", digest_size, 1, 64), key)
