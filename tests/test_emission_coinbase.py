@@ -334,6 +334,13 @@ def test_bad_input_names_the_field() -> None:
     with pytest.raises(ValueError, match="root_proportion must be at most 1"):
         emission.alpha_injection(10, 1, 10, 1.5)
     assert emission.tao_emission(10, 1) == 10
+    # numpy's bool cast read both "no" and "yes" as True: every uid's incentive withheld.
+    with pytest.raises(ValueError, match="owner_hotkey must hold booleans"):
+        emission.distribute_epoch([5, 5], [5, 5], **base, owner_hotkey=["no", "yes"])
+    with pytest.raises(ValueError, match="owner_hotkey must be one-dimensional with n = 2"):
+        emission.distribute_epoch([5, 5], [5, 5], **base, owner_hotkey=[True])
+    with pytest.raises(ValueError, match="take must be an int"):
+        emission.distribute_epoch([5, 5], [5, 5], **base, take=0.5)
 
 
 def test_inherited_stake() -> None:

@@ -128,3 +128,27 @@ def uint_array(
     if length is not None and arr.size != length:
         raise ValueError(f"{name} must have length {length}, got {arr.size}")
     return arr.astype(dtype, copy=False)
+
+
+def bool_array(name: str, value: Any, n: int, *, shorter: bool = False) -> npt.NDArray[np.uint8]:
+    """``n`` flags as uint8 0/1 from booleans or 0/1 integers (None: all 0); strings and other
+    values are refused, since numpy's bool cast reads any non-empty string as True. With
+    ``shorter`` fewer than ``n`` are taken and the rest are 0 (the chain's short vectors)."""
+    if value is None:
+        return np.zeros(n, dtype=np.uint8)
+    if (
+        type(value) is np.ndarray
+        and value.dtype == np.bool_
+        and value.ndim == 1
+        and value.size == n
+    ):
+        return value.view(np.uint8)  # already n booleans
+    arr = np.asarray(value)
+    if arr.ndim != 1 or arr.size > n or (not shorter and arr.size != n):
+        wanted = f"at most n = {n}" if shorter else f"n = {n}"
+        raise ValueError(f"{name} must be one-dimensional with {wanted} entries")
+    if arr.size and (arr.dtype.kind not in "biuf" or not np.all((arr == 0) | (arr == 1))):
+        raise ValueError(f"{name} must hold booleans")
+    out = np.zeros(n, dtype=np.uint8)
+    out[: arr.size] = arr.astype(bool)
+    return out

@@ -19,7 +19,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from taocore._checks import U16_MAX, U64_MAX, flag, integer, uint_array
+from taocore._checks import U16_MAX, U64_MAX, bool_array, flag, integer, uint_array
 from taocore._native import _core
 
 __all__ = [
@@ -176,26 +176,6 @@ class MechanismsResult:
 # ---- input checking ------------------------------------------------------------------------------
 
 
-def _bool_array(name: str, value: Any, n: int) -> npt.NDArray[np.uint8]:
-    if value is None:
-        return np.zeros(n, dtype=np.uint8)
-    if (
-        type(value) is np.ndarray
-        and value.dtype == np.bool_
-        and value.ndim == 1
-        and value.size == n
-    ):
-        return value.view(np.uint8)  # already n booleans
-    arr = np.asarray(value)
-    if arr.ndim != 1 or arr.size > n:
-        raise ValueError(f"{name} must be one-dimensional with at most n = {n} entries")
-    if arr.size and arr.dtype != np.bool_ and not np.all((arr == 0) | (arr == 1)):
-        raise ValueError(f"{name} must hold booleans")
-    out = np.zeros(n, dtype=np.uint8)
-    out[: arr.size] = arr.astype(bool)
-    return out
-
-
 def _is_csr(value: Any, n: int) -> bool:
     """A CSR triple is a 3-tuple whose first item is a flat integer array of n + 1 offsets."""
     if not isinstance(value, tuple) or len(value) != 3:
@@ -261,7 +241,7 @@ def _fields(state: SubnetState) -> dict[str, Any]:
     d["stake_threshold"] = integer("stake_threshold", state.stake_threshold, 0, U64_MAX)
     if state.owner_uid is not None:
         d["owner_uid"] = integer("owner_uid", state.owner_uid, 0, n - 1)
-    d["validator_permit"] = _bool_array("validator_permit", state.validator_permit, n)
+    d["validator_permit"] = bool_array("validator_permit", state.validator_permit, n, shorter=True)
     d["max_allowed_validators"] = integer(
         "max_allowed_validators", state.max_allowed_validators, 0, U16_MAX
     )

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from taocore import consensus
-from taocore._checks import U16_MAX, U64_MAX, flag, integer, uint_array
+from taocore._checks import U16_MAX, U64_MAX, bool_array, flag, integer, uint_array
 from taocore._native import _core
 from taocore._progress import ProgressCallback, progress_reporter
 
@@ -102,6 +102,15 @@ def _bits(name: str, value: Any, scale: int, hi_bits: int = 128, at_most_one: bo
 
 def _u64_array(name: str, value: Any, n: int | None, hi: int = U64_MAX) -> npt.NDArray[np.uint64]:
     return uint_array(name, value, hi, n)
+
+
+def _takes(name: str, value: Any, n: int) -> npt.NDArray[np.uint16]:
+    """A take (u16) for every uid: one int for all, or one per uid."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return np.full(n, integer(name, value, hi=U16_MAX), dtype=np.uint16)
+    if isinstance(value, (float, np.floating)):
+        raise ValueError(f"{name} must be an int (u16) or one per uid, got float")
+    return _u64_array(name, value, n, hi=U16_MAX).astype(np.uint16)
 
 
 def block_emission(total_issuance: int) -> int:
@@ -441,16 +450,12 @@ def distribute_epoch(
         "ck_burn": integer("ck_burn", ck_burn),
         "recycle_owner_incentive": flag("recycle_owner_incentive", recycle_owner_incentive),
     }
-    for name, value in (("take", take), ("childkey_take", childkey_take)):
-        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-            inputs[name] = np.full(n, integer(name, value, hi=U16_MAX), dtype=np.uint16)
-        else:
-            inputs[name] = _u64_array(name, value, n, hi=U16_MAX).astype(np.uint16)
+    inputs["take"] = _takes("take", take, n)
+    inputs["childkey_take"] = _takes("childkey_take", childkey_take, n)
+    # numpy's bool cast would read the string "no" as True.
     inputs["owner_hotkey"] = (
-        None if owner_hotkey is None else np.asarray(owner_hotkey, dtype=bool).astype(np.uint8)
+        None if owner_hotkey is None else bool_array("owner_hotkey", owner_hotkey, n)
     )
-    if inputs["owner_hotkey"] is not None and inputs["owner_hotkey"].size != n:
-        raise ValueError(f"owner_hotkey has {inputs['owner_hotkey'].size} entries, expected {n}")
     inputs["coldkey"] = None if coldkeys is None else _u64_array("coldkeys", coldkeys, n)
     inputs["children_indptr"], inputs["children_parent"], inputs["children_proportion"] = _links(
         children, n
@@ -650,11 +655,8 @@ class Network:
             if root_stake is None
             else _u64_array("root_stake", root_stake, n)
         )
-        for name, value in (("take", take), ("childkey_take", childkey_take)):
-            if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-                d[name] = np.full(n, integer(name, value, hi=U16_MAX), dtype=np.uint16)
-            else:
-                d[name] = _u64_array(name, value, n, hi=U16_MAX).astype(np.uint16)
+        d["take"] = _takes("take", take, n)
+        d["childkey_take"] = _takes("childkey_take", childkey_take, n)
         d["children_indptr"], d["children_parent"], d["children_proportion"] = _links(children, n)
         nom_uid, nom_ck, nom_amt = [], [], []
         for k, entry in enumerate(nominators):
