@@ -205,6 +205,18 @@ def test_message_and_signature_types_are_bittensor_wallets() -> None:
     assert kp.verify(b"x", [1, 256]) is False  # a malformed signature is False, as documented
 
 
+def test_a_password_that_is_not_a_str_is_refused() -> None:
+    # create_from_mnemonic raised AttributeError ('int' object has no attribute 'encode'), and
+    # a 0x-seed SURI ignored the argument altogether.
+    phrase = Keypair.generate_mnemonic()
+    with pytest.raises(TypeError, match="password must be a str, got int"):
+        Keypair.create_from_mnemonic(phrase, password=5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="password must be a str, got bytes"):
+        Keypair.create_from_uri("0x" + "00" * 32, password=b"pw")  # type: ignore[arg-type]
+    ours = Keypair.create_from_uri("//Alice", password="pw").ss58_address
+    assert ours == BtKeypair.create_from_uri("//Alice///pw").ss58_address
+
+
 def test_bad_input_raises_value_error() -> None:
     with pytest.raises(ValueError, match="crypto_type"):
         Keypair.create_from_uri("//Alice", crypto_type="ecdsa")

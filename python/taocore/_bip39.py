@@ -14,7 +14,7 @@ import secrets
 from functools import cache
 from importlib import resources
 
-from taocore._checks import integer
+from taocore._checks import integer, text
 
 __all__ = ["generate_mnemonic", "mini_secret_from_mnemonic", "mnemonic_to_entropy"]
 
@@ -58,8 +58,9 @@ def mnemonic_to_entropy(phrase: str) -> bytes:
 
 def mini_secret_from_mnemonic(phrase: str, password: str = "") -> bytes:
     """Return Substrate's 32-byte mini secret for a mnemonic and optional password."""
+    salt = b"mnemonic" + text("password", password).encode("utf-8")
     entropy = mnemonic_to_entropy(phrase)
-    seed = hashlib.pbkdf2_hmac("sha512", entropy, b"mnemonic" + password.encode("utf-8"), 2048)
+    seed = hashlib.pbkdf2_hmac("sha512", entropy, salt, 2048)
     return seed[:32]
 
 

@@ -50,6 +50,14 @@ def number(
     return v
 
 
+def text(name: str, value: Any) -> str:
+    """``value`` if it is a str (a password, a name); other types are a TypeError, since str()
+    of them would quietly make one up."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    return value
+
+
 def flag(name: str, value: Any) -> bool:
     """``value`` as a bool; only ``bool`` and numpy's bool are taken, because truthiness would
     read the string ``"false"`` (say, from a JSON state) as True."""

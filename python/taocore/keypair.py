@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from taocore import _signing, crypto
 from taocore._bip39 import generate_mnemonic as _generate_mnemonic
 from taocore._bip39 import mini_secret_from_mnemonic
+from taocore._checks import text
 from taocore._signing import CryptoType
 from taocore._signing import crypto_type as _crypto_type
 from taocore._suri import parse_suri
@@ -163,7 +164,7 @@ class Keypair:
         """
         kind = _crypto_type(crypto_type)
         parts = parse_suri(suri)
-        pw = password if password is not None else (parts.password or "")
+        pw = text("password", password) if password is not None else (parts.password or "")
         if parts.phrase.startswith("0x"):
             try:
                 mini = bytes.fromhex(parts.phrase[2:])

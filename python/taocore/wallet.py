@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from taocore._checks import flag
+from taocore._checks import flag, text
 from taocore.keypair import CryptoType, Keypair
 
 __all__ = [
@@ -134,12 +134,6 @@ def _keyfile_bytes(data: Any) -> bytes:
         raise TypeError(f"keyfile data must be bytes, got {type(data).__name__}") from None
 
 
-def _password(password: Any) -> str:
-    if not isinstance(password, str):
-        raise TypeError(f"password must be a str, got {type(password).__name__}")
-    return password
-
-
 def keyfile_data_encryption_method(data: bytes) -> str | None:
     """``"NaCl"``, ``"Ansible Vault"``, ``"legacy"`` (Fernet) or None for plain keyfile data."""
     data = _keyfile_bytes(data)
@@ -168,7 +162,7 @@ def encrypt_keyfile_data(data: bytes, password: str) -> bytes:
     from nacl import secret, utils
 
     plain = _keyfile_bytes(data)
-    if not _password(password):
+    if not text("password", password):
         raise ValueError("password must be a non-empty str")
     box = secret.SecretBox(_nacl_key(password))
     return _NACL_PREFIX + bytes(box.encrypt(plain, utils.random(secret.SecretBox.NONCE_SIZE)))
@@ -181,7 +175,7 @@ def decrypt_keyfile_data(data: bytes, password: str) -> bytes:
     that is not encrypted or is damaged.
     """
     data = _keyfile_bytes(data)
-    _password(password)
+    text("password", password)
     method = keyfile_data_encryption_method(data)
     if method == "NaCl":
         from nacl import exceptions, secret
@@ -358,8 +352,8 @@ class Wallet:
                  path: str | os.PathLike[str] | None = None) -> None:
         """Describe a wallet; nothing is read or written until a key is used or created."""
         for arg, value in (("name", name), ("hotkey", hotkey)):
-            if value is not None and not isinstance(value, str):
-                raise TypeError(f"{arg} must be a str, got {type(value).__name__}")
+            if value is not None:
+                text(arg, value)
         self.name = name or os.environ.get("BT_WALLET_NAME", "default")
         self.hotkey_str = hotkey or os.environ.get("BT_WALLET_HOTKEY", "default")
         self.path = Path(path or os.environ.get("BT_WALLET_PATH", DEFAULT_WALLET_PATH)).expanduser()

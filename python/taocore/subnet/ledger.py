@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from taocore import consensus
-from taocore._checks import U16_MAX, integer, integers
+from taocore._checks import U16_MAX, integer, integers, text
 from taocore._native import _core
 
 __all__ = [
@@ -116,8 +116,7 @@ class WeightSubmission:
         # 8-byte blobs (a ledger no epoch could read again), and float uids were stored as reals
         # while the payload had signed them truncated. Ranges are the ledger's to judge: a
         # uid or weight out of range is a refusal it logs, not a malformed extrinsic.
-        if not isinstance(self.hotkey, str):
-            raise TypeError(f"hotkey must be a str, got {type(self.hotkey).__name__}")
+        text("hotkey", self.hotkey)
         object.__setattr__(self, "uids", _submitted_ints("uids", self.uids))
         object.__setattr__(self, "weights", _submitted_ints("weights", self.weights))
         object.__setattr__(self, "version_key", integer("version_key", self.version_key))
@@ -457,10 +456,10 @@ class Ledger:
         """Register a hotkey at the next uid (inside a block transaction); returns the uid."""
         if role not in ("miner", "validator"):
             raise ValueError(f"role must be 'miner' or 'validator', got {role!r}")
-        texts = (("hotkey", hotkey), ("coldkey", coldkey), ("model_sha256", model_sha256))
-        for name, text in texts:
-            if not isinstance(text, str) and not (name == "model_sha256" and text is None):
-                raise TypeError(f"{name} must be a str, got {type(text).__name__}")
+        text("hotkey", hotkey)
+        text("coldkey", coldkey)
+        if model_sha256 is not None:
+            text("model_sha256", model_sha256)
         stake_rao = integer("stake_rao", stake_rao)  # a plain int: SQLite stores numpy's as blobs
         if self.uid_of(hotkey) is not None:
             raise ValueError(f"hotkey {hotkey} is already registered")
