@@ -160,9 +160,9 @@ def test_argument_types_are_checked(tmp_path: Path) -> None:
     assert not (tmp_path / "k").exists()
     with pytest.raises(TypeError, match="password must be a str, got int"):
         wallet.decrypt_keyfile_data(b"$NACL" + bytes(60), 5)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="keyfile data must be bytes, got str"):
+    with pytest.raises(TypeError, match="keyfile data must be bytes-like, got str"):
         wallet.encrypt_keyfile_data("{}", "pw")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="keyfile data must be bytes, got str"):
+    with pytest.raises(TypeError, match="keyfile data must be bytes-like, got str"):
         wallet.keypair_from_keyfile_data("{}")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="name must be a str"):
         wallet.Wallet(name=5)  # type: ignore[arg-type]

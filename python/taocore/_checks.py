@@ -50,6 +50,17 @@ def number(
     return v
 
 
+def byte_string(name: str, value: Any) -> bytes:
+    """``value`` as bytes if it is bytes-like (bytes, bytearray, memoryview, a numpy array);
+    other types are a TypeError, since bytes(5) would quietly make five zero bytes."""
+    if type(value) is bytes:
+        return value
+    try:
+        return bytes(memoryview(value))
+    except TypeError:
+        raise TypeError(f"{name} must be bytes-like, got {type(value).__name__}") from None
+
+
 def text(name: str, value: Any) -> str:
     """``value`` if it is a str (a password, a name); other types are a TypeError, since str()
     of them would quietly make one up."""

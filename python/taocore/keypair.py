@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from taocore import _signing, crypto
 from taocore._bip39 import generate_mnemonic as _generate_mnemonic
 from taocore._bip39 import mini_secret_from_mnemonic
-from taocore._checks import text
+from taocore._checks import byte_string, text
 from taocore._signing import CryptoType
 from taocore._signing import crypto_type as _crypto_type
 from taocore._suri import parse_suri
@@ -24,17 +24,13 @@ __all__ = ["CryptoType", "Keypair"]
 
 
 def _buffer(name: str, value: Any) -> bytes:
-    # Bytes-like objects, and lists or tuples of byte values, as bittensor-wallet takes them; not
-    # bytes(value) for anything else: bytes(5) is five zero bytes, a message nobody meant.
+    # Bytes-like objects, and lists or tuples of byte values, as bittensor-wallet takes them.
     if isinstance(value, (list, tuple)):
         try:
             return bytes(value)
         except (TypeError, ValueError):
             raise ValueError(f"{name} as a list must hold byte values (0..255)") from None
-    try:
-        return bytes(memoryview(value))
-    except TypeError:
-        raise TypeError(f"{name} must be bytes-like or a str, got {type(value).__name__}") from None
+    return byte_string(name, value)
 
 
 def _as_message(data: Buffer | str) -> bytes:

@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from taocore._checks import flag, text
+from taocore._checks import byte_string, flag, text
 from taocore.keypair import CryptoType, Keypair
 
 __all__ = [
@@ -94,7 +94,7 @@ def keypair_from_keyfile_data(data: bytes) -> Keypair:
     ``publicKey`` that is present, as bittensor-wallet does. Encrypted data must be decrypted
     first (:func:`decrypt_keyfile_data`).
     """
-    data = _keyfile_bytes(data)
+    data = byte_string("keyfile data", data)
     if keyfile_data_encryption_method(data) is not None:
         raise KeyfileError("keyfile data is encrypted: decrypt it first")
     try:
@@ -125,18 +125,9 @@ def keypair_from_keyfile_data(data: bytes) -> Keypair:
 # ---- encryption -----------------------------------------------------------------------------
 
 
-def _keyfile_bytes(data: Any) -> bytes:
-    if isinstance(data, bytes):
-        return data
-    try:
-        return bytes(memoryview(data))
-    except TypeError:
-        raise TypeError(f"keyfile data must be bytes, got {type(data).__name__}") from None
-
-
 def keyfile_data_encryption_method(data: bytes) -> str | None:
     """``"NaCl"``, ``"Ansible Vault"``, ``"legacy"`` (Fernet) or None for plain keyfile data."""
-    data = _keyfile_bytes(data)
+    data = byte_string("keyfile data", data)
     if data.startswith(_NACL_PREFIX):
         return "NaCl"
     if data.startswith(_ANSIBLE_PREFIX):
@@ -161,7 +152,7 @@ def encrypt_keyfile_data(data: bytes, password: str) -> bytes:
     """Encrypt keyfile data the way bittensor-wallet does (NaCl; ~3 s and 512 MiB for argon2i)."""
     from nacl import secret, utils
 
-    plain = _keyfile_bytes(data)
+    plain = byte_string("keyfile data", data)
     if not text("password", password):
         raise ValueError("password must be a non-empty str")
     box = secret.SecretBox(_nacl_key(password))
@@ -174,7 +165,7 @@ def decrypt_keyfile_data(data: bytes, password: str) -> bytes:
     Raises :class:`WrongPasswordError` for a wrong password and :class:`KeyfileError` for data
     that is not encrypted or is damaged.
     """
-    data = _keyfile_bytes(data)
+    data = byte_string("keyfile data", data)
     text("password", password)
     method = keyfile_data_encryption_method(data)
     if method == "NaCl":

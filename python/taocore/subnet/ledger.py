@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from taocore import consensus
-from taocore._checks import U16_MAX, integer, integers, text
+from taocore._checks import U16_MAX, byte_string, integer, integers, text
 from taocore._native import _core
 
 __all__ = [
@@ -121,12 +121,7 @@ class WeightSubmission:
         object.__setattr__(self, "weights", _submitted_ints("weights", self.weights))
         object.__setattr__(self, "version_key", integer("version_key", self.version_key))
         object.__setattr__(self, "nonce", integer("nonce", self.nonce))
-        try:
-            object.__setattr__(self, "signature", bytes(memoryview(self.signature)))
-        except TypeError:
-            raise TypeError(
-                f"signature must be bytes-like, got {type(self.signature).__name__}"
-            ) from None
+        object.__setattr__(self, "signature", byte_string("signature", self.signature))
 
     def payload(self) -> bytes:
         """The exact bytes the hotkey signs."""
