@@ -241,8 +241,6 @@ class Validator:
         """Sign :meth:`weights_for_submission` (with ``hyperparameters`` if given) with the
         validator's hotkey ``keypair`` (which must hold its secret) as a ledger
         :class:`~taocore.subnet.ledger.WeightSubmission`."""
-        nonce = integer("nonce", nonce)
-        version_key = integer("version_key", version_key)
         uids, weights = self.weights_for_submission(hyperparameters)
         hotkey = keypair.ss58_address
         payload = weights_signing_payload(hotkey, uids, weights, version_key, nonce)
